@@ -1,0 +1,126 @@
+/**
+ * Workflows from data (JSON, YAML, or objects built at run time). Unlike the
+ * builder, a spec may list steps in any order, so it can describe a cycle:
+ * `fromSpec` rejects one with its full path.
+ */
+import * as Graph from "effect/Graph"
+import { shell, cmd, isCommand } from "./Command.ts"
+import { DefinitionError, type Problem } from "./DefinitionError.ts"
+import { suggestion } from "./internal/didYouMean.ts"
+import { makeStepDef, type RetryOption, type StepDef, type StepFunction } from "./Step.ts"
+import { isWorkflow, Workflow } from "./Workflow.ts"
+
+/** One step as data. `run` is a function, a shell script, or an argv array (no shell). */
+export interface StepSpec {
+  readonly id: string
+  readonly run: StepFunction<any, unknown> | string | ReadonlyArray<string> | Workflow<any>
+  readonly needs?: ReadonlyArray<string>
+  readonly after?: ReadonlyArray<string>
+  readonly optional?: boolean
+  readonly retry?: RetryOption
+  readonly timeout?: number | string
+  readonly estimate?: number | string
+  /** For commands: the working directory, relative to the workflow's folder. */
+  readonly cwd?: string
+  /** For commands: variables added to the environment. */
+  readonly env?: Readonly<Record<string, string>>
+}
+
+/** A workflow as data. */
+export interface Spec {
+  readonly name: string
+  readonly concurrency?: number
+  readonly failFast?: boolean
+  readonly steps: ReadonlyArray<StepSpec>
+}
+
+const specKeys = ["name", "concurrency", "failFast", "steps"]
+const stepKeys = ["id", "run", "needs", "after", "optional", "retry", "timeout", "estimate", "cwd", "env"]
+
+/**
+ * Builds a workflow from data. Steps may be listed in any order.
+ *
+ * @throws DefinitionError listing every problem: unknown keys, bad runners, unknown ids, cycles (`a → b → a`).
+ * @example
+ * fromSpec({ name: "ci", steps: [
+ *   { id: "test", run: "npm test", needs: ["build"] },
+ *   { id: "build", run: ["tsc", "-b"] }
+ * ] })
+ */
+export const fromSpec = (spec: Spec, options: { readonly file?: string } = {}): Workflow<Record<string, unknown>> => {
+  const problems: Array<Problem> = []
+  const fail = (): never => {
+    throw new DefinitionError({ file: options.file, workflow: typeof spec?.name === "string" ? spec.name : undefined, problems })
+  }
+  if (typeof spec !== "object" || spec === null) {
+    problems.push({ message: "a workflow spec must be an object like { name, steps: [...] }" })
+    return fail()
+  }
+  for (const key of Object.keys(spec)) {
+    if (!specKeys.includes(key)) problems.push({ message: `unknown key "${key}".${suggestion(key, specKeys)}` })
+  }
+  if (!Array.isArray(spec.steps)) {
+    problems.push({ message: "steps must be a list of { id, run, needs? }" })
+    return fail()
+  }
+  const ids = spec.steps.map((s) => s?.id).filter((id): id is string => typeof id === "string")
+  const defs: Array<StepDef> = []
+  spec.steps.forEach((step, i) => {
+    const id = typeof step?.id === "string" && step.id !== "" ? step.id : undefined
+    const say = (message: string) => problems.push({ step: id ?? `#${i + 1}`, message })
+    if (typeof step !== "object" || step === null) return say("each step must be an object like { id, run }")
+    if (id === undefined) say("a step needs an id (a non-empty string)")
+    for (const key of Object.keys(step)) {
+      if (!stepKeys.includes(key)) say(`unknown key "${key}".${suggestion(key, stepKeys)}`)
+    }
+    const run = toRunner(step)
+    if (run === undefined) return say("run must be a shell command (a string), an argv list, a function or a workflow")
+    const { id: _id, run: _run, cwd: _cwd, env: _env, ...rest } = step
+    const optionsOnly = Object.fromEntries(Object.entries(rest).filter(([key]) => stepKeys.includes(key)))
+    defs.push(makeStepDef(id ?? `#${i + 1}`, optionsOnly, run))
+  })
+  for (const def of defs) {
+    for (const ref of [...def.needs, ...def.after]) {
+      if (!ids.includes(ref)) problems.push({ step: def.id, message: `needs "${ref}", which is not a step of this workflow.${suggestion(ref, ids)}` })
+    }
+  }
+  const seen = new Set<string>()
+  for (const id of ids) {
+    if (seen.has(id)) problems.push({ step: id, message: `the id "${id}" is used twice: give each step its own id` })
+    seen.add(id)
+  }
+  if (problems.length > 0) return fail()
+  const ordered = inDependencyOrder(defs, problems)
+  if (problems.length > 0) return fail()
+  return Workflow.make(spec.name, {
+    ...(spec.concurrency === undefined ? {} : { concurrency: spec.concurrency }),
+    ...(spec.failFast === undefined ? {} : { failFast: spec.failFast })
+  }, ordered)
+}
+
+const toRunner = (step: StepSpec) => {
+  const { run } = step
+  const options = { ...(step.cwd === undefined ? {} : { cwd: step.cwd }), ...(step.env === undefined ? {} : { env: step.env }) }
+  if (typeof run === "string" && run.trim() !== "") return shell(run, options)
+  if (Array.isArray(run) && run.length > 0 && run.every((arg) => typeof arg === "string")) return cmd(run, options)
+  if (typeof run === "function" || isCommand(run) || isWorkflow(run)) return run as StepFunction<any, unknown>
+  return undefined
+}
+
+/** Steps ordered so each comes after what it waits for (declaration order otherwise), or a cycle reported. */
+const inDependencyOrder = (defs: ReadonlyArray<StepDef>, problems: Array<Problem>): Array<StepDef> => {
+  const index = new Map(defs.map((def, i) => [def.id, i]))
+  const graph = Graph.directed<string, void>((g) => {
+    for (const def of defs) Graph.addNode(g, def.id)
+    defs.forEach((def, i) => {
+      for (const ref of new Set([...def.needs, ...def.after])) Graph.addEdge(g, index.get(ref)!, i, undefined)
+    })
+  })
+  const cycle = Graph.findCycle(graph)
+  if (cycle._tag === "Some") {
+    const path = cycle.value.path.map((n) => defs[n]!.id)
+    problems.push({ step: path[0]!, message: `steps wait for each other in a cycle: ${path.join(" → ")}. Remove one of these needs/after.` })
+    return []
+  }
+  return Array.from(Graph.indices(Graph.topo(graph)), (n) => defs[n]!)
+}

@@ -1,0 +1,95 @@
+/**
+ * What a step is: an id, what it waits for, how it is retried and timed, and
+ * its runner (a function, a command or another workflow).
+ */
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type { Command, CommandOutput } from "./Command.ts"
+import type { Workflow } from "./Workflow.ts"
+
+/** What a running step can see and do. One per attempt. */
+export interface StepContext {
+  /** The step's id. */
+  readonly stepId: string
+  /** 1 for the first attempt, 2 for the first retry, and so on. */
+  readonly attempt: number
+  /** Aborted when the step is interrupted (timeout, fail-fast, Ctrl-C): pass it to `fetch` and friends. */
+  readonly signal: AbortSignal
+  /** Adds a line to the step's log (`step:log`, stream `log`). Arguments are formatted like `console.log`. */
+  log(...args: ReadonlyArray<unknown>): void
+  /** Reports progress: `done` of `total` units, with an optional message (`step:progress`). */
+  progress(done: number, total?: number, message?: string): void
+}
+
+/** A function runner: gets its needs' outputs and the context; returns a value, a promise or an Effect. */
+export type StepFunction<I, R> = (inputs: I, ctx: StepContext) => R
+
+/** Anything that can run as a step. */
+export type Runner<I = any, R = unknown> = StepFunction<I, R> | Command | Workflow<any>
+
+/** The value a runner produces once awaited: Effects and promises are unwrapped. */
+export type OutputOf<R> = R extends Command ? CommandOutput
+  : R extends Workflow<infer O> ? O
+  : R extends StepFunction<any, infer Ret> ? Unwrap<Ret>
+  : never
+
+type Unwrap<Ret> = Ret extends Effect.Effect<infer A, any, any> ? A : Awaited<Ret>
+
+/** Retry: a number of retries, or a backoff policy. */
+export type RetryOption =
+  | number
+  | {
+    /** How many times to retry after the first attempt fails. */
+    readonly times: number
+    /** The delay before the first retry (default 0). */
+    readonly delay?: Duration.Input
+    /** Each later delay is the previous one times `factor` (default 2). */
+    readonly factor?: number
+    /** No delay grows beyond this. */
+    readonly maxDelay?: Duration.Input
+  }
+
+/** Options shared by `.step` and `.each`; `N` are the ids of the steps whose outputs the runner receives. */
+export interface StepOptions<Ids extends string = string, N extends Ids = Ids> {
+  /** Earlier steps whose outputs this step receives, by id. */
+  readonly needs?: ReadonlyArray<N>
+  /** Earlier steps to wait for without taking their outputs. */
+  readonly after?: ReadonlyArray<Ids>
+  /** A failure does not fail the run; dependents receive `undefined`. */
+  readonly optional?: boolean
+  /** Retries after a failed attempt. */
+  readonly retry?: RetryOption
+  /** Each attempt is interrupted after this long ("30 seconds", or milliseconds). */
+  readonly timeout?: Duration.Input
+  /** How long the step usually takes: the scheduler starts long chains first. */
+  readonly estimate?: Duration.Input
+}
+
+/** A step as the engine sees it, after the builder. */
+export interface StepDef {
+  readonly id: string
+  readonly needs: ReadonlyArray<string>
+  readonly after: ReadonlyArray<string>
+  readonly optional: boolean
+  readonly retry: RetryOption | undefined
+  readonly timeout: Duration.Input | undefined
+  readonly estimate: Duration.Input | undefined
+  readonly run: Runner
+  /** Option keys that weft does not know, kept so the plan can report them. */
+  readonly unknownOptions: ReadonlyArray<string>
+}
+
+const optionKeys = new Set(["needs", "after", "optional", "retry", "timeout", "estimate"])
+
+/** Builds a `StepDef` from user options, keeping unknown keys for the plan's report. */
+export const makeStepDef = (id: string, options: StepOptions<string, string>, run: Runner): StepDef => ({
+  id,
+  needs: options.needs ?? [],
+  after: options.after ?? [],
+  optional: options.optional ?? false,
+  retry: options.retry,
+  timeout: options.timeout,
+  estimate: options.estimate,
+  run,
+  unknownOptions: Object.keys(options).filter((key) => !optionKeys.has(key))
+})

@@ -1,0 +1,39 @@
+/**
+ * The one stream every reporter reads. Each event carries `time`, in
+ * milliseconds since the run started (virtual time under `TestClock`).
+ *
+ * The union is closed: consumers switch over `type` exhaustively and end in
+ * `unreachable(event)`, so adding an event is a compile error everywhere it
+ * must be handled.
+ */
+import type { EndStatus } from "./StepStatus.ts"
+
+export type RunStatus = "succeeded" | "failed" | "cancelled"
+
+/** A step as announced by `run:start`: its id and the ids it waits for (needs and after). */
+export interface StepInfo {
+  readonly id: string
+  readonly deps: ReadonlyArray<string>
+}
+
+export type LogStream = "stdout" | "stderr" | "log"
+
+export type Event =
+  | { readonly type: "run:start"; readonly time: number; readonly workflow: string; readonly steps: ReadonlyArray<StepInfo>; readonly concurrency: number }
+  | { readonly type: "step:ready"; readonly time: number; readonly step: string }
+  | { readonly type: "step:start"; readonly time: number; readonly step: string; readonly attempt: number }
+  | { readonly type: "step:log"; readonly time: number; readonly step: string; readonly stream: LogStream; readonly text: string }
+  | { readonly type: "step:progress"; readonly time: number; readonly step: string; readonly done: number; readonly total?: number; readonly message?: string }
+  | { readonly type: "step:retry"; readonly time: number; readonly step: string; readonly attempt: number; readonly error: string; readonly delayMs: number }
+  | { readonly type: "step:end"; readonly time: number; readonly step: string; readonly status: EndStatus; readonly durationMs: number; readonly attempts: number; readonly error?: string }
+  | { readonly type: "run:end"; readonly time: number; readonly status: RunStatus; readonly durationMs: number }
+
+export type EventType = Event["type"]
+
+/** The event of a given `type`. */
+export type EventOf<T extends EventType> = Extract<Event, { readonly type: T }>
+
+/** Marks a branch the type checker proved impossible; reaching it is a bug in weft. */
+export const unreachable = (value: never): never => {
+  throw new Error(`weft: unreachable: ${JSON.stringify(value)}`)
+}

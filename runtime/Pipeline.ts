@@ -1,0 +1,83 @@
+/**
+ * A step runs through a chain of stages around its body, each
+ * `(step, next) => Effect`: retries, then the timeout, then the start
+ * announcement, then the body. Later features (cache lookup, resources,
+ * permissions) are stages too; the executor does not change.
+ */
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type { StepDef } from "../dsl/Step.ts"
+import { describeError } from "./internal/describeError.ts"
+import { retryDelay, type RetryPolicy } from "./internal/retry.ts"
+import type { Update } from "./internal/Update.ts"
+
+/** One step's execution, shared by its stages. */
+export interface StepRun {
+  readonly index: number
+  readonly id: string
+  readonly def: StepDef
+  /** The outputs of the steps it needs, by id. */
+  readonly inputs: Readonly<Record<string, unknown>>
+  /** Folder commands run in (and relative paths resolve against). */
+  readonly cwd: string
+  readonly retry: RetryPolicy
+  readonly timeoutMs: number | undefined
+  /** The attempt under way, 1-based; set by the retry stage. */
+  attempt: number
+  /** Tells the machine what happened; `time` is filled in by the executor. */
+  readonly report: (update: DistributiveOmit<Update, "step" | "time">) => void
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
+export type Stage = (step: StepRun, next: Effect.Effect<unknown, unknown>) => Effect.Effect<unknown, unknown>
+
+/** Runs `body` inside `stages`, the first stage outermost. */
+export const compose = (
+  stages: ReadonlyArray<Stage>,
+  body: (step: StepRun) => Effect.Effect<unknown, unknown>
+) =>
+(step: StepRun): Effect.Effect<unknown, unknown> =>
+  stages.reduceRight<Effect.Effect<unknown, unknown>>((next, stage) => stage(step, next), Effect.suspend(() => body(step)))
+
+/** Runs attempts until one succeeds or the retries run out, waiting the backoff between them. */
+export const retrying: Stage = (step, next) =>
+  Effect.suspend(function loop(): Effect.Effect<unknown, unknown> {
+    step.attempt++
+    return Effect.catchCause(next, (cause) => {
+      const retry = step.attempt
+      if (retry > step.retry.times || Cause.hasInterruptsOnly(cause) || !Cause.hasFails(cause)) {
+        return Effect.failCause(cause)
+      }
+      const delayMs = retryDelay(step.retry, retry)
+      step.report({ kind: "retry", attempt: step.attempt, error: describeError(Cause.squash(cause)), delayMs })
+      return Effect.andThen(Effect.sleep(delayMs), Effect.suspend(loop))
+    })
+  })
+
+/** Interrupts an attempt that outlives the step's `timeout`. */
+export const timing: Stage = (step, next) =>
+  step.timeoutMs === undefined
+    ? next
+    : Effect.timeoutOrElse(next, {
+      duration: step.timeoutMs,
+      orElse: () => Effect.fail(new Error(`timed out after ${formatMs(step.timeoutMs!)}`))
+    })
+
+/** Announces the attempt right before the body runs, so `step:start` means the body really started. */
+export const announcing: Stage = (step, next) =>
+  Effect.andThen(Effect.sync(() => step.report({ kind: "start", attempt: step.attempt })), next)
+
+/** The stages every step goes through, outermost first. */
+export const defaultStages: ReadonlyArray<Stage> = [retrying, timing, announcing]
+
+const formatMs = (ms: number): string => (ms < 1000 ? `${ms} ms` : `${+(ms / 1000).toFixed(1)} s`)
+
+/** The exit of a step's fiber as an outcome for the machine. */
+export const toOutcome = (exit: Exit.Exit<unknown, unknown>) =>
+  Exit.isSuccess(exit)
+    ? { _tag: "succeeded" as const, value: exit.value }
+    : Cause.hasInterruptsOnly(exit.cause)
+    ? { _tag: "cancelled" as const }
+    : { _tag: "failed" as const, error: describeError(Cause.squash(exit.cause)) }

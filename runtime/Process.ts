@@ -1,0 +1,237 @@
+/**
+ * Runs a `Command` as a child process: argv straight to `spawn` (no shell),
+ * output streamed line by line, and on interruption the whole process tree
+ * torn down (SIGTERM, a grace period, then SIGKILL) before interruption
+ * completes.
+ *
+ * Each command gets its own process group (`detached: true`), so a signal to
+ * the group reaches everything it started: `npm run build` → `sh` → `tsc`.
+ * On a normal exit the group is left alone: a program that deliberately
+ * leaves a background process running keeps it. But the step only ends when
+ * every process holding its stdout or stderr has closed them (the `close`
+ * event), exactly like a shell pipeline.
+ */
+import { spawn } from "node:child_process"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
+import * as path from "node:path"
+import { StringDecoder } from "node:string_decoder"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import type { Command, CommandOutput } from "../dsl/Command.ts"
+import { makeLineSplitter } from "./internal/lineSplitter.ts"
+
+/** How `runCommand` spawns and reports. */
+export interface RunCommandOptions {
+  /** Absolute directory; a relative `command.cwd` is resolved against it. */
+  readonly cwd: string
+  /** The child's whole environment; `command.env` is laid over it. */
+  readonly env: NodeJS.ProcessEnv
+  /** Called once per output line, without the newline; lines over 64 KiB arrive in pieces. */
+  readonly onLine: (stream: "stdout" | "stderr", text: string) => void
+  /** Milliseconds between SIGTERM and SIGKILL when interrupted (default 2000). */
+  readonly graceMs?: number
+}
+
+/** A command that could not start, exited non-zero or was killed by a signal. */
+export class CommandError extends Data.TaggedError("CommandError")<{
+  /** The command as the user wrote it (`Command.display`). */
+  readonly command: string
+  readonly exitCode: number | null
+  readonly signal: string | null
+  /** The last lines it wrote to stderr, usually the part that says what went wrong. */
+  readonly stderrTail: ReadonlyArray<string>
+  /** Why it could not start, when it could not. */
+  readonly reason?: string | undefined
+}> {
+  override get message(): string {
+    const head = this.reason ??
+      (this.signal !== null
+        ? `command "${this.command}" was killed by ${this.signal}`
+        : `command "${this.command}" exited with code ${this.exitCode}`)
+    return this.stderrTail.length === 0 ? head : [`${head}:`, ...this.stderrTail.map((line) => `  ${line}`)].join("\n")
+  }
+}
+
+/** Whether `u` is a `CommandError`. */
+export const isCommandError = (u: unknown): u is CommandError =>
+  typeof u === "object" && u !== null && (u as { _tag?: unknown })._tag === "CommandError"
+
+/** Bytes of stdout kept for `CommandOutput.stdout`; every line still reaches `onLine`. */
+export const maxStdoutBytes = 1024 * 1024
+/** Lines of stderr kept for the error message. */
+export const stderrTailLines = 20
+/** How long to wait after SIGKILL before giving up on a process the kernel will not let go. */
+const reapMs = 2000
+
+/**
+ * Spawns `command.argv[0]` with the rest as arguments and succeeds with its
+ * output when it exits with code 0. Interrupting the fiber kills the process
+ * group and waits for it to be gone.
+ *
+ * @example
+ * const output = yield* runCommand(cmd(["git", "rev-parse", "HEAD"]), {
+ *   cwd: "/repo", env: process.env, onLine: (stream, text) => log(stream, text)
+ * })
+ */
+export const runCommand = (command: Command, options: RunCommandOptions): Effect.Effect<CommandOutput, CommandError> =>
+  Effect.callback<CommandOutput, CommandError>((resume) => {
+    const display = command.display
+    const fail = (fields: Omit<ConstructorParameters<typeof CommandError>[0], "command">) =>
+      resume(Effect.fail(new CommandError({ command: display, ...fields })))
+    const program = command.argv[0]
+    if (program === undefined) return void fail({ exitCode: null, signal: null, stderrTail: [], reason: "the command is empty: argv has no program" })
+
+    const cwd = path.resolve(options.cwd, command.cwd ?? ".")
+    const child = spawn(program, command.argv.slice(1), {
+      cwd,
+      env: { ...options.env, ...command.env },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+
+    const kept: Array<Buffer> = []
+    let keptBytes = 0
+    let truncated = false
+    const tail: Array<string> = []
+    const stdout = makeLineSplitter((text) => options.onLine("stdout", text))
+    const stderr = makeLineSplitter((text) => {
+      tail.push(text)
+      if (tail.length > stderrTailLines) tail.shift()
+      options.onLine("stderr", text)
+    })
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout.push(chunk)
+      const room = maxStdoutBytes - keptBytes
+      if (chunk.length > room) truncated = true
+      if (room > 0) {
+        kept.push(chunk.subarray(0, room))
+        keptBytes += Math.min(room, chunk.length)
+      }
+    })
+    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk))
+
+    let closed = false
+    const onClosed: Array<() => void> = []
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      // Without a pid it never started; afterwards `close` reports the outcome.
+      if (child.pid === undefined) fail({ exitCode: null, signal: null, stderrTail: [], reason: spawnReason(error, program, cwd) })
+    })
+    child.on("close", (code, signal) => {
+      closed = true
+      stdout.end()
+      stderr.end()
+      onClosed.forEach((f) => f())
+      if (code === 0) {
+        // A decoder without `end()` holds back a character cut at the 1 MiB mark instead of mangling it.
+        resume(Effect.succeed({ exitCode: 0, stdout: new StringDecoder("utf8").write(Buffer.concat(kept)), stdoutTruncated: truncated }))
+      } else {
+        fail({ exitCode: code, signal, stderrTail: [...tail] })
+      }
+    })
+
+    const pid = child.pid
+    if (pid === undefined) return
+    return Effect.callback<void>((done) => {
+      if (closed && !groupAlive(pid)) return done(Effect.void)
+      terminate(pid, options.graceMs ?? 2000, () => closed, onClosed, () => {
+        // Only an unkillable process, or one that left the group still holding
+        // our pipes, gets here; stop reading so we do not wait on it forever.
+        child.stdout.destroy()
+        child.stderr.destroy()
+      }, () => done(Effect.void))
+    })
+  })
+
+/**
+ * SIGTERM to the group, SIGKILL to the group after `graceMs`, and `done` once
+ * the child has closed and no process of its group is left: a grandchild that
+ * redirected its output elsewhere does not hold `close` back, so it is waited
+ * for separately.
+ */
+const terminate = (
+  pid: number,
+  graceMs: number,
+  isClosed: () => boolean,
+  onClosed: Array<() => void>,
+  giveUp: () => void,
+  done: () => void
+): void => {
+  let poll: ReturnType<typeof setTimeout> | undefined
+  let reap: ReturnType<typeof setTimeout> | undefined
+  let finished = false
+  const finish = () => {
+    if (finished) return
+    finished = true
+    clearTimeout(kill)
+    clearTimeout(reap)
+    clearTimeout(poll)
+    done()
+  }
+  const check = () => {
+    if (!isClosed() || finished) return
+    if (!groupAlive(pid)) return finish()
+    poll = setTimeout(check, 10)
+  }
+  const kill = setTimeout(() => {
+    killGroup(pid, "SIGKILL")
+    reap = setTimeout(() => {
+      giveUp()
+      finish()
+    }, reapMs)
+  }, graceMs)
+  onClosed.push(check)
+  killGroup(pid, "SIGTERM")
+  check()
+}
+
+/**
+ * Sends `signal` to every process in the group led by `pid`; a group that is
+ * already gone (ESRCH) is not an error.
+ */
+export const killGroup = (pid: number, signal: NodeJS.Signals): void => {
+  try {
+    process.kill(-pid, signal)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error
+  }
+}
+
+/**
+ * Whether a process of the group led by `pid` is still running. `kill(-pid, 0)`
+ * also counts zombies, which never go away under a PID 1 that does not reap
+ * orphans (a container without `--init`), so on Linux `/proc` decides.
+ */
+export const groupAlive = (pid: number): boolean => {
+  try {
+    process.kill(-pid, 0)
+  } catch (error) {
+    // EPERM: a member we may not signal (it changed user); it still counts.
+    return (error as NodeJS.ErrnoException).code !== "ESRCH"
+  }
+  if (process.platform !== "linux") return true
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8")
+    } catch {
+      continue // exited while we looked
+    }
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    if (pgrp === String(pid) && state !== "Z") return true
+  }
+  return false
+}
+
+/** Says why a program could not be started, naming the program or the directory at fault. */
+const spawnReason = (error: NodeJS.ErrnoException, program: string, cwd: string): string => {
+  switch (error.code) {
+    case "ENOENT":
+      return existsSync(cwd) ? `command not found: ${program}` : `working directory does not exist: ${cwd} (running ${program})`
+    case "EACCES":
+      return `permission denied: ${program} (is it executable?)`
+    default:
+      return `could not start ${program}: ${error.message}`
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * Reporters turn the event stream into something to read. They depend only on
+ * `Event` and `RunResult`, never on the engine.
+ */
+import type { Event } from "./Event.ts"
+import type { RunResult } from "./RunState.ts"
+
+export interface Reporter {
+  /** Called for every event, in order. */
+  onEvent(event: Event): void
+  /** Called once after `run:end`; flush anything buffered here. */
+  onEnd?(result: RunResult): void | Promise<void>
+}
+
+/** Where a reporter writes. */
+export type Write = (text: string) => void
+
+/** A reporter that shows nothing. */
+export const silent: Reporter = { onEvent: () => {} }

@@ -1,0 +1,306 @@
+/**
+ * Everything the machine knows about a run, and the rules that change it.
+ *
+ * The machine owns one `RunState` as its context. Each method applies one
+ * input (the run begins, the executor reports, someone cancels) and leaves in
+ * the outbox what must happen as a result: events to emit, steps to start,
+ * whether to interrupt. The machine drains the outbox; only it calls these
+ * methods. The state is mutated in place rather than copied per event, so a
+ * 100,000-step run costs O(1) per event instead of O(steps).
+ */
+import type { Event, RunStatus } from "./Event.ts"
+import type { Update } from "./internal/Update.ts"
+import type { Plan } from "./Plan.ts"
+import { ReadyQueue } from "./Scheduler.ts"
+import { canTransition, isFinal, type EndStatus, type StepStatus } from "./StepStatus.ts"
+
+/** One step's state as reported in results and snapshots. */
+export interface StepSummary {
+  readonly status: StepStatus
+  readonly attempts: number
+  readonly durationMs?: number | undefined
+  readonly error?: string | undefined
+}
+
+/** What a finished run returns. */
+export interface RunResult<O = Record<string, unknown>> {
+  readonly status: RunStatus
+  /** The outputs of the steps that succeeded, by id. */
+  readonly outputs: Partial<O>
+  readonly steps: Readonly<Record<string, StepSummary>>
+  readonly durationMs: number
+}
+
+export interface Outbox {
+  readonly events: Array<Event>
+  readonly starts: Array<{ readonly step: number; readonly inputs: Record<string, unknown> }>
+  interrupt: boolean
+}
+
+export class RunState {
+  readonly plan: Plan
+  readonly concurrency: number
+  readonly failFast: boolean
+  readonly status: Array<StepStatus>
+  readonly attempts: Array<number>
+  readonly outputs: Array<unknown>
+  readonly errors: Array<string | undefined>
+  readonly startedAt: Array<number>
+  readonly endedAt: Array<number>
+  /** Dependencies each step still waits for. */
+  readonly #waiting: Array<number>
+  readonly #ready: ReadyQueue
+  /** Steps handed to the executor and not yet ended: the slots in use. */
+  #inFlight = 0
+  #ended = 0
+  #begun = false
+  #stopping: RunStatus | undefined
+  #failed = false
+  startTime = 0
+  endTime = 0
+  outbox: Outbox = { events: [], starts: [], interrupt: false }
+
+  constructor(plan: Plan, options: { readonly concurrency: number; readonly failFast: boolean }) {
+    const n = plan.ids.length
+    this.plan = plan
+    this.concurrency = options.concurrency
+    this.failFast = options.failFast
+    this.status = new Array<StepStatus>(n).fill("pending")
+    this.attempts = new Array<number>(n).fill(0)
+    this.outputs = new Array<unknown>(n)
+    this.errors = new Array<string | undefined>(n)
+    this.startedAt = new Array<number>(n).fill(NaN)
+    this.endedAt = new Array<number>(n).fill(NaN)
+    this.#waiting = plan.deps.map((ds) => ds.length)
+    this.#ready = new ReadyQueue(plan.rank)
+  }
+
+  /** Whether every step has ended. */
+  get finished(): boolean {
+    return this.#begun && this.#ended === this.status.length
+  }
+
+  /** Steps currently holding a slot. */
+  get inFlight(): number {
+    return this.#inFlight
+  }
+
+  /** The status of a step, by id. */
+  statusOf(id: string): StepStatus | undefined {
+    const i = this.plan.indexOf.get(id)
+    return i === undefined ? undefined : this.status[i]
+  }
+
+  /** Every step's state, by id (built on each call: O(steps)). */
+  get steps(): Record<string, StepSummary> {
+    const steps: Record<string, StepSummary> = {}
+    this.plan.ids.forEach((id, i) => {
+      steps[id] = {
+        status: this.status[i]!,
+        attempts: this.attempts[i]!,
+        durationMs: Number.isNaN(this.startedAt[i]!) || Number.isNaN(this.endedAt[i]!) ? undefined : this.endedAt[i]! - this.startedAt[i]!,
+        error: this.errors[i]
+      }
+    })
+    return steps
+  }
+
+  /** Takes what the last inputs asked for. */
+  takeOutbox(): Outbox {
+    const outbox = this.outbox
+    this.outbox = { events: [], starts: [], interrupt: false }
+    return outbox
+  }
+
+  begin(time: number): void {
+    this.startTime = time
+    this.#begun = true
+    this.#emit({ type: "run:start", time: 0, workflow: this.plan.workflow.name, steps: this.plan.ids.map((id, i) => ({ id, deps: this.plan.deps[i]!.map((d) => this.plan.ids[d]!) })), concurrency: this.concurrency })
+    this.plan.deps.forEach((ds, i) => {
+      if (ds.length === 0) this.#makeReady(i, time)
+    })
+    if (this.#stopping !== undefined) this.#stop(this.#stopping, time)
+    this.#dispatch()
+  }
+
+  apply(update: Update): void {
+    const i = update.step
+    const id = this.plan.ids[i]!
+    const time = update.time - this.startTime
+    switch (update.kind) {
+      case "start":
+        if (this.status[i] === "ready") {
+          this.#move(i, "running")
+          this.startedAt[i] = update.time
+        }
+        this.attempts[i] = update.attempt
+        this.#emit({ type: "step:start", time, step: id, attempt: update.attempt })
+        return
+      case "log":
+        this.#emit({ type: "step:log", time, step: id, stream: update.stream, text: update.text })
+        return
+      case "progress":
+        this.#emit({
+          type: "step:progress",
+          time,
+          step: id,
+          done: update.done,
+          ...(update.total === undefined ? {} : { total: update.total }),
+          ...(update.message === undefined ? {} : { message: update.message })
+        })
+        return
+      case "retry":
+        this.#emit({ type: "step:retry", time, step: id, attempt: update.attempt, error: update.error, delayMs: update.delayMs })
+        return
+      case "end":
+        this.#inFlight--
+        this.attempts[i] = update.attempts
+        this.#end(i, update)
+        this.#dispatch()
+        return
+    }
+  }
+
+  /** Stops the run: nothing new starts, what runs is interrupted, the run ends cancelled. */
+  cancel(time: number): void {
+    if (!this.#begun) {
+      this.#stopping ??= "cancelled"
+      return
+    }
+    this.#stop("cancelled", time - this.startTime)
+  }
+
+  /** Set when the run has finished. */
+  result: RunResult | undefined
+
+  finish(time: number): RunResult {
+    this.endTime = time
+    const durationMs = time - this.startTime
+    const status: RunStatus = this.#stopping === "cancelled" ? "cancelled" : this.#failed ? "failed" : "succeeded"
+    this.#emit({ type: "run:end", time: durationMs, status, durationMs })
+    const outputs: Record<string, unknown> = {}
+    this.plan.ids.forEach((id, i) => {
+      if (this.status[i] === "succeeded") outputs[id] = this.outputs[i]
+    })
+    this.result = { status, outputs, steps: this.steps, durationMs }
+    return this.result
+  }
+
+  #end(i: number, update: Extract<Update, { kind: "end" }>): void {
+    const time = update.time - this.startTime
+    const outcome = update.outcome
+    this.endedAt[i] = update.time
+    if (Number.isNaN(this.startedAt[i]!)) this.startedAt[i] = update.time
+    switch (outcome._tag) {
+      case "succeeded":
+        this.outputs[i] = outcome.value
+        this.#close(i, "succeeded", time)
+        for (const d of this.plan.dependents[i]!) this.#satisfy(d, update.time)
+        return
+      case "failed":
+        this.errors[i] = outcome.error
+        this.#close(i, "failed", time, outcome.error)
+        if (this.plan.steps[i]!.optional) {
+          for (const d of this.plan.dependents[i]!) this.#satisfy(d, update.time)
+        } else {
+          this.#failed = true
+          this.#skipDependents(i, time)
+          if (this.failFast) this.#stop("failed", time)
+        }
+        return
+      case "cancelled":
+        this.#close(i, "cancelled", time)
+        this.#skipDependents(i, time)
+        return
+    }
+  }
+
+  #close(i: number, status: EndStatus, time: number, error?: string): void {
+    this.#move(i, status)
+    this.#ended++
+    const durationMs = Number.isNaN(this.startedAt[i]!) ? 0 : this.endedAt[i]! - this.startedAt[i]!
+    this.#emit({
+      type: "step:end",
+      time,
+      step: this.plan.ids[i]!,
+      status,
+      durationMs,
+      attempts: this.attempts[i]!,
+      ...(error === undefined ? {} : { error })
+    })
+  }
+
+  #satisfy(i: number, absoluteTime: number): void {
+    if (--this.#waiting[i]! === 0 && this.status[i] === "pending" && this.#stopping === undefined) {
+      this.#makeReady(i, absoluteTime)
+    }
+  }
+
+  #makeReady(i: number, absoluteTime: number): void {
+    this.#move(i, "ready")
+    this.#emit({ type: "step:ready", time: absoluteTime - this.startTime, step: this.plan.ids[i]! })
+    this.#ready.push(i)
+  }
+
+  /** Ends as skipped every step that can no longer run because `i` did not succeed. */
+  #skipDependents(i: number, time: number): void {
+    const stack = [...this.plan.dependents[i]!]
+    while (stack.length > 0) {
+      const d = stack.pop()!
+      if (this.status[d] !== "pending") continue
+      this.endedAt[d] = time + this.startTime
+      this.#close(d, "skipped", time)
+      stack.push(...this.plan.dependents[d]!)
+    }
+  }
+
+  #stop(reason: RunStatus, time: number): void {
+    if (this.#stopping === undefined || (this.#stopping === "failed" && reason === "cancelled")) this.#stopping = reason
+    this.#ready.drain()
+    this.status.forEach((status, i) => {
+      if (status === "pending" || (status === "ready" && !this.#isInFlight(i))) {
+        this.endedAt[i] = time + this.startTime
+        this.#close(i, "cancelled", time)
+      }
+    })
+    if (this.#inFlight > 0) this.outbox.interrupt = true
+  }
+
+  readonly #dispatched = new Set<number>()
+
+  #isInFlight(i: number): boolean {
+    return this.#dispatched.has(i)
+  }
+
+  #dispatch(): void {
+    if (this.#stopping !== undefined) return
+    while (this.#inFlight < this.concurrency && this.#ready.size > 0) {
+      const i = this.#ready.pop()!
+      this.#inFlight++
+      this.#dispatched.add(i)
+      this.outbox.starts.push({ step: i, inputs: this.#inputsOf(i) })
+    }
+  }
+
+  #inputsOf(i: number): Record<string, unknown> {
+    const inputs: Record<string, unknown> = {}
+    for (const need of this.plan.steps[i]!.needs) {
+      const d = this.plan.indexOf.get(need)!
+      inputs[need] = this.status[d] === "succeeded" ? this.outputs[d] : undefined
+    }
+    return inputs
+  }
+
+  #move(i: number, to: StepStatus): void {
+    const from = this.status[i]!
+    if (!canTransition(from, to)) {
+      throw new Error(`weft bug: step "${this.plan.ids[i]}" cannot go from ${from} to ${to}`)
+    }
+    this.status[i] = to
+    if (isFinal(to)) this.#dispatched.delete(i)
+  }
+
+  #emit(event: Event): void {
+    this.outbox.events.push(event)
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The life of one step in one run.
+ *
+ * ```
+ *            deps ended ok            body starts          body returns
+ *  pending ───────────────▶ ready ─────────────▶ running ───────────────▶ succeeded
+ *     │                       │                     │ ╲
+ *     │ a need failed         │ run cancelled       │  ╲ body failed (after retries)
+ *     ▼                       ▼                     ▼   ▼
+ *  skipped                 cancelled            cancelled failed
+ * ```
+ *
+ * `pending` and `ready` may also end `cancelled` when the run stops early
+ * (fail-fast or Ctrl-C). `succeeded`, `failed`, `skipped` and `cancelled` are
+ * final: a step ends exactly once.
+ */
+export type StepStatus =
+  | "pending"
+  | "ready"
+  | "running"
+  | "succeeded"
+  | "failed"
+  | "skipped"
+  | "cancelled"
+
+/** The statuses a step can end in. */
+export type EndStatus = "succeeded" | "failed" | "skipped" | "cancelled"
+
+const allowed: Record<StepStatus, ReadonlyArray<StepStatus>> = {
+  pending: ["ready", "skipped", "cancelled"],
+  ready: ["running", "failed", "cancelled"],
+  running: ["succeeded", "failed", "cancelled"],
+  succeeded: [],
+  failed: [],
+  skipped: [],
+  cancelled: []
+}
+
+/** Whether a step in `status` has ended. */
+export const isFinal = (status: StepStatus): status is EndStatus => allowed[status].length === 0
+
+/** Whether `from → to` is a legal transition; anything else is a bug in weft. */
+export const canTransition = (from: StepStatus, to: StepStatus): boolean => allowed[from].includes(to)

@@ -1,0 +1,69 @@
+/**
+ * Runs a step's runner: a function (value, promise or Effect), a command, or a
+ * sub-workflow.
+ */
+import * as Effect from "effect/Effect"
+import { isCommand } from "../../dsl/Command.ts"
+import { isWorkflow } from "../../dsl/Workflow.ts"
+import type { StepRun } from "../Pipeline.ts"
+import { runCommand } from "../Process.ts"
+import { makeStepContext } from "../StepContext.ts"
+import { withLogSink } from "./consoleCapture.ts"
+import { runEffect } from "../Run.ts"
+
+export const runBody = (step: StepRun): Effect.Effect<unknown, unknown> => {
+  const runner = step.def.run
+  if (isCommand(runner)) {
+    return runCommand(runner, {
+      cwd: step.cwd,
+      env: process.env,
+      onLine: (stream, text) => step.report({ kind: "log", stream, text })
+    })
+  }
+  if (isWorkflow(runner)) return runSubWorkflow(step)
+  return runFunction(step, runner as (inputs: unknown, ctx: unknown) => unknown)
+}
+
+const isPromiseLike = (u: unknown): u is PromiseLike<unknown> =>
+  typeof u === "object" && u !== null && typeof (u as { then?: unknown }).then === "function"
+
+const runFunction = (step: StepRun, fn: (inputs: unknown, ctx: unknown) => unknown) =>
+  Effect.suspend(() => {
+    const controller = new AbortController()
+    const ctx = makeStepContext(step, controller.signal)
+    const sink = (stream: "stdout" | "stderr" | "log", text: string) => step.report({ kind: "log", stream, text })
+    let result: unknown
+    try {
+      result = withLogSink(sink, () => fn(step.inputs, ctx))
+    } catch (error) {
+      return Effect.fail(error)
+    }
+    const effect: Effect.Effect<unknown, unknown> = Effect.isEffect(result)
+      ? (result as Effect.Effect<unknown, unknown>)
+      : isPromiseLike(result)
+      ? Effect.tryPromise({ try: () => Promise.resolve(result), catch: (error) => error })
+      : Effect.succeed(result)
+    return Effect.onInterrupt(effect, () => Effect.sync(() => controller.abort(new Error(`step "${step.id}" was interrupted`))))
+  })
+
+/** Runs another workflow as this step; its events become this step's log lines, its outputs this step's output. */
+const runSubWorkflow = (step: StepRun) =>
+  Effect.flatMap(
+    runEffect(step.def.run as never, {
+      cwd: step.cwd,
+      onEvent: (event) => {
+        if (event.type === "step:log") step.report({ kind: "log", stream: event.stream, text: `[${event.step}] ${event.text}` })
+        else if (event.type === "step:end" && event.status !== "succeeded") {
+          step.report({ kind: "log", stream: "stderr", text: `[${event.step}] ${event.status}${event.error ? `: ${event.error}` : ""}` })
+        }
+      }
+    }),
+    (result) => (result.status === "succeeded" ? Effect.succeed(result.outputs) : Effect.fail(new Error(subFailure(result))))
+  )
+
+const subFailure = (result: { status: string; steps: Record<string, { status: string; error?: string | undefined }> }) => {
+  const failed = Object.entries(result.steps).filter(([, s]) => s.status === "failed")
+  return failed.length === 0
+    ? `sub-workflow ${result.status}`
+    : `sub-workflow failed at ${failed.map(([id, s]) => `"${id}"${s.error ? ` (${s.error})` : ""}`).join(", ")}`
+}

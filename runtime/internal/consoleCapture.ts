@@ -1,0 +1,45 @@
+/**
+ * Routes `console.*` calls made inside a function step to that step's log.
+ * The step is found through AsyncLocalStorage, so concurrent steps (and their
+ * awaited continuations) each get their own lines; calls made outside any step
+ * go to the real console.
+ */
+import { AsyncLocalStorage } from "node:async_hooks"
+import { formatWithOptions } from "node:util"
+import type { LogStream } from "../Event.ts"
+
+export type LogSink = (stream: LogStream, text: string) => void
+
+const storage = new AsyncLocalStorage<LogSink>()
+const methods = { log: "stdout", info: "stdout", debug: "stdout", warn: "stderr", error: "stderr" } as const
+let installs = 0
+let originals: Partial<Record<keyof typeof methods, (...args: Array<unknown>) => void>> = {}
+
+/** Formats arguments as `console.log` would, one string per line. */
+export const formatLines = (args: ReadonlyArray<unknown>): Array<string> =>
+  formatWithOptions({ colors: false }, ...args).split("\n")
+
+/** Patches the console while at least one run is active; returns the undo. */
+export const installConsoleCapture = (): (() => void) => {
+  if (installs++ === 0) {
+    originals = {}
+    for (const [method, stream] of Object.entries(methods) as Array<[keyof typeof methods, LogStream]>) {
+      const original = console[method]
+      originals[method] = original
+      console[method] = (...args: Array<unknown>) => {
+        const sink = storage.getStore()
+        if (sink === undefined) return original.apply(console, args)
+        for (const line of formatLines(args)) sink(stream, line)
+      }
+    }
+  }
+  let undone = false
+  return () => {
+    if (undone) return
+    undone = true
+    if (--installs === 0) Object.assign(console, originals)
+  }
+}
+
+/** Runs `f` with console output attributed to `sink`. */
+export const withLogSink = <A>(sink: LogSink, f: () => A): A => storage.run(sink, f)

@@ -1,0 +1,31 @@
+import type { RetryOption } from "../../dsl/Step.ts"
+import { toMillis } from "./duration.ts"
+
+/** A retry option resolved to numbers. */
+export interface RetryPolicy {
+  readonly times: number
+  readonly delayMs: number
+  readonly factor: number
+  readonly maxDelayMs: number
+}
+
+const none: RetryPolicy = { times: 0, delayMs: 0, factor: 2, maxDelayMs: Infinity }
+
+/** Resolves a retry option, or says what is wrong with it. */
+export const retryPolicy = (option: RetryOption | undefined): RetryPolicy | string => {
+  if (option === undefined) return none
+  const o = typeof option === "number" ? { times: option } : option
+  if (typeof o !== "object" || o === null) return `retry must be a number of retries or { times, delay, factor, maxDelay }, not ${JSON.stringify(option)}`
+  if (!Number.isInteger(o.times) || o.times < 0) return `retry times must be a whole number of at least 0, not ${JSON.stringify(o.times)}`
+  const delayMs = o.delay === undefined ? 0 : toMillis(o.delay)
+  const maxDelayMs = o.maxDelay === undefined ? Infinity : toMillis(o.maxDelay)
+  const factor = o.factor ?? 2
+  if (delayMs === undefined || delayMs < 0) return `retry delay ${JSON.stringify(o.delay)} is not a duration: use milliseconds or a string like "1 second"`
+  if (maxDelayMs === undefined || maxDelayMs < 0) return `retry maxDelay ${JSON.stringify(o.maxDelay)} is not a duration`
+  if (typeof factor !== "number" || !(factor >= 1)) return `retry factor must be a number of at least 1, not ${JSON.stringify(o.factor)}`
+  return { times: o.times, delayMs, factor, maxDelayMs }
+}
+
+/** The delay before retry number `retry` (1 for the first retry): exponential, capped. */
+export const retryDelay = (policy: RetryPolicy, retry: number): number =>
+  Math.min(policy.delayMs * policy.factor ** (retry - 1), policy.maxDelayMs)

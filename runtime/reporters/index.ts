@@ -1,0 +1,2 @@
+export { plain, type PlainOptions } from "./plain.ts"
+export { json } from "./json.ts"

@@ -1,0 +1,68 @@
+/**
+ * Human-readable lines for logs and CI: each line whole and prefixed by its
+ * step's id (two steps' output never share a line), status changes as they
+ * happen, and a summary table at the end.
+ */
+import { unreachable, type Event } from "../Event.ts"
+import type { Reporter, Write } from "../Reporter.ts"
+import { formatDuration, SummaryBuilder } from "../Summary.ts"
+
+const icons = { succeeded: "✓", failed: "✗", skipped: "-", cancelled: "○" } as const
+
+export interface PlainOptions {
+  readonly write?: Write
+}
+
+export const plain = (options: PlainOptions = {}): Reporter => {
+  const write = options.write ?? ((text: string) => void process.stdout.write(text))
+  const summary = new SummaryBuilder()
+  let width = 0
+  const prefix = (step: string) => `${step.padEnd(width)} │ `
+  return {
+    onEvent(event) {
+      summary.add(event)
+      switch (event.type) {
+        case "run:start":
+          width = Math.min(24, Math.max(0, ...event.steps.map((s) => s.id.length)))
+          write(`weft ▸ ${event.workflow}: ${event.steps.length} step${event.steps.length === 1 ? "" : "s"}, concurrency ${event.concurrency}\n`)
+          return
+        case "step:log":
+          write(prefix(event.step) + event.text + "\n")
+          return
+        case "step:retry":
+          write(`${prefix(event.step)}attempt ${event.attempt} failed: ${event.error}; retrying in ${formatDuration(event.delayMs)}\n`)
+          return
+        case "step:end":
+          write(`${icons[event.status]} ${event.step} ${event.status}${event.status === "succeeded" || event.status === "failed" ? ` in ${formatDuration(event.durationMs)}` : ""}${event.error ? `: ${event.error}` : ""}\n`)
+          return
+        case "run:end":
+          write(table(summary))
+          return
+        case "step:ready":
+        case "step:start":
+        case "step:progress":
+          return
+        default:
+          return unreachable(event)
+      }
+    }
+  }
+}
+
+const table = (builder: SummaryBuilder): string => {
+  const s = builder.summary()
+  const idWidth = Math.max(4, ...s.steps.map((l) => l.id.length))
+  const rows = s.steps.map((l) =>
+    `  ${l.id.padEnd(idWidth)}  ${l.status.padEnd(9)}  ${formatDuration(l.durationMs).padStart(9)}${l.attempts > 1 ? `  ${l.attempts} attempts` : ""}`
+  )
+  return [
+    "",
+    `  ${"step".padEnd(idWidth)}  ${"status".padEnd(9)}  ${"duration".padStart(9)}`,
+    ...rows,
+    "",
+    `${s.status === "succeeded" ? "✓" : "✗"} ${s.workflow} ${s.status} in ${formatDuration(s.durationMs)}`,
+    `  critical path: ${s.criticalPath.join(" → ") || "(none)"} (${formatDuration(s.criticalPathMs)})`,
+    `  parallelism: ${s.parallelism.toFixed(2)}× (busy step time / wall time)`,
+    ""
+  ].join("\n")
+}
