@@ -66,7 +66,8 @@ const reapMs = 2000
 /**
  * Spawns `command.argv[0]` with the rest as arguments and succeeds with its
  * output when it exits with code 0. Interrupting the fiber kills the process
- * group and waits for it to be gone.
+ * group and waits for it to be gone; lines printed meanwhile still reach
+ * `onLine`, which must not throw.
  *
  * @example
  * const output = yield* runCommand(cmd(["git", "rev-parse", "HEAD"]), {
@@ -89,6 +90,7 @@ export const runCommand = (command: Command, options: RunCommandOptions): Effect
       stdio: ["ignore", "pipe", "pipe"]
     })
 
+    if (child.pid !== undefined) track(child.pid)
     const kept: Array<Buffer> = []
     let keptBytes = 0
     let truncated = false
@@ -118,6 +120,7 @@ export const runCommand = (command: Command, options: RunCommandOptions): Effect
     })
     child.on("close", (code, signal) => {
       closed = true
+      if (child.pid !== undefined) live.delete(child.pid)
       stdout.end()
       stderr.end()
       onClosed.forEach((f) => f())
@@ -156,6 +159,13 @@ const terminate = (
   giveUp: () => void,
   done: () => void
 ): void => {
+  // From a timer a throw would crash weft; EPERM (no member is ours to
+  // signal) is left to the reap timeout below.
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      killGroup(pid, name)
+    } catch {}
+  }
   let poll: ReturnType<typeof setTimeout> | undefined
   let reap: ReturnType<typeof setTimeout> | undefined
   let finished = false
@@ -173,15 +183,37 @@ const terminate = (
     poll = setTimeout(check, 10)
   }
   const kill = setTimeout(() => {
-    killGroup(pid, "SIGKILL")
+    signal("SIGKILL")
     reap = setTimeout(() => {
       giveUp()
       finish()
     }, reapMs)
   }, graceMs)
   onClosed.push(check)
-  killGroup(pid, "SIGTERM")
+  signal("SIGTERM")
   check()
+}
+
+/** Process groups spawned by this weft process whose leader has not closed yet. */
+const live = new Set<number>()
+let exitHookInstalled = false
+
+const track = (pid: number) => {
+  live.add(pid)
+  if (!exitHookInstalled) {
+    exitHookInstalled = true
+    // However weft exits (a forced second Ctrl-C, an uncaught defect), it takes its children along.
+    process.on("exit", () => killAllGroups("SIGKILL"))
+  }
+}
+
+/** Signals every process group weft started and is still running: the forced path of a second Ctrl-C. */
+export const killAllGroups = (signal: NodeJS.Signals): void => {
+  for (const pid of live) {
+    try {
+      killGroup(pid, signal)
+    } catch {}
+  }
 }
 
 /**

@@ -1,0 +1,57 @@
+/** `weft graph` and `weft run --dry-run`: the workflow's shape without running it. */
+import * as Graph from "effect/Graph"
+import { isCommand } from "../../dsl/Command.ts"
+import { isWorkflow } from "../../dsl/Workflow.ts"
+import { criticalPath, levels, type Plan } from "../Plan.ts"
+import { formatDuration } from "../Summary.ts"
+
+export type GraphFormat = "text" | "mermaid" | "dot" | "json"
+
+const kind = (plan: Plan, i: number): string => {
+  const run = plan.steps[i]!.run
+  return isCommand(run) ? `$ ${run.display}` : isWorkflow(run) ? `workflow ${run.name}` : "function"
+}
+
+const toGraph = (plan: Plan) =>
+  Graph.directed<string, string>((g) => {
+    for (const id of plan.ids) Graph.addNode(g, id)
+    plan.steps.forEach((def, i) => {
+      for (const need of def.needs) Graph.addEdge(g, plan.indexOf.get(need)!, i, "needs")
+      for (const after of def.after) if (!def.needs.includes(after)) Graph.addEdge(g, plan.indexOf.get(after)!, i, "after")
+    })
+  })
+
+/** The workflow's graph in `format`. */
+export const renderGraph = (plan: Plan, format: GraphFormat): string => {
+  switch (format) {
+    case "mermaid":
+      return Graph.toMermaid(toGraph(plan)) + "\n"
+    case "dot":
+      return Graph.toGraphViz(toGraph(plan), { graphName: plan.workflow.name }) + "\n"
+    case "json":
+      return JSON.stringify({
+        workflow: plan.workflow.name,
+        steps: plan.steps.map((def, i) => ({ id: def.id, needs: def.needs, after: def.after, optional: def.optional, runs: kind(plan, i) }))
+      }, null, 2) + "\n"
+    case "text":
+      return plan.steps.map((def, i) => {
+        const waits = [...def.needs, ...def.after.filter((a) => !def.needs.includes(a))]
+        return `${def.id}${waits.length > 0 ? ` ← ${waits.join(", ")}` : ""}   (${kind(plan, i)})`
+      }).join("\n") + "\n"
+  }
+}
+
+/** What `--dry-run` prints: levels, what runs in parallel, and the critical path by estimates. */
+export const renderPlan = (plan: Plan, concurrency: number): string => {
+  const level = levels(plan)
+  const byLevel: Array<Array<string>> = []
+  level.forEach((l, i) => (byLevel[l] ??= []).push(plan.ids[i]!))
+  const path = criticalPath(plan, plan.weight)
+  const estimated = plan.steps.some((def) => def.estimate !== undefined)
+  return [
+    `weft ▸ ${plan.workflow.name}: ${plan.ids.length} steps, concurrency ${concurrency} (dry run: nothing runs)`,
+    ...byLevel.map((ids, l) => `  level ${l}: ${ids.join(", ")}${ids.length > 1 ? `   (${Math.min(ids.length, concurrency)} at a time)` : ""}`),
+    `  critical path: ${path.map((i) => plan.ids[i]).join(" → ")}${estimated ? ` (≈ ${formatDuration(path.reduce((sum, i) => sum + plan.weight[i]!, 0))} by estimates)` : ` (${path.length} steps)`}`,
+    ""
+  ].join("\n")
+}

@@ -1,0 +1,132 @@
+/**
+ * Loads a workflow from a file: a TypeScript or JavaScript module whose
+ * default export is a workflow, or a JSON / YAML spec. Every way this can go
+ * wrong becomes a `LoadError` that names the file and says what to do.
+ */
+import { existsSync, readFileSync, statSync } from "node:fs"
+import * as path from "node:path"
+import { pathToFileURL } from "node:url"
+import * as Data from "effect/Data"
+import { isDefinitionError } from "../../dsl/DefinitionError.ts"
+import { fromSpec, type Spec } from "../../dsl/Spec.ts"
+import { isWorkflow, type Workflow } from "../../dsl/Workflow.ts"
+
+export class LoadError extends Data.TaggedError("LoadError")<{
+  readonly file: string
+  readonly problem: string
+}> {
+  override get message(): string {
+    return `${this.file}: ${this.problem}`
+  }
+}
+
+export interface Loaded {
+  readonly file: string
+  readonly workflow: Workflow<any>
+}
+
+const moduleExtensions = [".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs", ".jsx"]
+
+/** Loads `file` (relative to `cwd`); a fresh import each time, never the module cache. */
+export const loadWorkflow = async (file: string, cwd: string = process.cwd()): Promise<Loaded> => {
+  const absolute = path.resolve(cwd, file)
+  const shown = path.relative(cwd, absolute) || file
+  const fail = (problem: string): never => {
+    throw new LoadError({ file: shown, problem })
+  }
+  if (!existsSync(absolute)) {
+    fail(file === "weft.ts"
+      ? "no such file. weft looks for weft.ts in the current folder; name a workflow file: weft run path/to/workflow.ts"
+      : "no such file. Check the path, or run `weft run` with a workflow file such as examples/view-switch.ts")
+  }
+  if (statSync(absolute).isDirectory()) fail("is a folder; name a workflow file inside it")
+  const ext = path.extname(absolute).toLowerCase()
+  if (ext === ".json" || ext === ".yaml" || ext === ".yml") return { file: shown, workflow: loadSpec(absolute, shown, ext, fail) }
+  if (!moduleExtensions.includes(ext)) fail(`weft reads .ts, .js, .json and .yaml workflow files, not ${ext || "files without an extension"}`)
+  let module: Record<string, unknown>
+  try {
+    module = await importModule(absolute)
+  } catch (error) {
+    return fail(describeImportError(error, absolute, shown))
+  }
+  const candidate = module.default
+  if (candidate === undefined) {
+    const named = Object.entries(module).filter(([, value]) => isWorkflow(value)).map(([name]) => name)
+    fail(`has no default export. Add \`export default workflow("name")…\`${named.length > 0 ? ` (it exports ${named.join(", ")}: export one as default)` : ""}`)
+  }
+  if (!isWorkflow(candidate)) fail(`its default export is ${describe(candidate)}, not a workflow. Export the result of workflow("name").step(…)`)
+  return { file: shown, workflow: candidate as Workflow<any> }
+}
+
+const loadSpec = (absolute: string, shown: string, ext: string, fail: (problem: string) => never): Workflow<any> => {
+  let data: unknown
+  const text = readFileSync(absolute, "utf8")
+  try {
+    data = ext === ".json" ? JSON.parse(text) : parseYaml(text)
+  } catch (error) {
+    return fail(`is not valid ${ext === ".json" ? "JSON" : "YAML"}: ${(error as Error).message}`)
+  }
+  try {
+    return fromSpec(data as Spec, { file: shown })
+  } catch (error) {
+    if (isDefinitionError(error)) throw error
+    throw error
+  }
+}
+
+/** Errors for which tsx, not Node's type stripping, can load the file; they occur before any module code runs. */
+const needsTsx = new Set([
+  "ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX",
+  "ERR_UNKNOWN_FILE_EXTENSION",
+  "ERR_MODULE_NOT_FOUND",
+  "ERR_UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING",
+  "ERR_UNSUPPORTED_DIR_IMPORT",
+  "ERR_INVALID_TYPESCRIPT_SYNTAX"
+])
+let tsxRegistered = false
+
+/**
+ * Imports a module afresh (a query defeats the module cache, so watch mode
+ * sees edits). Node's own type stripping first, since it starts fast; tsx for
+ * what it cannot do (enums, .tsx, `./x.js` naming `./x.ts`, tsconfig paths).
+ */
+const importModule = async (absolute: string): Promise<Record<string, unknown>> => {
+  const url = `${pathToFileURL(absolute).href}?weft=${Date.now()}`
+  try {
+    return await import(url)
+  } catch (error) {
+    const code = (error as { code?: string }).code
+    const syntax = (error as Error).name === "SyntaxError" && /\.[cm]?tsx?$/.test(absolute)
+    if (tsxRegistered || !(needsTsx.has(code ?? "") || syntax)) throw error
+    ;(await import("tsx/esm/api")).register()
+    tsxRegistered = true
+    return import(`${url}-tsx`)
+  }
+}
+
+let yamlParse: ((text: string) => unknown) | undefined
+const parseYaml = (text: string): unknown => {
+  if (yamlParse === undefined) throw new Error("internal: yaml not loaded")
+  return yamlParse(text)
+}
+
+/** Loads the YAML parser, only when a YAML file is run (it costs start-up time). */
+export const prepareYaml = async (): Promise<void> => {
+  yamlParse ??= (await import("yaml")).parse
+}
+
+/** Turns an import failure into one line for the author: where and what, no stack. */
+const describeImportError = (error: unknown, absolute: string, shown: string): string => {
+  const e = error as { message?: string; code?: string; name?: string; stack?: string }
+  const message = (e?.message ?? String(error)).split("\n")[0]!.replace(absolute, shown)
+  if (e?.name === "SyntaxError" || /Transform failed|Expected|Unexpected/.test(e?.message ?? "")) {
+    const location = /:(\d+):(\d+)/.exec(e?.message ?? "")
+    const detail = (e?.message ?? "").split("\n").find((line) => /ERROR:/.test(line))?.replace(/^.*ERROR:\s*/, "")
+    return `has a syntax error${location ? ` at line ${location[1]}, column ${location[2]}` : ""}: ${detail ?? message}`
+  }
+  if (e?.code === "ERR_MODULE_NOT_FOUND") return `imports something that cannot be found: ${message}`
+  return `failed while loading: ${message}`
+}
+
+const describe = (value: unknown): string =>
+  value === null ? "null" : Array.isArray(value) ? "an array" : typeof value === "function" ? "a function" : typeof value === "object" ? "an object" : `a ${typeof value}`

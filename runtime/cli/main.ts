@@ -1,0 +1,179 @@
+/**
+ * The `weft` command line. The only part of weft that prints: it parses
+ * arguments, loads the workflow, picks a reporter and maps the outcome to an
+ * exit code (0 succeeded, 1 failed, 2 bad workflow or usage, 130 interrupted).
+ */
+import { readFileSync } from "node:fs"
+import { availableParallelism } from "node:os"
+import * as path from "node:path"
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util"
+import { isDefinitionError } from "../../dsl/DefinitionError.ts"
+import * as Plan from "../Plan.ts"
+import { killAllGroups } from "../Process.ts"
+import type { Reporter } from "../Reporter.ts"
+import { json } from "../reporters/json.ts"
+import { plain } from "../reporters/plain.ts"
+import { run } from "../Run.ts"
+import { renderGraph, renderPlan, type GraphFormat } from "./graph.ts"
+import { LoadError, loadWorkflow, prepareYaml } from "./load.ts"
+
+export interface Io {
+  readonly stdout: (text: string) => void
+  readonly stderr: (text: string) => void
+  readonly cwd: string
+  /** Where SIGINT/SIGTERM come from (default: this process). */
+  readonly signals?: NodeJS.EventEmitter
+}
+
+const defaultIo = (): Io => ({
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+  cwd: process.cwd(),
+  signals: process
+})
+
+export const help = `weft: typed workflows, run as fast as their dependency graph allows.
+
+Usage:
+  weft run [file] [step...] [options]   run a workflow (default file: weft.ts)
+  weft graph [file] [--format F]        show the workflow's graph
+  weft --help | --version
+
+Run options:
+  --concurrency N       steps at once (default: the workflow's, else ${availableParallelism()})
+  --continue            keep independent steps running after a failure
+  --reporter R          plain (default) or json (one event per line)
+  --dry-run             print the plan: levels, parallel groups, critical path
+
+Graph options:
+  --format F            text (default), mermaid, dot or json
+
+Naming steps runs them and what they depend on. Files: .ts/.js modules whose
+default export is a workflow, or .json/.yaml specs.
+Exit codes: 0 succeeded, 1 failed, 2 bad workflow or usage, 130 interrupted.
+`
+
+class UsageError extends Error {}
+
+const version = (): string => {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+  return pkg.version
+}
+
+/** Runs the command line; resolves with the exit code. */
+export const main = async (argv: ReadonlyArray<string>, io: Io = defaultIo()): Promise<number> => {
+  try {
+    return await dispatch(argv, io)
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`weft: ${error.message}\nRun \`weft --help\` for usage.\n`)
+      return 2
+    }
+    if (isDefinitionError(error) || error instanceof LoadError) {
+      io.stderr(`weft: ${error.message}\n`)
+      return 2
+    }
+    throw error
+  }
+}
+
+const dispatch = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
+  const [command, ...rest] = argv
+  switch (command) {
+    case undefined:
+    case "-h":
+    case "--help":
+    case "help":
+      io.stdout(help)
+      return command === undefined ? 2 : 0
+    case "-v":
+    case "--version":
+      io.stdout(`weft ${version()}\n`)
+      return 0
+    case "run":
+      return runCommand(rest, io)
+    case "graph":
+      return graphCommand(rest, io)
+    default:
+      throw new UsageError(`unknown command "${command}". Commands: run, graph`)
+  }
+}
+
+const parse = <O extends ParseArgsOptionsConfig>(args: ReadonlyArray<string>, options: O) => {
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true })
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/^.*?: /, ""))
+  }
+}
+
+const load = async (file: string, io: Io) => {
+  if (/\.ya?ml$/i.test(file)) await prepareYaml()
+  return loadWorkflow(file, io.cwd)
+}
+
+const graphCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> => {
+  const { values, positionals } = parse(args, { format: { type: "string", default: "text" } })
+  const format = values.format as string
+  if (!["text", "mermaid", "dot", "json"].includes(format)) throw new UsageError(`--format must be text, mermaid, dot or json, not "${format}"`)
+  if (positionals.length > 1) throw new UsageError(`graph takes one file, got ${positionals.join(" ")}`)
+  const loaded = await load(positionals[0] ?? "weft.ts", io)
+  io.stdout(renderGraph(Plan.make(loaded.workflow, { file: loaded.file }), format as GraphFormat))
+  return 0
+}
+
+const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> => {
+  const { values, positionals } = parse(args, {
+    concurrency: { type: "string" },
+    continue: { type: "boolean", default: false },
+    reporter: { type: "string", default: "plain" },
+    "dry-run": { type: "boolean", default: false }
+  })
+  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency)
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+    throw new UsageError(`--concurrency must be a whole number of at least 1, not "${values.concurrency}"`)
+  }
+  const reporterName = values.reporter as string
+  if (reporterName !== "plain" && reporterName !== "json") throw new UsageError(`--reporter must be plain or json, not "${reporterName}"`)
+  const [file = "weft.ts", ...only] = positionals
+  const loaded = await load(file, io)
+  const plan = Plan.make(loaded.workflow, { file: loaded.file, only })
+  const effectiveConcurrency = concurrency ?? loaded.workflow.options.concurrency ?? availableParallelism()
+  if (values["dry-run"]) {
+    io.stdout(renderPlan(plan, effectiveConcurrency))
+    return 0
+  }
+  const reporter: Reporter = reporterName === "json" ? json({ write: io.stdout }) : plain({ write: io.stdout })
+  const controller = new AbortController()
+  let interrupted: NodeJS.Signals | undefined
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted !== undefined) {
+      // Second signal: do not wait for graceful teardown.
+      killAllGroups("SIGKILL")
+      io.stderr("weft: forced exit\n")
+      process.exit(signal === "SIGTERM" ? 143 : 130)
+    }
+    interrupted = signal
+    io.stderr(`\nweft: ${signal === "SIGINT" ? "Ctrl-C" : signal}: cancelling running steps (press Ctrl-C again to force)\n`)
+    controller.abort()
+  }
+  const signals = io.signals
+  signals?.on("SIGINT", onSignal)
+  signals?.on("SIGTERM", onSignal)
+  try {
+    const result = await run(loaded.workflow, {
+      concurrency,
+      failFast: !values.continue,
+      only,
+      file: loaded.file,
+      cwd: path.dirname(path.resolve(io.cwd, file)),
+      reporter,
+      signal: controller.signal
+    })
+    if (interrupted !== undefined || result.status === "cancelled") return interrupted === "SIGTERM" ? 143 : 130
+    return result.status === "succeeded" ? 0 : 1
+  } finally {
+    signals?.off("SIGINT", onSignal)
+    signals?.off("SIGTERM", onSignal)
+  }
+}
