@@ -21,7 +21,11 @@ export interface StepContext {
   progress(done: number, total?: number, message?: string): void
 }
 
-/** A function runner: gets its needs' outputs and the context; returns a value, a promise or an Effect. */
+/**
+ * A function runner: gets its needs' outputs and the context; returns a value,
+ * a promise or an Effect. Returning a command or a workflow runs it, so a
+ * command can be built from inputs: `({ version }) => sh\`git tag ${version}\``.
+ */
 export type StepFunction<I, R> = (inputs: I, ctx: StepContext) => R
 
 /** Anything that can run as a step. */
@@ -33,7 +37,10 @@ export type OutputOf<R> = R extends Command ? CommandOutput
   : R extends StepFunction<any, infer Ret> ? Unwrap<Ret>
   : never
 
-type Unwrap<Ret> = Ret extends Effect.Effect<infer A, any, any> ? A : Awaited<Ret>
+/** A function may also return a command or a workflow to run (built from its inputs): it runs, and its output is the step's. */
+type Unwrap<Ret> = Dynamic<Ret extends Effect.Effect<infer A, any, any> ? A : Awaited<Ret>>
+
+type Dynamic<A> = A extends Command ? CommandOutput : A extends Workflow<infer O> ? O : A
 
 /** Retry: a number of retries, or a backoff policy. */
 export type RetryOption =

@@ -83,24 +83,28 @@ const needsTsx = new Set([
   "ERR_UNSUPPORTED_DIR_IMPORT",
   "ERR_INVALID_TYPESCRIPT_SYNTAX"
 ])
-let tsxRegistered = false
-
 /**
  * Imports a module afresh (a query defeats the module cache, so watch mode
  * sees edits). Node's own type stripping first, since it starts fast; tsx for
  * what it cannot do (enums, .tsx, `./x.js` naming `./x.ts`, tsconfig paths).
  */
 const importModule = async (absolute: string): Promise<Record<string, unknown>> => {
-  const url = `${pathToFileURL(absolute).href}?weft=${Date.now()}`
+  const href = pathToFileURL(absolute).href
   try {
-    return await import(url)
+    return await import(`${href}?weft=${Date.now()}`)
   } catch (error) {
     const code = (error as { code?: string }).code
     const syntax = (error as Error).name === "SyntaxError" && /\.[cm]?tsx?$/.test(absolute)
-    if (tsxRegistered || !(needsTsx.has(code ?? "") || syntax)) throw error
-    ;(await import("tsx/esm/api")).register()
-    tsxRegistered = true
-    return import(`${url}-tsx`)
+    if (!(needsTsx.has(code ?? "") || syntax)) throw error
+    // `tsImport`, not a global `register()` plus the query: in a package
+    // without "type": "module" tsx loads the file as CommonJS, whose resolver
+    // takes `?weft=…` as part of the file name ("Cannot find module
+    // 'weft.ts?weft=…'"). Each `tsImport` loads a fresh module graph, so the
+    // query is not needed for watch mode either.
+    const module = (await (await import("tsx/esm/api")).tsImport(href, import.meta.url)) as Record<string, unknown>
+    // Loaded as CommonJS, the file's exports arrive as `default` (with `__esModule`).
+    const exports = module.default as { __esModule?: unknown } | undefined
+    return typeof exports === "object" && exports !== null && exports.__esModule === true ? (exports as Record<string, unknown>) : module
   }
 }
 

@@ -4,15 +4,16 @@
  */
 import * as Effect from "effect/Effect"
 import { isCommand } from "../../dsl/Command.ts"
-import { isWorkflow } from "../../dsl/Workflow.ts"
+import { isWorkflow, type Workflow } from "../../dsl/Workflow.ts"
 import type { StepRun } from "../Pipeline.ts"
 import { runCommand } from "../Process.ts"
 import { makeStepContext } from "../StepContext.ts"
 import { withLogSink } from "./consoleCapture.ts"
 import { runEffect } from "../Run.ts"
 
-export const runBody = (step: StepRun): Effect.Effect<unknown, unknown> => {
-  const runner = step.def.run
+export const runBody = (step: StepRun): Effect.Effect<unknown, unknown> => runRunner(step, step.def.run)
+
+const runRunner = (step: StepRun, runner: unknown): Effect.Effect<unknown, unknown> => {
   if (isCommand(runner)) {
     return runCommand(runner, {
       cwd: step.cwd,
@@ -20,7 +21,7 @@ export const runBody = (step: StepRun): Effect.Effect<unknown, unknown> => {
       onLine: (stream, text) => step.report({ kind: "log", stream, text })
     })
   }
-  if (isWorkflow(runner)) return runSubWorkflow(step)
+  if (isWorkflow(runner)) return runSubWorkflow(step, runner)
   return runFunction(step, runner as (inputs: unknown, ctx: unknown) => unknown)
 }
 
@@ -43,13 +44,15 @@ const runFunction = (step: StepRun, fn: (inputs: unknown, ctx: unknown) => unkno
       : isPromiseLike(result)
       ? Effect.tryPromise({ try: () => Promise.resolve(result), catch: (error) => error })
       : Effect.succeed(result)
-    return Effect.onInterrupt(effect, () => Effect.sync(() => controller.abort(new Error(`step "${step.id}" was interrupted`))))
+    // A function that returns a command or a workflow built from its inputs: run that too.
+    const dynamic = Effect.flatMap(effect, (value) => (isCommand(value) || isWorkflow(value) ? runRunner(step, value) : Effect.succeed(value)))
+    return Effect.onInterrupt(dynamic, () => Effect.sync(() => controller.abort(new Error(`step "${step.id}" was interrupted`))))
   })
 
 /** Runs another workflow as this step; its events become this step's log lines, its outputs this step's output. */
-const runSubWorkflow = (step: StepRun) =>
+const runSubWorkflow = (step: StepRun, sub: Workflow<any>) =>
   Effect.flatMap(
-    runEffect(step.def.run as never, {
+    runEffect(sub, {
       cwd: step.cwd,
       onEvent: (event) => {
         if (event.type === "step:log") step.report({ kind: "log", stream: event.stream, text: `[${event.step}] ${event.text}` })

@@ -1,0 +1,65 @@
+/**
+ * Every example runs, and does what its comment claims. Claims about speed are
+ * checked on the event trace (what overlapped), not on wall-clock time.
+ */
+import { readdirSync } from "node:fs"
+import { describe, expect, it } from "vitest"
+import type { Event } from "../runtime/Event.ts"
+import { run } from "../runtime/Run.ts"
+import ciPipeline from "./ci-pipeline.ts"
+import dataFlow from "./data-flow.ts"
+import release from "./release.ts"
+import viewSwitch from "./view-switch.ts"
+
+const trace = async (wf: Parameters<typeof run>[0]) => {
+  const events: Array<Event> = []
+  const result = await run(wf, { onEvent: (e) => events.push(e), cwd: import.meta.dirname })
+  const at = (type: "step:start" | "step:end", step: string) =>
+    events.find((e) => e.type === type && e.step === step)!.time
+  return { result, events, at }
+}
+
+describe("examples", () => {
+  it("every example file is covered here", () => {
+    const files = readdirSync(import.meta.dirname).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && f !== "sleep.ts")
+    expect(files.sort()).toEqual(["ci-pipeline.ts", "data-flow.ts", "release.ts", "view-switch.ts"])
+  })
+
+  it("view-switch: the three fetches overlap, render waits for all of them", async () => {
+    const { result, at } = await trace(viewSwitch)
+    expect(result.status).toBe("succeeded")
+    expect(result.outputs.render).toBe("dashboard for Ada (pro), 2 permissions, 3 new")
+    const fetches = ["profile", "permissions", "notifications"]
+    // All three started before the first one ended: they ran in parallel.
+    expect(Math.max(...fetches.map((s) => at("step:start", s)))).toBeLessThan(Math.min(...fetches.map((s) => at("step:end", s))))
+    expect(at("step:start", "render")).toBeGreaterThanOrEqual(Math.max(...fetches.map((s) => at("step:end", s))))
+    expect(at("step:start", "profile")).toBeGreaterThanOrEqual(at("step:end", "route"))
+    // ≈ the longest call (117 ms), not the sum (145 ms); generous for a loaded machine.
+    expect(result.durationMs).toBeLessThan(145 + 100)
+  })
+
+  it("ci-pipeline: the independent checks run together, the tail runs in order", async () => {
+    const { result, at, events } = await trace(ciPipeline)
+    expect(result.status).toBe("succeeded")
+    const checks = Object.keys(result.steps).filter((s) => s.startsWith("checks:"))
+    expect(checks).toHaveLength(7)
+    expect(Object.keys(result.steps)).toHaveLength(15)
+    expect(Math.max(...checks.map((s) => at("step:start", s)))).toBeLessThan(Math.min(...checks.map((s) => at("step:end", s))))
+    const tail = ["run-tests", "code-quality", "context", "git-operations", "markdown-lint"]
+    tail.slice(1).forEach((s, i) => expect(at("step:start", s)).toBeGreaterThanOrEqual(at("step:end", tail[i]!)))
+    expect(events).toContainEqual(expect.objectContaining({ type: "step:log", step: "checkout", text: expect.stringMatching(/^checked out v\d+/) }))
+  })
+
+  it("data-flow: typed outputs flow through a fan-out and a gather", async () => {
+    const { result } = await trace(dataFlow)
+    expect(result.outputs.report).toBe("portfolio value: $7303.20")
+    expect(result.outputs.quote).toHaveLength(4)
+  })
+
+  it("release: commands, a retryable publish and an optional tweet", async () => {
+    const { result, events } = await trace(release)
+    expect(result.status).toBe("succeeded")
+    expect(result.outputs.publish).toEqual({ url: "https://example.com/releases/Release%201.2.3" })
+    expect(events).toContainEqual(expect.objectContaining({ type: "step:log", step: "tweet", text: "shipped: https://example.com/releases/Release%201.2.3" }))
+  })
+})

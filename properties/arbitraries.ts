@@ -1,0 +1,201 @@
+/**
+ * Random workflows for the property suites, generated from small numbers and
+ * indices so they shrink to tiny graphs: step `i` is `s<i>`, its dependencies
+ * are indices of earlier steps, durations are whole virtual milliseconds.
+ *
+ * A `WorkflowModel` is plain data (printable, replayable); `toWorkflow` turns
+ * it into a weft workflow whose steps sleep for their duration and fail on the
+ * attempts the model plans.
+ */
+import * as Effect from "effect/Effect"
+import * as fc from "fast-check"
+import { makeStepDef } from "../dsl/Step.ts"
+import { Workflow } from "../dsl/Workflow.ts"
+
+/** One generated step. */
+export interface StepModel {
+  /** Indices of earlier steps whose outputs it receives. */
+  readonly needs: ReadonlyArray<number>
+  /** Indices of earlier steps it waits for without their outputs. */
+  readonly after: ReadonlyArray<number>
+  /** Virtual milliseconds each attempt takes (at least 1). */
+  readonly duration: number
+  readonly optional: boolean
+  /** Attempts `1..failures` fail (after `duration`); later attempts succeed. */
+  readonly failures: number
+  /** Retries after a failed attempt. */
+  readonly retries: number
+  /** Delay before the first retry; each later one doubles (weft's default factor). */
+  readonly retryDelay: number
+}
+
+/** A generated workflow: steps in declaration order, plus the run options. */
+export interface WorkflowModel {
+  readonly steps: ReadonlyArray<StepModel>
+  /** A slot limit, or `"unlimited"`. */
+  readonly concurrency: number | "unlimited"
+  readonly failFast: boolean
+}
+
+/** What `"unlimited"` becomes: weft needs a whole number. */
+export const UNLIMITED = Number.MAX_SAFE_INTEGER
+
+/** The id of step `i`. */
+export const idOf = (i: number): string => `s${i}`
+
+/** The index of a step id made by `idOf`. */
+export const indexOfId = (id: string): number => Number(id.slice(1))
+
+/** The slot limit the engine is given. */
+export const limitOf = (model: WorkflowModel): number => (model.concurrency === "unlimited" ? UNLIMITED : model.concurrency)
+
+/** Every dependency of step `i`, needs then after, without repeats. */
+export const depsOf = (step: StepModel): Array<number> => [...new Set([...step.needs, ...step.after])]
+
+/** How many attempts a step makes: until it succeeds or runs out of retries. */
+export const attemptsOf = (step: StepModel): number => Math.min(step.failures, step.retries) + 1
+
+/** Whether a step ends succeeded. */
+export const succeeds = (step: StepModel): boolean => step.failures <= step.retries
+
+/** The delay before retry number `retry` (1-based), as weft computes it for `{ times, delay }`. */
+export const retryDelayOf = (step: StepModel, retry: number): number => step.retryDelay * 2 ** (retry - 1)
+
+/** Virtual milliseconds from a step's start to its end when nothing interrupts it. */
+export const totalTimeOf = (step: StepModel): number => {
+  let total = attemptsOf(step) * step.duration
+  for (let retry = 1; retry < attemptsOf(step); retry++) total += retryDelayOf(step, retry)
+  return total
+}
+
+/** Whether any step of the model fails at least once. */
+export const plansFailures = (model: WorkflowModel): boolean => model.steps.some((s) => s.failures > 0)
+
+export interface ModelOptions {
+  readonly minSteps?: number
+  readonly maxSteps?: number
+  /** Plan failing attempts (default true). */
+  readonly failures?: boolean
+  /** Give steps retries (default: same as `failures`). */
+  readonly retries?: boolean
+  /** Let retries wait before the next attempt (default: same as `retries`). */
+  readonly retryDelays?: boolean
+  /** Mark some steps optional (default true). */
+  readonly optional?: boolean
+  readonly maxDuration?: number
+  /** Slot limits to pick from; `"unlimited"` allowed (default 1..4 or unlimited). */
+  readonly concurrency?: fc.Arbitrary<number | "unlimited">
+  /** Fixed fail-fast, or random when undefined. */
+  readonly failFast?: boolean
+}
+
+/** A dependency as generated: an index folded into the earlier steps, and its kind. */
+interface RawDep {
+  readonly target: number
+  readonly needs: boolean
+}
+
+interface RawStep {
+  readonly deps: ReadonlyArray<RawDep>
+  readonly duration: number
+  readonly optional: boolean
+  readonly failures: number
+  readonly retries: number
+  readonly retryDelay: number
+}
+
+/** Folds raw indices into earlier steps (step 0 has none) and splits them into needs and after. */
+const fromRaw = (i: number, raw: RawStep): StepModel => {
+  const needs: Array<number> = []
+  const after: Array<number> = []
+  const seen = new Set<number>()
+  if (i > 0) {
+    for (const dep of raw.deps) {
+      const target = dep.target % i
+      if (seen.has(target)) continue
+      seen.add(target)
+      ;(dep.needs ? needs : after).push(target)
+    }
+  }
+  return { needs, after, duration: raw.duration, optional: raw.optional, failures: raw.failures, retries: raw.retries, retryDelay: raw.retries > 0 ? raw.retryDelay : 0 }
+}
+
+/** Slot limits 1..4 or unlimited. */
+export const concurrencyArb: fc.Arbitrary<number | "unlimited"> = fc.oneof(fc.integer({ min: 1, max: 4 }), fc.constant("unlimited" as const))
+
+/** Mostly 0, sometimes 1..max: so most steps behave and a few do not. */
+const rarely = (max: number): fc.Arbitrary<number> =>
+  fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max }) })
+
+/** Random workflows as data. */
+export const workflowModel = (options: ModelOptions = {}): fc.Arbitrary<WorkflowModel> => {
+  const failures = options.failures ?? true
+  const retries = options.retries ?? failures
+  const retryDelays = options.retryDelays ?? retries
+  const rawStep: fc.Arbitrary<RawStep> = fc.record({
+    deps: fc.array(fc.record({ target: fc.nat({ max: 11 }), needs: fc.boolean() }), { maxLength: 3 }),
+    duration: fc.integer({ min: 1, max: options.maxDuration ?? 20 }),
+    optional: options.optional ?? true ? fc.boolean() : fc.constant(false),
+    failures: failures ? rarely(3) : fc.constant(0),
+    retries: retries ? rarely(2) : fc.constant(0),
+    retryDelay: retryDelays ? rarely(5) : fc.constant(0)
+  })
+  return fc.record({
+    steps: fc.array(rawStep, { minLength: options.minSteps ?? 1, maxLength: options.maxSteps ?? 12 }).map((raws) => raws.map((raw, i) => fromRaw(i, raw))),
+    concurrency: options.concurrency ?? concurrencyArb,
+    failFast: options.failFast === undefined ? fc.boolean() : fc.constant(options.failFast)
+  })
+}
+
+/** The planned failure of an attempt, as its error message says. */
+export const plannedFailure = (id: string, attempt: number): Error => new Error(`planned failure of ${id} on attempt ${attempt}`)
+
+/**
+ * The step body of a model step, for a given attempt: `Effect.sleep(duration)`,
+ * then a failure when the attempt is planned to fail. The output is the id.
+ */
+export type BodyOf = (i: number, step: StepModel) => (inputs: unknown, ctx: { readonly attempt: number }) => unknown
+
+/** Bodies on virtual time: each attempt sleeps `duration`, then fails when planned. */
+export const sleepingBody: BodyOf = (i, step) => (_inputs, ctx) =>
+  ctx.attempt <= step.failures
+    ? Effect.andThen(Effect.sleep(step.duration), Effect.fail(plannedFailure(idOf(i), ctx.attempt)))
+    : Effect.as(Effect.sleep(step.duration), idOf(i))
+
+/**
+ * The weft workflow of a model. Each step's `estimate` is its duration, so the
+ * scheduler ranks by real (per-attempt) durations.
+ */
+export const toWorkflow = (model: WorkflowModel, body: BodyOf = sleepingBody, name = "generated"): Workflow<any> =>
+  Workflow.make(
+    name,
+    { concurrency: limitOf(model), failFast: model.failFast },
+    model.steps.map((step, i) =>
+      makeStepDef(
+        idOf(i),
+        {
+          needs: step.needs.map(idOf),
+          after: step.after.map(idOf),
+          optional: step.optional,
+          retry: step.retryDelay > 0 ? { times: step.retries, delay: step.retryDelay } : step.retries,
+          estimate: step.duration
+        },
+        body(i, step)
+      )
+    )
+  )
+
+/** The model as a few readable lines: one per step, then the options. */
+export const describeModel = (model: WorkflowModel): string => {
+  const lines = [`workflow: concurrency ${model.concurrency}, failFast ${model.failFast}`]
+  model.steps.forEach((step, i) => {
+    const parts = [`${idOf(i)}: ${step.duration} ms`]
+    if (step.needs.length > 0) parts.push(`needs [${step.needs.map(idOf).join(", ")}]`)
+    if (step.after.length > 0) parts.push(`after [${step.after.map(idOf).join(", ")}]`)
+    if (step.optional) parts.push("optional")
+    if (step.failures > 0) parts.push(`fails attempts 1..${step.failures}`)
+    if (step.retries > 0) parts.push(`retry ${step.retries}${step.retryDelay > 0 ? ` (delay ${step.retryDelay} ms, x2)` : ""}`)
+    lines.push(`  ${parts.join(", ")}`)
+  })
+  return lines.join("\n")
+}

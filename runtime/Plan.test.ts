@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest"
+import { isDefinitionError } from "../dsl/DefinitionError.ts"
+import { makeStepDef } from "../dsl/Step.ts"
+import { Workflow, workflow } from "../dsl/Workflow.ts"
+import * as Plan from "./Plan.ts"
+
+const untyped = (name: string, options: object, steps: Array<[string, object, unknown]>) =>
+  Workflow.make(name, options, steps.map(([id, opts, run]) => makeStepDef(id, opts, run as never)))
+
+const messageOf = (f: () => unknown): string => {
+  try {
+    f()
+  } catch (error) {
+    if (isDefinitionError(error)) return error.message
+    throw error
+  }
+  throw new Error("expected a DefinitionError")
+}
+
+describe("Plan", () => {
+  it("reports every definition problem at once, naming the file and each step", () => {
+    const wf = untyped("release", { concurrency: 0, parallel: true }, [
+      ["version", {}, () => 1],
+      ["version", {}, () => 2],
+      ["notes", { needs: ["verison"], timeout: -5 }, () => 3],
+      ["early", { after: ["late"] }, () => 4],
+      ["late", { retry: -1, estimate: "soon" }, () => 5],
+      ["bad", { neeeds: ["x"] }, 42],
+      ["self", { needs: ["self"] }, () => 6]
+    ])
+    const text = messageOf(() => Plan.make(wf, { file: "release.ts", only: ["publsh"] }))
+    expect(text).toMatch(/^release\.ts, workflow "release" has 12 problems:/)
+    expect(text).toContain(`unknown workflow option "parallel"`)
+    expect(text).toContain("concurrency must be a whole number of at least 1, not 0")
+    expect(text).toContain(`step "version": the id "version" is used twice (steps 1 and 2)`)
+    expect(text).toContain(`step "notes": needs "verison", which is not a step of this workflow. Did you mean "version"?`)
+    expect(text).toContain(`step "notes": timeout must be positive, not -5`)
+    expect(text).toContain(`step "early": after "late", which is declared after it: declare "late" first`)
+    expect(text).toContain(`step "late": retry times must be a whole number`)
+    expect(text).toContain(`step "late": estimate "soon" is not a duration`)
+    expect(text).toContain(`step "bad": unknown option "neeeds". Did you mean "needs"?`)
+    expect(text).toContain(`step "bad": its runner must be a function, a command`)
+    expect(text).toContain(`step "self": needs names the step itself`)
+    expect(text).toContain(`step "publsh": there is no step "publsh" to run.`)
+  })
+
+  it("ranks steps by the longest remaining path, with estimates", () => {
+    const wf = workflow("w")
+      .step("a", { estimate: 10 }, () => 1)
+      .step("b", { estimate: "1 second" }, () => 1)
+      .step("c", { after: ["a"], estimate: 5 }, () => 1)
+      .step("d", { after: ["c", "b"] }, () => 1)
+    const plan = Plan.make(wf)
+    expect(plan.rank).toEqual([16, 1001, 6, 1])
+    expect(Plan.criticalPath(plan, plan.weight).map((i) => plan.ids[i])).toEqual(["b", "d"])
+    expect(Plan.levels(plan)).toEqual([0, 0, 1, 2])
+  })
+
+  it("selects named steps and what they depend on", () => {
+    const wf = workflow("w").step("a", () => 1).step("b", () => 1).step("c", { needs: ["a"] }, () => 1).step("d", () => 1)
+    expect(Plan.make(wf, { only: ["c"] }).ids).toEqual(["a", "c"])
+  })
+
+  it("checks sub-workflows too", () => {
+    const inner = untyped("inner", {}, [["x", { needs: ["y"] }, () => 1]])
+    const outer = workflow("outer").step("sub", inner)
+    expect(messageOf(() => Plan.make(outer))).toContain(`step "sub": in sub-workflow "inner": step "x": needs "y"`)
+  })
+})
