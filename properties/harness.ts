@@ -7,13 +7,14 @@
  * it prints for replay (`fc.assert(prop, { seed, path })`).
  */
 import * as Effect from "effect/Effect"
+import type * as fc from "fast-check"
 import * as Fiber from "effect/Fiber"
 import { TestClock } from "effect/testing"
 import type { Workflow } from "../dsl/Workflow.ts"
 import type { Event } from "../runtime/Event.ts"
-import { runEffect } from "../runtime/Run.ts"
+import { run, runEffect } from "../runtime/Run.ts"
 import type { RunResult } from "../runtime/RunState.ts"
-import { sleepingBody, toWorkflow, totalTimeOf, type BodyOf, type WorkflowModel } from "./arbitraries.ts"
+import { idOf, plannedFailure, sleepingBody, toWorkflow, totalTimeOf, type BodyOf, type WorkflowModel } from "./arbitraries.ts"
 import { violations, type Invariant } from "./invariants.ts"
 import { formatTrace, type Trace } from "./trace.ts"
 
@@ -66,4 +67,55 @@ export class InvariantError extends Error {
 export const check = (trace: Trace, invariants?: Record<string, Invariant>): void => {
   const broken = violations(trace, invariants)
   if (broken.length > 0) throw new InvariantError(broken, trace)
+}
+
+/** Bodies on real promises: each attempt waits for `s` to release it, then fails when planned. */
+export const scheduledBody = (s: fc.Scheduler): BodyOf => (i, step) => async (_inputs, ctx) => {
+  await s.schedule(Promise.resolve(), `${idOf(i)} attempt ${ctx.attempt}`)
+  if (ctx.attempt <= step.failures) throw plannedFailure(idOf(i), ctx.attempt)
+  return idOf(i)
+}
+
+const macrotask = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/**
+ * Waits until nothing moves: no new event and no new scheduled task for
+ * `rounds` turns of the event loop in a row. Effect's scheduler hops through
+ * `setImmediate`, so a dispatched step announces itself within a few turns.
+ */
+const settle = async (signature: () => string, rounds = 8): Promise<void> => {
+  let last = signature()
+  for (let still = 0; still < rounds;) {
+    await macrotask()
+    const now = signature()
+    still = now === last ? still + 1 : 0
+    last = now
+  }
+}
+
+/**
+ * Runs a model with the real `run()` on real promises, letting the fast-check
+ * scheduler `s` choose which waiting step body finishes next, one at a time.
+ * Before each choice the run is settled and the event count recorded as a
+ * quiet point (`Trace.checkpoints`).
+ */
+export const runOnScheduler = async (s: fc.Scheduler, model: WorkflowModel): Promise<Run> => {
+  const events: Array<Event> = []
+  const checkpoints: Array<number> = []
+  let outcome: { result: RunResult } | { error: unknown } | undefined
+  void run(toWorkflow(model, scheduledBody(s)), { onEvent: (event) => events.push(event) }).then(
+    (result) => (outcome = { result }),
+    (error: unknown) => (outcome = { error })
+  )
+  for (;;) {
+    await settle(() => `${events.length}/${s.count()}/${outcome !== undefined}`)
+    if (outcome !== undefined) break
+    if (s.count() === 0) {
+      throw new Error(`the run is stuck: it has not ended and no step body waits\n\n${formatTrace({ model, events, checkpoints })}`)
+    }
+    checkpoints.push(events.length)
+    await s.waitNext(1)
+  }
+  if ("error" in outcome) throw outcome.error
+  return { model, events, checkpoints, result: outcome.result }
 }

@@ -40,6 +40,17 @@ export interface CompileOptions extends Plan.PlanOptions {
 /** What can be sent to a running workflow's actor. */
 export type MachineEvent = ExecutorEvent | { readonly type: "cancel" }
 
+/** The machine's note to itself that its outbox still holds events. */
+type FlushEvent = { readonly type: "machine.flush" }
+
+/**
+ * The most events emitted in one XState turn. XState queues a turn's emits in
+ * an array it drains with `shift()`, which is O(length) once the array is
+ * large: emitting a wide graph's 25,000 first `step:ready` events (or a big
+ * run's cancellations) in one turn cost O(n²), 15% of a 100,000-step run.
+ */
+const maxEventsPerTurn = 1024
+
 /**
  * The machine that runs `wf`. `createActor(compile(wf)).start()` runs it; its
  * snapshot's `context.run.statusOf(id)` tells each step's status, and the actor's
@@ -64,18 +75,20 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
   return setup({
     types: {} as {
       context: { readonly run: RunState }
-      events: MachineEvent
+      events: MachineEvent | FlushEvent
       emitted: Event
       output: RunResult
     },
     actors: { executor },
     actions: {
       /** Emits what the last change produced and hands new starts to the executor. */
-      flush: enqueueActions(({ context, enqueue }) => {
-        const outbox = context.run.takeOutbox()
+      flush: enqueueActions(({ context, enqueue, self }) => {
+        const outbox = context.run.takeOutbox(maxEventsPerTurn)
         for (const event of outbox.events) enqueue.emit(event)
         if (outbox.starts.length > 0) enqueue.sendTo("executor", { type: "executor.start", starts: outbox.starts })
         if (outbox.interrupt) enqueue.sendTo("executor", { type: "executor.interrupt" })
+        // The rest goes out in the next turns; the mailbox runs them right after this one.
+        if (context.run.hasOutbox) enqueue.sendTo(self, { type: "machine.flush" })
       })
     }
   }).createMachine({
@@ -97,9 +110,11 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
               for (const update of event.updates) context.run.apply(update)
             }, "flush"]
           },
-          cancel: { actions: [({ context }) => context.run.cancel(now()), "flush"] }
+          cancel: { actions: [({ context }) => context.run.cancel(now()), "flush"] },
+          "machine.flush": { actions: "flush" }
         },
-        always: { guard: ({ context }) => context.run.finished, target: "done" }
+        // Done once every step has ended and every event about them is out.
+        always: { guard: ({ context }) => context.run.finished && !context.run.hasOutbox, target: "done" }
       },
       done: { type: "final", entry: [({ context }) => context.run.finish(now()), "flush"] }
     },

@@ -105,9 +105,23 @@ export class RunState {
     return steps
   }
 
-  /** Takes what the last inputs asked for. */
-  takeOutbox(): Outbox {
+  /** Whether the outbox holds anything not yet taken. */
+  get hasOutbox(): boolean {
+    return this.outbox.events.length > 0 || this.outbox.starts.length > 0 || this.outbox.interrupt
+  }
+
+  /**
+   * Takes what the last inputs asked for: at most `maxEvents` events, oldest
+   * first. Starts and the interrupt come only with the last events, so they
+   * still follow every event produced before them.
+   */
+  takeOutbox(maxEvents = Infinity): Outbox {
     const outbox = this.outbox
+    if (outbox.events.length > maxEvents) {
+      const events = outbox.events.slice(0, maxEvents)
+      outbox.events.splice(0, maxEvents)
+      return { events, starts: [], interrupt: false }
+    }
     this.outbox = { events: [], starts: [], interrupt: false }
     return outbox
   }
