@@ -111,6 +111,16 @@ export const runCommand = (command: Command, options: RunCommandOptions): Effect
       }
     })
     child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk))
+    // Backpressure: one chunk per turn of the event loop, so the lines already
+    // reported are consumed (the executor drains on the next turn) before more
+    // are read. A step printing 1 GiB then costs weft bounded memory, and the
+    // child simply blocks on a full pipe.
+    for (const stream of [child.stdout, child.stderr]) {
+      stream.on("data", () => {
+        stream.pause()
+        setImmediate(() => stream.resume())
+      })
+    }
 
     let closed = false
     const onClosed: Array<() => void> = []
