@@ -1,3 +1,4 @@
+import * as EffectConsole from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import { TestClock } from "effect/testing"
@@ -183,6 +184,21 @@ describe("run", () => {
     expect(real.mock.calls.some(([text]) => String(text).includes("a1"))).toBe(false)
     real.mockRestore()
     expect(console.log).not.toHaveProperty("__weft")
+  })
+
+  it("captures Effect's Console and Effect.log inside an Effect step", async () => {
+    const wf = workflow("effect-logs").step("e", () =>
+      Effect.gen(function*() {
+        yield* EffectConsole.log("from Console")
+        yield* Effect.sleep(1)
+        yield* Effect.logInfo("from the logger")
+        return 1
+      }))
+    const events: Array<Event> = []
+    await run(wf, { onEvent: (e) => events.push(e) })
+    const logs = events.flatMap((e) => (e.type === "step:log" ? [e.text] : []))
+    expect(logs[0]).toBe("from Console")
+    expect(logs.some((text) => text.includes("from the logger"))).toBe(true)
   })
 
   it("runs commands: stdout becomes the output and the log; a non-zero exit fails with the code and stderr", async () => {

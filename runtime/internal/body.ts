@@ -2,13 +2,14 @@
  * Runs a step's runner: a function (value, promise or Effect), a command, or a
  * sub-workflow.
  */
+import * as EffectConsole from "effect/Console"
 import * as Effect from "effect/Effect"
 import { isCommand } from "../../dsl/Command.ts"
 import { isWorkflow, type Workflow } from "../../dsl/Workflow.ts"
 import type { StepRun } from "../Pipeline.ts"
 import { runCommand } from "../Process.ts"
 import { makeStepContext } from "../StepContext.ts"
-import { withLogSink } from "./consoleCapture.ts"
+import { consoleFor, withLogSink } from "./consoleCapture.ts"
 import { runEffect } from "../Run.ts"
 
 export const runBody = (step: StepRun): Effect.Effect<unknown, unknown> => runRunner(step, step.def.run)
@@ -40,7 +41,7 @@ const runFunction = (step: StepRun, fn: (inputs: unknown, ctx: unknown) => unkno
       return Effect.fail(error)
     }
     const effect: Effect.Effect<unknown, unknown> = Effect.isEffect(result)
-      ? (result as Effect.Effect<unknown, unknown>)
+      ? Effect.provideService(result as Effect.Effect<unknown, unknown>, EffectConsole.Console, consoleFor(sink))
       : isPromiseLike(result)
       ? Effect.tryPromise({ try: () => Promise.resolve(result), catch: (error) => error })
       : Effect.succeed(result)

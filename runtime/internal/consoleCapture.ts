@@ -43,3 +43,22 @@ export const installConsoleCapture = (): (() => void) => {
 
 /** Runs `f` with console output attributed to `sink`. */
 export const withLogSink = <A>(sink: LogSink, f: () => A): A => storage.run(sink, f)
+
+/**
+ * A console whose output goes to `sink`: provided as Effect's `Console` to an
+ * Effect step, where AsyncLocalStorage cannot follow (fibers resume from
+ * Effect's scheduler), so `Console.log` and `Effect.log` land in the step's log.
+ */
+export const consoleFor = (sink: LogSink): Console => {
+  const to = (stream: LogStream) => (...args: Array<unknown>) => {
+    for (const line of formatLines(args)) sink(stream, line)
+  }
+  return Object.assign(Object.create(console) as Console, {
+    log: to("stdout"),
+    info: to("stdout"),
+    debug: to("stdout"),
+    trace: to("stderr"),
+    warn: to("stderr"),
+    error: to("stderr")
+  })
+}
