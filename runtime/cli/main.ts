@@ -25,8 +25,24 @@ export interface Io {
   readonly signals?: NodeJS.EventEmitter
 }
 
+/**
+ * Writes to stdout until its reader goes away. `weft run … | head` closes the
+ * pipe early; without this the next write's EPIPE is an unhandled 'error'
+ * event that crashes weft with a stack trace. The run itself carries on.
+ */
+const stdoutWriter = (): ((text: string) => void) => {
+  let closed = false
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error
+    closed = true
+  })
+  return (text) => {
+    if (!closed) process.stdout.write(text)
+  }
+}
+
 const defaultIo = (): Io => ({
-  stdout: (text) => void process.stdout.write(text),
+  stdout: stdoutWriter(),
   stderr: (text) => void process.stderr.write(text),
   cwd: process.cwd(),
   signals: process

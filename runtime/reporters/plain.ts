@@ -18,6 +18,9 @@ export const plain = (options: PlainOptions = {}): Reporter => {
   const summary = new SummaryBuilder()
   let width = 0
   const prefix = (step: string) => `${step.padEnd(width)} │ `
+  // Errors are often several lines (a command's stderr tail): every line gets
+  // the step's prefix, so none of them reads as another step's or as weft's.
+  const prefixed = (step: string, text: string) => prefix(step) + text.replaceAll("\n", `\n${prefix(step)}`) + "\n"
   return {
     onEvent(event) {
       summary.add(event)
@@ -27,14 +30,16 @@ export const plain = (options: PlainOptions = {}): Reporter => {
           write(`weft ▸ ${event.workflow}: ${event.steps.length} step${event.steps.length === 1 ? "" : "s"}, concurrency ${event.concurrency}\n`)
           return
         case "step:log":
-          write(prefix(event.step) + event.text + "\n")
+          write(prefixed(event.step, event.text))
           return
         case "step:retry":
-          write(`${prefix(event.step)}attempt ${event.attempt} failed: ${event.error}; retrying in ${formatDuration(event.delayMs)}\n`)
+          write(prefixed(event.step, `attempt ${event.attempt} failed: ${event.error}; retrying in ${formatDuration(event.delayMs)}`))
           return
-        case "step:end":
-          write(`${icons[event.status]} ${event.step} ${event.status}${event.status === "succeeded" || event.status === "failed" ? ` in ${formatDuration(event.durationMs)}` : ""}${event.error ? `: ${event.error}` : ""}\n`)
+        case "step:end": {
+          const [first, ...more] = event.error?.split("\n") ?? []
+          write(`${icons[event.status]} ${event.step} ${event.status}${event.status === "succeeded" || event.status === "failed" ? ` in ${formatDuration(event.durationMs)}` : ""}${first === undefined ? "" : `: ${first}`}\n${more.length > 0 ? prefixed(event.step, more.join("\n")) : ""}`)
           return
+        }
         case "run:end":
           write(table(summary))
           return
