@@ -150,13 +150,10 @@ export const workflowModel = (options: ModelOptions = {}): fc.Arbitrary<Workflow
 /** The planned failure of an attempt, as its error message says. */
 export const plannedFailure = (id: string, attempt: number): Error => new Error(`planned failure of ${id} on attempt ${attempt}`)
 
-/**
- * The step body of a model step, for a given attempt: `Effect.sleep(duration)`,
- * then a failure when the attempt is planned to fail. The output is the id.
- */
+/** Makes the runner of model step `i`: what each attempt does (`ctx.attempt` is 1-based). */
 export type BodyOf = (i: number, step: StepModel) => (inputs: unknown, ctx: { readonly attempt: number }) => unknown
 
-/** Bodies on virtual time: each attempt sleeps `duration`, then fails when planned. */
+/** Bodies on virtual time: each attempt sleeps `duration`, then fails when planned; the output is the id. */
 export const sleepingBody: BodyOf = (i, step) => (_inputs, ctx) =>
   ctx.attempt <= step.failures
     ? Effect.andThen(Effect.sleep(step.duration), Effect.fail(plannedFailure(idOf(i), ctx.attempt)))

@@ -9,7 +9,7 @@
  */
 import type { Event, EventOf } from "../runtime/Event.ts"
 import type { EndStatus } from "../runtime/StepStatus.ts"
-import { attemptsOf, depsOf, idOf, limitOf, plansFailures, succeeds } from "./arbitraries.ts"
+import { attemptsOf, depsOf, idOf, indexOfId, limitOf, plansFailures, succeeds } from "./arbitraries.ts"
 import { criticalPath } from "./criticalPath.ts"
 import { referenceSchedule } from "./referenceSchedule.ts"
 import { checkpointsOf, formatEvent, type Trace } from "./trace.ts"
@@ -20,7 +20,7 @@ export type Invariant = (trace: Trace) => string | undefined
 const at = (events: ReadonlyArray<Event>, i: number): string => `#${i} (${formatEvent(events[i]!).trim()})`
 
 const isFatal = (trace: Trace, event: EventOf<"step:end">): boolean => {
-  const step = trace.model.steps[Number(event.step.slice(1))]
+  const step = trace.model.steps[indexOfId(event.step)]
   return event.status === "failed" && step !== undefined && !step.optional
 }
 
@@ -62,7 +62,7 @@ export const startsAfterDeps: Invariant = ({ model, events }) => {
     const event = events[i]!
     if (event.type === "step:end") ended.set(event.step, event.status)
     if (event.type !== "step:ready" && event.type !== "step:start") continue
-    const deps = depsOf(model.steps[Number(event.step.slice(1))]!)
+    const deps = depsOf(model.steps[indexOfId(event.step)]!)
     for (const d of deps) {
       const status = ended.get(idOf(d))
       const optional = model.steps[d]!.optional
@@ -84,9 +84,10 @@ export const startsAfterDeps: Invariant = ({ model, events }) => {
 
 /**
  * 2. Every step ends exactly once and nothing happens to it afterwards; when
- * no failure is planned, every step and the run succeed.
+ * no failure is planned (and nobody aborts), every step and the run succeed.
  */
-export const endsOnce: Invariant = ({ model, events }) => {
+export const endsOnce: Invariant = ({ model, events, abortAt }) => {
+  const allSucceed = !plansFailures(model) && abortAt === undefined
   const ended = new Map<string, number>()
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!
@@ -95,32 +96,32 @@ export const endsOnce: Invariant = ({ model, events }) => {
     if (before !== undefined) return `${at(events, i)} comes after ${event.step} ended at ${at(events, before)}`
     if (event.type === "step:end") {
       ended.set(event.step, i)
-      if (!plansFailures(model) && event.status !== "succeeded") return `${at(events, i)}: no failure is planned, yet ${event.step} ended ${event.status}`
+      if (allSucceed && event.status !== "succeeded") return `${at(events, i)}: no failure is planned, yet ${event.step} ended ${event.status}`
     }
   }
   const missing = model.steps.map((_, i) => idOf(i)).filter((id) => !ended.has(id))
   if (missing.length > 0) return `never ended: ${missing.join(", ")}`
   const last = events.at(-1)
-  if (!plansFailures(model) && last?.type === "run:end" && last.status !== "succeeded") return `no failure is planned, yet the run ended ${last.status}`
+  if (allSucceed && last?.type === "run:end" && last.status !== "succeeded") return `no failure is planned, yet the run ended ${last.status}`
   return undefined
 }
 
 /**
  * 2b. Outcomes follow the plan: a step that runs to its end succeeds exactly
  * when its failures fit in its retries, after that many attempts; the run fails
- * exactly when a step that is not optional fails.
+ * exactly when a step that is not optional fails (unless it was aborted first).
  */
 export const outcomesFollowPlan: Invariant = (trace) => {
   const { model, events } = trace
   let fatal = false
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!
-    if (event.type === "run:end") {
+    if (event.type === "run:end" && !(trace.abortAt !== undefined && event.status === "cancelled")) {
       const expected = fatal ? "failed" : "succeeded"
       if (event.status !== expected) return `${at(events, i)}: expected the run to end ${expected}`
     }
     if (event.type !== "step:end" || (event.status !== "succeeded" && event.status !== "failed")) continue
-    const step = model.steps[Number(event.step.slice(1))]!
+    const step = model.steps[indexOfId(event.step)]!
     const expected = succeeds(step) ? "succeeded" : "failed"
     if (event.status !== expected) return `${at(events, i)}: planned to end ${expected}`
     if (event.attempts !== attemptsOf(step)) return `${at(events, i)}: planned to take ${attemptsOf(step)} attempt(s)`
@@ -178,31 +179,89 @@ export const workConserving: Invariant = (trace) => {
   return undefined
 }
 
-/**
- * 5. Fail-fast: after the first failure that is not optional (its retries
- * spent), no step starts, every step running then ends cancelled, every other
- * step still to end ends skipped or cancelled, and the run ends failed.
- * Without fail-fast nothing is ever cancelled (nobody cancels these runs).
- */
-export const failFastStops: Invariant = (trace) => {
-  const { model, events } = trace
-  if (!model.failFast) {
-    const i = events.findIndex((e) => e.type === "step:end" && e.status === "cancelled")
-    return i === -1 ? undefined : `fail-fast is off, yet ${at(events, i)}`
-  }
-  const first = events.findIndex((e) => e.type === "step:end" && isFatal(trace, e))
+/** The index of the first failure that is not optional, when fail-fast is on. */
+const firstFatal = (trace: Trace): number =>
+  trace.model.failFast ? trace.events.findIndex((e) => e.type === "step:end" && isFatal(trace, e)) : -1
+
+/** 5, first clause: after the first fatal failure no step starts, and none but those running then ends otherwise than skipped or cancelled. */
+export const nothingStartsAfterFatal: Invariant = (trace) => {
+  const { events } = trace
+  const first = firstFatal(trace)
   if (first === -1) return undefined
   const running = runningAfterEach(events)[first]!
   for (let i = first + 1; i < events.length; i++) {
     const event = events[i]!
     if (event.type === "step:start") return `${at(events, i)} starts after the fatal failure ${at(events, first)}`
-    if (event.type === "step:end") {
-      if (running.has(event.step) && event.status !== "cancelled") {
-        return `${at(events, i)}: ${event.step} was running at the fatal failure ${at(events, first)} and should end cancelled`
-      }
-      if (event.status !== "cancelled" && event.status !== "skipped") return `${at(events, i)} ends ${event.status} after the fatal failure ${at(events, first)}`
+    if (event.type === "step:end" && !running.has(event.step) && event.status !== "cancelled" && event.status !== "skipped") {
+      return `${at(events, i)} ends ${event.status} after the fatal failure ${at(events, first)}`
     }
-    if (event.type === "run:end" && event.status !== "failed") return `${at(events, i)}: the run should end failed after ${at(events, first)}`
+  }
+  return undefined
+}
+
+/** 5, second clause: every step running at the first fatal failure ends cancelled. */
+export const runningCancelledAtFatal: Invariant = (trace) => {
+  const { events } = trace
+  const first = firstFatal(trace)
+  if (first === -1) return undefined
+  const running = runningAfterEach(events)[first]!
+  for (let i = first + 1; i < events.length; i++) {
+    const event = events[i]!
+    if (event.type === "step:end" && running.has(event.step) && event.status !== "cancelled") {
+      return `${at(events, i)}: ${event.step} was running at the fatal failure ${at(events, first)} and should end cancelled`
+    }
+  }
+  return undefined
+}
+
+/** 5, third clause: after a fatal failure with fail-fast, the run ends failed (or cancelled, when aborted too). */
+export const runFailsAfterFatal: Invariant = (trace) => {
+  const { events } = trace
+  const first = firstFatal(trace)
+  if (first === -1) return undefined
+  const end = events.at(-1)
+  if (end?.type !== "run:end" || end.status === "failed" || (trace.abortAt !== undefined && end.status === "cancelled")) return undefined
+  return `${at(events, events.length - 1)}: the run should end failed after ${at(events, first)}`
+}
+
+/** 5, converse: without fail-fast, nothing is cancelled unless the run was aborted. */
+export const noCancelWithoutFailFast: Invariant = ({ model, events, abortAt }) => {
+  if (model.failFast || abortAt !== undefined) return undefined
+  const i = events.findIndex((e) => e.type === "step:end" && e.status === "cancelled")
+  return i === -1 ? undefined : `fail-fast is off, yet ${at(events, i)}`
+}
+
+/**
+ * 5. Fail-fast: after the first failure that is not optional (its retries
+ * spent), no step starts, every step running then ends cancelled, every other
+ * step still to end ends skipped or cancelled, and the run ends failed.
+ * Without fail-fast, nothing is cancelled unless the run was aborted.
+ */
+export const failFastStops: Invariant = (trace) =>
+  nothingStartsAfterFatal(trace) ?? runningCancelledAtFatal(trace) ?? runFailsAfterFatal(trace) ?? noCancelWithoutFailFast(trace)
+
+/**
+ * 5b. Cancelling (the signal aborted at virtual time T): no step starts after
+ * T, no step finishes its work after T (what runs is interrupted), the run ends
+ * at T at the latest, and cancelled when it was still going at T. Before T,
+ * only fail-fast cancels.
+ */
+export const cancelStops: Invariant = (trace) => {
+  const { model, events, abortAt } = trace
+  if (abortAt === undefined) return undefined
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!
+    if (event.type === "step:start" && event.time > abortAt) return `${at(events, i)} starts after the abort at ${abortAt} ms`
+    if (event.type === "step:end" && event.time > abortAt && (event.status === "succeeded" || event.status === "failed")) {
+      return `${at(events, i)} finishes after the abort at ${abortAt} ms instead of being interrupted`
+    }
+    if (event.type === "step:end" && event.status === "cancelled" && event.time < abortAt && !model.failFast) {
+      return `${at(events, i)} is cancelled before the abort at ${abortAt} ms, without fail-fast`
+    }
+    if (event.type === "run:end") {
+      if (event.time > abortAt) return `${at(events, i)}: the run outlives the abort at ${abortAt} ms`
+      if (event.time < abortAt && event.status === "cancelled") return `${at(events, i)}: the run ended cancelled before the abort at ${abortAt} ms`
+    }
   }
   return undefined
 }
@@ -257,7 +316,8 @@ export const traceInvariants = {
   outcomesFollowPlan,
   withinConcurrency,
   workConserving,
-  failFastStops
+  failFastStops,
+  cancelStops
 } satisfies Record<string, Invariant>
 
 /** Every invariant that fails on `trace`, with its explanation. */

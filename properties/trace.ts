@@ -4,7 +4,7 @@
  * failures), and optionally the points at which the run was known to be quiet.
  */
 import { unreachable, type Event } from "../runtime/Event.ts"
-import { describeModel, type WorkflowModel } from "./arbitraries.ts"
+import { describeModel, UNLIMITED, type WorkflowModel } from "./arbitraries.ts"
 
 export interface Trace {
   readonly model: WorkflowModel
@@ -15,6 +15,8 @@ export interface Trace {
    * the ends of instants are used instead (see `checkpointsOf`).
    */
   readonly checkpoints?: ReadonlyArray<number> | undefined
+  /** When the run's signal was aborted (virtual ms), if it was. */
+  readonly abortAt?: number | undefined
 }
 
 /** The event counts at the end of each instant (the last event of each distinct time, run:end excluded). */
@@ -36,7 +38,7 @@ export const formatEvent = (event: Event): string => {
   const t = String(event.time).padStart(5)
   switch (event.type) {
     case "run:start":
-      return `${t}  run:start     ${event.workflow}, concurrency ${event.concurrency}, ${event.steps.length} steps`
+      return `${t}  run:start     ${event.workflow}, concurrency ${event.concurrency === UNLIMITED ? "unlimited" : event.concurrency}, ${event.steps.length} steps`
     case "step:ready":
       return `${t}  step:ready    ${event.step}`
     case "step:start":
@@ -70,4 +72,4 @@ export const formatEvents = (events: ReadonlyArray<Event>, checkpoints?: Readonl
 
 /** The graph, then the trace: what a failing property prints. */
 export const formatTrace = (trace: Trace): string =>
-  `${describeModel(trace.model)}\ntrace (time ms, event):\n${formatEvents(trace.events, trace.checkpoints)}`
+  `${describeModel(trace.model)}${trace.abortAt === undefined ? "" : `\naborted at ${trace.abortAt} ms`}\ntrace (time ms, event):\n${formatEvents(trace.events, trace.checkpoints)}`
