@@ -42,8 +42,15 @@ export const compose = (
   stages.reduceRight<Effect.Effect<unknown, unknown>>((next, stage) => stage(step, next), Effect.suspend(() => body(step)))
 
 /** Runs attempts until one succeeds or the retries run out, waiting the backoff between them. */
-export const retrying: Stage = (step, next) =>
-  Effect.suspend(function loop(): Effect.Effect<unknown, unknown> {
+export const retrying: Stage = (step, next) => {
+  // A single attempt's failure is the step's: there is nothing to catch.
+  if (step.retry.times === 0) {
+    return Effect.suspend(() => {
+      step.attempt++
+      return next
+    })
+  }
+  return Effect.suspend(function loop(): Effect.Effect<unknown, unknown> {
     step.attempt++
     return Effect.catchCause(next, (cause) => {
       const retry = step.attempt
@@ -55,6 +62,7 @@ export const retrying: Stage = (step, next) =>
       return Effect.andThen(Effect.sleep(delayMs), Effect.suspend(loop))
     })
   })
+}
 
 /** Interrupts an attempt that outlives the step's `timeout`. */
 export const timing: Stage = (step, next) =>
@@ -67,7 +75,10 @@ export const timing: Stage = (step, next) =>
 
 /** Announces the attempt right before the body runs, so `step:start` means the body really started. */
 export const announcing: Stage = (step, next) =>
-  Effect.andThen(Effect.sync(() => step.report({ kind: "start", attempt: step.attempt })), next)
+  Effect.suspend(() => {
+    step.report({ kind: "start", attempt: step.attempt })
+    return next
+  })
 
 /** The stages every step goes through, outermost first. */
 export const defaultStages: ReadonlyArray<Stage> = [retrying, timing, announcing]

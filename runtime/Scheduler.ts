@@ -26,15 +26,19 @@ export class ReadyQueue {
     return this.#heap.length
   }
 
+  // Both sifts move a hole rather than swapping pairs: a destructuring swap
+  // allocated an array per level, most of the scheduler's garbage.
   push(step: number): void {
     const heap = this.#heap
-    let i = heap.push(step) - 1
+    let i = heap.length
+    heap.push(step)
     while (i > 0) {
       const parent = (i - 1) >> 1
-      if (!before(this.#rank, heap[i]!, heap[parent]!)) break
-      ;[heap[i], heap[parent]] = [heap[parent]!, heap[i]!]
+      if (!before(this.#rank, step, heap[parent]!)) break
+      heap[i] = heap[parent]!
       i = parent
     }
+    heap[i] = step
   }
 
   pop(): number | undefined {
@@ -42,18 +46,18 @@ export class ReadyQueue {
     const top = heap[0]
     const last = heap.pop()
     if (heap.length > 0 && last !== undefined) {
-      heap[0] = last
+      const n = heap.length
       let i = 0
       for (;;) {
         const l = 2 * i + 1
+        if (l >= n) break
         const r = l + 1
-        let best = i
-        if (l < heap.length && before(this.#rank, heap[l]!, heap[best]!)) best = l
-        if (r < heap.length && before(this.#rank, heap[r]!, heap[best]!)) best = r
-        if (best === i) break
-        ;[heap[i], heap[best]] = [heap[best]!, heap[i]!]
-        i = best
+        const child = r < n && before(this.#rank, heap[r]!, heap[l]!) ? r : l
+        if (!before(this.#rank, heap[child]!, last)) break
+        heap[i] = heap[child]!
+        i = child
       }
+      heap[i] = last
     }
     return top
   }

@@ -40,6 +40,11 @@ const runFunction = (step: StepRun, fn: (inputs: unknown, ctx: unknown) => unkno
     } catch (error) {
       return Effect.fail(error)
     }
+    // The common case, a plain value, is already final: nothing is left to run
+    // or to interrupt, so it skips the wrappers below.
+    if (!Effect.isEffect(result) && !isPromiseLike(result) && !isCommand(result) && !isWorkflow(result)) {
+      return Effect.succeed(result)
+    }
     const effect: Effect.Effect<unknown, unknown> = Effect.isEffect(result)
       ? Effect.provideService(result as Effect.Effect<unknown, unknown>, EffectConsole.Console, consoleFor(sink))
       : isPromiseLike(result)

@@ -1,0 +1,17 @@
+/**
+ * Runs every benchmark, each against its in-run baseline: `npm run bench`.
+ *
+ *   node bench/index.ts [--quick]
+ *
+ * `--quick` runs fewer repeats (a smoke test of the benchmarks themselves).
+ */
+import { parseArgs } from "node:util"
+import * as processes from "./processes.ts"
+import * as steps from "./steps.ts"
+
+const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } } })
+const quick = values.quick === true
+
+await steps.main(quick ? { repeats: 3, memRepeats: 1 } : {})
+process.stdout.write("\n")
+await processes.main(quick ? { repeats: 3 } : {})
