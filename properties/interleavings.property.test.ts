@@ -9,7 +9,6 @@
  * sometimes without waiting for the run to settle (`gaps`); `runInWaves`
  * finishes several bodies in the same tick, which `fc.scheduler()` cannot do.
  *
- * `WEFT_KNOWN_BUGS=1` also runs the properties that fail on the engine today.
  */
 import * as fc from "fast-check"
 import { describe, expect, test } from "vitest"
@@ -31,7 +30,6 @@ import {
 
 const scale = Number(process.env.WEFT_PROPERTY_RUNS ?? 1)
 const runs = (n: number): number => Math.max(1, Math.round(n * scale))
-const knownBugs = process.env.WEFT_KNOWN_BUGS !== undefined
 
 /** Real bodies cannot wait between retries without real time passing: no retry delays here. */
 const model = workflowModel({ retryDelays: false })
@@ -73,27 +71,25 @@ describe("scheduler invariants under random promise interleavings", () => {
     )
   })
 
-  // Known engine bug, kept out of the suite until fixed: when a success and a fatal failure
-  // reach the machine in one batch, RunState queues the start the success frees a slot for,
-  // then stops on the failure without withdrawing it, so the executor starts that step's body
-  // after the run has failed (a synchronous body even ends succeeded).
-  test.skipIf(!knownBugs)("8c. fail-fast: no step starts after a fatal failure, even when bodies finish in the same tick", async () => {
+  // Found by this suite: when a success and a fatal failure reached the machine in one batch,
+  // the start the success freed a slot for was not withdrawn by the stop.
+  test("8c. fail-fast: no step starts after a fatal failure, even when bodies finish in the same tick", async () => {
     await fc.assert(
       fc.asyncProperty(model, waves, async (model, waves) => check(await runInWaves(model, waves), { nothingStartsAfterFatal, runFailsAfterFatal })),
       { numRuns: runs(500) }
     )
   })
 
-  // Known, arguable: a step running at the fatal failure whose body finished in the same batch,
-  // just after the failing one, ends succeeded rather than cancelled.
-  test.skipIf(!knownBugs)("8d. fail-fast: steps running at a fatal failure end cancelled, even when bodies finish in the same tick", async () => {
+  // A step whose body finished in the same tick as the failing one ends as it happened
+  // (succeeded), at the failure's instant; any later end of a running step is cancelled.
+  test("8d. fail-fast: steps running at a fatal failure end cancelled, even when bodies finish in the same tick", async () => {
     await fc.assert(
       fc.asyncProperty(model, waves, async (model, waves) => check(await runInWaves(model, waves), { runningCancelledAtFatal })),
       { numRuns: runs(500) }
     )
   })
 
-  test.skipIf(!knownBugs)("8c. example: s0 and s1 (fatal) finish together; s2, waiting for a slot, must not start", async () => {
+  test("8c. example: s0 and s1 (fatal) finish together; s2, waiting for a slot, must not start", async () => {
     const step = (over: Partial<StepModel> = {}): StepModel => ({ needs: [], after: [], duration: 1, optional: false, failures: 0, retries: 0, retryDelay: 0, ...over })
     const m: WorkflowModel = { steps: [step(), step({ failures: 1 }), step()], concurrency: 2, failFast: true }
     check(await runInWaves(m, [[0, 1]]), { nothingStartsAfterFatal })

@@ -199,15 +199,20 @@ export const nothingStartsAfterFatal: Invariant = (trace) => {
   return undefined
 }
 
-/** 5, second clause: every step running at the first fatal failure ends cancelled. */
+/**
+ * 5, second clause: every step running at the first fatal failure ends
+ * cancelled, unless its body finished at that same instant: its work is done,
+ * and weft reports it as it happened rather than pretending it was stopped.
+ */
 export const runningCancelledAtFatal: Invariant = (trace) => {
   const { events } = trace
   const first = firstFatal(trace)
   if (first === -1) return undefined
   const running = runningAfterEach(events)[first]!
+  const failedAt = events[first]!.time
   for (let i = first + 1; i < events.length; i++) {
     const event = events[i]!
-    if (event.type === "step:end" && running.has(event.step) && event.status !== "cancelled") {
+    if (event.type === "step:end" && running.has(event.step) && event.status !== "cancelled" && event.time !== failedAt) {
       return `${at(events, i)}: ${event.step} was running at the fatal failure ${at(events, first)} and should end cancelled`
     }
   }

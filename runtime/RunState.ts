@@ -258,6 +258,13 @@ export class RunState {
 
   #stop(reason: RunStatus, time: number): void {
     if (this.#stopping === undefined || (this.#stopping === "failed" && reason === "cancelled")) this.#stopping = reason
+    // Starts decided earlier in this same batch have not reached the executor
+    // yet: withdraw them, so nothing starts after the run began to stop.
+    for (const { step } of this.outbox.starts) {
+      this.#dispatched[step] = 0
+      this.#inFlight--
+    }
+    this.outbox.starts.length = 0
     this.#ready.drain()
     this.status.forEach((status, i) => {
       if (status === "pending" || (status === "ready" && !this.#isInFlight(i))) {
