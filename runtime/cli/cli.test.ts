@@ -262,6 +262,16 @@ const badCases: ReadonlyArray<BadCase> = [
     says: [/--frobnicate/, /weft --help/]
   },
   {
+    name: "a misspelt flag",
+    args: () => ["run", "examples/view-switch.ts", "--concurency", "2"],
+    says: [/unknown option --concurency\. Did you mean "--concurrency"\?/]
+  },
+  {
+    name: "no command at all",
+    args: () => [],
+    says: [/Usage:/]
+  },
+  {
     name: "an unknown command",
     args: () => ["frobnicate", "examples/view-switch.ts"],
     says: [/unknown command "frobnicate"/, /Commands: run, graph/]

@@ -8,6 +8,7 @@ import { availableParallelism } from "node:os"
 import * as path from "node:path"
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util"
 import { isDefinitionError } from "../../dsl/DefinitionError.ts"
+import { suggestion } from "../../dsl/internal/didYouMean.ts"
 import * as Plan from "../Plan.ts"
 import { killAllGroups } from "../Process.ts"
 import type { Reporter } from "../Reporter.ts"
@@ -97,11 +98,14 @@ const dispatch = async (argv: ReadonlyArray<string>, io: Io): Promise<number> =>
   const [command, ...rest] = argv
   switch (command) {
     case undefined:
+      // No command is a usage mistake: the help goes where errors go.
+      io.stderr(help)
+      return 2
     case "-h":
     case "--help":
     case "help":
       io.stdout(help)
-      return command === undefined ? 2 : 0
+      return 0
     case "-v":
     case "--version":
       io.stdout(`weft ${version()}\n`)
@@ -119,6 +123,11 @@ const parse = <O extends ParseArgsOptionsConfig>(args: ReadonlyArray<string>, op
   try {
     return parseArgs({ args: [...args], options, allowPositionals: true, strict: true })
   } catch (error) {
+    const flag = /'(-[^']*)'/.exec((error as Error).message)?.[1]
+    if ((error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag !== undefined) {
+      const known = Object.keys(options).map((name) => `--${name}`)
+      throw new UsageError(`unknown option ${flag}.${suggestion(flag, known)}`)
+    }
     throw new UsageError((error as Error).message.replace(/^.*?: /, ""))
   }
 }
