@@ -1,0 +1,82 @@
+/**
+ * Where step results and memoized calls are kept between runs. The engine
+ * talks only to this interface, so a remote backend can be added later
+ * without touching it.
+ *
+ * Promises every implementation keeps (checked by `store.contract.ts`):
+ * - an entry is visible only once it is complete (atomic put);
+ * - `get` verifies the entry's checksum: a corrupt or truncated entry is a
+ *   miss (reported through `onWarning`) and is removed, never an error and
+ *   never a wrong value;
+ * - two processes using one store at once corrupt nothing: the last complete
+ *   put of a key wins, readers see one complete entry or none.
+ */
+import type { LogStream } from "../Event.ts"
+
+/** A file a command step declared as output, stored as a blob. */
+export interface StoredFile {
+  /** Path relative to the workflow's folder, with `/` separators. */
+  readonly path: string
+  /** SHA-256 of the content, hex: the blob's name in the store. */
+  readonly digest: string
+  readonly size: number
+  /** Permission bits (`mode & 0o777`). */
+  readonly mode: number
+}
+
+/** One cached step result or memoized call. */
+export interface CacheEntry {
+  /** SHA-256 hex of everything the result depends on. */
+  readonly key: string
+  readonly kind: "step" | "memo"
+  /** Workflow and step (or memo function) it came from, for `weft cache stats`. */
+  readonly workflow: string
+  readonly name: string
+  /** The value, serialized with structured clone (`node:v8` serialize). */
+  readonly value: Uint8Array
+  /** Log lines the step printed, replayed on a hit. */
+  readonly logs: ReadonlyArray<{ readonly stream: LogStream; readonly text: string }>
+  readonly files: ReadonlyArray<StoredFile>
+  /** How long producing it took: the time a hit saves. */
+  readonly durationMs: number
+  /** Epoch milliseconds. */
+  readonly createdAt: number
+  /** Epoch milliseconds after which it is a miss; absent: no expiry. */
+  readonly expiresAt?: number | undefined
+}
+
+/** What `list` tells about an entry without reading its value. */
+export interface EntryInfo {
+  readonly key: string
+  readonly kind: CacheEntry["kind"]
+  readonly workflow: string
+  readonly name: string
+  /** Bytes on disk, blobs not included. */
+  readonly bytes: number
+  readonly createdAt: number
+  readonly lastUsedAt: number
+  readonly expiresAt?: number | undefined
+}
+
+export interface StoreStats {
+  readonly entries: number
+  /** Bytes on disk: entries and blobs. */
+  readonly bytes: number
+}
+
+export interface CacheStore {
+  /** The entry, verified, or `undefined` (absent, expired, or corrupt and removed). Marks it used (LRU). */
+  get(key: string): Promise<CacheEntry | undefined>
+  /** Stores an entry atomically; `blobs` maps a stored file's digest to the file to copy in. */
+  put(entry: CacheEntry, blobs?: ReadonlyMap<string, string>): Promise<void>
+  has(key: string): Promise<boolean>
+  delete(key: string): Promise<void>
+  list(): Promise<ReadonlyArray<EntryInfo>>
+  stats(): Promise<StoreStats>
+  /** A blob's bytes, verified against its digest, or `undefined`. */
+  readBlob(digest: string): Promise<Uint8Array | undefined>
+  /** Removes expired entries, then least recently used ones until the store is under `maxBytes`; unreferenced blobs too. */
+  prune(options: { readonly maxBytes?: number; readonly now?: number }): Promise<{ readonly removed: number; readonly freedBytes: number }>
+  /** Removes everything. */
+  clear(): Promise<void>
+}
