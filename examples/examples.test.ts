@@ -9,6 +9,7 @@ import { run } from "../runtime/Run.ts"
 import ciPipeline from "./ci-pipeline.ts"
 import dataFlow from "./data-flow.ts"
 import release from "./release.ts"
+import research, { realCalls, resetResearch } from "./research.ts"
 import viewSwitch from "./view-switch.ts"
 
 const trace = async (wf: Parameters<typeof run>[0]) => {
@@ -22,7 +23,7 @@ const trace = async (wf: Parameters<typeof run>[0]) => {
 describe("examples", () => {
   it("every example file is covered here", () => {
     const files = readdirSync(import.meta.dirname).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && f !== "sleep.ts")
-    expect(files.sort()).toEqual(["ci-pipeline.ts", "data-flow.ts", "release.ts", "view-switch.ts"])
+    expect(files.sort()).toEqual(["ci-pipeline.ts", "data-flow.ts", "release.ts", "research.ts", "view-switch.ts"])
   })
 
   it("view-switch: the three fetches overlap, render waits for all of them", async () => {
@@ -61,5 +62,20 @@ describe("examples", () => {
     expect(result.status).toBe("succeeded")
     expect(result.outputs.publish).toEqual({ url: "https://example.com/releases/Release%201.2.3" })
     expect(events).toContainEqual(expect.objectContaining({ type: "step:log", step: "tweet", text: "shipped: https://example.com/releases/Release%201.2.3" }))
+  })
+
+  it("research: three agents ask for 10 tool calls, memo makes 3", async () => {
+    // Twice, to check the reset: the second run calls the tools again and reports the same.
+    for (let i = 0; i < 2; i++) {
+      resetResearch()
+      const { result, at } = await trace(research)
+      expect(result.status).toBe("succeeded")
+      expect(realCalls()).toEqual({ get_company_profile: 1, get_company_financials: 1, get_analyst_ratings: 1 })
+      const agents = ["company", "financials", "ratings"]
+      expect(Math.max(...agents.map((s) => at("step:start", s)))).toBeLessThan(Math.min(...agents.map((s) => at("step:end", s))))
+      expect(at("step:start", "report")).toBeGreaterThanOrEqual(Math.max(...agents.map((s) => at("step:end", s))))
+      expect(result.outputs.report).toContain("# Acme Corp (ACME)")
+      expect(result.outputs.report).toContain("tool calls: 10 requested, 3 made, hit rate 70%")
+    }
   })
 })

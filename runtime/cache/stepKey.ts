@@ -1,0 +1,80 @@
+/**
+ * A step's cache key: SHA-256 over everything its result depends on that weft
+ * can see. What goes in, exactly:
+ *
+ * - weft's cache format version, the platform (`process.platform`,
+ *   `process.arch`) and Node's major version;
+ * - the workflow's name and the step's id;
+ * - the step's definition: a command's argv, cwd and env; a function's source
+ *   text, together with a digest of the workflow file and every local module
+ *   it imports (so editing a helper it calls changes the key); a
+ *   sub-workflow's steps, recursively;
+ * - `cache.key`: a string, or what the function returns for the inputs;
+ * - the canonical encoding of the outputs it `needs` (so a dependency that
+ *   reran and produced the same output leaves the key unchanged: early cutoff);
+ * - the contents of the files matched by `cache.inputs`;
+ * - the values of the variables named in `cache.env` (hashed, never stored);
+ * - the `cache.outputs` globs themselves.
+ *
+ * What does not: values a function captures from its closure, environment
+ * variables not named in `cache.env`, files not matched by `cache.inputs`,
+ * the time, the network. Put what matters of those into `cache.key`.
+ */
+import { createHash } from "node:crypto"
+import { isCommand } from "../../dsl/Command.ts"
+import type { StepDef } from "../../dsl/Step.ts"
+import { isWorkflow, type Workflow } from "../../dsl/Workflow.ts"
+import { canonicalHash } from "./canonical.ts"
+
+/** Bumped whenever what is stored, or how keys are made, changes: every old entry becomes a miss. */
+export const CACHE_FORMAT_VERSION = 1
+
+/** What the key of one step is made from. */
+export interface KeyParts {
+  readonly workflow: string
+  readonly step: StepDef
+  /** Digest of the workflow file and its local imports (`moduleGraphDigest`), when the file is known. */
+  readonly modules: string | undefined
+  readonly inputs: Readonly<Record<string, unknown>>
+  /** The `cache.key` option as resolved for these inputs. */
+  readonly userKey: unknown
+  /** Digest of the files matched by `cache.inputs`. */
+  readonly files: string
+  /** `cache.env` names. */
+  readonly env: ReadonlyArray<string>
+  readonly outputs: ReadonlyArray<string>
+  /** Where environment values are read (default: `process.env`). */
+  readonly environment?: NodeJS.ProcessEnv
+}
+
+/** What a runner is, as text that changes whenever its behaviour can. */
+export const definitionOf = (run: unknown, modules: string | undefined): unknown => {
+  if (isCommand(run)) return ["command", run.argv, run.cwd ?? null, run.env ?? null]
+  if (isWorkflow(run)) return ["workflow", (run as Workflow<any>).name, (run as Workflow<any>).steps.map(stepDefinition(modules))]
+  if (typeof run === "function") return ["function", run.toString(), modules ?? null]
+  return ["unknown", String(run)]
+}
+
+const stepDefinition = (modules: string | undefined) => (def: StepDef) =>
+  [def.id, def.needs, def.after, def.optional, definitionOf(def.run, modules)]
+
+/** The step's key, hex. */
+export const stepKey = (parts: KeyParts): string => {
+  const environment = parts.environment ?? process.env
+  const env = [...new Set(parts.env)].sort().map((name) => [name, environment[name] ?? null])
+  return createHash("sha256").update(canonicalHash([
+    "weft-step",
+    CACHE_FORMAT_VERSION,
+    process.platform,
+    process.arch,
+    process.versions.node.split(".")[0],
+    parts.workflow,
+    parts.step.id,
+    definitionOf(parts.step.run, parts.modules),
+    parts.userKey ?? null,
+    canonicalHash(parts.inputs),
+    parts.files,
+    canonicalHash(env),
+    [...parts.outputs].sort()
+  ])).digest("hex")
+}
