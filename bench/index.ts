@@ -3,9 +3,11 @@
  *
  *   node bench/index.ts [--quick]
  *
- * `--quick` runs fewer repeats (a smoke test of the benchmarks themselves).
+ * `--quick` runs fewer repeats, and prints 64 MiB rather than 1 GiB in the
+ * output benchmark (a smoke test of the benchmarks themselves).
  */
 import { parseArgs } from "node:util"
+import * as output from "./output.ts"
 import * as processes from "./processes.ts"
 import * as steps from "./steps.ts"
 
@@ -15,3 +17,5 @@ const quick = values.quick === true
 await steps.main(quick ? { repeats: 3, memRepeats: 1 } : {})
 process.stdout.write("\n")
 await processes.main(quick ? { repeats: 3 } : {})
+process.stdout.write("\n")
+await output.main(quick ? { mib: 64 } : {})

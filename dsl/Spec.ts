@@ -7,7 +7,7 @@ import * as Graph from "effect/Graph"
 import { shell, cmd, isCommand } from "./Command.ts"
 import { DefinitionError, type Problem } from "./DefinitionError.ts"
 import { suggestion } from "./internal/didYouMean.ts"
-import { makeStepDef, type RetryOption, type StepDef, type StepFunction } from "./Step.ts"
+import { makeStepDef, type CacheOptions, type RetryOption, type StepDef, type StepFunction } from "./Step.ts"
 import { isWorkflow, Workflow } from "./Workflow.ts"
 
 /** One step as data. `run` is a function, a shell script, or an argv array (no shell). */
@@ -20,6 +20,7 @@ export interface StepSpec {
   readonly retry?: RetryOption
   readonly timeout?: number | string
   readonly estimate?: number | string
+  readonly cache?: boolean | CacheOptions
   /** For commands: the working directory, relative to the workflow's folder. */
   readonly cwd?: string
   /** For commands: variables added to the environment. */
@@ -31,11 +32,12 @@ export interface Spec {
   readonly name: string
   readonly concurrency?: number
   readonly failFast?: boolean
+  readonly cache?: boolean | CacheOptions
   readonly steps: ReadonlyArray<StepSpec>
 }
 
-const specKeys = ["name", "concurrency", "failFast", "steps"]
-const stepKeys = ["id", "run", "needs", "after", "optional", "retry", "timeout", "estimate", "cwd", "env"]
+const specKeys = ["name", "concurrency", "failFast", "cache", "steps"]
+const stepKeys = ["id", "run", "needs", "after", "optional", "retry", "timeout", "estimate", "cache", "cwd", "env"]
 
 /**
  * Builds a workflow from data. Steps may be listed in any order.
@@ -94,7 +96,8 @@ export const fromSpec = (spec: Spec, options: { readonly file?: string } = {}): 
   if (problems.length > 0) return fail()
   return Workflow.make(spec.name, {
     ...(spec.concurrency === undefined ? {} : { concurrency: spec.concurrency }),
-    ...(spec.failFast === undefined ? {} : { failFast: spec.failFast })
+    ...(spec.failFast === undefined ? {} : { failFast: spec.failFast }),
+    ...(spec.cache === undefined ? {} : { cache: spec.cache })
   }, ordered)
 }
 

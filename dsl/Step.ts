@@ -56,6 +56,23 @@ export type RetryOption =
     readonly maxDelay?: Duration.Input
   }
 
+/**
+ * Caching a step's result. With `cache: true` the key covers the step's
+ * definition and the outputs it needs; list what else it reads here.
+ */
+export interface CacheOptions {
+  /** Globs of the files the step reads, relative to the workflow's folder: their contents enter the key. */
+  readonly inputs?: ReadonlyArray<string>
+  /** Environment variables the step reads: their values enter the key (hashed, never stored). */
+  readonly env?: ReadonlyArray<string>
+  /** Globs of the files a command step writes: stored, and restored on a hit. */
+  readonly outputs?: ReadonlyArray<string>
+  /** What the key cannot see (a closure's captured values, a remote version): a string, or computed from the inputs. */
+  readonly key?: string | ((inputs: any) => unknown)
+  /** How long a result stays valid ("1 hour"); default: until pruned. */
+  readonly ttl?: Duration.Input
+}
+
 /** Options shared by `.step` and `.each`; `N` are the ids of the steps whose outputs the runner receives. */
 export interface StepOptions<Ids extends string = string, N extends Ids = Ids> {
   /** Earlier steps whose outputs this step receives, by id. */
@@ -70,6 +87,8 @@ export interface StepOptions<Ids extends string = string, N extends Ids = Ids> {
   readonly timeout?: Duration.Input
   /** How long the step usually takes: the scheduler starts long chains first. */
   readonly estimate?: Duration.Input
+  /** Reuse the result of an earlier run with the same inputs (`true`, or what the key covers). */
+  readonly cache?: boolean | CacheOptions
 }
 
 /** A step as the engine sees it, after the builder. */
@@ -81,22 +100,40 @@ export interface StepDef {
   readonly retry: RetryOption | undefined
   readonly timeout: Duration.Input | undefined
   readonly estimate: Duration.Input | undefined
+  /** `undefined`: as the workflow says. */
+  readonly cache: boolean | CacheOptions | undefined
   readonly run: Runner
   /** Option keys that weft does not know, kept so the plan can report them. */
   readonly unknownOptions: ReadonlyArray<string>
 }
 
-const optionKeys = new Set(["needs", "after", "optional", "retry", "timeout", "estimate"])
+const optionKeys = new Set(["needs", "after", "optional", "retry", "timeout", "estimate", "cache"])
+
+/**
+ * Shared by the definitions that leave a list out (most of them): a workflow
+ * of 100,000 steps otherwise keeps 200,000 empty arrays alive.
+ */
+const none: ReadonlyArray<string> = Object.freeze([])
 
 /** Builds a `StepDef` from user options, keeping unknown keys for the plan's report. */
 export const makeStepDef = (id: string, options: StepOptions<string, string>, run: Runner): StepDef => ({
   id,
-  needs: options.needs ?? [],
-  after: options.after ?? [],
+  needs: options.needs ?? none,
+  after: options.after ?? none,
   optional: options.optional ?? false,
   retry: options.retry,
   timeout: options.timeout,
   estimate: options.estimate,
+  cache: options.cache,
   run,
-  unknownOptions: Object.keys(options).filter((key) => !optionKeys.has(key))
+  unknownOptions: unknownKeys(options)
 })
+
+/** The keys of `options` weft does not know; allocates only when there is one. */
+const unknownKeys = (options: object): ReadonlyArray<string> => {
+  let unknown: Array<string> | undefined
+  for (const key of Object.keys(options)) {
+    if (!optionKeys.has(key)) (unknown ??= []).push(key)
+  }
+  return unknown ?? none
+}

@@ -5,7 +5,7 @@
  * cycle.
  */
 import type { Command } from "./Command.ts"
-import { makeStepDef, type OutputOf, type Runner, type StepDef, type StepFunction, type StepOptions } from "./Step.ts"
+import { makeStepDef, type CacheOptions, type OutputOf, type Runner, type StepDef, type StepFunction, type StepOptions } from "./Step.ts"
 
 /** Options for the whole workflow. */
 export interface WorkflowOptions {
@@ -13,6 +13,8 @@ export interface WorkflowOptions {
   readonly concurrency?: number
   /** Stop the run at the first failure (default true). */
   readonly failFast?: boolean
+  /** Cache every step's result (each step's own `cache` option wins). */
+  readonly cache?: boolean | CacheOptions
 }
 
 type Outputs = Record<string, unknown>

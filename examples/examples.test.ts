@@ -2,7 +2,9 @@
  * Every example runs, and does what its comment claims. Claims about speed are
  * checked on the event trace (what overlapped), not on wall-clock time.
  */
-import { readdirSync } from "node:fs"
+import { mkdtempSync, readdirSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import type { Event } from "../runtime/Event.ts"
 import { run } from "../runtime/Run.ts"
@@ -14,7 +16,9 @@ import viewSwitch from "./view-switch.ts"
 
 const trace = async (wf: Parameters<typeof run>[0]) => {
   const events: Array<Event> = []
-  const result = await run(wf, { onEvent: (e) => events.push(e), cwd: import.meta.dirname })
+  // A fresh cache for every run: memoized results persist between runs, which is the point, not here.
+  const cache = { dir: mkdtempSync(path.join(tmpdir(), "weft-examples-")) }
+  const result = await run(wf, { onEvent: (e) => events.push(e), cwd: import.meta.dirname, cache })
   const at = (type: "step:start" | "step:end", step: string) =>
     events.find((e) => e.type === type && e.step === step)!.time
   return { result, events, at }

@@ -51,6 +51,10 @@ export const formatEvent = (event: Event): string => {
       return `${t}  step:retry    ${event.step} after attempt ${event.attempt}, wait ${event.delayMs} ms (${event.error})`
     case "step:end":
       return `${t}  step:end      ${event.step} ${event.status} after ${event.durationMs} ms, ${event.attempts} attempt(s)${event.error === undefined ? "" : ` (${event.error})`}`
+    case "run:warning":
+      return `${t}  run:warning   ${event.message}`
+    case "step:memo":
+      return `${t}  step:memo     ${event.step} ${event.name} ${event.outcome}`
     case "run:end":
       return `${t}  run:end       ${event.status} after ${event.durationMs} ms`
     default:

@@ -22,10 +22,12 @@ export type Event =
   | { readonly type: "run:start"; readonly time: number; readonly workflow: string; readonly steps: ReadonlyArray<StepInfo>; readonly concurrency: number }
   | { readonly type: "step:ready"; readonly time: number; readonly step: string }
   | { readonly type: "step:start"; readonly time: number; readonly step: string; readonly attempt: number }
-  | { readonly type: "step:log"; readonly time: number; readonly step: string; readonly stream: LogStream; readonly text: string }
+  | { readonly type: "step:log"; readonly time: number; readonly step: string; readonly stream: LogStream; readonly text: string; readonly replayed?: true }
   | { readonly type: "step:progress"; readonly time: number; readonly step: string; readonly done: number; readonly total?: number; readonly message?: string }
   | { readonly type: "step:retry"; readonly time: number; readonly step: string; readonly attempt: number; readonly error: string; readonly delayMs: number }
-  | { readonly type: "step:end"; readonly time: number; readonly step: string; readonly status: EndStatus; readonly durationMs: number; readonly attempts: number; readonly error?: string }
+  | { readonly type: "step:memo"; readonly time: number; readonly step: string; readonly name: string; readonly outcome: "hit" | "coalesced" | "miss"; readonly savedMs: number }
+  | { readonly type: "step:end"; readonly time: number; readonly step: string; readonly status: EndStatus; readonly durationMs: number; readonly attempts: number; readonly error?: string; readonly savedMs?: number }
+  | { readonly type: "run:warning"; readonly time: number; readonly message: string }
   | { readonly type: "run:end"; readonly time: number; readonly status: RunStatus; readonly durationMs: number }
 
 export type EventType = Event["type"]

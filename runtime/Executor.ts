@@ -18,6 +18,7 @@ import { runBody } from "./internal/body.ts"
 import type { Update } from "./internal/Update.ts"
 import { compose, defaultStages, toOutcome, type Stage, type StepRun } from "./Pipeline.ts"
 import type { Plan } from "./Plan.ts"
+import { makeRunCache, type CacheSettings } from "./cache/runCache.ts"
 
 export interface ExecutorInput {
   readonly plan: Plan
@@ -25,6 +26,7 @@ export interface ExecutorInput {
   readonly services: Context.Context<never>
   readonly cwd: string
   readonly stages: ReadonlyArray<Stage>
+  readonly cache: CacheSettings
 }
 
 /**
@@ -66,8 +68,19 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
   const { plan, services, cwd } = input
   const fork = Effect.runForkWith(services)
   const now = clockOf(services)
-  const pipeline = compose(input.stages, runBody)
   const queue = Effect.runSync(Queue.unbounded<Update>())
+  const runCache = makeRunCache(plan.workflow, input.cache, {
+    now,
+    onWarning: (message) => Queue.offerUnsafe(queue, { kind: "warning", step: -1, time: now(), message }),
+    onMemo: (event) => {
+      const step = event.step === undefined ? undefined : plan.indexOf.get(event.step)
+      if (step !== undefined) {
+        Queue.offerUnsafe(queue, { kind: "memo", step, time: now(), name: event.name, outcome: event.outcome, savedMs: event.savedMs })
+      }
+    }
+  })
+  // The cache stage goes outermost: a hit skips retries, timeouts and the body.
+  const pipeline = compose(runCache.stage === undefined ? input.stages : [runCache.stage, ...input.stages], runBody)
   const fibers = new Map<number, Fiber.Fiber<unknown, unknown>>()
 
   const driver = fork(Effect.gen(function*() {
@@ -79,7 +92,7 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
   }))
 
   const ended = (run: StepRun, exit: Exit.Exit<unknown, unknown>) =>
-    Queue.offerUnsafe(queue, { kind: "end", step: run.index, time: now(), attempts: run.attempt, outcome: toOutcome(exit) })
+    Queue.offerUnsafe(queue, { kind: "end", step: run.index, time: now(), attempts: run.attempt, outcome: toOutcome(exit, run.cached) })
 
   const start = (step: number, inputs: Record<string, unknown>) => {
     const run: StepRun = {
@@ -90,8 +103,18 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
       cwd,
       retry: plan.retry[step]!,
       timeoutMs: plan.timeoutMs[step],
+      workflow: plan.workflow.name,
       attempt: 0,
-      report: (update) => Queue.offerUnsafe(queue, { ...update, step, time: now() } as Update)
+      cached: undefined,
+      logTap: undefined,
+      memo: runCache.memo,
+      report: (update) => {
+        if (run.logTap !== undefined) {
+          if (update.kind === "log") run.logTap(update.stream, update.text)
+          else if (update.kind === "logs") for (const text of update.texts) run.logTap(update.stream, text)
+        }
+        Queue.offerUnsafe(queue, { ...update, step, time: now() } as Update)
+      }
     }
     const fiber = fork(pipeline(run))
     // A fiber runs until it first waits, so a synchronous step has already

@@ -15,13 +15,14 @@
  * everything the run does is emitted as `Event`s (`actor.on("*", …)`).
  */
 import * as Context from "effect/Context"
-import { enqueueActions, setup, type AnyActorScope } from "xstate"
+import { setup, type AnyActorRef, type AnyActorScope } from "xstate"
 import type { Workflow } from "../dsl/Workflow.ts"
 import type { Event } from "./Event.ts"
 import { clockOf, consume, defaultStages, executor, type ExecutorEvent } from "./Executor.ts"
 import type { Stage } from "./Pipeline.ts"
+import type { CacheSettings } from "./cache/runCache.ts"
 import * as Plan from "./Plan.ts"
-import { RunState, type RunResult } from "./RunState.ts"
+import { RunState, type Outbox, type RunResult } from "./RunState.ts"
 import { availableParallelism } from "node:os"
 
 export interface CompileOptions extends Plan.PlanOptions {
@@ -35,38 +36,80 @@ export interface CompileOptions extends Plan.PlanOptions {
   readonly services?: Context.Context<never> | undefined
   /** The stages each step runs through (default: retry, timeout, announce). */
   readonly stages?: ReadonlyArray<Stage> | undefined
+  /** How the run uses the step cache and memoized calls (default: read and write `.weft/cache` under `cwd`). */
+  readonly cache?: CacheSettings | undefined
 }
 
 /** What can be sent to a running workflow's actor. */
 export type MachineEvent = ExecutorEvent | { readonly type: "cancel" }
 
 /**
- * An action that emits `events`, in order, each on its own to the actor's
- * listeners, like one XState `emit` per event.
+ * An action that applies one input to the run with `change`, then carries out
+ * what that left in the run's outbox: emits its events, in order, each on its
+ * own to the actor's listeners (like one XState `emit` per event), then hands
+ * new starts, or an interrupt, to the executor.
  *
  * XState's `emit` costs about a microsecond and a kilobyte per event (an
  * action function, its resolution, a deferred closure, an inspection record),
  * and XState drains a turn's deferred work with `Array#shift`, O(n) per call
  * once the array is large: 25,000 first `step:ready` events in one turn took
  * O(n²). A 100,000-step run emits over 300,000 events, so this action emits a
- * whole batch at once. It follows the protocol of XState's built-in actions,
- * which is how `emit` itself is written: `resolve` passes the batch on, and
- * `execute` gets the actor scope and defers the emits until the turn's
- * snapshot is committed, exactly where `emit` would.
+ * whole batch at once. And it is one action per machine event, built once,
+ * rather than an inline action plus `enqueueActions` (a dozen closures per
+ * call, and an `emit` and a `sendTo` action built per batch): the machine
+ * takes an event per chunk of a command's output and per batch of step ends,
+ * and XState keeps each event's action records alive for a while (below).
+ *
+ * It follows the protocol of XState's built-in actions, which is how `emit`
+ * and `sendTo` are written: `resolve` changes the run and takes the outbox,
+ * as `enqueueActions` runs its callback there, and `execute` gets the actor
+ * scope and defers the work until the turn's snapshot is committed, exactly
+ * where `emit` and `sendTo` would.
  */
-const emitAll = (events: ReadonlyArray<Event>) => {
-  function emitAll(): void {
+const settle = <E>(type: string, change: (run: RunState, event: E) => void) => {
+  interface Params {
+    readonly outbox: Outbox
+    readonly executor: AnyActorRef | undefined
+  }
+  function settle(): void {
     // XState calls a built-in action's `execute`, never the action itself.
     throw new Error("weft bug: this XState version does not run built-in actions as weft expects")
   }
-  emitAll.type = "weft.emitAll"
-  emitAll.resolve = (_scope: AnyActorScope, snapshot: unknown) => [snapshot, events, undefined]
-  emitAll.execute = (scope: AnyActorScope, batch: ReadonlyArray<Event>) =>
+  settle.type = `weft.${type}`
+  settle.resolve = (
+    _scope: AnyActorScope,
+    snapshot: { readonly children: Record<string, AnyActorRef | undefined> },
+    args: { readonly context: { readonly run: RunState }; readonly event: E }
+  ): [unknown, Params, undefined] => {
+    change(args.context.run, args.event)
+    return [snapshot, { outbox: args.context.run.takeOutbox(), executor: snapshot.children.executor }, undefined]
+  }
+  settle.execute = (scope: AnyActorScope, { outbox, executor }: Params) => {
+    if (outbox.events.length === 0 && outbox.starts.length === 0 && !outbox.interrupt) return
     scope.defer(() => {
-      for (const event of batch) scope.emit(event)
+      for (const event of outbox.events) scope.emit(event)
+      // Emitted: let the events go, as `consume` does for the executor's
+      // batches. XState's microstep swaps a closure holding the turn's action
+      // records into the long-lived actor scope, which keeps them (and so
+      // their params, this outbox) alive through young-generation
+      // collections: every event and log line was promoted to the old
+      // generation. A step printing 1 GiB peaked at 300-400 MB RSS, and a
+      // 100,000-step run used 20 MB more.
+      outbox.events.length = 0
+      if (outbox.starts.length > 0) executor?.send({ type: "executor.start", starts: outbox.starts })
+      if (outbox.interrupt) executor?.send({ type: "executor.interrupt" })
     })
-  return emitAll
+  }
+  return settle
 }
+
+const begin = settle<Extract<ExecutorEvent, { type: "executor.ready" }>>("begin", (run, event) => run.begin(event.time))
+const apply = settle<Extract<ExecutorEvent, { type: "executor.updates" }>>("apply", (run, event) => {
+  for (const update of event.updates) run.apply(update)
+  consume(event.updates)
+})
+const cancel = (now: () => number) => settle<unknown>("cancel", (run) => run.cancel(now()))
+const finish = (now: () => number) => settle<unknown>("finish", (run) => run.finish(now()))
 
 /**
  * The machine that runs `wf`. `createActor(compile(wf)).start()` runs it; its
@@ -96,16 +139,7 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
       emitted: Event
       output: RunResult
     },
-    actors: { executor },
-    actions: {
-      /** Emits what the last change produced and hands new starts to the executor. */
-      flush: enqueueActions(({ context, enqueue }) => {
-        const outbox = context.run.takeOutbox()
-        if (outbox.events.length > 0) enqueue(emitAll(outbox.events))
-        if (outbox.starts.length > 0) enqueue.sendTo("executor", { type: "executor.start", starts: outbox.starts })
-        if (outbox.interrupt) enqueue.sendTo("executor", { type: "executor.interrupt" })
-      })
-    }
+    actors: { executor }
   }).createMachine({
     id: wf.name,
     // XState builds the context by spreading, so the RunState instance sits one level down.
@@ -116,21 +150,22 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
         invoke: {
           id: "executor",
           src: "executor",
-          input: () => ({ plan, services, cwd: options.cwd ?? process.cwd(), stages: options.stages ?? defaultStages })
+          input: () => ({
+            plan,
+            services,
+            cwd: options.cwd ?? process.cwd(),
+            stages: options.stages ?? defaultStages,
+            cache: { root: options.cwd, file: options.file, ...options.cache }
+          })
         },
         on: {
-          "executor.ready": { actions: [({ context, event }) => context.run.begin(event.time), "flush"] },
-          "executor.updates": {
-            actions: [({ context, event }) => {
-              for (const update of event.updates) context.run.apply(update)
-              consume(event.updates)
-            }, "flush"]
-          },
-          cancel: { actions: [({ context }) => context.run.cancel(now()), "flush"] }
+          "executor.ready": { actions: begin },
+          "executor.updates": { actions: apply },
+          cancel: { actions: cancel(now) }
         },
         always: { guard: ({ context }) => context.run.finished, target: "done" }
       },
-      done: { type: "final", entry: [({ context }) => context.run.finish(now()), "flush"] }
+      done: { type: "final", entry: finish(now) }
     },
     output: ({ context }) => context.run.result!
   })

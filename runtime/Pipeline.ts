@@ -10,12 +10,16 @@ import * as Exit from "effect/Exit"
 import type { StepDef } from "../dsl/Step.ts"
 import { describeError } from "./internal/describeError.ts"
 import { retryDelay, type RetryPolicy } from "./internal/retry.ts"
-import type { Update } from "./internal/Update.ts"
+import type { Outcome, Update } from "./internal/Update.ts"
+import type { LogStream } from "./Event.ts"
+import type { MemoScope } from "./memo.ts"
 
 /** One step's execution, shared by its stages. */
 export interface StepRun {
   readonly index: number
   readonly id: string
+  /** The workflow's name. */
+  readonly workflow: string
   readonly def: StepDef
   /** The outputs of the steps it needs, by id. */
   readonly inputs: Readonly<Record<string, unknown>>
@@ -27,6 +31,12 @@ export interface StepRun {
   attempt: number
   /** Tells the machine what happened; `time` is filled in by the executor. */
   readonly report: (update: DistributiveOmit<Update, "step" | "time">) => void
+  /** Set by the cache stage on a hit: the step ends `cached`, having saved this long. */
+  cached: { readonly savedMs: number } | undefined
+  /** Sees every log line the step reports while set (the cache stage keeps them for replay). */
+  logTap: ((stream: LogStream, text: string) => void) | undefined
+  /** The run's memoized calls, shared by every step. */
+  readonly memo: MemoScope | undefined
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
@@ -86,9 +96,11 @@ export const defaultStages: ReadonlyArray<Stage> = [retrying, timing, announcing
 const formatMs = (ms: number): string => (ms < 1000 ? `${ms} ms` : `${+(ms / 1000).toFixed(1)} s`)
 
 /** The exit of a step's fiber as an outcome for the machine. */
-export const toOutcome = (exit: Exit.Exit<unknown, unknown>) =>
+export const toOutcome = (exit: Exit.Exit<unknown, unknown>, cached?: { readonly savedMs: number }): Outcome =>
   Exit.isSuccess(exit)
-    ? { _tag: "succeeded" as const, value: exit.value }
+    ? cached === undefined
+      ? { _tag: "succeeded" as const, value: exit.value }
+      : { _tag: "cached" as const, value: exit.value, savedMs: cached.savedMs }
     : Cause.hasInterruptsOnly(exit.cause)
     ? { _tag: "cancelled" as const }
     : { _tag: "failed" as const, error: describeError(Cause.squash(exit.cause)) }

@@ -51,7 +51,7 @@ describe("Plan", () => {
       .step("c", { after: ["a"], estimate: 5 }, () => 1)
       .step("d", { after: ["c", "b"] }, () => 1)
     const plan = Plan.make(wf)
-    expect(plan.rank).toEqual([16, 1001, 6, 1])
+    expect(Array.from(plan.rank)).toEqual([16, 1001, 6, 1])
     expect(Plan.criticalPath(plan, plan.weight).map((i) => plan.ids[i])).toEqual(["b", "d"])
     expect(Plan.levels(plan)).toEqual([0, 0, 1, 2])
   })
@@ -59,6 +59,23 @@ describe("Plan", () => {
   it("selects named steps and what they depend on", () => {
     const wf = workflow("w").step("a", () => 1).step("b", () => 1).step("c", { needs: ["a"] }, () => 1).step("d", () => 1)
     expect(Plan.make(wf, { only: ["c"] }).ids).toEqual(["a", "c"])
+  })
+
+  it("lists each step's deps once, needs first, and counts the needs among them", () => {
+    const wf = untyped("w", {}, [
+      ["a", {}, () => 1],
+      ["b", {}, () => 1],
+      ["c", { needs: ["b", "a", "b"], after: ["a"] }, () => 1],
+      ["d", { after: ["c", "a"] }, () => 1]
+    ])
+    const plan = Plan.make(wf)
+    expect(plan.deps).toEqual([[], [], [1, 0], [2, 0]])
+    expect(Array.from(plan.inputCount)).toEqual([0, 0, 2, 0])
+    expect(plan.dependents).toEqual([[2, 3], [2], [3], []])
+    const only = Plan.make(wf, { only: ["c"] })
+    expect(only.ids).toEqual(["a", "b", "c"])
+    expect(only.deps).toEqual([[], [], [1, 0]])
+    expect(only.dependents).toEqual([[2], [2], []])
   })
 
   it("checks sub-workflows too", () => {

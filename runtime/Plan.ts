@@ -8,6 +8,7 @@ import { DefinitionError, type Problem } from "../dsl/DefinitionError.ts"
 import { suggestion } from "../dsl/internal/didYouMean.ts"
 import type { StepDef } from "../dsl/Step.ts"
 import { isWorkflow, type Workflow } from "../dsl/Workflow.ts"
+import { cacheProblem } from "./cache/options.ts"
 import { toMillis } from "./internal/duration.ts"
 import { retryPolicy, type RetryPolicy } from "./internal/retry.ts"
 
@@ -16,14 +17,20 @@ export interface Plan {
   readonly steps: ReadonlyArray<StepDef>
   readonly ids: ReadonlyArray<string>
   readonly indexOf: ReadonlyMap<string, number>
-  /** For each step, the steps it waits for (needs and after, without repeats). */
+  /** For each step, the steps it waits for (needs and after, without repeats): its needs first, in the order named. */
   readonly deps: ReadonlyArray<ReadonlyArray<number>>
+  /**
+   * For each step, how many of its `deps` come from `needs`: the steps whose
+   * outputs are its inputs, keyed by their ids, so starting a step need not
+   * read its definition's strings.
+   */
+  readonly inputCount: ArrayLike<number>
   /** For each step, the steps that wait for it. */
   readonly dependents: ReadonlyArray<ReadonlyArray<number>>
   /** Estimated milliseconds per step: `estimate`, else a known duration, else 1. */
-  readonly weight: ReadonlyArray<number>
+  readonly weight: ArrayLike<number>
   /** Longest weighted path from the step to the end of the graph, the step included. */
-  readonly rank: ReadonlyArray<number>
+  readonly rank: ArrayLike<number>
   readonly retry: ReadonlyArray<RetryPolicy>
   readonly timeoutMs: ReadonlyArray<number | undefined>
 }
@@ -37,10 +44,40 @@ export interface PlanOptions {
   readonly durations?: ReadonlyMap<string, number> | undefined
 }
 
-const workflowOptionKeys = new Set(["concurrency", "failFast"])
+const workflowOptionKeys = new Set(["concurrency", "failFast", "cache"])
+const stepOptionKeys = ["needs", "after", "optional", "retry", "timeout", "estimate", "cache"]
+
+/**
+ * Shared by every step that waits for nothing or that nothing waits for:
+ * frozen, so a slip that pushes to it fails loudly instead of wiring steps
+ * together.
+ */
+const noSteps: ReadonlyArray<number> = Object.freeze([])
+
+/** What one pass over a workflow finds: its problems, and what the layout reuses when there are none. */
+interface Checked {
+  readonly problems: Array<Problem>
+  /** Each id's first step index. */
+  readonly indexOf: Map<string, number>
+  /**
+   * The index of every reference, step by step, needs before after, in the
+   * order written (-1 for one that is not an earlier step): the layout reads
+   * these instead of looking every id up again.
+   */
+  readonly refs: Array<number>
+  readonly retry: Array<RetryPolicy>
+  readonly timeoutMs: Array<number | undefined>
+}
 
 /** Every problem of a workflow's definition; empty when it can run. */
-export const check = (wf: Workflow<any>, options: PlanOptions = {}): Array<Problem> => {
+export const check = (wf: Workflow<any>, options: PlanOptions = {}): Array<Problem> => checkAll(wf, options).problems
+
+/**
+ * One pass over the steps. A valid step allocates nothing here (no closures,
+ * no tuples, each id looked up once), since at 100,000 steps this pass was
+ * most of `make`; the messages are built only when something is wrong.
+ */
+const checkAll = (wf: Workflow<any>, options: PlanOptions): Checked => {
   const problems: Array<Problem> = []
   if (typeof wf.name !== "string" || wf.name.trim() === "") problems.push({ message: "the workflow needs a name: workflow(\"build\")" })
   for (const key of Object.keys(wf.options ?? {})) {
@@ -50,45 +87,73 @@ export const check = (wf: Workflow<any>, options: PlanOptions = {}): Array<Probl
   if (c !== undefined && !(Number.isInteger(c) && c >= 1)) {
     problems.push({ message: `concurrency must be a whole number of at least 1, not ${JSON.stringify(c)}` })
   }
+  const workflowCache = cacheProblem(wf.options?.cache)
+  if (workflowCache !== undefined) problems.push({ message: workflowCache })
+  const steps = wf.steps
+  const n = steps.length
   const seen = new Map<string, number>()
-  wf.steps.forEach((def, i) => {
-    const step = String(def.id)
-    const say = (message: string) => problems.push({ step, message })
-    if (typeof def.id !== "string" || def.id === "") say("a step needs a non-empty string id")
-    if (seen.has(def.id)) say(`the id "${def.id}" is used twice (steps ${seen.get(def.id)! + 1} and ${i + 1}): give each step its own id`)
-    for (const key of def.unknownOptions) say(`unknown option "${key}".${suggestion(key, ["needs", "after", "optional", "retry", "timeout", "estimate"])}`)
-    for (const [field, refs] of [["needs", def.needs], ["after", def.after]] as const) {
-      if (!Array.isArray(refs)) {
-        say(`${field} must be a list of step ids, like ${field}: ["build"]`)
-        continue
-      }
-      for (const ref of refs) {
-        if (ref === def.id) say(`${field} names the step itself`)
-        else if (seen.has(ref)) continue
-        else if (wf.steps.some((other) => other.id === ref)) say(`${field} "${ref}", which is declared after it: declare "${ref}" first`)
-        else say(`${field} "${ref}", which is not a step of this workflow.${suggestion(ref, wf.steps.map((s) => s.id))}`)
-      }
+  const refs: Array<number> = []
+  const retry = new Array<RetryPolicy>(n)
+  const timeoutMs = new Array<number | undefined>(n)
+  const say = (def: StepDef, message: string) => problems.push({ step: String(def.id), message })
+  const checkRefs = (def: StepDef, field: "needs" | "after", list: ReadonlyArray<string>) => {
+    if (!Array.isArray(list)) return say(def, `${field} must be a list of step ids, like ${field}: ["build"]`)
+    for (let j = 0; j < list.length; j++) {
+      const ref = list[j]!
+      const at = ref === def.id ? undefined : seen.get(ref)
+      refs.push(at ?? -1)
+      if (at !== undefined) continue
+      if (ref === def.id) say(def, `${field} names the step itself`)
+      // Rare, so a scan of every step is fine here.
+      else if (steps.some((other) => other.id === ref)) say(def, `${field} "${ref}", which is declared after it: declare "${ref}" first`)
+      else say(def, `${field} "${ref}", which is not a step of this workflow.${suggestion(ref, steps.map((s) => s.id))}`)
     }
-    if (typeof def.run !== "function" && !isCommand(def.run) && !isWorkflow(def.run)) {
-      say("its runner must be a function, a command (sh`...` or cmd([...])) or a workflow")
+  }
+  for (let i = 0; i < n; i++) {
+    const def = steps[i]!
+    const id = def.id
+    if (typeof id !== "string" || id === "") say(def, "a step needs a non-empty string id")
+    const first = seen.get(id)
+    if (first !== undefined) say(def, `the id "${id}" is used twice (steps ${first + 1} and ${i + 1}): give each step its own id`)
+    for (const key of def.unknownOptions) say(def, `unknown option "${key}".${suggestion(key, stepOptionKeys)}`)
+    checkRefs(def, "needs", def.needs)
+    checkRefs(def, "after", def.after)
+    const run = def.run
+    if (isCommand(run)) {
+      if (run.argv.length === 0 || run.argv[0] === "") say(def, "its command is empty")
+    } else if (isWorkflow(run)) {
+      for (const p of check(run)) say(def, `in sub-workflow "${run.name}": ${p.step === undefined ? "" : `step "${p.step}": `}${p.message}`)
+    } else if (typeof run !== "function") {
+      say(def, "its runner must be a function, a command (sh`...` or cmd([...])) or a workflow")
     }
-    if (isCommand(def.run) && (def.run.argv.length === 0 || def.run.argv[0] === "")) say("its command is empty")
-    if (isWorkflow(def.run)) {
-      for (const p of check(def.run)) say(`in sub-workflow "${def.run.name}": ${p.step === undefined ? "" : `step "${p.step}": `}${p.message}`)
+    const policy = retryPolicy(def.retry)
+    if (typeof policy === "string") say(def, policy)
+    else retry[i] = policy
+    timeoutMs[i] = def.timeout === undefined ? undefined : checkDuration(def, "timeout", def.timeout, say)
+    if (def.estimate !== undefined) checkDuration(def, "estimate", def.estimate, say)
+    if (def.cache !== undefined) {
+      const problem = cacheProblem(def.cache)
+      if (problem !== undefined) say(def, problem)
     }
-    if (typeof retryPolicy(def.retry) === "string") say(retryPolicy(def.retry) as string)
-    for (const [field, value] of [["timeout", def.timeout], ["estimate", def.estimate]] as const) {
-      if (value === undefined) continue
-      const ms = toMillis(value)
-      if (ms === undefined) say(`${field} ${JSON.stringify(value)} is not a duration: use milliseconds or a string like "30 seconds"`)
-      else if (ms < 0 || (field === "timeout" && ms === 0)) say(`${field} must be positive, not ${JSON.stringify(value)}`)
-    }
-    if (!seen.has(def.id)) seen.set(def.id, i)
-  })
+    if (first === undefined) seen.set(id, i)
+  }
   for (const id of options.only ?? []) {
     if (!seen.has(id)) problems.push({ step: id, message: `there is no step "${id}" to run.${suggestion(id, seen.keys())}` })
   }
-  return problems
+  return { problems, indexOf: seen, refs, retry, timeoutMs }
+}
+
+/** The milliseconds of a step's `timeout` or `estimate`, saying what is wrong with it if anything. */
+const checkDuration = (
+  def: StepDef,
+  field: "timeout" | "estimate",
+  value: unknown,
+  say: (def: StepDef, message: string) => void
+): number | undefined => {
+  const ms = toMillis(value)
+  if (ms === undefined) say(def, `${field} ${JSON.stringify(value)} is not a duration: use milliseconds or a string like "30 seconds"`)
+  else if (ms < 0 || (field === "timeout" && ms === 0)) say(def, `${field} must be positive, not ${JSON.stringify(value)}`)
+  return ms
 }
 
 /**
@@ -97,51 +162,106 @@ export const check = (wf: Workflow<any>, options: PlanOptions = {}): Array<Probl
  * @throws DefinitionError with every problem found, when the workflow cannot run.
  */
 export const make = (wf: Workflow<any>, options: PlanOptions = {}): Plan => {
-  const problems = check(wf, options)
-  if (problems.length > 0) throw new DefinitionError({ file: options.file, workflow: wf.name, problems })
-  const steps = select(wf.steps, options.only)
-  const indexOf = new Map<string, number>()
-  steps.forEach((def, i) => indexOf.set(def.id, i))
-  const deps = steps.map((def) => {
-    const set = new Set<number>()
-    for (const ref of def.needs) set.add(indexOf.get(ref)!)
-    for (const ref of def.after) set.add(indexOf.get(ref)!)
-    return [...set]
-  })
-  const dependents: Array<Array<number>> = steps.map(() => [])
-  deps.forEach((ds, i) => ds.forEach((d) => dependents[d]!.push(i)))
-  const weight = steps.map((def) => {
+  const checked = checkAll(wf, options)
+  if (checked.problems.length > 0) throw new DefinitionError({ file: options.file, workflow: wf.name, problems: checked.problems })
+  const all = wf.steps
+  const kept = select(all, options.only, checked.indexOf)
+  const steps = kept === undefined ? all : kept.map((k) => all[k]!)
+  const n = steps.length
+  // The index of each original step in the plan (-1: not selected); a kept
+  // step's references are all kept too.
+  let position: Int32Array | undefined
+  let indexOf = checked.indexOf
+  if (kept !== undefined) {
+    position = new Int32Array(all.length).fill(-1)
+    indexOf = new Map()
+    kept.forEach((k, i) => {
+      position![k] = i
+      indexOf.set(all[k]!.id, i)
+    })
+  }
+
+  // Deps: each step's references in order, without repeats (a stamp per step
+  // finds them in O(1), even for a gather step that needs 100,000 others).
+  // Arrays are cut to size from one scratch array, and steps that wait for
+  // nothing share one empty array.
+  const deps = new Array<ReadonlyArray<number>>(n)
+  const inputCount = new Int32Array(n)
+  const fanOut = new Int32Array(n)
+  const stamp = new Int32Array(n)
+  const scratch: Array<number> = []
+  for (let i = 0, at = 0, k = 0; k < all.length; k++) {
+    const def = all[k]!
+    const count = def.needs.length + def.after.length
+    if (position !== undefined && position[k] === -1) {
+      at += count
+      continue
+    }
+    scratch.length = 0
+    for (let end = at + count, needsEnd = at + def.needs.length; at < end; at++) {
+      const d = position === undefined ? checked.refs[at]! : position[checked.refs[at]!]!
+      if (stamp[d] === i + 1) continue
+      stamp[d] = i + 1
+      scratch.push(d)
+      fanOut[d]!++
+      if (at < needsEnd) inputCount[i]!++
+    }
+    deps[i] = scratch.length === 0 ? noSteps : scratch.slice()
+    i++
+  }
+  const dependents = new Array<ReadonlyArray<number>>(n)
+  const filled = new Int32Array(n)
+  for (let i = 0; i < n; i++) dependents[i] = fanOut[i] === 0 ? noSteps : new Array<number>(fanOut[i]!)
+  for (let i = 0; i < n; i++) {
+    for (const d of deps[i]!) (dependents[d] as Array<number>)[filled[d]!++] = i
+  }
+
+  const weight = new Float64Array(n)
+  const retry = new Array<RetryPolicy>(n)
+  const timeoutMs = new Array<number | undefined>(n)
+  for (let i = 0; i < n; i++) {
+    const def = steps[i]!
+    const k = kept === undefined ? i : kept[i]!
     const ms = def.estimate === undefined ? options.durations?.get(def.id) : toMillis(def.estimate)
-    return ms === undefined || ms <= 0 ? 1 : ms
-  })
+    weight[i] = ms === undefined || ms <= 0 ? 1 : ms
+    retry[i] = checked.retry[k]!
+    timeoutMs[i] = checked.timeoutMs[k]
+  }
   return {
     workflow: wf,
     steps,
     ids: steps.map((def) => def.id),
     indexOf,
     deps,
+    inputCount,
     dependents,
     weight,
     rank: longestPaths(dependents, weight),
-    retry: steps.map((def) => retryPolicy(def.retry) as RetryPolicy),
-    timeoutMs: steps.map((def) => (def.timeout === undefined ? undefined : toMillis(def.timeout)))
+    retry,
+    timeoutMs
   }
 }
 
-/** The named steps and everything they depend on, in declaration order. */
-const select = (steps: ReadonlyArray<StepDef>, only: ReadonlyArray<string> | undefined): ReadonlyArray<StepDef> => {
-  if (only === undefined || only.length === 0) return steps
-  const byId = new Map(steps.map((def) => [def.id, def]))
-  const keep = new Set<string>()
+/** The indices of the named steps and everything they depend on, in declaration order; `undefined` for all. */
+const select = (
+  steps: ReadonlyArray<StepDef>,
+  only: ReadonlyArray<string> | undefined,
+  indexOf: ReadonlyMap<string, number>
+): Array<number> | undefined => {
+  if (only === undefined || only.length === 0) return undefined
+  const keep = new Uint8Array(steps.length)
   const stack = [...only]
   while (stack.length > 0) {
-    const id = stack.pop()!
-    if (keep.has(id)) continue
-    keep.add(id)
-    const def = byId.get(id)!
-    stack.push(...def.needs, ...def.after)
+    const k = indexOf.get(stack.pop()!)!
+    if (keep[k] === 1) continue
+    keep[k] = 1
+    stack.push(...steps[k]!.needs, ...steps[k]!.after)
   }
-  return steps.filter((def) => keep.has(def.id))
+  const kept: Array<number> = []
+  keep.forEach((flag, k) => {
+    if (flag === 1) kept.push(k)
+  })
+  return kept
 }
 
 /**
@@ -150,9 +270,9 @@ const select = (steps: ReadonlyArray<StepDef>, only: ReadonlyArray<string> | und
  */
 export const longestPaths = (
   dependents: ReadonlyArray<ReadonlyArray<number>>,
-  weight: ReadonlyArray<number>
-): Array<number> => {
-  const rank = new Array<number>(weight.length).fill(0)
+  weight: ArrayLike<number>
+): Float64Array => {
+  const rank = new Float64Array(weight.length)
   for (let i = weight.length - 1; i >= 0; i--) {
     let longest = 0
     for (const d of dependents[i]!) if (rank[d]! > longest) longest = rank[d]!
@@ -162,7 +282,7 @@ export const longestPaths = (
 }
 
 /** The heaviest chain of steps through the graph under `weight`, as indices. */
-export const criticalPath = (plan: Pick<Plan, "deps" | "dependents">, weight: ReadonlyArray<number>): Array<number> => {
+export const criticalPath = (plan: Pick<Plan, "deps" | "dependents">, weight: ArrayLike<number>): Array<number> => {
   const rank = longestPaths(plan.dependents, weight)
   const path: Array<number> = []
   let best = -1

@@ -70,6 +70,18 @@ describe("runCommand", () => {
     expect(existsSync(sentinel)).toBe(false)
   })
 
+  it("hands onLines each chunk's lines in order, instead of calling onLine", async () => {
+    const batches: Array<readonly ["stdout" | "stderr", Array<string>]> = []
+    const script = "for (let i = 0; i < 3000; i++) console.log('line ' + i); console.error('oops'); process.stdout.write('last')"
+    const { lines, effect } = run(cmd([node, "-e", script]), { onLines: (stream, texts) => batches.push([stream, texts]) })
+    await Effect.runPromise(effect)
+    expect(lines).toEqual([])
+    expect(batches.every(([, texts]) => texts.length > 0)).toBe(true)
+    expect(batches.filter(([stream]) => stream === "stdout").flatMap(([, texts]) => texts))
+      .toEqual([...Array.from({ length: 3000 }, (_, i) => `line ${i}`), "last"])
+    expect(batches.filter(([stream]) => stream === "stderr").flatMap(([, texts]) => texts)).toEqual(["oops"])
+  })
+
   it("lays command.env over the environment and resolves command.cwd against options.cwd", async () => {
     const base = mkdtempSync(path.join(tmpdir(), "weft-cwd-"))
     const script = "console.log(process.cwd(), process.env.WEFT_A, process.env.WEFT_B)"
@@ -214,6 +226,13 @@ describe("makeLineSplitter", () => {
 
   it("turns a broken character into U+FFFD on its own line, not the next", () => {
     expect(split([Uint8Array.of(0xc3, 0x0a, 0x41, 0x0a)])).toEqual(["\uFFFD", "A"])
+  })
+
+  it("drops the CR of CRLF wherever the chunks are cut, and keeps a CR inside a line", () => {
+    const text = "a\r\nb\rc\r\n\r\nd\r"
+    const expected = ["a", "b\rc", "", "d"]
+    expect(split([bytes(text)])).toEqual(expected)
+    for (let cut = 1; cut < text.length; cut++) expect(split([bytes(text.slice(0, cut)), bytes(text.slice(cut))])).toEqual(expected)
   })
 
   it("delivers nothing for empty output and one empty line for a lone newline", () => {

@@ -28,6 +28,13 @@ export interface RunCommandOptions {
   readonly env: NodeJS.ProcessEnv
   /** Called once per output line, without the newline; lines over 64 KiB arrive in pieces. */
   readonly onLine: (stream: "stdout" | "stderr", text: string) => void
+  /**
+   * When given, called instead of `onLine`, once per chunk of output read,
+   * with the lines it completed, in order; the array is the callee's. A
+   * command printing a lot then costs its caller one report per chunk (up to
+   * 64 KiB) rather than one per line.
+   */
+  readonly onLines?: ((stream: "stdout" | "stderr", lines: Array<string>) => void) | undefined
   /** Milliseconds between SIGTERM and SIGKILL when interrupted (default 2000). */
   readonly graceMs?: number
 }
@@ -95,14 +102,26 @@ export const runCommand = (command: Command, options: RunCommandOptions): Effect
     let keptBytes = 0
     let truncated = false
     const tail: Array<string> = []
-    const stdout = makeLineSplitter((text) => options.onLine("stdout", text))
+    // Lines completed by the chunk at hand, handed over once it is split.
+    let outLines: Array<string> = []
+    let errLines: Array<string> = []
+    const deliver = (stream: "stdout" | "stderr") => {
+      const lines = stream === "stdout" ? outLines : errLines
+      if (lines.length === 0) return
+      if (stream === "stdout") outLines = []
+      else errLines = []
+      if (options.onLines !== undefined) options.onLines(stream, lines)
+      else for (const text of lines) options.onLine(stream, text)
+    }
+    const stdout = makeLineSplitter((text) => outLines.push(text))
     const stderr = makeLineSplitter((text) => {
       tail.push(text)
       if (tail.length > stderrTailLines) tail.shift()
-      options.onLine("stderr", text)
+      errLines.push(text)
     })
     child.stdout.on("data", (chunk: Buffer) => {
       stdout.push(chunk)
+      deliver("stdout")
       const room = maxStdoutBytes - keptBytes
       if (chunk.length > room) truncated = true
       if (room > 0) {
@@ -110,7 +129,10 @@ export const runCommand = (command: Command, options: RunCommandOptions): Effect
         keptBytes += Math.min(room, chunk.length)
       }
     })
-    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk))
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr.push(chunk)
+      deliver("stderr")
+    })
     // Backpressure: one chunk per turn of the event loop, so the lines already
     // reported are consumed (the executor drains on the next turn) before more
     // are read. A step printing 1 GiB then costs weft bounded memory, and the
@@ -132,7 +154,9 @@ export const runCommand = (command: Command, options: RunCommandOptions): Effect
       closed = true
       if (child.pid !== undefined) live.delete(child.pid)
       stdout.end()
+      deliver("stdout")
       stderr.end()
+      deliver("stderr")
       onClosed.forEach((f) => f())
       if (code === 0) {
         // A decoder without `end()` holds back a character cut at the 1 MiB mark instead of mangling it.

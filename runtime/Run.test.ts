@@ -44,6 +44,20 @@ describe("run", () => {
     expect(result.steps.c).toMatchObject({ status: "succeeded", attempts: 1 })
   })
 
+  it("gives a step its needs' outputs keyed by id, once each, whatever else it waits for", async () => {
+    let seen: unknown
+    const wf = workflow("inputs")
+      .step("a", () => 1)
+      .step("b", () => 2)
+      .step("c", { needs: ["b", "a", "b"], after: ["a"] }, (inputs) => {
+        seen = inputs
+        return Object.keys(inputs)
+      })
+    const result = await run(wf)
+    expect(seen).toEqual({ b: 2, a: 1 })
+    expect(result.outputs.c).toEqual(["b", "a"])
+  })
+
   it("runs independent steps in parallel: the makespan is the critical path", async () => {
     const wf = workflow("par", { concurrency: 4 })
       .step("a", sleep(117)).step("b", sleep(19)).step("c", sleep(9))

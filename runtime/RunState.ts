@@ -8,11 +8,11 @@
  * methods. The state is mutated in place rather than copied per event, so a
  * 100,000-step run costs O(1) per event instead of O(steps).
  */
-import type { Event, RunStatus } from "./Event.ts"
+import type { Event, RunStatus, StepInfo } from "./Event.ts"
 import type { Update } from "./internal/Update.ts"
 import type { Plan } from "./Plan.ts"
 import { ReadyQueue } from "./Scheduler.ts"
-import { canTransition, isFinal, type EndStatus, type StepStatus } from "./StepStatus.ts"
+import { canTransition, isFinal, isSuccess, type EndStatus, type StepStatus } from "./StepStatus.ts"
 
 /** One step's state as reported in results and snapshots. */
 export interface StepSummary {
@@ -97,15 +97,20 @@ export class RunState {
   /** Every step's state, by id (built on each call: O(steps)). */
   get steps(): Record<string, StepSummary> {
     const steps = record<StepSummary>()
-    this.plan.ids.forEach((id, i) => {
-      steps[id] = {
-        status: this.status[i]!,
-        attempts: this.attempts[i]!,
-        durationMs: Number.isNaN(this.startedAt[i]!) || Number.isNaN(this.endedAt[i]!) ? undefined : this.endedAt[i]! - this.startedAt[i]!,
-        error: this.errors[i]
-      }
-    })
+    const ids = this.plan.ids
+    for (let i = 0; i < ids.length; i++) steps[ids[i]!] = this.#summary(i)
     return steps
+  }
+
+  #summary(i: number): StepSummary {
+    const startedAt = this.startedAt[i]!
+    const endedAt = this.endedAt[i]!
+    return {
+      status: this.status[i]!,
+      attempts: this.attempts[i]!,
+      durationMs: Number.isNaN(startedAt) || Number.isNaN(endedAt) ? undefined : endedAt - startedAt,
+      error: this.errors[i]
+    }
   }
 
   /** Takes what the last inputs asked for. */
@@ -118,12 +123,26 @@ export class RunState {
   begin(time: number): void {
     this.startTime = time
     this.#begun = true
-    this.#emit({ type: "run:start", time: 0, workflow: this.plan.workflow.name, steps: this.plan.ids.map((id, i) => ({ id, deps: this.plan.deps[i]!.map((d) => this.plan.ids[d]!) })), concurrency: this.concurrency })
-    this.plan.deps.forEach((ds, i) => {
+    const { ids, deps } = this.plan
+    const n = ids.length
+    // Filled below, in the same pass that finds the first ready steps; nobody
+    // sees the event before this method returns.
+    const steps = new Array<StepInfo>(n)
+    this.#emit({ type: "run:start", time: 0, workflow: this.plan.workflow.name, steps, concurrency: this.concurrency })
+    for (let i = 0; i < n; i++) {
+      const ds = deps[i]!
+      steps[i] = { id: ids[i]!, deps: ds.length === 0 ? noIds : this.#depIds(i, ds) }
       if (ds.length === 0) this.#makeReady(i, time)
-    })
+    }
     if (this.#stopping !== undefined) this.#stop(this.#stopping, time)
     this.#dispatch()
+  }
+
+  /** The ids step `i` waits for: its definition's own `needs` when they are exactly that (the usual case), else a new list. */
+  #depIds(i: number, ds: ReadonlyArray<number>): ReadonlyArray<string> {
+    const def = this.plan.steps[i]!
+    if (def.after.length === 0 && def.needs.length === ds.length) return def.needs
+    return ds.map((d) => this.plan.ids[d]!)
   }
 
   apply(update: Update): void {
@@ -140,7 +159,18 @@ export class RunState {
         this.#emit({ type: "step:start", time, step: id, attempt: update.attempt })
         return
       case "log":
-        this.#emit({ type: "step:log", time, step: id, stream: update.stream, text: update.text })
+        this.#emit(update.replayed
+          ? { type: "step:log", time, step: id, stream: update.stream, text: update.text, replayed: true }
+          : { type: "step:log", time, step: id, stream: update.stream, text: update.text })
+        return
+      case "logs":
+        for (const text of update.texts) this.#emit({ type: "step:log", time, step: id, stream: update.stream, text })
+        return
+      case "memo":
+        this.#emit({ type: "step:memo", time, step: id, name: update.name, outcome: update.outcome, savedMs: update.savedMs })
+        return
+      case "warning":
+        this.#emit({ type: "run:warning", time, message: update.message })
         return
       case "progress":
         this.#emit({
@@ -181,11 +211,16 @@ export class RunState {
     const durationMs = time - this.startTime
     const status: RunStatus = this.#stopping === "cancelled" ? "cancelled" : this.#failed ? "failed" : "succeeded"
     this.#emit({ type: "run:end", time: durationMs, status, durationMs })
+    // One pass for both records.
     const outputs = record()
-    this.plan.ids.forEach((id, i) => {
-      if (this.status[i] === "succeeded") outputs[id] = this.outputs[i]
-    })
-    this.result = { status, outputs, steps: this.steps, durationMs }
+    const steps = record<StepSummary>()
+    const ids = this.plan.ids
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!
+      if (isSuccess(this.status[i]!)) outputs[id] = this.outputs[i]
+      steps[id] = this.#summary(i)
+    }
+    this.result = { status, outputs, steps, durationMs }
     return this.result
   }
 
@@ -198,6 +233,11 @@ export class RunState {
       case "succeeded":
         this.outputs[i] = outcome.value
         this.#close(i, "succeeded", time)
+        for (const d of this.plan.dependents[i]!) this.#satisfy(d, update.time)
+        return
+      case "cached":
+        this.outputs[i] = outcome.value
+        this.#close(i, "cached", time, undefined, outcome.savedMs)
         for (const d of this.plan.dependents[i]!) this.#satisfy(d, update.time)
         return
       case "failed":
@@ -218,7 +258,7 @@ export class RunState {
     }
   }
 
-  #close(i: number, status: EndStatus, time: number, error?: string): void {
+  #close(i: number, status: EndStatus, time: number, error?: string, savedMs?: number): void {
     this.#move(i, status)
     this.#ended++
     const durationMs = Number.isNaN(this.startedAt[i]!) ? 0 : this.endedAt[i]! - this.startedAt[i]!
@@ -226,7 +266,9 @@ export class RunState {
     const attempts = this.attempts[i]!
     // Two literals rather than a conditional spread, which V8 copies through a slow generic path.
     this.#emit(
-      error === undefined
+      savedMs !== undefined
+        ? { type: "step:end", time, step, status, durationMs, attempts, savedMs }
+        : error === undefined
         ? { type: "step:end", time, step, status, durationMs, attempts }
         : { type: "step:end", time, step, status, durationMs, attempts, error }
     )
@@ -290,17 +332,18 @@ export class RunState {
   }
 
   #inputsOf(i: number): Record<string, unknown> {
-    const needs = this.plan.steps[i]!.needs
-    if (needs.length === 0) return {}
+    const count = this.plan.inputCount[i]!
+    if (count === 0) return {}
     const inputs = record()
     const deps = this.plan.deps[i]!
-    for (let j = 0; j < needs.length; j++) {
-      const need = needs[j]!
-      // The plan lists a step's needs first among its deps, in order, so the
-      // index is usually at hand; the map (a cache miss per lookup in a big
-      // plan) is for the rest, such as a need named twice.
-      const d = this.plan.ids[deps[j]!] === need ? deps[j]! : this.plan.indexOf.get(need)!
-      inputs[need] = this.status[d] === "succeeded" ? this.outputs[d] : undefined
+    const ids = this.plan.ids
+    // The plan lists a step's needs first among its deps, once each, in the
+    // order named; keyed by the dependency's own id, the inputs come out as
+    // from the definition's \`needs\` without reading it (a cache miss per
+    // string in a big plan).
+    for (let j = 0; j < count; j++) {
+      const d = deps[j]!
+      inputs[ids[d]!] = isSuccess(this.status[d]!) ? this.outputs[d] : undefined
     }
     return inputs
   }
@@ -318,6 +361,9 @@ export class RunState {
     this.outbox.events.push(event)
   }
 }
+
+/** The deps of every step that waits for nothing, in `run:start`. */
+const noIds: ReadonlyArray<string> = Object.freeze([])
 
 /**
  * An empty plain object meant to be keyed by step ids. Filling `{}` with keys

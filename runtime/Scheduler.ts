@@ -10,15 +10,15 @@
  */
 
 /** Whether step `a` goes before step `b`. */
-const before = (rank: ReadonlyArray<number>, a: number, b: number): boolean =>
+const before = (rank: ArrayLike<number>, a: number, b: number): boolean =>
   rank[a]! > rank[b]! || (rank[a] === rank[b] && a < b)
 
 /** The ready steps, best first. */
 export class ReadyQueue {
-  readonly #rank: ReadonlyArray<number>
+  readonly #rank: ArrayLike<number>
   readonly #heap: Array<number> = []
 
-  constructor(rank: ReadonlyArray<number>) {
+  constructor(rank: ArrayLike<number>) {
     this.#rank = rank
   }
 
@@ -76,7 +76,7 @@ export class ReadyQueue {
  * @example
  * nextToStart([0, 1, 2], [5, 9, 9], 2) // => [1, 2]
  */
-export const nextToStart = (ready: Iterable<number>, rank: ReadonlyArray<number>, free: number): Array<number> => {
+export const nextToStart = (ready: Iterable<number>, rank: ArrayLike<number>, free: number): Array<number> => {
   const queue = new ReadyQueue(rank)
   for (const step of ready) queue.push(step)
   const chosen: Array<number> = []

@@ -4,14 +4,18 @@
  * ```
  *            deps ended ok            body starts          body returns
  *  pending ───────────────▶ ready ─────────────▶ running ───────────────▶ succeeded
- *     │                       │                     │ ╲
- *     │ a need failed         │ run cancelled       │  ╲ body failed (after retries)
- *     ▼                       ▼                     ▼   ▼
- *  skipped                 cancelled            cancelled failed
+ *     │                     │  │                    │ ╲
+ *     │ a need failed       │  │ run cancelled      │  ╲ body failed (after retries)
+ *     ▼                     │  ▼                    ▼   ▼
+ *  skipped                  │ cancelled         cancelled failed
+ *                           │ cache hit
+ *                           ▼
+ *                         cached
  * ```
  *
  * `pending` and `ready` may also end `cancelled` when the run stops early
- * (fail-fast or Ctrl-C). `succeeded`, `failed`, `skipped` and `cancelled` are
+ * (fail-fast or Ctrl-C). A cache hit ends a ready step `cached` without it
+ * ever running. `succeeded`, `cached`, `failed`, `skipped` and `cancelled` are
  * final: a step ends exactly once.
  */
 export type StepStatus =
@@ -19,18 +23,23 @@ export type StepStatus =
   | "ready"
   | "running"
   | "succeeded"
+  | "cached"
   | "failed"
   | "skipped"
   | "cancelled"
 
 /** The statuses a step can end in. */
-export type EndStatus = "succeeded" | "failed" | "skipped" | "cancelled"
+export type EndStatus = "succeeded" | "cached" | "failed" | "skipped" | "cancelled"
+
+/** Whether a step that ended so lets its dependents run with its output. */
+export const isSuccess = (status: StepStatus): boolean => status === "succeeded" || status === "cached"
 
 const allowed: Record<StepStatus, ReadonlyArray<StepStatus>> = {
   pending: ["ready", "skipped", "cancelled"],
-  ready: ["running", "failed", "cancelled"],
+  ready: ["running", "cached", "failed", "cancelled"],
   running: ["succeeded", "failed", "cancelled"],
   succeeded: [],
+  cached: [],
   failed: [],
   skipped: [],
   cancelled: []

@@ -24,6 +24,19 @@ export interface Summary {
   readonly criticalPathMs: number
   /** Busy step-time over wall time: 1 means one step at a time. */
   readonly parallelism: number
+  /** Time the cache and memoized calls saved: what hits would have cost to run. */
+  readonly savedMs: number
+  /** Memoized functions' calls, by name. */
+  readonly memo: Readonly<Record<string, MemoLine>>
+}
+
+/** One memoized function's calls in a run. */
+export interface MemoLine {
+  readonly calls: number
+  readonly hits: number
+  readonly coalesced: number
+  readonly misses: number
+  readonly savedMs: number
 }
 
 /** Folds events into the run's summary; feed every event, read `summary()` at any time. */
@@ -33,6 +46,8 @@ export class SummaryBuilder {
   #durationMs = 0
   #infos: ReadonlyArray<StepInfo> = []
   readonly #lines = new Map<string, { -readonly [K in keyof StepLine]: StepLine[K] }>()
+  readonly #memo: Record<string, { -readonly [K in keyof MemoLine]: MemoLine[K] }> = {}
+  #savedMs = 0
 
   add(event: Event): void {
     switch (event.type) {
@@ -56,6 +71,15 @@ export class SummaryBuilder {
         line.durationMs = event.durationMs
         line.attempts = event.attempts
         line.error = event.error
+        this.#savedMs += event.savedMs ?? 0
+        return
+      }
+      case "step:memo": {
+        const line = (this.#memo[event.name] ??= { calls: 0, hits: 0, coalesced: 0, misses: 0, savedMs: 0 })
+        line.calls++
+        line[event.outcome === "hit" ? "hits" : event.outcome === "coalesced" ? "coalesced" : "misses"]++
+        line.savedMs += event.savedMs
+        this.#savedMs += event.savedMs
         return
       }
       case "run:end":
@@ -65,6 +89,7 @@ export class SummaryBuilder {
       case "step:log":
       case "step:progress":
       case "step:retry":
+      case "run:warning":
         return
       default:
         return unreachable(event)
@@ -82,7 +107,9 @@ export class SummaryBuilder {
       steps,
       criticalPath: path,
       criticalPathMs: ms,
-      parallelism: this.#durationMs > 0 ? busy / this.#durationMs : 0
+      parallelism: this.#durationMs > 0 ? busy / this.#durationMs : 0,
+      savedMs: this.#savedMs,
+      memo: structuredClone(this.#memo)
     }
   }
 

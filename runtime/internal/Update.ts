@@ -3,6 +3,7 @@ import type { LogStream } from "../Event.ts"
 /** How a step's fiber ended, as the machine needs to know it. */
 export type Outcome =
   | { readonly _tag: "succeeded"; readonly value: unknown }
+  | { readonly _tag: "cached"; readonly value: unknown; readonly savedMs: number }
   | { readonly _tag: "failed"; readonly error: string }
   | { readonly _tag: "cancelled" }
 
@@ -12,7 +13,12 @@ export type Outcome =
  */
 export type Update =
   | { readonly kind: "start"; readonly step: number; readonly time: number; readonly attempt: number }
-  | { readonly kind: "log"; readonly step: number; readonly time: number; readonly stream: LogStream; readonly text: string }
+  | { readonly kind: "log"; readonly step: number; readonly time: number; readonly stream: LogStream; readonly text: string; readonly replayed?: true }
+  /** Several lines at once, as a command's output chunk brings them: one `step:log` each. */
+  | { readonly kind: "logs"; readonly step: number; readonly time: number; readonly stream: LogStream; readonly texts: ReadonlyArray<string> }
   | { readonly kind: "progress"; readonly step: number; readonly time: number; readonly done: number; readonly total?: number | undefined; readonly message?: string | undefined }
   | { readonly kind: "retry"; readonly step: number; readonly time: number; readonly attempt: number; readonly error: string; readonly delayMs: number }
+  | { readonly kind: "memo"; readonly step: number; readonly time: number; readonly name: string; readonly outcome: "hit" | "coalesced" | "miss"; readonly savedMs: number }
+  /** Not about one step (`step` is -1): the cache store found a corrupt entry, say. */
+  | { readonly kind: "warning"; readonly step: number; readonly time: number; readonly message: string }
   | { readonly kind: "end"; readonly step: number; readonly time: number; readonly attempts: number; readonly outcome: Outcome }

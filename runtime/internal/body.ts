@@ -10,6 +10,7 @@ import type { StepRun } from "../Pipeline.ts"
 import { runCommand } from "../Process.ts"
 import { makeStepContext } from "../StepContext.ts"
 import { consoleFor, withLogSink } from "./consoleCapture.ts"
+import { withMemoScope } from "../memo.ts"
 import { runEffect } from "../Run.ts"
 
 export const runBody = (step: StepRun): Effect.Effect<unknown, unknown> => runRunner(step, step.def.run)
@@ -19,7 +20,10 @@ const runRunner = (step: StepRun, runner: unknown): Effect.Effect<unknown, unkno
     return runCommand(runner, {
       cwd: step.cwd,
       env: process.env,
-      onLine: (stream, text) => step.report({ kind: "log", stream, text })
+      onLine: (stream, text) => step.report({ kind: "log", stream, text }),
+      // One report per chunk of output: a step printing a gigabyte in short
+      // lines made one update (and queue entry) per line otherwise.
+      onLines: (stream, texts) => step.report({ kind: "logs", stream, texts })
     })
   }
   if (isWorkflow(runner)) return runSubWorkflow(step, runner)
@@ -36,7 +40,8 @@ const runFunction = (step: StepRun, fn: (inputs: unknown, ctx: unknown) => unkno
     const sink = (stream: "stdout" | "stderr" | "log", text: string) => step.report({ kind: "log", stream, text })
     let result: unknown
     try {
-      result = withLogSink(sink, () => fn(step.inputs, ctx))
+      const call = () => withLogSink(sink, () => fn(step.inputs, ctx))
+      result = step.memo === undefined ? call() : withMemoScope(step.memo, call, { step: step.id })
     } catch (error) {
       return Effect.fail(error)
     }

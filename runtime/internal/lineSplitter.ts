@@ -17,37 +17,61 @@ export interface LineSplitter {
  * the encoding; one `StringDecoder` runs across every cut, so a character
  * split between two chunks, or between two pieces of a long line, is decoded
  * whole rather than turned into U+FFFD.
+ *
+ * A line that starts in one chunk and ends in a later one is copied, as
+ * bytes, into one buffer kept for the purpose (outside the JavaScript heap),
+ * and decoded once, when it is complete: holding it as text cost a string per
+ * chunk and another to join them, and kept up to 64 KiB of text alive between
+ * chunks, which the garbage collector then copied and promoted; and holding
+ * views of the chunks kept each 64 KiB chunk alive.
  */
 export const makeLineSplitter = (onLine: (text: string) => void, maxBytes: number = maxLineBytes): LineSplitter => {
   const decoder = new StringDecoder("utf8")
-  let text = ""
+  /** The unfinished line's bytes (allocated when a line first spans chunks), `bytes` of them, and the last of them. */
+  let held: Buffer | undefined
   let bytes = 0
+  let lastByte = -1
 
-  const emit = (line: string) => {
-    text = ""
+  /** The held bytes as text; a character cut at their end stays in the decoder for the next piece. */
+  const decodeHeld = (): string => {
+    const text = bytes === 0 ? "" : decoder.write(held!.subarray(0, bytes))
     bytes = 0
-    onLine(line)
+    return text
   }
   // Only called at a newline or at the end, where no valid character can be
   // half-decoded; `end()` flushes invalid leftovers as U+FFFD and resets the decoder.
   const finishLine = () => {
-    const line = text + decoder.end()
-    emit(line.endsWith("\r") ? line.slice(0, -1) : line)
+    const line = decodeHeld() + decoder.end()
+    // The newline is ASCII, so a CR right before it is the text's last character.
+    onLine(lastByte === 0x0d ? line.slice(0, -1) : line)
   }
 
-  const push = (chunk: Uint8Array) => {
+  const push = (bytesIn: Uint8Array) => {
+    const chunk = Buffer.isBuffer(bytesIn) ? bytesIn : Buffer.from(bytesIn.buffer, bytesIn.byteOffset, bytesIn.byteLength)
     let start = 0
     while (start < chunk.length) {
       const newline = chunk.indexOf(0x0a, start)
       const stop = newline === -1 ? chunk.length : newline
+      // The usual case, a whole line inside the chunk and no longer than the
+      // limit, is decoded straight from the chunk. A line starts after a
+      // newline, so no character of it began in an earlier chunk, and
+      // decoding it alone gives what the decoder would (U+FFFD for a broken
+      // character included).
+      if (newline !== -1 && bytes === 0 && stop - start <= maxBytes) {
+        onLine(chunk.toString("utf8", start, stop > start && chunk[stop - 1] === 0x0d ? stop - 1 : stop))
+        start = newline + 1
+        continue
+      }
       while (start < stop) {
         // Cut only when more of the line follows, so a line of exactly
         // `maxBytes` is not followed by an empty one.
-        if (bytes === maxBytes) emit(text)
+        if (bytes === maxBytes) onLine(decodeHeld())
         const take = Math.min(stop - start, maxBytes - bytes)
-        text += decoder.write(chunk.subarray(start, start + take))
+        held ??= Buffer.allocUnsafe(maxBytes)
+        chunk.copy(held, bytes, start, start + take)
         bytes += take
         start += take
+        lastByte = chunk[start - 1]!
       }
       if (newline === -1) return
       finishLine()

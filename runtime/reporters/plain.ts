@@ -7,7 +7,7 @@ import { unreachable, type Event } from "../Event.ts"
 import type { Reporter, Write } from "../Reporter.ts"
 import { formatDuration, SummaryBuilder } from "../Summary.ts"
 
-const icons = { succeeded: "✓", failed: "✗", skipped: "-", cancelled: "○" } as const
+const icons = { succeeded: "✓", cached: "✓", failed: "✗", skipped: "-", cancelled: "○" } as const
 
 export interface PlainOptions {
   readonly write?: Write
@@ -37,15 +37,19 @@ export const plain = (options: PlainOptions = {}): Reporter => {
           return
         case "step:end": {
           const [first, ...more] = event.error?.split("\n") ?? []
-          write(`${icons[event.status]} ${event.step} ${event.status}${event.status === "succeeded" || event.status === "failed" ? ` in ${formatDuration(event.durationMs)}` : ""}${first === undefined ? "" : `: ${first}`}\n${more.length > 0 ? prefixed(event.step, more.join("\n")) : ""}`)
+          write(`${icons[event.status]} ${event.step} ${event.status}${event.status === "succeeded" || event.status === "failed" ? ` in ${formatDuration(event.durationMs)}` : ""}${event.status === "cached" && event.savedMs !== undefined ? ` (saved ${formatDuration(event.savedMs)})` : ""}${first === undefined ? "" : `: ${first}`}\n${more.length > 0 ? prefixed(event.step, more.join("\n")) : ""}`)
           return
         }
+        case "run:warning":
+          write(`weft: warning: ${event.message}\n`)
+          return
         case "run:end":
           write(table(summary))
           return
         case "step:ready":
         case "step:start":
         case "step:progress":
+        case "step:memo":
           return
         default:
           return unreachable(event)
@@ -68,6 +72,10 @@ const table = (builder: SummaryBuilder): string => {
     `${s.status === "succeeded" ? "✓" : "✗"} ${s.workflow} ${s.status} in ${formatDuration(s.durationMs)}`,
     `  critical path: ${s.criticalPath.join(" → ") || "(none)"} (${formatDuration(s.criticalPathMs)})`,
     `  parallelism: ${s.parallelism.toFixed(2)}× (busy step time / wall time)`,
+    ...(s.savedMs > 0 ? [`  saved: ${formatDuration(s.savedMs)} by the cache and memoized calls`] : []),
+    ...Object.entries(s.memo).map(([name, m]) =>
+      `  memo ${name}: ${m.calls} calls, ${m.misses} made, ${m.hits} hits, ${m.coalesced} coalesced (hit rate ${Math.round(((m.hits + m.coalesced) / m.calls) * 100)}%)`
+    ),
     ""
   ].join("\n")
 }
