@@ -8,9 +8,7 @@
  *
  *   npx weft run examples/research.ts
  */
-import { workflow } from "weft"
-// From "weft" once the runtime's index exports it.
-import { currentMemoScope, memo } from "../runtime/memo.ts"
+import { currentMemoScope, memo, workflow } from "weft"
 import { sleep } from "./sleep.ts"
 
 const TICKER = "ACME"

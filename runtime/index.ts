@@ -13,3 +13,5 @@ export { SummaryBuilder, criticalPath, formatDuration, type Summary, type StepLi
 export { nextToStart } from "./Scheduler.ts"
 export { compose, retrying, timing, announcing, defaultStages, type Stage, type StepRun } from "./Pipeline.ts"
 export { CommandError } from "./Process.ts"
+export { memo, makeMemoScope, withMemoScope, currentMemoScope, type MemoOptions, type MemoStats, type MemoEvent, MemoScope } from "./memo.ts"
+export type { CacheSettings } from "./cache/runCache.ts"
