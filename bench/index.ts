@@ -7,6 +7,7 @@
  * output benchmark (a smoke test of the benchmarks themselves).
  */
 import { parseArgs } from "node:util"
+import * as cache from "./cache.ts"
 import * as output from "./output.ts"
 import * as processes from "./processes.ts"
 import * as steps from "./steps.ts"
@@ -19,3 +20,5 @@ process.stdout.write("\n")
 await processes.main(quick ? { repeats: 3 } : {})
 process.stdout.write("\n")
 await output.main(quick ? { mib: 64 } : {})
+process.stdout.write("\n")
+await cache.main(quick ? { files: 2000, repeats: 3 } : {})

@@ -19,6 +19,7 @@ import type { Update } from "./internal/Update.ts"
 import { compose, defaultStages, toOutcome, type Stage, type StepRun } from "./Pipeline.ts"
 import type { Plan } from "./Plan.ts"
 import { makeRunCache, type CacheSettings } from "./cache/runCache.ts"
+import { journaling, type JournalSetup } from "./journal/stage.ts"
 
 export interface ExecutorInput {
   readonly plan: Plan
@@ -27,6 +28,8 @@ export interface ExecutorInput {
   readonly cwd: string
   readonly stages: ReadonlyArray<Stage>
   readonly cache: CacheSettings
+  /** The run's journal, when it keeps one: every step that ends well is recorded, and with `--resume` replayed. */
+  readonly journal?: JournalSetup | undefined
 }
 
 /**
@@ -79,8 +82,16 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
       }
     }
   })
-  // The cache stage goes outermost: a hit skips retries, timeouts and the body.
-  const pipeline = compose(runCache.stage === undefined ? input.stages : [runCache.stage, ...input.stages], runBody)
+  // The journal stage goes outermost: a replay skips the cache; then the cache
+  // stage: a hit skips retries, timeouts and the body.
+  const journal = input.journal
+  journal?.listen((message) => Queue.offerUnsafe(queue, { kind: "warning", step: -1, time: now(), message }))
+  const stages = [
+    ...(journal === undefined ? [] : [journaling({ ...journal, keyOf: runCache.keyOf, now })]),
+    ...(runCache.stage === undefined ? [] : [runCache.stage]),
+    ...input.stages
+  ]
+  const pipeline = compose(stages, runBody)
   const fibers = new Map<number, Fiber.Fiber<unknown, unknown>>()
 
   const driver = fork(Effect.gen(function*() {

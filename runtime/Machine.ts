@@ -21,6 +21,7 @@ import type { Event } from "./Event.ts"
 import { clockOf, consume, defaultStages, executor, type ExecutorEvent } from "./Executor.ts"
 import type { Stage } from "./Pipeline.ts"
 import type { CacheSettings } from "./cache/runCache.ts"
+import type { JournalSetup } from "./journal/stage.ts"
 import * as Plan from "./Plan.ts"
 import { RunState, type Outbox, type RunResult } from "./RunState.ts"
 import { availableParallelism } from "node:os"
@@ -38,6 +39,8 @@ export interface CompileOptions extends Plan.PlanOptions {
   readonly stages?: ReadonlyArray<Stage> | undefined
   /** How the run uses the step cache and memoized calls (default: read and write `.weft/cache` under `cwd`). */
   readonly cache?: CacheSettings | undefined
+  /** The run's journal, opened by `run` (see `openRunJournal`); none by default. */
+  readonly journal?: JournalSetup | undefined
 }
 
 /** What can be sent to a running workflow's actor. */
@@ -155,7 +158,8 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
             services,
             cwd: options.cwd ?? process.cwd(),
             stages: options.stages ?? defaultStages,
-            cache: { root: options.cwd, file: options.file, ...options.cache }
+            cache: { root: options.cwd, file: options.file, ...options.cache },
+            journal: options.journal
           })
         },
         on: {

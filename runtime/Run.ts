@@ -2,25 +2,36 @@
  * Running a workflow from code: `run` (a promise) and `runEffect` (an Effect,
  * which runs with the caller's services, so `TestClock` drives its time).
  */
+import { randomUUID } from "node:crypto"
 import * as Effect from "effect/Effect"
 import { createActor } from "xstate"
 import { isDefinitionError, type DefinitionError } from "../dsl/DefinitionError.ts"
 import type { Workflow } from "../dsl/Workflow.ts"
 import type { Event } from "./Event.ts"
+import { openRunJournal, runsDir, type JournalSettings } from "./journal/open.ts"
+import { appendHistory, historyFile, recordOf } from "./history/History.ts"
 import { installConsoleCapture } from "./internal/consoleCapture.ts"
 import { compile, type CompileOptions } from "./Machine.ts"
 import { silent, type Reporter } from "./Reporter.ts"
 import { json } from "./reporters/json.ts"
 import { plain } from "./reporters/plain.ts"
 import type { RunResult } from "./RunState.ts"
+import { SummaryBuilder } from "./Summary.ts"
 
-export interface RunOptions extends Omit<CompileOptions, "services"> {
+export interface RunOptions extends Omit<CompileOptions, "services" | "journal"> {
   /** Cancels the run when aborted: running steps are interrupted, the run ends `cancelled`. */
   readonly signal?: AbortSignal | undefined
   /** How to show the run (default: silent). */
   readonly reporter?: "plain" | "json" | "silent" | Reporter | undefined
   /** Called for every event, in order. */
   readonly onEvent?: ((event: Event) => void) | undefined
+  /**
+   * Keep a run journal (`.weft/runs` beside the cache), so that the run can be
+   * resumed if it is killed or fails (default: false; the CLI always keeps one).
+   */
+  readonly journal?: boolean | JournalSettings | undefined
+  /** Replay the steps the newest unfinished run of this workflow recorded, if their keys are unchanged; implies `journal`. */
+  readonly resume?: boolean | undefined
 }
 
 const reporterOf = (reporter: RunOptions["reporter"]): Reporter =>
@@ -36,28 +47,50 @@ export const runEffect = <O extends Record<string, unknown>>(
 ): Effect.Effect<RunResult<O>, DefinitionError> =>
   Effect.gen(function*() {
     const services = yield* Effect.context<never>()
+    const journaled = options.journal === undefined || options.journal === false ? (options.resume ? {} : undefined) : options.journal === true ? {} : options.journal
+    const journal = journaled === undefined ? undefined : yield* Effect.promise(() =>
+      openRunJournal(wf, journaled.dir ?? runsDir(options.cache, options.cwd), { file: options.file, ...journaled, resume: options.resume ?? journaled.resume })
+    )
     const machine = yield* Effect.try({
-      try: () => compile(wf, { ...options, services }),
+      try: () => compile(wf, { ...options, services, journal }),
       catch: (error) => {
         if (isDefinitionError(error)) return error
         throw error
       }
-    })
+    }).pipe(Effect.tapError(() => Effect.promise(() => journal?.writer.discard() ?? Promise.resolve())))
     const reporter = reporterOf(options.reporter)
+    // A run told where its cache lives leaves a record in the history beside it.
+    const history = options.cache?.dir === undefined ? undefined : historyFile(options.cache.dir)
+    const summary = history === undefined ? undefined : new SummaryBuilder()
+    let startedAt = 0
     const uninstall = installConsoleCapture()
     const result = yield* Effect.callback<RunResult>((resume) => {
       const actor = createActor(machine)
-      const cancel = () => actor.send({ type: "cancel" })
-      actor.on("*", (event) => {
+      const deliver = (event: Event) => {
         reporter.onEvent(event)
         options.onEvent?.(event)
+      }
+      let ending: Event | undefined
+      const cancel = () => actor.send({ type: "cancel" })
+      actor.on("*", (event) => {
+        if (summary !== undefined) {
+          if (event.type === "run:start") startedAt = event.time
+          summary.add(event)
+        }
+        // With a journal, `run:end` waits for its last records and end line to be on disk.
+        if (journal !== undefined && event.type === "run:end") ending = event
+        else deliver(event)
       })
       const finished = new Promise<void>((resolve) => {
         actor.subscribe({
           complete: () => {
-            options.signal?.removeEventListener("abort", cancel)
-            resolve()
-            resume(Effect.succeed(actor.getSnapshot().output!))
+            const output = actor.getSnapshot().output!
+            void (journal?.writer.close(output.status) ?? Promise.resolve()).then(() => {
+              if (ending !== undefined) deliver(ending)
+              options.signal?.removeEventListener("abort", cancel)
+              resolve()
+              resume(Effect.succeed(output))
+            })
           },
           error: (error) => {
             options.signal?.removeEventListener("abort", cancel)
@@ -75,6 +108,11 @@ export const runEffect = <O extends Record<string, unknown>>(
         return finished
       })
     }).pipe(Effect.ensuring(Effect.sync(uninstall)))
+    if (history !== undefined) {
+      const record = recordOf(summary!.summary(), { id: randomUUID(), startedAt, file: options.file })
+      // History only informs `weft cache stats`: a store on a read-only disk must not fail the run.
+      yield* Effect.promise(() => appendHistory(history, record).catch(() => {}))
+    }
     if (reporter.onEnd !== undefined) yield* Effect.promise(async () => reporter.onEnd!(result))
     return result as RunResult<O>
   })

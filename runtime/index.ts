@@ -15,3 +15,4 @@ export { compose, retrying, timing, announcing, defaultStages, type Stage, type 
 export { CommandError } from "./Process.ts"
 export { memo, makeMemoScope, withMemoScope, currentMemoScope, type MemoOptions, type MemoStats, type MemoEvent, MemoScope } from "./memo.ts"
 export type { CacheSettings } from "./cache/runCache.ts"
+export { appendHistory, historyFile, hitRates, readHistory, recordOf, type HistoryRecord, type HitRates } from "./history/index.ts"

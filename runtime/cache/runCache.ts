@@ -6,12 +6,12 @@
 import * as path from "node:path"
 import type { Workflow } from "../../dsl/Workflow.ts"
 import { makeMemoScope, type MemoEvent, type MemoScope } from "../memo.ts"
-import type { Stage } from "../Pipeline.ts"
-import { makeFileHasher } from "./fileHashes.ts"
+import type { Stage, StepRun } from "../Pipeline.ts"
+import { makeFileHasher, type FileHasher } from "./fileHashes.ts"
 import { makeFileStore } from "./FileStore.ts"
 import { moduleGraphDigest } from "./moduleGraph.ts"
 import { resolveCacheOptions } from "./options.ts"
-import { caching } from "./stage.ts"
+import { caching, keyOf } from "./stage.ts"
 
 /** How a run uses the cache. */
 export interface CacheSettings {
@@ -32,6 +32,8 @@ export interface RunCacheParts {
   /** The cache stage, when the run caches anything. */
   readonly stage: Stage | undefined
   readonly memo: MemoScope
+  /** A step's key, as the cache stage computes it (`{}` options for a step that is not cached): the run journal's. */
+  readonly keyOf: (step: StepRun) => Promise<string>
 }
 
 export const makeRunCache = (
@@ -44,16 +46,28 @@ export const makeRunCache = (
   const dir = path.resolve(settings.dir ?? defaultCacheDir(root))
   const store = mode === "off" ? undefined : makeFileStore(dir, { onWarning: hooks.onWarning })
   const memo = makeMemoScope({ store, workflow: wf.name, onMemo: hooks.onMemo, onWarning: hooks.onWarning })
+  // Made on first use: a run that neither caches nor journals reads no files for them.
+  let hasher: FileHasher | undefined
+  let modules: { readonly digest: string | undefined } | undefined
+  const hasherOf = () => (hasher ??= makeFileHasher(path.join(dir, "..", "file-hashes.json")))
+  const modulesOf = () =>
+    (modules ??= { digest: settings.file === undefined ? undefined : moduleGraphDigest(path.resolve(root, settings.file)) }).digest
+  const optionsOf = (step: StepRun) => resolveCacheOptions(step.def.cache, wf.options.cache)
+  const keyOfStep = async (step: StepRun) => {
+    const options = optionsOf(step) ?? {}
+    const files = await hasherOf().hashGlobs(root, options.inputs ?? [])
+    return keyOf(step, options, modulesOf(), files.digest)
+  }
   const cached = mode !== "off" && wf.steps.some((def) => resolveCacheOptions(def.cache, wf.options.cache) !== undefined)
-  if (!cached) return { stage: undefined, memo }
+  if (!cached) return { stage: undefined, memo, keyOf: keyOfStep }
   const stage = caching({
     storeFor: (warn) => makeFileStore(dir, { onWarning: warn }),
-    hasher: makeFileHasher(path.join(dir, "..", "file-hashes.json")),
-    modules: settings.file === undefined ? undefined : moduleGraphDigest(path.resolve(root, settings.file)),
+    hasher: hasherOf(),
+    modules: modulesOf(),
     root,
     mode: mode === "force" ? "force" : "use",
     now: hooks.now,
-    optionsOf: (step) => resolveCacheOptions(step.def.cache, wf.options.cache)
+    optionsOf
   })
-  return { stage, memo }
+  return { stage, memo, keyOf: keyOfStep }
 }

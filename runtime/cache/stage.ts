@@ -40,6 +40,24 @@ export interface RunCache {
 /** Log lines kept with an entry, at most: a step that prints more is replayed in part. */
 const maxLoggedLines = 10_000
 
+/**
+ * The key of `step` under `options` (`{}` for a step that is not cached: the
+ * run journal keys every step), given the digest of its `cache.inputs` files.
+ * The cache and the run journal share it, so a step is replayed by either
+ * exactly when its key is unchanged.
+ */
+export const keyOf = (step: StepRun, options: CacheOptions, modules: string | undefined, files: string): string =>
+  stepKey({
+    workflow: step.workflow,
+    step: step.def,
+    modules,
+    inputs: step.inputs,
+    userKey: typeof options.key === "function" ? options.key(step.inputs) : options.key,
+    files,
+    env: options.env ?? [],
+    outputs: options.outputs ?? []
+  })
+
 export const caching = (cache: RunCache): Stage => (step, next) => {
   const options = cache.optionsOf(step)
   if (options === undefined) return next
@@ -52,17 +70,7 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
         return undefined
       })
     )
-  const keyFor = (files: string) =>
-    stepKey({
-      workflow: step.workflow,
-      step: step.def,
-      modules: cache.modules,
-      inputs: step.inputs,
-      userKey: typeof options.key === "function" ? options.key(step.inputs) : options.key,
-      files,
-      env: options.env ?? [],
-      outputs: options.outputs ?? []
-    })
+  const keyFor = (files: string) => keyOf(step, options, cache.modules, files)
   const hashInputs = () => cache.hasher.hashGlobs(cache.root, options.inputs ?? [])
 
   return Effect.gen(function*() {

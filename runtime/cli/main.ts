@@ -14,7 +14,9 @@ import { killAllGroups } from "../Process.ts"
 import type { Reporter } from "../Reporter.ts"
 import { json } from "../reporters/json.ts"
 import { plain } from "../reporters/plain.ts"
+import { defaultCacheDir, type CacheSettings } from "../cache/runCache.ts"
 import { run } from "../Run.ts"
+import { cacheCommand, cacheHelp } from "./cache.ts"
 import { renderGraph, renderPlan, type GraphFormat } from "./graph.ts"
 import { LoadError, loadWorkflow, prepareYaml } from "./load.ts"
 
@@ -54,6 +56,7 @@ export const help = `weft: typed workflows, run as fast as their dependency grap
 Usage:
   weft run [file] [step...] [options]   run a workflow (default file: weft.ts)
   weft graph [file] [--format F]        show the workflow's graph
+  weft cache stats|prune|clear [file]   inspect or trim the step cache
   weft --help | --version
 
 Run options:
@@ -61,10 +64,15 @@ Run options:
   --continue            keep independent steps running after a failure
   --reporter R          plain (default) or json (one event per line)
   --dry-run             print the plan: levels, parallel groups, critical path
+  --no-cache            neither read nor write the step cache
+  --force               run every step, then overwrite its cache entry
+  --resume              continue the last unfinished (killed or failed) run: replay
+                        the steps it finished whose definition and inputs are unchanged
 
 Graph options:
   --format F            text (default), mermaid, dot or json
 
+${cacheHelp}
 Naming steps runs them and what they depend on. Files: .ts/.js modules whose
 default export is a workflow, or .json/.yaml specs.
 Exit codes: 0 succeeded, 1 failed, 2 bad workflow or usage, 130 interrupted.
@@ -114,8 +122,10 @@ const dispatch = async (argv: ReadonlyArray<string>, io: Io): Promise<number> =>
       return runCommand(rest, io)
     case "graph":
       return graphCommand(rest, io)
+    case "cache":
+      return cacheCommand(rest, io)
     default:
-      throw new UsageError(`unknown command "${command}". Commands: run, graph`)
+      throw new UsageError(`unknown command "${command}". Commands: run, graph, cache`)
   }
 }
 
@@ -152,8 +162,12 @@ const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> 
     concurrency: { type: "string" },
     continue: { type: "boolean", default: false },
     reporter: { type: "string", default: "plain" },
-    "dry-run": { type: "boolean", default: false }
+    "dry-run": { type: "boolean", default: false },
+    "no-cache": { type: "boolean", default: false },
+    force: { type: "boolean", default: false },
+    resume: { type: "boolean", default: false }
   })
+  if (values["no-cache"] && values.force) throw new UsageError("--no-cache and --force cannot be used together")
   const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency)
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
     throw new UsageError(`--concurrency must be a whole number of at least 1, not "${values.concurrency}"`)
@@ -167,6 +181,13 @@ const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> 
   if (values["dry-run"]) {
     io.stdout(renderPlan(plan, effectiveConcurrency))
     return 0
+  }
+  const folder = path.dirname(path.resolve(io.cwd, file))
+  const cache: CacheSettings = {
+    mode: values["no-cache"] ? "off" : values.force ? "force" : "use",
+    dir: path.resolve(io.cwd, defaultCacheDir(folder)),
+    root: folder,
+    file: path.resolve(io.cwd, file)
   }
   const reporter: Reporter = reporterName === "json" ? json({ write: io.stdout }) : plain({ write: io.stdout })
   const controller = new AbortController()
@@ -191,9 +212,13 @@ const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> 
       failFast: !values.continue,
       only,
       file: loaded.file,
-      cwd: path.dirname(path.resolve(io.cwd, file)),
+      cwd: folder,
+      cache,
       reporter,
-      signal: controller.signal
+      signal: controller.signal,
+      // Every run keeps a journal, so that any run can be resumed.
+      journal: true,
+      resume: values.resume
     })
     if (interrupted !== undefined || result.status === "cancelled") return interrupted === "SIGTERM" ? 143 : 130
     return result.status === "succeeded" ? 0 : 1

@@ -1,0 +1,176 @@
+/**
+ * `weft cache stats|prune|clear [file]`: look into and trim the step cache of
+ * a workflow's folder. The file (default `weft.ts`) only says which folder;
+ * without one, the current folder is meant. The store is
+ * `$WEFT_CACHE_DIR`, else `.weft/cache` in that folder, as for `weft run`.
+ */
+import { existsSync, statSync } from "node:fs"
+import * as path from "node:path"
+import { parseArgs } from "node:util"
+import type { EntryInfo } from "../cache/CacheStore.ts"
+import { makeFileStore } from "../cache/FileStore.ts"
+import { defaultCacheDir } from "../cache/runCache.ts"
+import { historyFile, hitRates, readHistory, type HitRates } from "../history/History.ts"
+
+/** What the cache commands need of the command line's I/O. */
+export interface CacheIo {
+  readonly stdout: (text: string) => void
+  readonly stderr: (text: string) => void
+  readonly cwd: string
+}
+
+/** The cache commands' part of `weft --help`. */
+export const cacheHelp = `Cache commands (file only locates the folder; default: weft.ts, else the current folder):
+  weft cache stats [file] [--runs N] [--json]   entries, size, and hit rates of the last N runs (default 10)
+  weft cache prune [file] [--max-size SIZE]     drop expired entries, then least recently used ones
+                                                until under SIZE (default $WEFT_CACHE_MAX_SIZE, else 1GB)
+  weft cache clear [file]                       remove every entry
+  Sizes: bytes, or a number with KB, MB, GB (1000s) or KiB, MiB, GiB (1024s).
+`
+
+/** The cap `weft cache prune` uses when given none. */
+export const defaultMaxSize = "1GB"
+
+class CacheUsageError extends Error {}
+
+const units: Readonly<Record<string, number>> = {
+  "": 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4, k: 1e3, m: 1e6, g: 1e9
+}
+
+/** `500MB`, `1.5 GiB`, `1024` (bytes) as bytes, or `undefined` when it is not a size. */
+export const parseSize = (text: string): number | undefined => {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text)
+  if (match === null) return undefined
+  const unit = units[match[2]!.toLowerCase()]
+  return unit === undefined ? undefined : Math.floor(Number(match[1]) * unit)
+}
+
+/** `12.3 MB`, `512 B`. */
+export const formatBytes = (bytes: number): string => {
+  if (bytes < 1000) return `${bytes} B`
+  const [unit, size] = bytes < 1e6 ? ["KB", 1e3] : bytes < 1e9 ? ["MB", 1e6] : ["GB", 1e9]
+  return `${(bytes / size).toFixed(1)} ${unit}`
+}
+
+const percent = (rate: number | undefined) => (rate === undefined ? "n/a" : `${(rate * 100).toFixed(0)}%`)
+
+/** The folder `file` points at: its folder if it is a file, itself if a folder, else the current folder. */
+const folderOf = (cwd: string, file: string | undefined): string => {
+  const absolute = path.resolve(cwd, file ?? "weft.ts")
+  if (existsSync(absolute)) return statSync(absolute).isDirectory() ? absolute : path.dirname(absolute)
+  if (file !== undefined && !/\.(ts|js|mjs|mts|json|ya?ml)$/i.test(file)) throw new CacheUsageError(`no such file or folder: ${file}`)
+  return cwd
+}
+
+const sizeOption = (value: string, flag: string): number => {
+  const bytes = parseSize(value)
+  if (bytes === undefined) throw new CacheUsageError(`${flag} must be a size like 500MB, 2GiB or 1048576 (bytes), not "${value}"`)
+  return bytes
+}
+
+/** Runs `weft cache …args`; resolves with the exit code. */
+export const cacheCommand = async (args: ReadonlyArray<string>, io: CacheIo): Promise<number> => {
+  try {
+    return await dispatch(args, io)
+  } catch (error) {
+    if (!(error instanceof CacheUsageError)) throw error
+    io.stderr(`weft: ${error.message}\nRun \`weft --help\` for usage.\n`)
+    return 2
+  }
+}
+
+const dispatch = async (args: ReadonlyArray<string>, io: CacheIo): Promise<number> => {
+  const [sub, ...rest] = args
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: { "max-size": { type: "string" }, runs: { type: "string" }, json: { type: "boolean", default: false } }
+    })
+  } catch (error) {
+    throw new CacheUsageError((error as Error).message.replace(/^.*?: /, "").split("\n")[0]!)
+  }
+  const { values, positionals } = parsed
+  if (positionals.length > 1) throw new CacheUsageError(`cache ${sub} takes one file, got ${positionals.join(" ")}`)
+  const folder = folderOf(io.cwd, positionals[0])
+  const dir = path.resolve(io.cwd, defaultCacheDir(folder))
+  const warn = (message: string) => io.stderr(`weft: cache: ${message}\n`)
+  const store = makeFileStore(dir, { onWarning: warn })
+  const only = (sub: string, allowed: ReadonlyArray<string>) => {
+    for (const flag of ["max-size", "runs", "json"] as const) {
+      if (!allowed.includes(flag) && values[flag] !== undefined && values[flag] !== false) {
+        throw new CacheUsageError(`--${flag} does not apply to cache ${sub}`)
+      }
+    }
+  }
+  switch (sub) {
+    case "stats": {
+      only(sub, ["runs", "json"])
+      const runs = values.runs === undefined ? 10 : Number(values.runs)
+      if (!(Number.isInteger(runs) && runs >= 1)) throw new CacheUsageError(`--runs must be a whole number of at least 1, not "${values.runs}"`)
+      const [entries, totals, history] = await Promise.all([store.list(), store.stats(), readHistory(historyFile(dir), { last: runs })])
+      const stats = { dir, ...summarize(entries), bytes: totals.bytes, history: hitRates(history) }
+      io.stdout(values.json ? `${JSON.stringify(stats)}\n` : renderStats(stats))
+      return 0
+    }
+    case "prune": {
+      only(sub, ["max-size"])
+      const maxBytes = values["max-size"] !== undefined
+        ? sizeOption(values["max-size"], "--max-size")
+        : sizeOption(process.env.WEFT_CACHE_MAX_SIZE ?? defaultMaxSize, "WEFT_CACHE_MAX_SIZE")
+      const { removed, freedBytes } = await store.prune({ maxBytes })
+      const left = await store.stats()
+      io.stdout(`pruned ${dir}: removed ${removed} ${removed === 1 ? "entry" : "entries"}, freed ${formatBytes(freedBytes)}; ${left.entries} left (${formatBytes(left.bytes)}, cap ${formatBytes(maxBytes)})\n`)
+      return 0
+    }
+    case "clear": {
+      only(sub, [])
+      const before = await store.stats()
+      await store.clear()
+      io.stdout(`cleared ${dir}: removed ${before.entries} ${before.entries === 1 ? "entry" : "entries"}, freed ${formatBytes(before.bytes)}\n`)
+      return 0
+    }
+    case undefined:
+      throw new CacheUsageError("cache needs a subcommand: stats, prune or clear")
+    default:
+      throw new CacheUsageError(`unknown cache subcommand "${sub}". Subcommands: stats, prune, clear`)
+  }
+}
+
+interface EntrySummary {
+  readonly entries: number
+  readonly byKind: Readonly<Record<EntryInfo["kind"], { readonly entries: number; readonly bytes: number }>>
+  readonly oldest: number | undefined
+  readonly newest: number | undefined
+}
+
+const summarize = (entries: ReadonlyArray<EntryInfo>): EntrySummary => {
+  const byKind = { step: { entries: 0, bytes: 0 }, memo: { entries: 0, bytes: 0 } }
+  let oldest: number | undefined
+  let newest: number | undefined
+  for (const e of entries) {
+    byKind[e.kind].entries++
+    byKind[e.kind].bytes += e.bytes
+    oldest = oldest === undefined ? e.createdAt : Math.min(oldest, e.createdAt)
+    newest = newest === undefined ? e.createdAt : Math.max(newest, e.createdAt)
+  }
+  return { entries: entries.length, byKind, oldest, newest }
+}
+
+const renderStats = (s: EntrySummary & { readonly dir: string; readonly bytes: number; readonly history: HitRates }): string => {
+  const date = (ms: number | undefined) => (ms === undefined ? "-" : new Date(ms).toISOString())
+  const lines = [
+    `cache ${s.dir}`,
+    `  entries  ${s.entries} (${s.byKind.step.entries} step, ${s.byKind.memo.entries} memo)`,
+    `  size     ${formatBytes(s.bytes)} (step ${formatBytes(s.byKind.step.bytes)}, memo ${formatBytes(s.byKind.memo.bytes)}, the rest output files)`,
+    `  oldest   ${date(s.oldest)}`,
+    `  newest   ${date(s.newest)}`,
+    `last ${s.history.runs} ${s.history.runs === 1 ? "run" : "runs"}`,
+    `  steps    ${percent(s.history.steps.rate)} cached (${s.history.steps.cached} cached, ${s.history.steps.ran} ran)`,
+    ...Object.entries(s.history.memo).map(([name, m]) => `  memo ${name}  ${percent(m.rate)} answered (${m.answered} of ${m.calls} calls)`),
+    `  saved    ${(s.history.savedMs / 1000).toFixed(1)} s`
+  ]
+  return `${lines.join("\n")}\n`
+}

@@ -1,0 +1,85 @@
+/**
+ * The journal stage of the step pipeline, outermost: records every step that
+ * ends well in the run journal, and, when resuming, replays a step the
+ * resumed run recorded under the same key instead of running it.
+ *
+ * A recorded step whose key differs (its definition, its inputs or the files
+ * it reads changed) is never replayed: it runs again, and says so.
+ */
+import * as Effect from "effect/Effect"
+import type { Stage, StepRun } from "../Pipeline.ts"
+import { describeError } from "../internal/describeError.ts"
+import { deserializeValue, isUnstorableValueError, serializeValue } from "../cache/serialize.ts"
+import type { JournalRecord, JournalWriter } from "./Journal.ts"
+
+/** The run being resumed. */
+export interface Resumed {
+  readonly run: string
+  readonly records: ReadonlyMap<string, JournalRecord>
+}
+
+/** A run's journal, as the caller opened it (see `openRunJournal`). */
+export interface JournalSetup {
+  readonly writer: JournalWriter
+  /** Set with `--resume` when there is a run to resume. */
+  readonly resumed: Resumed | undefined
+  /**
+   * Where the journal's warnings go from now on (`--resume` found nothing to
+   * resume, a write failed); those said before are said to it at once.
+   */
+  readonly listen: (warn: (message: string) => void) => void
+}
+
+/** What the journal stage of one run works with. */
+export interface RunJournal extends JournalSetup {
+  /** The step's key, as the cache computes it (`keyOf`). */
+  readonly keyOf: (step: StepRun) => Promise<string>
+  readonly now: () => number
+}
+
+export const journaling = (journal: RunJournal): Stage => (step, next) =>
+  Effect.gen(function*() {
+    const say = (text: string, replayed?: true) =>
+      step.report(replayed ? { kind: "log", stream: "stderr", text, replayed } : { kind: "log", stream: "stderr", text })
+    const key = yield* Effect.promise(() =>
+      journal.keyOf(step).catch((error) => {
+        say(`weft: journal: computing the key: ${describeError(error)}; not journaled`)
+        return undefined
+      })
+    )
+    if (key === undefined) return yield* next
+    const recorded = journal.resumed?.records.get(step.id)
+    if (recorded !== undefined) {
+      if (recorded.key === key) {
+        const value = yield* Effect.sync(() => {
+          try {
+            return { ok: deserializeValue(Buffer.from(recorded.value, "base64")) }
+          } catch (error) {
+            say(`weft: journal: cannot read the output recorded for ${step.id}: ${describeError(error)}; running it again`)
+            return undefined
+          }
+        })
+        if (value !== undefined) {
+          say(`weft: resumed from run ${journal.resumed!.run}`, true)
+          step.cached = { savedMs: recorded.durationMs }
+          journal.writer.record(recorded)
+          return value.ok
+        }
+      } else {
+        say(`weft: journal mismatch for ${step.id}: its definition or inputs changed; running it again`)
+      }
+    }
+    const started = journal.now()
+    const value = yield* next
+    const durationMs = step.cached?.savedMs ?? journal.now() - started
+    let bytes: Uint8Array
+    try {
+      bytes = serializeValue(value, { step: step.id })
+    } catch (error) {
+      const why = isUnstorableValueError(error) ? `${error.path} ${error.reason}` : describeError(error)
+      say(`weft: journal: cannot record the output of ${step.id} (${why}); it will run again on resume`)
+      return value
+    }
+    journal.writer.record({ step: step.id, key, value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"), durationMs })
+    return value
+  })
