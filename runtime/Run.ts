@@ -32,6 +32,8 @@ export interface RunOptions extends Omit<CompileOptions, "services" | "journal">
   readonly journal?: boolean | JournalSettings | undefined
   /** Replay the steps the newest unfinished run of this workflow recorded, if their keys are unchanged; implies `journal`. */
   readonly resume?: boolean | undefined
+  /** The cache store's folder: shorthand for `cache: { dir }` (default: `$WEFT_CACHE_DIR`, else `.weft/cache` under `cwd`). */
+  readonly cacheDir?: string | undefined
 }
 
 const reporterOf = (reporter: RunOptions["reporter"]): Reporter =>
@@ -43,9 +45,10 @@ const reporterOf = (reporter: RunOptions["reporter"]): Reporter =>
  */
 export const runEffect = <O extends Record<string, unknown>>(
   wf: Workflow<O>,
-  options: RunOptions = {}
+  given: RunOptions = {}
 ): Effect.Effect<RunResult<O>, DefinitionError> =>
   Effect.gen(function*() {
+    const options = given.cacheDir === undefined ? given : { ...given, cache: { ...given.cache, dir: given.cacheDir } }
     const services = yield* Effect.context<never>()
     const journaled = options.journal === undefined || options.journal === false ? (options.resume ? {} : undefined) : options.journal === true ? {} : options.journal
     const journal = journaled === undefined ? undefined : yield* Effect.promise(() =>

@@ -186,6 +186,14 @@ describe("step cache", () => {
     expect((await runIn(root, wf)).statusOf("t")).toBe("succeeded")
   })
 
+  it("moves the store with cacheDir", async () => {
+    const root = project()
+    const dir = mkdtempSync(path.join(tmpdir(), "weft-cachedir-"))
+    await runIn(root, workflow("moved").step("a", { cache: true }, () => 1), { cacheDir: dir })
+    expect(existsSync(path.join(dir, "entries"))).toBe(true)
+    expect(existsSync(path.join(root, ".weft"))).toBe(false)
+  })
+
   it("keeps the store under .weft/cache in the workflow's folder", async () => {
     const root = project()
     await runIn(root, workflow("where").step("a", { cache: true }, () => 1))
