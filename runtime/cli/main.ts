@@ -17,7 +17,7 @@ import { plain } from "../reporters/plain.ts"
 import { defaultCacheDir, type CacheSettings } from "../cache/runCache.ts"
 import { run } from "../Run.ts"
 import { cacheCommand, cacheHelp } from "./cache.ts"
-import { renderGraph, renderPlan, type GraphFormat } from "./graph.ts"
+import type { GraphFormat } from "./graph.ts"
 import { LoadError, loadWorkflow, prepareYaml } from "./load.ts"
 
 export interface Io {
@@ -153,6 +153,8 @@ const graphCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number
   if (!["text", "mermaid", "dot", "json"].includes(format)) throw new UsageError(`--format must be text, mermaid, dot or json, not "${format}"`)
   if (positionals.length > 1) throw new UsageError(`graph takes one file, got ${positionals.join(" ")}`)
   const loaded = await load(positionals[0] ?? "weft.ts", io)
+  // Loaded on demand: effect/Graph is start-up time a plain run does not need.
+  const { renderGraph } = await import("./graph.ts")
   io.stdout(renderGraph(Plan.make(loaded.workflow, { file: loaded.file }), format as GraphFormat))
   return 0
 }
@@ -179,6 +181,7 @@ const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> 
   const plan = Plan.make(loaded.workflow, { file: loaded.file, only })
   const effectiveConcurrency = concurrency ?? loaded.workflow.options.concurrency ?? availableParallelism()
   if (values["dry-run"]) {
+    const { renderPlan } = await import("./graph.ts")
     io.stdout(renderPlan(plan, effectiveConcurrency))
     return 0
   }
