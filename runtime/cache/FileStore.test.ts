@@ -22,7 +22,8 @@ afterAll(async () => {
 
 const sha256 = (data: string | Uint8Array) => createHash("sha256").update(data).digest("hex")
 
-storeContract("FileStore", async (env) => makeFileStore(path.join(await tempDir(), ".weft", "cache"), { now: env.now }))
+// The contract marks use to the millisecond; the default (to the minute) is tested below.
+storeContract("FileStore", async (env) => makeFileStore(path.join(await tempDir(), ".weft", "cache"), { now: env.now, touchAfterMs: 0 }))
 
 /** A store holding one entry with one output file, and where both live on disk. */
 const storeWithEntry = async () => {
@@ -174,6 +175,21 @@ describe("FileStore under corruption", () => {
       ),
       { numRuns: 100 }
     )
+  })
+})
+
+describe("FileStore marking use", () => {
+  it("marks an entry used on get only once its last use is older than touchAfterMs (default a minute)", async () => {
+    let clock = 1_000_000_000_000
+    const store = makeFileStore(path.join(await tempDir(), "cache"), { now: () => clock })
+    await store.put({ key: keyOf(1), kind: "step", workflow: "build", name: "a", value: new Uint8Array([1]), logs: [], files: [], durationMs: 1, createdAt: clock })
+    const lastUsed = async () => (await store.list())[0]!.lastUsedAt
+    clock += 59_000
+    expect(await store.get(keyOf(1))).toBeDefined()
+    expect(await lastUsed()).toBe(1_000_000_000_000)
+    clock += 2_000
+    expect(await store.get(keyOf(1))).toBeDefined()
+    expect(await lastUsed()).toBe(clock)
   })
 })
 

@@ -80,8 +80,12 @@ class Writer {
     this.#length += bytes.byteLength
   }
 
+  /** As `bytes` of its UTF-16LE encoding (lone surrogates kept), written in place. */
   string(s: string): void {
-    this.bytes(Buffer.from(s, "utf16le"))
+    const byteLength = s.length * 2
+    this.number(byteLength)
+    this.#reserve(byteLength)
+    this.#length += this.#buffer.write(s, this.#length, byteLength, "utf16le")
   }
 
   result(): Buffer {
@@ -89,18 +93,29 @@ class Writer {
   }
 }
 
+/**
+ * Where in the value, rendered only when something is refused: building
+ * `inputs.a.b[3]` for every property of every key would cost more than the
+ * encoding itself.
+ */
+type Path = () => string
+
+const rootPath = (root: string): Path => () => root
+const atProperty = (path: Path, key: string): Path => () => propertyPath(path(), key)
+const atIndex = (path: Path, i: number): Path => () => `${path()}[${i}]`
+
 /** The SHA-256 hex of `value`'s canonical encoding. Throws `UnhashableValueError` on what cannot be a key. */
 export const canonicalHash = (value: unknown, options: { readonly root?: string } = {}): string => {
   const writer = new Writer()
-  encode(writer, value, options.root ?? "value", new Map())
+  encode(writer, value, rootPath(options.root ?? "value"), new Map())
   return createHash("sha256").update(version).update(writer.result()).digest("hex")
 }
 
-const refuse = (path: string, reason: string): never => {
-  throw new UnhashableValueError({ path, reason })
+const refuse = (path: Path, reason: string): never => {
+  throw new UnhashableValueError({ path: path(), reason })
 }
 
-const encodeAlone = (value: unknown, path: string, ancestors: Map<object, string>): Buffer => {
+const encodeAlone = (value: unknown, path: Path, ancestors: Map<object, Path>): Buffer => {
   const writer = new Writer()
   encode(writer, value, path, ancestors)
   return writer.result()
@@ -113,11 +128,11 @@ const writeSorted = (w: Writer, tag: string, parts: Array<Buffer>): void => {
   for (const part of parts.sort(Buffer.compare)) w.bytes(part)
 }
 
-const encodeObject = (w: Writer, value: object, path: string, ancestors: Map<object, string>): void => {
+const encodeObject = (w: Writer, value: object, path: Path, ancestors: Map<object, Path>): void => {
   if (value instanceof Map) {
     const entries = [...value].map(([key, item]) => {
-      const keyBytes = encodeAlone(key, `a key of ${path}`, ancestors)
-      const itemBytes = encodeAlone(item, mapValuePath(path, key), ancestors)
+      const keyBytes = encodeAlone(key, () => `a key of ${path()}`, ancestors)
+      const itemBytes = encodeAlone(item, () => mapValuePath(path(), key), ancestors)
       const pair = new Writer()
       pair.bytes(keyBytes)
       pair.bytes(itemBytes)
@@ -125,12 +140,12 @@ const encodeObject = (w: Writer, value: object, path: string, ancestors: Map<obj
     })
     return writeSorted(w, "M", entries)
   }
-  if (value instanceof Set) return writeSorted(w, "E", [...value].map((item) => encodeAlone(item, `a member of ${path}`, ancestors)))
+  if (value instanceof Set) return writeSorted(w, "E", [...value].map((item) => encodeAlone(item, () => `a member of ${path()}`, ancestors)))
   if (Array.isArray(value)) {
     w.tag("A")
     w.number(value.length)
     for (let i = 0; i < value.length; i++) {
-      if (i in value) encode(w, value[i], `${path}[${i}]`, ancestors)
+      if (i in value) encode(w, value[i], atIndex(path, i), ancestors)
       else w.tag("H")
     }
     return
@@ -145,11 +160,11 @@ const encodeObject = (w: Writer, value: object, path: string, ancestors: Map<obj
   w.number(keys.length)
   for (const key of keys) {
     w.string(key)
-    encode(w, (value as Record<string, unknown>)[key], propertyPath(path, key), ancestors)
+    encode(w, (value as Record<string, unknown>)[key], atProperty(path, key), ancestors)
   }
 }
 
-const encode = (w: Writer, value: unknown, path: string, ancestors: Map<object, string>): void => {
+const encode = (w: Writer, value: unknown, path: Path, ancestors: Map<object, Path>): void => {
   switch (typeof value) {
     case "undefined":
       return w.tag("U")
@@ -197,7 +212,7 @@ const encode = (w: Writer, value: unknown, path: string, ancestors: Map<object, 
   }
   if (types.isPromise(object)) return refuse(path, "is a Promise (await it first)")
   const ancestor = ancestors.get(object)
-  if (ancestor !== undefined) return refuse(path, `refers back to ${ancestor} (a cycle)`)
+  if (ancestor !== undefined) return refuse(path, `refers back to ${ancestor()} (a cycle)`)
   ancestors.set(object, path)
   try {
     encodeObject(w, object, path, ancestors)

@@ -106,6 +106,9 @@ const combine = (files: ReadonlyArray<FileDigest>): string => {
   return hash.digest("hex")
 }
 
+/** What no globs match. */
+const noFiles: FileSetDigest = { digest: combine([]), files: [] }
+
 const sameStat = (a: Stat, b: Stat): boolean =>
   a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino
 
@@ -196,6 +199,8 @@ export const makeFileHasher = (stateFile: string, options: FileHasherOptions = {
   }
 
   const hashGlobs = async (rootDir: string, globs: ReadonlyArray<string>): Promise<FileSetDigest> => {
+    // No globs, no files: nothing to read, not even the table.
+    if (globs.length === 0) return noFiles
     const root = path.resolve(rootDir)
     table ??= loadTable(stateFile)
     const remembered = await table

@@ -11,7 +11,7 @@ import { makeFileHasher, type FileHasher } from "./fileHashes.ts"
 import { makeFileStore } from "./FileStore.ts"
 import { moduleGraphDigest } from "./moduleGraph.ts"
 import { resolveCacheOptions } from "./options.ts"
-import { caching, keyOf } from "./stage.ts"
+import { caching, makeStepKeys } from "./stage.ts"
 
 /** How a run uses the cache. */
 export interface CacheSettings {
@@ -53,17 +53,16 @@ export const makeRunCache = (
   const modulesOf = () =>
     (modules ??= { digest: settings.file === undefined ? undefined : moduleGraphDigest(path.resolve(root, settings.file)) }).digest
   const optionsOf = (step: StepRun) => resolveCacheOptions(step.def.cache, wf.options.cache)
-  const keyOfStep = async (step: StepRun) => {
-    const options = optionsOf(step) ?? {}
-    const files = await hasherOf().hashGlobs(root, options.inputs ?? [])
-    return keyOf(step, options, modulesOf(), files.digest)
-  }
+  // One key per step, shared by the journal and the cache stage.
+  const keys = makeStepKeys(hasherOf, modulesOf, root, optionsOf)
+  const keyOfStep = keys.keyOf
   const cached = mode !== "off" && wf.steps.some((def) => resolveCacheOptions(def.cache, wf.options.cache) !== undefined)
   if (!cached) return { stage: undefined, memo, keyOf: keyOfStep }
+  modulesOf() // at the start of the run, before any step can see an edit
   const stage = caching({
     storeFor: (warn) => makeFileStore(dir, { onWarning: warn }),
     hasher: hasherOf(),
-    modules: modulesOf(),
+    keys,
     root,
     mode: mode === "force" ? "force" : "use",
     now: hooks.now,

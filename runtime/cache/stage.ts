@@ -16,7 +16,7 @@ import type { StepRun, Stage } from "../Pipeline.ts"
 import { toMillis } from "../internal/duration.ts"
 import { describeError } from "../internal/describeError.ts"
 import type { CacheStore } from "./CacheStore.ts"
-import type { FileHasher } from "./fileHashes.ts"
+import type { FileHasher, FileSetDigest } from "./fileHashes.ts"
 import { captureOutputs, outputsOnDisk, restoreOutputs } from "./outputs.ts"
 import { deserializeValue, serializeValue } from "./serialize.ts"
 import { stepKey } from "./stepKey.ts"
@@ -26,8 +26,11 @@ export interface RunCache {
   /** The store, reporting its warnings (a corrupt entry, say) through `warn`. */
   readonly storeFor: (warn: (message: string) => void) => CacheStore
   readonly hasher: FileHasher
-  /** Digest of the workflow file and its local imports, when the file is known. */
-  readonly modules: string | undefined
+  /**
+   * The step's `cache.inputs` digest and key before it runs, computed once per
+   * step and shared with the run journal (see `makeStepKeys`).
+   */
+  readonly keys: StepKeys
   /** The workflow's folder: globs and output paths are relative to it. */
   readonly root: string
   /** `use`: read and write; `force`: run, then overwrite. */
@@ -58,32 +61,79 @@ export const keyOf = (step: StepRun, options: CacheOptions, modules: string | un
     outputs: options.outputs ?? []
   })
 
+/** A step's `cache.inputs` files and key, each computed at most once per step execution. */
+export interface StepKeys {
+  /** The digest of the files the step's `cache.inputs` match. */
+  readonly inputsOf: (step: StepRun) => Promise<FileSetDigest>
+  /** The step's key (`keyOf`) over those files. */
+  readonly keyOf: (step: StepRun) => Promise<string>
+}
+
+/**
+ * Memoizes, per `StepRun`, the input hashing and the key: the journal stage
+ * and the cache stage ask for the same key, and a hit should not hash its
+ * inputs or canonicalize its needs twice. Failures are kept too, so each
+ * stage reports them as it always did.
+ */
+export const makeStepKeys = (
+  hasher: () => FileHasher,
+  modules: () => string | undefined,
+  root: string,
+  optionsOf: (step: StepRun) => CacheOptions | undefined
+): StepKeys => {
+  const inputs = new WeakMap<StepRun, Promise<FileSetDigest>>()
+  const keys = new WeakMap<StepRun, Promise<string>>()
+  const inputsOf = (step: StepRun): Promise<FileSetDigest> => {
+    let files = inputs.get(step)
+    if (files === undefined) {
+      files = hasher().hashGlobs(root, (optionsOf(step) ?? {}).inputs ?? [])
+      inputs.set(step, files)
+    }
+    return files
+  }
+  return {
+    inputsOf,
+    keyOf: (step) => {
+      let key = keys.get(step)
+      if (key === undefined) {
+        key = inputsOf(step).then((files) => keyOf(step, optionsOf(step) ?? {}, modules(), files.digest))
+        keys.set(step, key)
+      }
+      return key
+    }
+  }
+}
+
 export const caching = (cache: RunCache): Stage => (step, next) => {
   const options = cache.optionsOf(step)
   if (options === undefined) return next
   const warn = (message: string) => step.report({ kind: "log", stream: "stderr", text: `weft: cache: ${message}` })
   const store = cache.storeFor(warn)
-  const attempt = <A>(what: string, f: () => Promise<A>): Effect.Effect<A | undefined> =>
-    Effect.promise(() =>
-      f().catch((error) => {
-        warn(`${what}: ${describeError(error)}`)
-        return undefined
-      })
-    )
-  const keyFor = (files: string) => keyOf(step, options, cache.modules, files)
+  const guard = <A>(what: string, f: () => Promise<A>): Promise<A | undefined> =>
+    f().catch((error) => {
+      warn(`${what}: ${describeError(error)}`)
+      return undefined
+    })
+  const attempt = <A>(what: string, f: () => Promise<A>): Effect.Effect<A | undefined> => Effect.promise(() => guard(what, f))
   const hashInputs = () => cache.hasher.hashGlobs(cache.root, options.inputs ?? [])
+  /** Inputs, key and, in `use` mode, the hit: one trip out of the fiber for the lot, as a hit is all of it. */
+  const prepare = async () => {
+    const before = await guard("hashing inputs", async () => cache.keys.inputsOf(step))
+    if (before === undefined) return undefined
+    const key = await guard("computing the key", async () => cache.keys.keyOf(step))
+    if (key === undefined) return undefined
+    const hit = cache.mode === "use" ? await guard("reading", () => lookup(cache, store, key, warn)) : undefined
+    return { before, key, hit }
+  }
 
   return Effect.gen(function*() {
-    const before = yield* attempt("hashing inputs", hashInputs)
-    const key = before === undefined ? undefined : yield* attempt("computing the key", async () => keyFor(before.digest))
-    if (key === undefined) return yield* next
-    if (cache.mode === "use") {
-      const hit = yield* attempt("reading", () => lookup(cache, store, key, warn))
-      if (hit !== undefined) {
-        for (const line of hit.logs) step.report({ kind: "log", stream: line.stream, text: line.text, replayed: true })
-        step.cached = { savedMs: hit.durationMs }
-        return hit.value
-      }
+    const prepared = yield* Effect.promise(prepare)
+    if (prepared === undefined) return yield* next
+    const { before, key, hit } = prepared
+    if (hit !== undefined) {
+      for (const line of hit.logs) step.report({ kind: "log", stream: line.stream, text: line.text, replayed: true })
+      step.cached = { savedMs: hit.durationMs }
+      return hit.value
     }
     const logs: Array<{ stream: LogStream; text: string }> = []
     let dropped = 0
@@ -97,8 +147,8 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
     step.logTap = undefined
     yield* attempt("storing", async () => {
       const after = await hashInputs()
-      if (after.digest !== before!.digest) {
-        warn(`not cached: an input file changed while the step ran (${changed(before!.files, after.files).join(", ")})`)
+      if (after.digest !== before.digest) {
+        warn(`not cached: an input file changed while the step ran (${changed(before.files, after.files).join(", ")})`)
         return
       }
       const produced = await cache.hasher.hashGlobs(cache.root, options.outputs ?? [])
