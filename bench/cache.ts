@@ -28,7 +28,7 @@ import { makeFileHasher } from "../runtime/cache/fileHashes.ts"
 import type { CacheSettings } from "../runtime/cache/runCache.ts"
 import { run } from "../runtime/Run.ts"
 import { randomDag, type Graph } from "./graph.ts"
-import { fmt, median } from "./stats.ts"
+import { fmt, median, timeRuns } from "./stats.ts"
 
 const targets = { replayMs: 1000, ratio: 2 }
 const repo = path.resolve(import.meta.dirname, "..")
@@ -50,13 +50,7 @@ const runOnce = async (wf: Workflow<any>, n: number, cache: CacheSettings | unde
 
 const timed = async (f: () => Promise<unknown>, warmup: number, repeats: number): Promise<Array<number>> => {
   for (let i = 0; i < warmup; i++) await f()
-  const ms: Array<number> = []
-  for (let r = 0; r < repeats; r++) {
-    const t0 = performance.now()
-    await f()
-    ms.push(performance.now() - t0)
-  }
-  return ms
+  return timeRuns(f, repeats)
 }
 
 export interface CacheBenchOptions {

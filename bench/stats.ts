@@ -15,3 +15,14 @@ export const table = (rows: ReadonlyArray<ReadonlyArray<string>>): string => {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)))
   return rows.map((row) => row.map((cell, c) => cell.padStart(widths[c]!)).join("  ")).join("\n")
 }
+
+/** Milliseconds of each of `repeats` runs of `f`, one after another (warm up before calling this). */
+export const timeRuns = async (f: () => Promise<unknown> | unknown, repeats: number): Promise<Array<number>> => {
+  const ms: Array<number> = []
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now()
+    await f()
+    ms.push(performance.now() - t0)
+  }
+  return ms
+}

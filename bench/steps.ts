@@ -33,7 +33,7 @@ import * as Plan from "../runtime/Plan.ts"
 import { run } from "../runtime/Run.ts"
 import { runMinimal } from "./baseline.ts"
 import { randomDag, type Graph } from "./graph.ts"
-import { fmt, median, table } from "./stats.ts"
+import { fmt, median, table, timeRuns } from "./stats.ts"
 
 const noop = () => undefined
 
@@ -64,13 +64,7 @@ const runBaseline = async (graph: Graph, concurrency: number): Promise<void> => 
 /** Milliseconds per run of `f` (which handles `n` steps): warm-up runs, then `repeats` timed ones. */
 const time = async (f: () => Promise<void> | void, n: number, repeats: number): Promise<Array<number>> => {
   for (let done = 0, runs = 0; done < warmupSteps || runs < 2; done += n, runs++) await f()
-  const ms: Array<number> = []
-  for (let r = 0; r < repeats; r++) {
-    const t0 = performance.now()
-    await f()
-    ms.push(performance.now() - t0)
-  }
-  return ms
+  return timeRuns(f, repeats)
 }
 
 /** What a memory child does after building the graph: nothing, or up to a stage of weft, or the minimal run. */
