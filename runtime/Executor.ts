@@ -157,4 +157,3 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
   }
 })
 
-export { defaultStages }

@@ -3,6 +3,7 @@ import { isDefinitionError } from "../dsl/DefinitionError.ts"
 import { makeStepDef } from "../dsl/Step.ts"
 import { Workflow, workflow } from "../dsl/Workflow.ts"
 import * as Plan from "./Plan.ts"
+import { criticalPath } from "./Summary.ts"
 
 const untyped = (name: string, options: object, steps: Array<[string, object, unknown]>) =>
   Workflow.make(name, options, steps.map(([id, opts, run]) => makeStepDef(id, opts, run as never)))
@@ -52,7 +53,7 @@ describe("Plan", () => {
       .step("d", { after: ["c", "b"] }, () => 1)
     const plan = Plan.make(wf)
     expect(Array.from(plan.rank)).toEqual([16, 1001, 6, 1])
-    expect(Plan.criticalPath(plan, plan.weight).map((i) => plan.ids[i])).toEqual(["b", "d"])
+    expect(criticalPath(Plan.stepInfos(plan), (id) => plan.weight[plan.indexOf.get(id)!]!).path).toEqual(["b", "d"])
     expect(Plan.levels(plan)).toEqual([0, 0, 1, 2])
   })
 

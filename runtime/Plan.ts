@@ -10,6 +10,7 @@ import type { StepDef } from "../dsl/Step.ts"
 import { isWorkflow, type Workflow } from "../dsl/Workflow.ts"
 import { cacheProblem } from "./cache/options.ts"
 import { toMillis } from "./internal/duration.ts"
+import type { StepInfo } from "./Event.ts"
 import { retryPolicy, type RetryPolicy } from "./internal/retry.ts"
 
 export interface Plan {
@@ -281,22 +282,9 @@ export const longestPaths = (
   return rank
 }
 
-/** The heaviest chain of steps through the graph under `weight`, as indices. */
-export const criticalPath = (plan: Pick<Plan, "deps" | "dependents">, weight: ArrayLike<number>): Array<number> => {
-  const rank = longestPaths(plan.dependents, weight)
-  const path: Array<number> = []
-  let best = -1
-  rank.forEach((r, i) => {
-    if (plan.deps[i]!.length === 0 && (best === -1 || r > rank[best]!)) best = i
-  })
-  while (best !== -1) {
-    path.push(best)
-    let next = -1
-    for (const d of plan.dependents[best]!) if (next === -1 || rank[d]! > rank[next]!) next = d
-    best = next
-  }
-  return path
-}
+/** The steps as `run:start` announces them: ids and what each waits for, in dependency order. */
+export const stepInfos = (plan: Pick<Plan, "ids" | "deps">): Array<StepInfo> =>
+  plan.ids.map((id, i) => ({ id, deps: plan.deps[i]!.map((d) => plan.ids[d]!) }))
 
 /** Dependency level of each step: 0 for steps that wait for nothing, else one more than its deepest dependency. */
 export const levels = (plan: Pick<Plan, "deps">): Array<number> => {

@@ -2,8 +2,8 @@
 import * as Graph from "effect/Graph"
 import { isCommand } from "../../dsl/Command.ts"
 import { isWorkflow } from "../../dsl/Workflow.ts"
-import { criticalPath, levels, type Plan } from "../Plan.ts"
-import { formatDuration } from "../Summary.ts"
+import { levels, stepInfos, type Plan } from "../Plan.ts"
+import { criticalPath, formatDuration } from "../Summary.ts"
 
 export type GraphFormat = "text" | "mermaid" | "dot" | "json"
 
@@ -46,12 +46,13 @@ export const renderPlan = (plan: Plan, concurrency: number): string => {
   const level = levels(plan)
   const byLevel: Array<Array<string>> = []
   level.forEach((l, i) => (byLevel[l] ??= []).push(plan.ids[i]!))
-  const path = criticalPath(plan, plan.weight)
+  // The same rule the run's summary uses, here over estimates instead of real durations.
+  const { path, ms } = criticalPath(stepInfos(plan), (id) => plan.weight[plan.indexOf.get(id)!]!)
   const estimated = plan.steps.some((def) => def.estimate !== undefined)
   return [
     `weft ▸ ${plan.workflow.name}: ${plan.ids.length} steps, concurrency ${concurrency} (dry run: nothing runs)`,
     ...byLevel.map((ids, l) => `  level ${l}: ${ids.join(", ")}${ids.length > 1 ? `   (${Math.min(ids.length, concurrency)} at a time)` : ""}`),
-    `  critical path: ${path.map((i) => plan.ids[i]).join(" → ")}${estimated ? ` (≈ ${formatDuration(path.reduce((sum, i) => sum + plan.weight[i]!, 0))} by estimates)` : ` (${path.length} steps)`}`,
+    `  critical path: ${path.join(" → ")}${estimated ? ` (≈ ${formatDuration(ms)} by estimates)` : ` (${path.length} steps)`}`,
     ""
   ].join("\n")
 }

@@ -21,15 +21,19 @@ export interface FileOnDisk {
   readonly ino: number
 }
 
-/** The files directly inside `dir`, or none when it does not exist; files vanishing meanwhile are skipped. */
-export const filesIn = async (dir: string): Promise<Array<FileOnDisk>> => {
-  let names: Array<string>
+/** The names in `dir`, or none when it does not exist (a concurrent clear may remove it). */
+const namesIn = async (dir: string): Promise<Array<string>> => {
   try {
-    names = await fs.readdir(dir)
+    return await fs.readdir(dir)
   } catch (error) {
     if (isErrno(error, "ENOENT", "ENOTDIR")) return []
     throw error
   }
+}
+
+/** The files directly inside `dir`, or none when it does not exist; files vanishing meanwhile are skipped. */
+export const filesIn = async (dir: string): Promise<Array<FileOnDisk>> => {
+  const names = await namesIn(dir)
   const found = await Promise.all(names.map(async (name) => {
     const file = path.join(dir, name)
     try {
@@ -45,13 +49,7 @@ export const filesIn = async (dir: string): Promise<Array<FileOnDisk>> => {
 
 /** The files two levels down (`<fan-out>/<name>`) whose name passes `accept`. */
 export const fannedFiles = async (dir: string, accept: (name: string) => boolean): Promise<Array<FileOnDisk>> => {
-  let shards: Array<string>
-  try {
-    shards = await fs.readdir(dir)
-  } catch (error) {
-    if (isErrno(error, "ENOENT", "ENOTDIR")) return []
-    throw error
-  }
+  const shards = await namesIn(dir)
   const nested = await Promise.all(shards.map((shard) => filesIn(path.join(dir, shard))))
   return nested.flat().filter((f) => accept(f.name) && path.basename(path.dirname(f.file)) === f.name.slice(0, 2))
 }
