@@ -45,6 +45,8 @@ export const formatEvent = (event: Event): string => {
       return `${t}  step:start    ${event.step} attempt ${event.attempt}`
     case "step:log":
       return `${t}  step:log      ${event.step} [${event.stream}] ${event.text}`
+    case "step:partial":
+      return `${t}  step:partial  ${event.step} #${event.index} ${event.text}`
     case "step:progress":
       return `${t}  step:progress ${event.step} ${event.done}/${event.total ?? "?"}`
     case "step:retry":

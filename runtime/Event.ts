@@ -23,6 +23,12 @@ export type Event =
   | { readonly type: "step:ready"; readonly time: number; readonly step: string }
   | { readonly type: "step:start"; readonly time: number; readonly step: string; readonly attempt: number }
   | { readonly type: "step:log"; readonly time: number; readonly step: string; readonly stream: LogStream; readonly text: string; readonly replayed?: true }
+  /**
+   * A part of a streaming step's result (`ctx.emit(part)`, or each item of a
+   * returned AsyncIterable / Effect Stream), in order: `index` counts from 0.
+   * `text` is the part as shown (strings as they are, other values inspected).
+   */
+  | { readonly type: "step:partial"; readonly time: number; readonly step: string; readonly index: number; readonly text: string; readonly replayed?: true }
   | { readonly type: "step:progress"; readonly time: number; readonly step: string; readonly done: number; readonly total?: number; readonly message?: string }
   | { readonly type: "step:retry"; readonly time: number; readonly step: string; readonly attempt: number; readonly error: string; readonly delayMs: number }
   | { readonly type: "step:memo"; readonly time: number; readonly step: string; readonly name: string; readonly outcome: "hit" | "coalesced" | "miss"; readonly savedMs: number }

@@ -87,6 +87,7 @@ export class SummaryBuilder {
         this.#durationMs = event.durationMs
         return
       case "step:log":
+      case "step:partial":
       case "step:progress":
       case "step:retry":
       case "run:warning":

@@ -274,7 +274,7 @@ const badCases: ReadonlyArray<BadCase> = [
   {
     name: "an unknown command",
     args: () => ["frobnicate", "examples/view-switch.ts"],
-    says: [/unknown command "frobnicate"/, /Commands: run, graph/]
+    says: [/unknown command "frobnicate"/, /Commands: run, watch, graph/]
   },
   {
     name: "a .json spec with a cycle",

@@ -6,27 +6,17 @@
 import { readFileSync } from "node:fs"
 import { availableParallelism } from "node:os"
 import * as path from "node:path"
-import { parseArgs, type ParseArgsOptionsConfig } from "node:util"
 import { isDefinitionError } from "../../dsl/DefinitionError.ts"
-import { suggestion } from "../../dsl/internal/didYouMean.ts"
 import * as Plan from "../Plan.ts"
 import { killAllGroups } from "../Process.ts"
 import type { Reporter } from "../Reporter.ts"
-import { json } from "../reporters/json.ts"
-import { plain } from "../reporters/plain.ts"
 import { defaultCacheDir, type CacheSettings } from "../cache/runCache.ts"
 import { run } from "../Run.ts"
 import { cacheCommand, cacheHelp } from "./cache.ts"
 import type { GraphFormat } from "./graph.ts"
-import { LoadError, loadWorkflow, prepareYaml } from "./load.ts"
-
-export interface Io {
-  readonly stdout: (text: string) => void
-  readonly stderr: (text: string) => void
-  readonly cwd: string
-  /** Where SIGINT/SIGTERM come from (default: this process). */
-  readonly signals?: NodeJS.EventEmitter
-}
+import { load, parse, UsageError, type Io } from "./common.ts"
+import { LoadError } from "./load.ts"
+import { chooseReporter } from "./reporters.ts"
 
 /**
  * Writes to stdout until its reader goes away. `weft run … | head` closes the
@@ -48,21 +38,27 @@ const defaultIo = (): Io => ({
   stdout: stdoutWriter(),
   stderr: (text) => void process.stderr.write(text),
   cwd: process.cwd(),
-  signals: process
+  signals: process,
+  isTTY: process.stdout.isTTY === true,
+  env: process.env
 })
 
 export const help = `weft: typed workflows, run as fast as their dependency graph allows.
 
 Usage:
   weft run [file] [step...] [options]   run a workflow (default file: weft.ts)
+  weft watch [file] [step...] [options] run, then rerun what each file change affects
   weft graph [file] [--format F]        show the workflow's graph
+  weft history [file]                   recent runs: status, duration, steps run/cached/failed
+  weft report [run]                     one run's steps and critical path (default: the last)
   weft cache stats|prune|clear [file]   inspect or trim the step cache
   weft --help | --version
 
 Run options:
   --concurrency N       steps at once (default: the workflow's, else ${availableParallelism()})
   --continue            keep independent steps running after a failure
-  --reporter R          plain (default) or json (one event per line)
+  --reporter R          tui (default on a terminal, not in CI), plain (default
+                        otherwise) or json (one event per line)
   --dry-run             print the plan: levels, parallel groups, critical path
   --no-cache            neither read nor write the step cache
   --force               run every step, then overwrite its cache entry
@@ -77,8 +73,6 @@ Naming steps runs them and what they depend on. Files: .ts/.js modules whose
 default export is a workflow, or .json/.yaml specs.
 Exit codes: 0 succeeded, 1 failed, 2 bad workflow or usage, 130 interrupted.
 `
-
-class UsageError extends Error {}
 
 const version = (): string => {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
@@ -124,27 +118,15 @@ const dispatch = async (argv: ReadonlyArray<string>, io: Io): Promise<number> =>
       return graphCommand(rest, io)
     case "cache":
       return cacheCommand(rest, io)
+    case "watch":
+      return (await import("./watch.ts")).watchCommand(rest, io)
+    case "history":
+      return (await import("./history.ts")).historyCommand(rest, io)
+    case "report":
+      return (await import("./history.ts")).reportCommand(rest, io)
     default:
-      throw new UsageError(`unknown command "${command}". Commands: run, graph, cache`)
+      throw new UsageError(`unknown command "${command}". Commands: run, watch, graph, history, report, cache`)
   }
-}
-
-const parse = <O extends ParseArgsOptionsConfig>(args: ReadonlyArray<string>, options: O) => {
-  try {
-    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true })
-  } catch (error) {
-    const flag = /'(-[^']*)'/.exec((error as Error).message)?.[1]
-    if ((error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag !== undefined) {
-      const known = Object.keys(options).map((name) => `--${name}`)
-      throw new UsageError(`unknown option ${flag}.${suggestion(flag, known)}`)
-    }
-    throw new UsageError((error as Error).message.replace(/^.*?: /, ""))
-  }
-}
-
-const load = async (file: string, io: Io) => {
-  if (/\.ya?ml$/i.test(file)) await prepareYaml()
-  return loadWorkflow(file, io.cwd)
 }
 
 const graphCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> => {
@@ -163,7 +145,7 @@ const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> 
   const { values, positionals } = parse(args, {
     concurrency: { type: "string" },
     continue: { type: "boolean", default: false },
-    reporter: { type: "string", default: "plain" },
+    reporter: { type: "string" },
     "dry-run": { type: "boolean", default: false },
     "no-cache": { type: "boolean", default: false },
     force: { type: "boolean", default: false },
@@ -174,8 +156,6 @@ const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> 
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
     throw new UsageError(`--concurrency must be a whole number of at least 1, not "${values.concurrency}"`)
   }
-  const reporterName = values.reporter as string
-  if (reporterName !== "plain" && reporterName !== "json") throw new UsageError(`--reporter must be plain or json, not "${reporterName}"`)
   const [file = "weft.ts", ...only] = positionals
   const loaded = await load(file, io)
   const plan = Plan.make(loaded.workflow, { file: loaded.file, only })
@@ -192,7 +172,6 @@ const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> 
     root: folder,
     file: path.resolve(io.cwd, file)
   }
-  const reporter: Reporter = reporterName === "json" ? json({ write: io.stdout }) : plain({ write: io.stdout })
   const controller = new AbortController()
   let interrupted: NodeJS.Signals | undefined
   const onSignal = (signal: NodeJS.Signals) => {
@@ -206,6 +185,10 @@ const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> 
     io.stderr(`\nweft: ${signal === "SIGINT" ? "Ctrl-C" : signal}: cancelling running steps (press Ctrl-C again to force)\n`)
     controller.abort()
   }
+  const reporter: Reporter = await chooseReporter(values.reporter as string | undefined, io, {
+    file: loaded.file,
+    onInterrupt: () => onSignal("SIGINT")
+  })
   const signals = io.signals
   signals?.on("SIGINT", onSignal)
   signals?.on("SIGTERM", onSignal)

@@ -50,6 +50,7 @@ export const plain = (options: PlainOptions = {}): Reporter => {
         case "step:start":
         case "step:progress":
         case "step:memo":
+        case "step:partial":
           return
         default:
           return unreachable(event)

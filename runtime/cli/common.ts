@@ -1,0 +1,41 @@
+/**
+ * What the commands share: where they write, how they parse their arguments
+ * and report usage mistakes, and how they load a workflow file.
+ */
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util"
+import { suggestion } from "../../dsl/internal/didYouMean.ts"
+import { loadWorkflow, prepareYaml } from "./load.ts"
+
+export interface Io {
+  readonly stdout: (text: string) => void
+  readonly stderr: (text: string) => void
+  readonly cwd: string
+  /** Where SIGINT/SIGTERM come from (default: this process). */
+  readonly signals?: NodeJS.EventEmitter
+  /** Whether stdout is an interactive terminal (picks the dashboard; default: false). */
+  readonly isTTY?: boolean
+  /** The environment the command sees (CI, NO_COLOR; default: process.env). */
+  readonly env?: NodeJS.ProcessEnv
+}
+
+/** A mistake in how weft was called: exit code 2, with a pointer to `--help`. */
+export class UsageError extends Error {}
+
+export const parse = <O extends ParseArgsOptionsConfig>(args: ReadonlyArray<string>, options: O) => {
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true })
+  } catch (error) {
+    const flag = /'(-[^']*)'/.exec((error as Error).message)?.[1]
+    if ((error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag !== undefined) {
+      const known = Object.keys(options).map((name) => `--${name}`)
+      throw new UsageError(`unknown option ${flag}.${suggestion(flag, known)}`)
+    }
+    throw new UsageError((error as Error).message.replace(/^.*?: /, ""))
+  }
+}
+
+export const load = async (file: string, io: Io) => {
+  if (/\.ya?ml$/i.test(file)) await prepareYaml()
+  return loadWorkflow(file, io.cwd)
+}
+

@@ -1,0 +1,57 @@
+/**
+ * Which reporter a command shows its runs with: `--reporter tui|plain|json`,
+ * or by default the dashboard on an interactive terminal outside CI, plain
+ * text elsewhere. The dashboard is imported only when chosen: Ink and React
+ * are start-up time a piped or CI run does not need.
+ */
+import type { Reporter } from "../Reporter.ts"
+import { json } from "../reporters/json.ts"
+import { plain } from "../reporters/plain.ts"
+import type { WatchControls } from "../watch/WatchEvent.ts"
+import { UsageError, type Io } from "./common.ts"
+
+export type ReporterName = "tui" | "plain" | "json"
+
+export interface ReporterContext {
+  /** The workflow file, for the dashboard's header. */
+  readonly file?: string | undefined
+  /** Step durations from history (ms), for the dashboard's ETA. */
+  readonly estimates?: ReadonlyMap<string, number> | undefined
+  /** The number the first run shown gets in the header. */
+  readonly runNumber?: number | undefined
+  /** Watch mode's keys, bound by the dashboard. */
+  readonly controls?: WatchControls | undefined
+  /**
+   * Ctrl-C pressed in the dashboard. It reads the keyboard in raw mode, where
+   * the terminal sends no SIGINT, so it must say so itself.
+   */
+  readonly onInterrupt?: (() => void) | undefined
+}
+
+/** Resolves `--reporter` (or its absence) to a name, or says what is wrong. */
+export const reporterName = (given: string | undefined, io: Io): ReporterName => {
+  if (given === undefined) {
+    const env = io.env ?? process.env
+    return io.isTTY === true && !isCI(env) ? "tui" : "plain"
+  }
+  if (given === "tui" || given === "plain" || given === "json") return given
+  throw new UsageError(`--reporter must be tui, plain or json, not "${given}"`)
+}
+
+const isCI = (env: NodeJS.ProcessEnv): boolean => env.CI !== undefined && env.CI !== "" && env.CI !== "0" && env.CI !== "false"
+
+export const chooseReporter = async (given: string | undefined, io: Io, context: ReporterContext = {}): Promise<Reporter> => {
+  const name = reporterName(given, io)
+  if (name === "json") return json({ write: io.stdout })
+  if (name === "plain") return plain({ write: io.stdout })
+  const env = io.env ?? process.env
+  const { dashboard } = await import("../../tui/index.ts")
+  return dashboard({
+    color: env.NO_COLOR === undefined || env.NO_COLOR === "",
+    file: context.file,
+    estimates: context.estimates,
+    runNumber: context.runNumber,
+    controls: context.controls,
+    onInterrupt: context.onInterrupt
+  })
+}
