@@ -4,6 +4,7 @@
  */
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
+import type * as Stream from "effect/Stream"
 import type { Command, CommandOutput } from "./Command.ts"
 import type { Workflow } from "./Workflow.ts"
 
@@ -19,19 +20,37 @@ export interface StepContext {
   log(...args: ReadonlyArray<unknown>): void
   /** Reports progress: `done` of `total` units, with an optional message (`step:progress`). */
   progress(done: number, total?: number, message?: string): void
+  /**
+   * Streams a part of the step's result as soon as it is ready (`step:partial`),
+   * so a long report shows section by section. Strings are shown as they are,
+   * other values inspected on one line. The step's output is still what it
+   * returns; to make the parts the output, return an async generator instead.
+   *
+   * @example
+   * .step("report", async (_, ctx) => {
+   *   const intro = await write("intro")
+   *   ctx.emit(intro)
+   *   const body = await write("body")
+   *   ctx.emit(body)
+   *   return [intro, body].join("\n\n")
+   * })
+   */
+  emit(part: unknown): void
 }
 
 /**
  * A function runner: gets its needs' outputs and the context; returns a value,
  * a promise or an Effect. Returning a command or a workflow runs it, so a
  * command can be built from inputs: `({ version }) => sh\`git tag ${version}\``.
+ * Returning an `AsyncIterable` (an async generator) or an Effect `Stream`
+ * streams it: each item is a `step:partial`, and the output is the array of items.
  */
 export type StepFunction<I, R> = (inputs: I, ctx: StepContext) => R
 
 /** Anything that can run as a step. */
 export type Runner<I = any, R = unknown> = StepFunction<I, R> | Command | Workflow<any>
 
-/** The value a runner produces once awaited: Effects and promises are unwrapped. */
+/** The value a runner produces once awaited: Effects and promises are unwrapped, streams collected into arrays. */
 export type OutputOf<R> = R extends Command ? CommandOutput
   : R extends Workflow<infer O> ? O
   : R extends StepFunction<any, infer Ret> ? Unwrap<Ret>
@@ -40,7 +59,12 @@ export type OutputOf<R> = R extends Command ? CommandOutput
 /** A function may also return a command or a workflow to run (built from its inputs): it runs, and its output is the step's. */
 type Unwrap<Ret> = Dynamic<Ret extends Effect.Effect<infer A, any, any> ? A : Awaited<Ret>>
 
-type Dynamic<A> = A extends Command ? CommandOutput : A extends Workflow<infer O> ? O : A
+/** What the body does with the awaited value: runs a command or workflow, collects a stream's items. */
+type Dynamic<A> = A extends Command ? CommandOutput
+  : A extends Workflow<infer O> ? O
+  : A extends AsyncIterable<infer T> ? Array<T>
+  : A extends Stream.Stream<infer T, any, any> ? Array<T>
+  : A
 
 /** Retry: a number of retries, or a backoff policy. */
 export type RetryOption =

@@ -26,6 +26,7 @@ const modelOf = (steps: Array<Partial<StepModel>>, over: Partial<WorkflowModel> 
 const runStart = (model: WorkflowModel): Event => ({
   type: "run:start",
   time: 0,
+  run: "20261125-225447-3f2a",
   workflow: "hand-made",
   steps: model.steps.map((s, i) => ({ id: idOf(i), deps: depsOf(s).map(idOf) })),
   concurrency: limitOf(model)

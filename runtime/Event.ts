@@ -14,12 +14,15 @@ export type RunStatus = "succeeded" | "failed" | "cancelled"
 export interface StepInfo {
   readonly id: string
   readonly deps: ReadonlyArray<string>
+  /** How long the step should take (ms): its `estimate`, else its recent median from history; absent when unknown. */
+  readonly estimateMs?: number
 }
 
 export type LogStream = "stdout" | "stderr" | "log"
 
 export type Event =
-  | { readonly type: "run:start"; readonly time: number; readonly workflow: string; readonly steps: ReadonlyArray<StepInfo>; readonly concurrency: number }
+  /** `run` is the run's id (`20261125-225447-3f2a`): it names the run's history record, report and log folder. */
+  | { readonly type: "run:start"; readonly time: number; readonly run: string; readonly workflow: string; readonly steps: ReadonlyArray<StepInfo>; readonly concurrency: number }
   | { readonly type: "step:ready"; readonly time: number; readonly step: string }
   | { readonly type: "step:start"; readonly time: number; readonly step: string; readonly attempt: number }
   | { readonly type: "step:log"; readonly time: number; readonly step: string; readonly stream: LogStream; readonly text: string; readonly replayed?: true }

@@ -20,6 +20,7 @@ import { compose, defaultStages, toOutcome, type Stage, type StepRun } from "./P
 import type { Plan } from "./Plan.ts"
 import { makeRunCache, type CacheSettings } from "./cache/runCache.ts"
 import { journaling, type JournalSetup } from "./journal/stage.ts"
+import { keeping, type KeptResult } from "./watch/keep.ts"
 
 export interface ExecutorInput {
   readonly plan: Plan
@@ -30,6 +31,8 @@ export interface ExecutorInput {
   readonly cache: CacheSettings
   /** The run's journal, when it keeps one: every step that ends well is recorded, and with `--resume` replayed. */
   readonly journal?: JournalSetup | undefined
+  /** Results to reuse without running (watch mode), applied outermost: see `keeping`. */
+  readonly keep?: ReadonlyMap<string, KeptResult> | undefined
 }
 
 /**
@@ -82,11 +85,13 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
       }
     }
   })
-  // The journal stage goes outermost: a replay skips the cache; then the cache
-  // stage: a hit skips retries, timeouts and the body.
+  // A kept result (watch mode) goes outermost: it skips everything. Then the
+  // journal stage: a replay skips the cache; then the cache stage: a hit skips
+  // retries, timeouts and the body.
   const journal = input.journal
   journal?.listen((message) => Queue.offerUnsafe(queue, { kind: "warning", step: -1, time: now(), message }))
   const stages = [
+    ...(input.keep === undefined || input.keep.size === 0 ? [] : [keeping(input.keep)]),
     ...(journal === undefined ? [] : [journaling({ ...journal, keyOf: runCache.keyOf, now })]),
     ...(runCache.stage === undefined ? [] : [runCache.stage]),
     ...input.stages
@@ -118,12 +123,14 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
       attempt: 0,
       cached: undefined,
       logTap: undefined,
+      partialTap: undefined,
       memo: runCache.memo,
       report: (update) => {
         if (run.logTap !== undefined) {
           if (update.kind === "log") run.logTap(update.stream, update.text)
           else if (update.kind === "logs") for (const text of update.texts) run.logTap(update.stream, text)
         }
+        if (run.partialTap !== undefined && update.kind === "partial") run.partialTap(update.index, update.text)
         Queue.offerUnsafe(queue, { ...update, step, time: now() } as Update)
       }
     }

@@ -22,6 +22,8 @@ import { clockOf, consume, executor, type ExecutorEvent } from "./Executor.ts"
 import { defaultStages, type Stage } from "./Pipeline.ts"
 import type { CacheSettings } from "./cache/runCache.ts"
 import type { JournalSetup } from "./journal/stage.ts"
+import type { KeptResult } from "./watch/keep.ts"
+import { isRunId, makeRunId } from "./history/runId.ts"
 import * as Plan from "./Plan.ts"
 import { RunState, type Outbox, type RunResult } from "./RunState.ts"
 import { availableParallelism } from "node:os"
@@ -41,6 +43,15 @@ export interface CompileOptions extends Plan.PlanOptions {
   readonly cache?: CacheSettings | undefined
   /** The run's journal, opened by `run` (see `openRunJournal`); none by default. */
   readonly journal?: JournalSetup | undefined
+  /** The id `run:start` announces (default: a fresh `makeRunId`); names the run's history and log files. */
+  readonly runId?: string | undefined
+  /**
+   * Results to reuse without running, by step id: each such step ends `cached`
+   * with this value (`savedMs`: its duration), before the journal and the cache
+   * are asked. Watch mode passes the previous run's results for the steps no
+   * change affected; the caller vouches that they are still right.
+   */
+  readonly keep?: ReadonlyMap<string, KeptResult> | undefined
 }
 
 /** What can be sent to a running workflow's actor. */
@@ -134,6 +145,9 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
     throw new RangeError(`concurrency must be a whole number of at least 1, not ${concurrency}`)
   }
   const failFast = options.failFast ?? wf.options.failFast ?? true
+  const runId = options.runId ?? makeRunId(now())
+  // It names files and folders: nothing that could leave them.
+  if (!isRunId(runId)) throw new RangeError(`runId must be letters, digits, ".", "_" and "-" (at most 100), not ${JSON.stringify(runId)}`)
 
   return setup({
     types: {} as {
@@ -146,7 +160,7 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
   }).createMachine({
     id: wf.name,
     // XState builds the context by spreading, so the RunState instance sits one level down.
-    context: () => ({ run: new RunState(plan, { concurrency, failFast }) }),
+    context: () => ({ run: new RunState(plan, { concurrency, failFast, runId }) }),
     initial: "running",
     states: {
       running: {
@@ -159,7 +173,8 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
             cwd: options.cwd ?? process.cwd(),
             stages: options.stages ?? defaultStages,
             cache: { root: options.cwd, file: options.file, ...options.cache },
-            journal: options.journal
+            journal: options.journal,
+            keep: options.keep
           })
         },
         on: {

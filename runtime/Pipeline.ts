@@ -35,6 +35,8 @@ export interface StepRun {
   cached: { readonly savedMs: number } | undefined
   /** Sees every log line the step reports while set (the cache stage keeps them for replay). */
   logTap: ((stream: LogStream, text: string) => void) | undefined
+  /** Sees every part the step streams while set (the cache stage keeps them for replay). */
+  partialTap: ((index: number, text: string) => void) | undefined
   /** The run's memoized calls, shared by every step. */
   readonly memo: MemoScope | undefined
 }

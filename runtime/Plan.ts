@@ -30,6 +30,8 @@ export interface Plan {
   readonly dependents: ReadonlyArray<ReadonlyArray<number>>
   /** Estimated milliseconds per step: `estimate`, else a known duration, else 1. */
   readonly weight: ArrayLike<number>
+  /** Per step, `estimate`, else a known duration; NaN when neither is known (its `weight` is then a guess). */
+  readonly estimateMs: ArrayLike<number>
   /** Longest weighted path from the step to the end of the graph, the step included. */
   readonly rank: ArrayLike<number>
   readonly retry: ReadonlyArray<RetryPolicy>
@@ -218,6 +220,7 @@ export const make = (wf: Workflow<any>, options: PlanOptions = {}): Plan => {
   }
 
   const weight = new Float64Array(n)
+  const estimateMs = new Float64Array(n)
   const retry = new Array<RetryPolicy>(n)
   const timeoutMs = new Array<number | undefined>(n)
   for (let i = 0; i < n; i++) {
@@ -225,6 +228,7 @@ export const make = (wf: Workflow<any>, options: PlanOptions = {}): Plan => {
     const k = kept === undefined ? i : kept[i]!
     const ms = def.estimate === undefined ? options.durations?.get(def.id) : toMillis(def.estimate)
     weight[i] = ms === undefined || ms <= 0 ? 1 : ms
+    estimateMs[i] = ms ?? NaN
     retry[i] = checked.retry[k]!
     timeoutMs[i] = checked.timeoutMs[k]
   }
@@ -237,6 +241,7 @@ export const make = (wf: Workflow<any>, options: PlanOptions = {}): Plan => {
     inputCount,
     dependents,
     weight,
+    estimateMs,
     rank: longestPaths(dependents, weight),
     retry,
     timeoutMs
@@ -282,9 +287,13 @@ export const longestPaths = (
   return rank
 }
 
-/** The steps as `run:start` announces them: ids and what each waits for, in dependency order. */
-export const stepInfos = (plan: Pick<Plan, "ids" | "deps">): Array<StepInfo> =>
-  plan.ids.map((id, i) => ({ id, deps: plan.deps[i]!.map((d) => plan.ids[d]!) }))
+/** The steps as `run:start` announces them: ids, what each waits for and its estimate if known, in dependency order. */
+export const stepInfos = (plan: Pick<Plan, "ids" | "deps"> & Partial<Pick<Plan, "estimateMs">>): Array<StepInfo> =>
+  plan.ids.map((id, i) => {
+    const deps = plan.deps[i]!.map((d) => plan.ids[d]!)
+    const estimateMs = plan.estimateMs?.[i] ?? NaN
+    return Number.isNaN(estimateMs) ? { id, deps } : { id, deps, estimateMs }
+  })
 
 /** Dependency level of each step: 0 for steps that wait for nothing, else one more than its deepest dependency. */
 export const levels = (plan: Pick<Plan, "deps">): Array<number> => {

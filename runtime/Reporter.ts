@@ -22,3 +22,30 @@ export type Write = (text: string) => void
 
 /** A reporter that shows nothing. */
 export const silent: Reporter = { onEvent: () => {} }
+
+/**
+ * One reporter that hands everything to several: the screen and the log
+ * files, say. Events reach them in the order given; `onEnd` and `close` wait
+ * for all of them, and one that throws does not keep the others from
+ * flushing (its error is rethrown after).
+ *
+ * @example
+ * run(wf, { reporter: tee(plain(), logFiles({ dir: ".weft/logs" })) })
+ */
+export const tee = (...reporters: ReadonlyArray<Reporter>): Reporter => {
+  const all = async (call: (r: Reporter) => void | Promise<void>) => {
+    const settled = await Promise.allSettled(reporters.map(async (r) => call(r)))
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected")
+    if (failed !== undefined) throw failed.reason
+  }
+  return {
+    onEvent: (event) => {
+      for (const r of reporters) r.onEvent(event)
+    },
+    onEnd: (result) => all((r) => r.onEnd?.(result)),
+    onWatch: (event) => {
+      for (const r of reporters) r.onWatch?.(event)
+    },
+    close: () => all((r) => r.close?.())
+  }
+}

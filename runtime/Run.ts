@@ -2,21 +2,22 @@
  * Running a workflow from code: `run` (a promise) and `runEffect` (an Effect,
  * which runs with the caller's services, so `TestClock` drives its time).
  */
-import { randomUUID } from "node:crypto"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { createActor } from "xstate"
 import { isDefinitionError, type DefinitionError } from "../dsl/DefinitionError.ts"
 import type { Workflow } from "../dsl/Workflow.ts"
 import type { Event } from "./Event.ts"
 import { openRunJournal, runsDir, type JournalSettings } from "./journal/open.ts"
-import { appendHistory, historyFile, recordOf } from "./history/History.ts"
+import { recordRun } from "./history/recordRun.ts"
+import { RunRecorder } from "./history/RunDetail.ts"
+import { makeRunId } from "./history/runId.ts"
 import { installConsoleCapture } from "./internal/consoleCapture.ts"
 import { compile, type CompileOptions } from "./Machine.ts"
 import { silent, type Reporter } from "./Reporter.ts"
 import { json } from "./reporters/json.ts"
 import { plain } from "./reporters/plain.ts"
 import type { RunResult } from "./RunState.ts"
-import { SummaryBuilder } from "./Summary.ts"
 
 export interface RunOptions extends Omit<CompileOptions, "services" | "journal"> {
   /** Cancels the run when aborted: running steps are interrupted, the run ends `cancelled`. */
@@ -50,12 +51,15 @@ export const runEffect = <O extends Record<string, unknown>>(
   Effect.gen(function*() {
     const options = given.cacheDir === undefined ? given : { ...given, cache: { ...given.cache, dir: given.cacheDir } }
     const services = yield* Effect.context<never>()
+    // Epoch time from the run's clock: a test's `TestClock` decides it too.
+    const startedAt = yield* Clock.currentTimeMillis
+    const runId = options.runId ?? makeRunId(startedAt)
     const journaled = options.journal === undefined || options.journal === false ? (options.resume ? {} : undefined) : options.journal === true ? {} : options.journal
     const journal = journaled === undefined ? undefined : yield* Effect.promise(() =>
       openRunJournal(wf, journaled.dir ?? runsDir(options.cache, options.cwd), { file: options.file, ...journaled, resume: options.resume ?? journaled.resume })
     )
     const machine = yield* Effect.try({
-      try: () => compile(wf, { ...options, services, journal }),
+      try: () => compile(wf, { ...options, services, journal, runId }),
       catch: (error) => {
         if (isDefinitionError(error)) return error
         throw error
@@ -63,9 +67,8 @@ export const runEffect = <O extends Record<string, unknown>>(
     }).pipe(Effect.tapError(() => Effect.promise(() => journal?.writer.discard() ?? Promise.resolve())))
     const reporter = reporterOf(options.reporter)
     // A run told where its cache lives leaves a record in the history beside it.
-    const history = options.cache?.dir === undefined ? undefined : historyFile(options.cache.dir)
-    const summary = history === undefined ? undefined : new SummaryBuilder()
-    let startedAt = 0
+    const cacheDir = options.cache?.dir
+    const recorder = cacheDir === undefined ? undefined : new RunRecorder()
     const uninstall = installConsoleCapture()
     const result = yield* Effect.callback<RunResult>((resume) => {
       const actor = createActor(machine)
@@ -76,10 +79,7 @@ export const runEffect = <O extends Record<string, unknown>>(
       let ending: Event | undefined
       const cancel = () => actor.send({ type: "cancel" })
       actor.on("*", (event) => {
-        if (summary !== undefined) {
-          if (event.type === "run:start") startedAt = event.time
-          summary.add(event)
-        }
+        recorder?.add(event)
         // With a journal, `run:end` waits for its last records and end line to be on disk.
         if (journal !== undefined && event.type === "run:end") ending = event
         else deliver(event)
@@ -111,10 +111,10 @@ export const runEffect = <O extends Record<string, unknown>>(
         return finished
       })
     }).pipe(Effect.ensuring(Effect.sync(uninstall)))
-    if (history !== undefined) {
-      const record = recordOf(summary!.summary(), { id: randomUUID(), startedAt, file: options.file })
-      // History only informs `weft cache stats`: a store on a read-only disk must not fail the run.
-      yield* Effect.promise(() => appendHistory(history, record).catch(() => {}))
+    if (recorder !== undefined) {
+      const meta = { startedAt, file: options.file }
+      // History informs reports and estimates only: a store on a read-only disk must not fail the run.
+      yield* Effect.promise(() => recordRun(cacheDir!, { record: recorder.record(meta), detail: recorder.detail(meta) }).catch(() => {}))
     }
     if (reporter.onEnd !== undefined) yield* Effect.promise(async () => reporter.onEnd!(result))
     return result as RunResult<O>

@@ -41,6 +41,8 @@ export class RunState {
   readonly plan: Plan
   readonly concurrency: number
   readonly failFast: boolean
+  /** The run's id, announced by `run:start`. */
+  readonly runId: string
   readonly status: Array<StepStatus>
   readonly attempts: Array<number>
   readonly outputs: Array<unknown>
@@ -62,11 +64,12 @@ export class RunState {
   endTime = 0
   outbox: Outbox = { events: [], starts: [], interrupt: false }
 
-  constructor(plan: Plan, options: { readonly concurrency: number; readonly failFast: boolean }) {
+  constructor(plan: Plan, options: { readonly concurrency: number; readonly failFast: boolean; readonly runId: string }) {
     const n = plan.ids.length
     this.plan = plan
     this.concurrency = options.concurrency
     this.failFast = options.failFast
+    this.runId = options.runId
     this.status = new Array<StepStatus>(n).fill("pending")
     this.attempts = new Array<number>(n).fill(0)
     this.outputs = new Array<unknown>(n)
@@ -128,10 +131,13 @@ export class RunState {
     // Filled below, in the same pass that finds the first ready steps; nobody
     // sees the event before this method returns.
     const steps = new Array<StepInfo>(n)
-    this.#emit({ type: "run:start", time: 0, workflow: this.plan.workflow.name, steps, concurrency: this.concurrency })
+    this.#emit({ type: "run:start", time: 0, run: this.runId, workflow: this.plan.workflow.name, steps, concurrency: this.concurrency })
+    const estimateMs = this.plan.estimateMs
     for (let i = 0; i < n; i++) {
       const ds = deps[i]!
-      steps[i] = { id: ids[i]!, deps: ds.length === 0 ? noIds : this.#depIds(i, ds) }
+      const dependsOn = ds.length === 0 ? noIds : this.#depIds(i, ds)
+      const ms = estimateMs[i]!
+      steps[i] = Number.isNaN(ms) ? { id: ids[i]!, deps: dependsOn } : { id: ids[i]!, deps: dependsOn, estimateMs: ms }
       if (ds.length === 0) this.#makeReady(i, time)
     }
     if (this.#stopping !== undefined) this.#stop(this.#stopping, time)
@@ -165,6 +171,11 @@ export class RunState {
         return
       case "logs":
         for (const text of update.texts) this.#emit({ type: "step:log", time, step: id, stream: update.stream, text })
+        return
+      case "partial":
+        this.#emit(update.replayed
+          ? { type: "step:partial", time, step: id, index: update.index, text: update.text, replayed: true }
+          : { type: "step:partial", time, step: id, index: update.index, text: update.text })
         return
       case "memo":
         this.#emit({ type: "step:memo", time, step: id, name: update.name, outcome: update.outcome, savedMs: update.savedMs })

@@ -7,7 +7,7 @@ export { compile, type CompileOptions, type MachineEvent } from "./Machine.ts"
 export type { RunResult, StepSummary } from "./RunState.ts"
 export { unreachable, type Event, type EventOf, type EventType, type RunStatus, type LogStream, type StepInfo } from "./Event.ts"
 export type { StepStatus, EndStatus } from "./StepStatus.ts"
-export { silent, type Reporter, type Write } from "./Reporter.ts"
+export { silent, tee, type Reporter, type Write } from "./Reporter.ts"
 export { plain, json } from "./reporters/index.ts"
 export { SummaryBuilder, criticalPath, formatDuration, type Summary, type StepLine } from "./Summary.ts"
 export { nextToStart } from "./Scheduler.ts"
@@ -15,4 +15,11 @@ export { compose, retrying, timing, announcing, defaultStages, type Stage, type 
 export { CommandError } from "./Process.ts"
 export { memo, makeMemoScope, withMemoScope, currentMemoScope, type MemoOptions, type MemoStats, type MemoEvent, MemoScope } from "./memo.ts"
 export type { CacheSettings } from "./cache/runCache.ts"
-export { appendHistory, historyFile, hitRates, readHistory, recordOf, type HistoryRecord, type HitRates } from "./history/index.ts"
+// Types only: watch mode's code (chokidar) loads with `weft watch`, not with every workflow file.
+export type { KeptResult, Session, SessionOptions, WatchControls, WatchEvent, WatchEventType } from "./watch/index.ts"
+export {
+  appendHistory, historyDir, historyFile, hitRates, makeRunId, nextRunNumber, readDurations, readHistory, readRunDetail, readRuns, recordOf, recordRun, RunRecorder,
+  type HistoryRecord, type HitRates, type RunDetail, type StepDetail
+} from "./history/index.ts"
+export { logFiles, logsDir, type LogFilesOptions } from "./logs/index.ts"
+export { traceWriter, TraceBuilder, type Trace, type TraceEvent, type TraceWriterOptions } from "./trace/index.ts"

@@ -36,6 +36,12 @@ export interface CacheEntry {
   readonly value: Uint8Array
   /** Log lines the step printed, replayed on a hit. */
   readonly logs: ReadonlyArray<{ readonly stream: LogStream; readonly text: string }>
+  /**
+   * The parts the step streamed (`step:partial`), replayed on a hit: each
+   * part's text, and how many of `logs` came before it, so a replay
+   * interleaves them as they were. Absent in entries written before weft streamed.
+   */
+  readonly partials?: ReadonlyArray<{ readonly text: string; readonly afterLogs: number }> | undefined
   readonly files: ReadonlyArray<StoredFile>
   /** How long producing it took: the time a hit saves. */
   readonly durationMs: number

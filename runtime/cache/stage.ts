@@ -1,8 +1,8 @@
 /**
  * The cache stage of the step pipeline: look the step's key up before it
  * runs, and store its result after. A hit restores the output value, replays
- * the step's log lines (marked replayed) and restores declared output files;
- * the step then ends `cached` without ever starting.
+ * the step's log lines and streamed parts (marked replayed) and restores
+ * declared output files; the step then ends `cached` without ever starting.
  *
  * Never a wrong result: the key is computed from what the step will read, a
  * result is stored only when those inputs did not change while it ran, an
@@ -15,7 +15,7 @@ import type { LogStream } from "../Event.ts"
 import type { StepRun, Stage } from "../Pipeline.ts"
 import { toMillis } from "../internal/duration.ts"
 import { describeError } from "../internal/describeError.ts"
-import type { CacheStore } from "./CacheStore.ts"
+import type { CacheEntry, CacheStore } from "./CacheStore.ts"
 import type { FileHasher, FileSetDigest } from "./fileHashes.ts"
 import { captureOutputs, outputsOnDisk, restoreOutputs } from "./outputs.ts"
 import { deserializeValue, serializeValue } from "./serialize.ts"
@@ -131,7 +131,7 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
     if (prepared === undefined) return yield* next
     const { before, key, hit } = prepared
     if (hit !== undefined) {
-      for (const line of hit.logs) step.report({ kind: "log", stream: line.stream, text: line.text, replayed: true })
+      replay(step, hit.logs, hit.partials)
       step.cached = { savedMs: hit.durationMs }
       return hit.value
     }
@@ -141,10 +141,22 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
       if (logs.length < maxLoggedLines) logs.push({ stream, text })
       else dropped++
     }
+    let partials: Array<{ text: string; afterLogs: number }> = []
+    let droppedParts = 0
+    step.partialTap = (index, text) => {
+      // A retry streams its result again from part 0: only the last attempt's parts are the result's.
+      if (index === 0) {
+        partials = []
+        droppedParts = 0
+      }
+      if (partials.length < maxLoggedLines) partials.push({ text, afterLogs: logs.length })
+      else droppedParts++
+    }
     const started = cache.now()
     const value = yield* next
     const durationMs = cache.now() - started
     step.logTap = undefined
+    step.partialTap = undefined
     yield* attempt("storing", async () => {
       const after = await hashInputs()
       if (after.digest !== before.digest) {
@@ -154,6 +166,7 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
       const produced = await cache.hasher.hashGlobs(cache.root, options.outputs ?? [])
       const { files, blobs } = await captureOutputs(cache.root, produced.files)
       if (dropped > 0) logs.push({ stream: "stderr", text: `weft: … ${dropped} more log lines were not kept in the cache` })
+      if (droppedParts > 0) logs.push({ stream: "stderr", text: `weft: … ${droppedParts} more streamed parts were not kept in the cache` })
       const ttlMs = options.ttl === undefined ? undefined : toMillis(options.ttl)
       await store.put({
         key,
@@ -162,6 +175,7 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
         name: step.id,
         value: serializeValue(value, { step: step.id }),
         logs,
+        ...(partials.length === 0 ? {} : { partials }),
         files,
         durationMs,
         createdAt: cache.now(),
@@ -179,7 +193,22 @@ const lookup = async (cache: RunCache, store: CacheStore, key: string, warn: (me
   if (entry.files.length > 0 && !(await outputsOnDisk(cache.root, entry.files))) {
     if (!(await restoreOutputs(cache.root, entry.files, store, warn))) return undefined
   }
-  return { value: deserializeValue(entry.value), logs: entry.logs, durationMs: entry.durationMs }
+  return { value: deserializeValue(entry.value), logs: entry.logs, partials: entry.partials ?? [], durationMs: entry.durationMs }
+}
+
+/** Reports a hit's log lines and streamed parts, marked replayed, interleaved as the step produced them. */
+const replay = (step: StepRun, logs: CacheEntry["logs"], partials: NonNullable<CacheEntry["partials"]>) => {
+  let shown = 0
+  const logsUpTo = (end: number) => {
+    for (; shown < Math.min(end, logs.length); shown++) {
+      step.report({ kind: "log", stream: logs[shown]!.stream, text: logs[shown]!.text, replayed: true })
+    }
+  }
+  partials.forEach((part, index) => {
+    logsUpTo(part.afterLogs)
+    step.report({ kind: "partial", index, text: part.text, replayed: true })
+  })
+  logsUpTo(logs.length)
 }
 
 const changed = (before: ReadonlyArray<{ path: string; digest: string }>, after: ReadonlyArray<{ path: string; digest: string }>) => {

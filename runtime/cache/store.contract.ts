@@ -90,6 +90,17 @@ export const storeContract = (name: string, make: (env: ContractEnv) => Promise<
       expect(await store.readBlob(big.file.digest)).toEqual(new Uint8Array(300_000).map((_, i) => (i * 7) % 251))
     })
 
+    it("round-trips a step's streamed parts; an entry written without them (before weft streamed) comes back without them", async () => {
+      const streamed = entryOf(1, { partials: [{ text: "# Intro", afterLogs: 0 }, { text: "## Body\nline", afterLogs: 2 }] })
+      const older = entryOf(2)
+      await store.put(streamed)
+      await store.put(older)
+      expect(await store.get(streamed.key)).toEqual(streamed)
+      const got = await store.get(older.key)
+      expect(got).toEqual(older)
+      expect(got !== undefined && "partials" in got).toBe(false)
+    })
+
     it("misses what it does not hold", async () => {
       expect(await store.get(keyOf("absent"))).toBeUndefined()
       expect(await store.has(keyOf("absent"))).toBe(false)

@@ -16,6 +16,8 @@ export type Update =
   | { readonly kind: "log"; readonly step: number; readonly time: number; readonly stream: LogStream; readonly text: string; readonly replayed?: true }
   /** Several lines at once, as a command's output chunk brings them: one `step:log` each. */
   | { readonly kind: "logs"; readonly step: number; readonly time: number; readonly stream: LogStream; readonly texts: ReadonlyArray<string> }
+  /** A part of a streaming result: `index` counts from 0 per attempt; `text` is already bounded (see `partText`). */
+  | { readonly kind: "partial"; readonly step: number; readonly time: number; readonly index: number; readonly text: string; readonly replayed?: true }
   | { readonly kind: "progress"; readonly step: number; readonly time: number; readonly done: number; readonly total?: number | undefined; readonly message?: string | undefined }
   | { readonly kind: "retry"; readonly step: number; readonly time: number; readonly attempt: number; readonly error: string; readonly delayMs: number }
   | { readonly kind: "memo"; readonly step: number; readonly time: number; readonly name: string; readonly outcome: "hit" | "coalesced" | "miss"; readonly savedMs: number }

@@ -1,6 +1,6 @@
 /**
- * Runs a step's runner: a function (value, promise or Effect), a command, or a
- * sub-workflow.
+ * Runs a step's runner: a function (value, promise, Effect, async iterable or
+ * Effect Stream), a command, or a sub-workflow.
  */
 import * as EffectConsole from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -10,6 +10,7 @@ import type { StepRun } from "../Pipeline.ts"
 import { runCommand } from "../Process.ts"
 import { makeStepContext } from "../StepContext.ts"
 import { consoleFor, withLogSink } from "./consoleCapture.ts"
+import { collect, isStreaming } from "./streaming.ts"
 import { withMemoScope } from "../memo.ts"
 import { runEffect } from "../Run.ts"
 
@@ -38,16 +39,19 @@ const runFunction = (step: StepRun, fn: (inputs: unknown, ctx: unknown) => unkno
     const controller = new AbortController()
     const ctx = makeStepContext(step, controller.signal)
     const sink = (stream: "stdout" | "stderr" | "log", text: string) => step.report({ kind: "log", stream, text })
+    // What the step's code runs in: its console and its memo scope. A generator's
+    // body runs on each `next()`, so the iteration calls it through this too.
+    const within = <A>(f: () => A): A =>
+      step.memo === undefined ? withLogSink(sink, f) : withMemoScope(step.memo, () => withLogSink(sink, f), { step: step.id })
     let result: unknown
     try {
-      const call = () => withLogSink(sink, () => fn(step.inputs, ctx))
-      result = step.memo === undefined ? call() : withMemoScope(step.memo, call, { step: step.id })
+      result = within(() => fn(step.inputs, ctx))
     } catch (error) {
       return Effect.fail(error)
     }
     // The common case, a plain value, is already final: nothing is left to run
     // or to interrupt, so it skips the wrappers below.
-    if (!Effect.isEffect(result) && !isPromiseLike(result) && !isCommand(result) && !isWorkflow(result)) {
+    if (!Effect.isEffect(result) && !isPromiseLike(result) && !isCommand(result) && !isWorkflow(result) && !isStreaming(result)) {
       return Effect.succeed(result)
     }
     const effect: Effect.Effect<unknown, unknown> = Effect.isEffect(result)
@@ -55,8 +59,14 @@ const runFunction = (step: StepRun, fn: (inputs: unknown, ctx: unknown) => unkno
       : isPromiseLike(result)
       ? Effect.tryPromise({ try: () => Promise.resolve(result), catch: (error) => error })
       : Effect.succeed(result)
-    // A function that returns a command or a workflow built from its inputs: run that too.
-    const dynamic = Effect.flatMap(effect, (value) => (isCommand(value) || isWorkflow(value) ? runRunner(step, value) : Effect.succeed(value)))
+    // A function that returns a command or a workflow built from its inputs: run
+    // that too; an async iterable or a stream: collect it, emitting each item.
+    const dynamic = Effect.flatMap(effect, (value) =>
+      isCommand(value) || isWorkflow(value)
+        ? runRunner(step, value)
+        : isStreaming(value)
+        ? Effect.provideService(collect(value, ctx.emit, within), EffectConsole.Console, consoleFor(sink))
+        : Effect.succeed(value))
     return Effect.onInterrupt(dynamic, () => Effect.sync(() => controller.abort(new Error(`step "${step.id}" was interrupted`))))
   })
 

@@ -45,6 +45,7 @@ export const normalizeEntry = (entry: CacheEntry): CacheEntry => {
     name: entry.name,
     value: entry.value,
     logs: entry.logs.map((line) => ({ stream: line.stream, text: line.text })),
+    ...(entry.partials === undefined ? {} : { partials: entry.partials.map((part) => ({ text: part.text, afterLogs: part.afterLogs })) }),
     files: entry.files.map((file) => ({ path: file.path, digest: file.digest, size: file.size, mode: file.mode })),
     durationMs: entry.durationMs,
     createdAt: entry.createdAt,
@@ -78,6 +79,12 @@ export const entryProblem = (u: unknown): string | undefined => {
   if (!Array.isArray(u.logs)) return "its logs are not a list"
   for (const line of u.logs) {
     if (!isRecord(line) || !streams.has(line.stream) || typeof line.text !== "string") return "a log line is malformed"
+  }
+  if (u.partials !== undefined) {
+    if (!Array.isArray(u.partials)) return "its streamed parts are not a list"
+    for (const part of u.partials) {
+      if (!isRecord(part) || typeof part.text !== "string" || !isFiniteNumber(part.afterLogs)) return "a streamed part is malformed"
+    }
   }
   if (!Array.isArray(u.files)) return "its files are not a list"
   for (const [index, file] of u.files.entries()) {
