@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import type { Event } from "../runtime/Event.ts"
+import type { Event, EventOf } from "../runtime/Event.ts"
 import { run } from "../runtime/Run.ts"
 import ciPipeline from "./ci-pipeline.ts"
 import dataFlow from "./data-flow.ts"
@@ -81,5 +81,27 @@ describe("examples", () => {
       expect(result.outputs.report).toContain("# Acme Corp (ACME)")
       expect(result.outputs.report).toContain("tool calls: 10 requested, 3 made, hit rate 70%")
     }
+  })
+
+  it("research: the report streams its five sections as they are written; the output is all of them in order", async () => {
+    resetResearch()
+    const { result, events, at } = await trace(research)
+    expect(result.status).toBe("succeeded")
+    const parts = events.filter((e): e is EventOf<"step:partial"> => e.type === "step:partial" && e.step === "report")
+    expect(parts.map((p) => p.index)).toEqual([0, 1, 2, 3, 4])
+    // The first section shows long before the last: streamed, not held to the end.
+    const start = at("step:start", "report")
+    const first = parts[0]!.time - start
+    const last = parts[4]!.time - start
+    expect(last).toBeGreaterThan(0)
+    expect(first).toBeLessThanOrEqual(0.3 * last)
+    expect(parts[4]!.time).toBeLessThanOrEqual(at("step:end", "report"))
+    const report = result.outputs.report as string
+    expect(report).toBe(parts.map((p) => p.text).join("\n\n"))
+    const headings = ["# Acme Corp (ACME)", "## Company", "## Financials", "## Analyst ratings", "## Method"]
+    const positions = headings.map((h) => report.indexOf(h))
+    expect(positions.every((p) => p >= 0)).toBe(true)
+    expect(positions).toEqual([...positions].sort((a, b) => a - b))
+    parts.forEach((part, i) => expect(part.text.startsWith(headings[i]!), part.text).toBe(true))
   })
 })

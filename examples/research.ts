@@ -4,7 +4,8 @@
  * between them they ask for 10 tool calls (the company profile 4×, its
  * financials 3×, its analyst ratings 3×). The tools are memoized: concurrent
  * identical calls join the one in flight and later ones reuse its result, so
- * only 3 real calls are made, and every step of the run shares them.
+ * only 3 real calls are made, and every step of the run shares them. The
+ * report streams: each of its five sections shows as soon as it is written.
  *
  *   npx weft run examples/research.ts
  */
@@ -62,18 +63,29 @@ export default workflow("research", { concurrency: 4 })
     const total = ratings.buy + ratings.hold + ratings.sell
     return `${percent(ratings.buy / total)} of analysts rate ${profile.ticker} a buy at $${(financials.revenue / 1e9).toFixed(1)}B revenue`
   })
-  .step("report", { needs: ["company", "financials", "ratings"] }, async ({ company, financials, ratings }, { signal }) => {
+  // Writes the report section by section, streaming each one (`ctx.emit`) as
+  // soon as it is written: a reader sees the first section long before the last.
+  // The step's output is the whole report.
+  .step("report", { needs: ["company", "financials", "ratings"] }, async ({ company, financials, ratings }, { signal, emit }) => {
     const profile = await getCompanyProfile(TICKER, signal)
     const all = currentMemoScope().stats()
     const stats = (Object.keys(real) as Array<Tool>).flatMap((name) => all[name] ?? [])
     const calls = stats.reduce((n, s) => n + s.calls, 0)
     const reused = stats.reduce((n, s) => n + s.hits + s.coalesced, 0)
     const made = stats.reduce((n, s) => n + s.misses, 0)
-    return [
-      `# ${profile.name} (${profile.ticker})`,
-      company,
-      financials,
-      ratings,
-      `tool calls: ${calls} requested, ${made} made, hit rate ${percent(calls === 0 ? 0 : reused / calls)}`
-    ].join("\n")
+    // Each section and how long drafting it takes (a model call, in real life): the title is quick.
+    const outline: Array<readonly [string, number]> = [
+      [`# ${profile.name} (${profile.ticker})\n${profile.sector}, researched by three agents`, 10],
+      [`## Company\n${company}`, 50],
+      [`## Financials\n${financials}`, 50],
+      [`## Analyst ratings\n${ratings}`, 50],
+      [`## Method\ntool calls: ${calls} requested, ${made} made, hit rate ${percent(calls === 0 ? 0 : reused / calls)}`, 50]
+    ]
+    const sections: Array<string> = []
+    for (const [section, draftingMs] of outline) {
+      await sleep(draftingMs, signal)
+      sections.push(section)
+      emit(section)
+    }
+    return sections.join("\n\n")
   })
