@@ -1,9 +1,92 @@
-import { UsageError, type Io } from "./common.ts"
+/**
+ * `weft history [file]` lists a folder's recent runs; `weft report [run]
+ * [file]` shows one of them step by step. Both read `.weft/history` beside
+ * the workflow (the file, default `weft.ts`, only says which folder), which
+ * every `weft run` writes.
+ */
+import { existsSync, statSync } from "node:fs"
+import * as path from "node:path"
+import { defaultCacheDir } from "../cache/runCache.ts"
+import { historyDir, readRuns, type HistoryRecord } from "../history/History.ts"
+import { readRunDetail } from "../history/RunDetail.ts"
+import { parse, UsageError, type Io } from "./common.ts"
+import { renderHistory, renderReport } from "./historyView.ts"
 
-export const historyCommand = async (_args: ReadonlyArray<string>, _io: Io): Promise<number> => {
-  throw new UsageError("history is not built yet")
+const workflowFile = /\.(ts|mts|cts|js|mjs|cjs|json|ya?ml)$/i
+
+/** The folder `file` points at: its folder if it is a file, itself if a folder, else the current folder. */
+const folderOf = (cwd: string, file: string | undefined): string => {
+  const absolute = path.resolve(cwd, file ?? "weft.ts")
+  if (existsSync(absolute)) return statSync(absolute).isDirectory() ? absolute : path.dirname(absolute)
+  if (file !== undefined) throw new UsageError(`no such file or folder: ${file}`)
+  return cwd
 }
 
-export const reportCommand = async (_args: ReadonlyArray<string>, _io: Io): Promise<number> => {
-  throw new UsageError("report is not built yet")
+/** The runs recorded beside `folder`'s workflow, oldest first. */
+const runsIn = (folder: string) => {
+  const cacheDir = path.resolve(defaultCacheDir(folder))
+  return { cacheDir, runs: readRuns(cacheDir) }
+}
+
+/** Runs `weft history [file] [--last N] [--json]`. */
+export const historyCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> => {
+  const { values, positionals } = parse(args, { last: { type: "string" }, json: { type: "boolean", default: false } })
+  if (positionals.length > 1) throw new UsageError(`history takes one file, got ${positionals.join(" ")}`)
+  const last = values.last === undefined ? 20 : Number(values.last)
+  if (!(Number.isInteger(last) && last >= 1)) throw new UsageError(`--last must be a whole number of at least 1, not "${values.last}"`)
+  const file = positionals[0]
+  const folder = folderOf(io.cwd, file)
+  const { cacheDir, runs } = runsIn(folder)
+  let records = await runs
+  // A named file narrows the folder's runs to that workflow file's.
+  if (file !== undefined && workflowFile.test(file)) records = records.filter((r) => r.file !== undefined && path.basename(r.file) === path.basename(file))
+  const shown = records.slice(Math.max(0, records.length - last))
+  if (values.json) io.stdout(`${JSON.stringify(shown)}\n`)
+  else if (shown.length === 0) io.stdout(`no runs recorded in ${historyDir(cacheDir)} yet: each \`weft run\` adds one\n`)
+  else io.stdout(renderHistory(shown, records.length))
+  return 0
+}
+
+/** Runs `weft report [run] [file] [--json]`. */
+export const reportCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> => {
+  // `-1` reads as an option to parseArgs: take the relative index out first.
+  const relative = args.filter((a) => /^-\d+$/.test(a))
+  const { values, positionals } = parse(args.filter((a) => !/^-\d+$/.test(a)), { json: { type: "boolean", default: false } })
+  const files = positionals.filter((p) => workflowFile.test(p) || existsSync(path.resolve(io.cwd, p)))
+  const refs = [...relative, ...positionals.filter((p) => !files.includes(p))]
+  if (refs.length > 1 || files.length > 1) throw new UsageError(`report takes one run and one file, got ${args.join(" ")}`)
+  const { cacheDir, runs } = runsIn(folderOf(io.cwd, files[0]))
+  const records = await runs
+  const dir = historyDir(cacheDir)
+  const found = resolveRun(records, refs[0] ?? "-1")
+  if (typeof found === "string") {
+    io.stderr(`weft: ${found}\n`)
+    return 2
+  }
+  const detail = await readRunDetail(dir, found.id)
+  if (detail === undefined) {
+    io.stderr(`weft: run ${found.id} has no report in ${dir}: runs from before weft kept reports have none. \`weft history\` lists the runs.\n`)
+    return 2
+  }
+  io.stdout(values.json ? `${JSON.stringify(detail)}\n` : renderReport(detail))
+  return 0
+}
+
+/** The run `ref` names among `records` (oldest first), or what is wrong. */
+export const resolveRun = (records: ReadonlyArray<HistoryRecord>, ref: string): HistoryRecord | string => {
+  const recent = () => {
+    const ids = records.slice(-5).map((r) => r.id).reverse()
+    return ids.length === 0 ? "no runs are recorded here yet: `weft run` records each run" : `recent runs: ${ids.join(", ")} (\`weft history\` lists more)`
+  }
+  if (/^-\d+$/.test(ref)) {
+    const n = -Number(ref)
+    if (n >= 1 && n <= records.length) return records[records.length - n]!
+    return records.length === 0 ? recent() : `there is no run ${ref}: ${records.length} ${records.length === 1 ? "run is" : "runs are"} recorded. ${recent()}`
+  }
+  const exact = records.find((r) => r.id === ref)
+  if (exact !== undefined) return exact
+  const matches = records.filter((r) => r.id.startsWith(ref))
+  if (matches.length === 1) return matches[0]!
+  if (matches.length > 1) return `"${ref}" names ${matches.length} runs: ${matches.map((r) => r.id).slice(-5).join(", ")}. Give more of the id.`
+  return `no run "${ref}". ${recent()}`
 }

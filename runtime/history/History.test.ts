@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync, appendFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { appendHistory, historyFile, hitRates, readHistory, type HistoryRecord } from "./History.ts"
+import { appendHistory, historyFile, readHistory, type HistoryRecord } from "./History.ts"
+import { hitRates } from "./hitRates.ts"
 
 const dirs: Array<string> = []
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -20,7 +21,8 @@ const record = (id: string, cached = 1, ran = 1): HistoryRecord => ({
 describe("run history", () => {
   it("lives beside the cache folder and keeps the newest records", async () => {
     const file = fileIn()
-    expect(path.basename(path.dirname(file))).toBe(".weft")
+    expect(path.relative(path.dirname(path.dirname(file)), file)).toBe(path.join("history", "runs.ndjson"))
+    expect(path.basename(path.dirname(path.dirname(file)))).toBe(".weft")
     for (let i = 0; i < 8; i++) await appendHistory(file, record(`r${i}`), { keep: 5 })
     expect((await readHistory(file)).map((r) => r.id)).toEqual(["r3", "r4", "r5", "r6", "r7"])
     expect((await readHistory(file, { last: 2 })).map((r) => r.id)).toEqual(["r6", "r7"])

@@ -1,19 +1,19 @@
 /**
- * Run history: one small record per run, appended to `history.ndjson` beside
- * the cache store (`<cacheDir>/../history.ndjson`), the last
- * {@link maxRecords} kept. `weft cache stats` reads it to show how often the
- * cache and memoized calls answered in recent runs.
+ * Run history: one small record per run, in `.weft/history/runs.ndjson`
+ * beside the cache store (`<cacheDir>/../history/`), the last
+ * {@link maxRecords} kept. `weft history` lists them and `weft cache stats`
+ * reads them to show how often the cache and memoized calls answered.
  *
  * A record is folded from the run's events by `SummaryBuilder`, so it agrees
  * with what the reporters showed. Appending is safe between processes: each
  * writer holds a lock file while it adds its line, and trimming replaces the
  * file atomically, so a reader sees whole lines of a whole file.
  *
+ * Older weft kept the records in `.weft/history.ndjson`; {@link readRuns}
+ * still reads that file, and the next run moves its records into the folder.
+ *
  * @example
- * const builder = new SummaryBuilder()
- * // …feed it every event of a run…
- * await appendHistory(historyFile(cacheDir), recordOf(builder.summary(), { id: randomUUID(), startedAt }))
- * const rates = hitRates(await readHistory(historyFile(cacheDir), { last: 10 }))
+ * const records = await readRuns(cacheDir, { last: 10 })
  */
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
@@ -26,7 +26,7 @@ export const maxRecords = 200
 
 /** One run, as remembered. */
 export interface HistoryRecord {
-  /** Unique per run. */
+  /** The run's id (`run:start`'s `run`): unique per run. */
   readonly id: string
   readonly workflow: string
   /** The workflow file, when the run came from one. */
@@ -43,8 +43,14 @@ export interface HistoryRecord {
   readonly memo: Readonly<Record<string, MemoLine>>
 }
 
-/** Where the history of the store in `cacheDir` lives. */
-export const historyFile = (cacheDir: string): string => path.join(path.resolve(cacheDir), "..", "history.ndjson")
+/** The history folder of the store in `cacheDir`: `history` beside it. */
+export const historyDir = (cacheDir: string): string => path.join(path.resolve(cacheDir), "..", "history")
+
+/** Where the run records of the store in `cacheDir` live. */
+export const historyFile = (cacheDir: string): string => path.join(historyDir(cacheDir), "runs.ndjson")
+
+/** Where older weft kept them. */
+export const legacyHistoryFile = (cacheDir: string): string => path.join(path.resolve(cacheDir), "..", "history.ndjson")
 
 /** The record of a finished run, from its summary. */
 export const recordOf = (
@@ -89,7 +95,8 @@ const parseLines = (text: string): Array<HistoryRecord> =>
     }
   })
 
-const readText = async (file: string): Promise<string> => {
+/** A file's text; "" when it does not exist. */
+export const readText = async (file: string): Promise<string> => {
   try {
     return await fs.readFile(file, "utf8")
   } catch (error) {
@@ -98,58 +105,48 @@ const readText = async (file: string): Promise<string> => {
   }
 }
 
+const newest = <A>(items: Array<A>, last: number | undefined): Array<A> =>
+  last === undefined ? items : items.slice(Math.max(0, items.length - last))
+
 /** The records in `file`, oldest first; with `last`, only that many of the newest. Missing file: none. */
-export const readHistory = async (file: string, options: { readonly last?: number } = {}): Promise<Array<HistoryRecord>> => {
-  const records = parseLines(await readText(file))
-  return options.last === undefined ? records : records.slice(Math.max(0, records.length - options.last))
+export const readHistory = async (file: string, options: { readonly last?: number } = {}): Promise<Array<HistoryRecord>> =>
+  newest(parseLines(await readText(file)), options.last)
+
+/** The runs recorded beside the store in `cacheDir`, oldest first, the legacy file's included; with `last`, the newest that many. */
+export const readRuns = async (cacheDir: string, options: { readonly last?: number } = {}): Promise<Array<HistoryRecord>> => {
+  const [legacy, current] = await Promise.all([readHistory(legacyHistoryFile(cacheDir)), readHistory(historyFile(cacheDir))])
+  if (legacy.length === 0) return newest(current, options.last)
+  // A migration cut short by a crash leaves a record in both files.
+  const ids = new Set(current.map((r) => r.id))
+  return newest([...legacy.filter((r) => !ids.has(r.id)), ...current], options.last)
 }
 
 /** Adds `record` to `file`, keeping the newest `keep` (default {@link maxRecords}). */
 export const appendHistory = async (file: string, record: HistoryRecord, options: { readonly keep?: number } = {}): Promise<void> => {
-  const keep = options.keep ?? maxRecords
-  const line = `${JSON.stringify(record)}\n`
   await fs.mkdir(path.dirname(file), { recursive: true })
-  await withFileLock(file, async () => {
-    const records = parseLines(await readText(file))
-    if (records.length < keep) {
-      await fs.appendFile(file, line)
-      return
-    }
-    const text = [...records.slice(records.length - keep + 1), record].map((r) => `${JSON.stringify(r)}\n`).join("")
-    await writeAtomic({ tmpDir: path.dirname(file), target: file, durable: false, write: (handle) => handle.writeFile(text) })
-  })
+  await withFileLock(file, () => appendLocked(file, record, options.keep ?? maxRecords))
 }
 
-/** Hit rates over some runs: a rate is `undefined` when nothing was asked. */
-export interface HitRates {
-  readonly runs: number
-  readonly steps: { readonly cached: number; readonly ran: number; readonly rate: number | undefined }
-  /** Per memoized function: (hits + coalesced) / calls. */
-  readonly memo: Readonly<Record<string, { readonly calls: number; readonly answered: number; readonly rate: number | undefined }>>
-  readonly savedMs: number
-}
-
-/** How often the cache answered over `records`: cached steps / (cached + ran), memo (hits + coalesced) / calls. */
-export const hitRates = (records: ReadonlyArray<HistoryRecord>): HitRates => {
-  let cached = 0
-  let ran = 0
-  let savedMs = 0
-  const memo: Record<string, { calls: number; answered: number }> = {}
-  for (const r of records) {
-    cached += r.steps.cached ?? 0
-    ran += r.steps.ran ?? 0
-    savedMs += r.savedMs
-    for (const [name, line] of Object.entries(r.memo)) {
-      const m = (memo[name] ??= { calls: 0, answered: 0 })
-      m.calls += line.calls
-      m.answered += line.hits + line.coalesced
-    }
+/**
+ * `appendHistory` for a caller holding the lock on `file`, with the records
+ * of an older file to put first (a migration). Resolves with the ids of the
+ * records trimming dropped.
+ */
+export const appendLocked = async (
+  file: string,
+  record: HistoryRecord,
+  keep: number,
+  before: ReadonlyArray<HistoryRecord> = []
+): Promise<Array<string>> => {
+  const records = parseLines(await readText(file))
+  if (before.length === 0 && records.length < keep) {
+    await fs.appendFile(file, `${JSON.stringify(record)}\n`)
+    return []
   }
-  const rate = (part: number, whole: number) => (whole === 0 ? undefined : part / whole)
-  return {
-    runs: records.length,
-    steps: { cached, ran, rate: rate(cached, cached + ran) },
-    memo: Object.fromEntries(Object.entries(memo).map(([name, m]) => [name, { ...m, rate: rate(m.answered, m.calls) }])),
-    savedMs
-  }
+  const ids = new Set(records.map((r) => r.id))
+  const all = [...before.filter((r) => !ids.has(r.id)), ...records, record]
+  const cut = Math.max(0, all.length - keep)
+  const text = all.slice(cut).map((r) => `${JSON.stringify(r)}\n`).join("")
+  await writeAtomic({ tmpDir: path.dirname(file), target: file, durable: false, write: (handle) => handle.writeFile(text) })
+  return all.slice(0, cut).map((r) => r.id)
 }

@@ -1,0 +1,211 @@
+/**
+ * Every line a run's steps print, kept on disk: `.weft/logs/<run>/<step>.log`,
+ * one file per step that logged, each line stamped with its time in the run
+ * and its stream:
+ *
+ * ```
+ *    0.031 stdout  checked out v24.21.0
+ *    0.054 log     done (2 min in the original pipeline)
+ *    0.060 part#0  {"rows":12}
+ * ```
+ *
+ * Step ids can hold `:` and `/`, so files are named by `safeFileName` and
+ * `index.json` in the run's folder maps each step id to its file. Lines are
+ * buffered per step and written in blocks (a step printing 1 GiB costs a
+ * write per {@link LogFilesOptions.bufferBytes}, and that much memory per
+ * running step), flushed when the step ends, every second for `tail -f`, and
+ * at the end of the run. Each `run:start` opens a new folder, so watch mode's
+ * reruns each get theirs; the newest {@link LogFilesOptions.keep} are kept.
+ *
+ * Writes are synchronous: a reporter cannot make the engine wait, so an
+ * asynchronous writer would queue without bound behind a fast step.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { unreachable, type Event } from "../Event.ts"
+import { isRunId } from "../history/runId.ts"
+import { safeFileName } from "../internal/safeFileName.ts"
+import type { Reporter } from "../Reporter.ts"
+
+export interface LogFilesOptions {
+  /** The logs folder (the CLI uses `.weft/logs` beside the cache). */
+  readonly dir: string
+  /** Run folders kept, the newest (default 20). */
+  readonly keep?: number | undefined
+  /** A step's lines are written once this many bytes are buffered (default 64 KiB). */
+  readonly bufferBytes?: number | undefined
+  /** Told once per run when its logs cannot be written (the run goes on). */
+  readonly onError?: ((message: string) => void) | undefined
+}
+
+/** One step's log file: its name, and the lines not written yet. */
+interface StepLog {
+  readonly file: string
+  fd: number | undefined
+  chunks: Array<string>
+  bytes: number
+}
+
+/** What the logs folder of the current run holds. */
+interface OpenRun {
+  readonly id: string
+  readonly workflow: string
+  readonly folder: string
+  readonly steps: Map<string, StepLog>
+  failed: boolean
+}
+
+/**
+ * A reporter that writes each step's `step:log` and `step:partial` lines to
+ * its own file under `dir/<run id>/`.
+ *
+ * @example
+ * run(wf, { reporter: tee(plain(), logFiles({ dir: ".weft/logs" })) })
+ */
+export const logFiles = (options: LogFilesOptions): Reporter => {
+  const keep = options.keep ?? 20
+  const bufferBytes = options.bufferBytes ?? 64 * 1024
+  let current: OpenRun | undefined
+  let timer: NodeJS.Timeout | undefined
+  let pruning: Promise<void> = Promise.resolve()
+
+  const fail = (run: OpenRun, error: unknown) => {
+    if (run.failed) return
+    run.failed = true
+    options.onError?.(`cannot write the step logs in ${run.folder}: ${(error as Error).message ?? String(error)}; the run goes on without them`)
+  }
+
+  const flush = (run: OpenRun, log: StepLog, close: boolean) => {
+    if (run.failed) return
+    try {
+      if (log.bytes > 0) {
+        log.fd ??= fs.openSync(path.join(run.folder, log.file), "a")
+        fs.writeSync(log.fd, log.chunks.join(""))
+      }
+      if (close && log.fd !== undefined) {
+        fs.closeSync(log.fd)
+        log.fd = undefined
+      }
+    } catch (error) {
+      fail(run, error)
+    }
+    log.chunks = []
+    log.bytes = 0
+  }
+
+  const write = (run: OpenRun, step: string, time: number, tag: string, text: string) => {
+    let log = run.steps.get(step)
+    if (log === undefined) {
+      log = { file: `${safeFileName(step)}.log`, fd: undefined, chunks: [], bytes: 0 }
+      run.steps.set(step, log)
+    }
+    const prefix = `${(time / 1000).toFixed(3).padStart(8)} ${tag.padEnd(7)} `
+    const lines = text.includes("\n") ? text.split("\n").map((line) => `${prefix}${line}\n`).join("") : `${prefix}${text}\n`
+    log.chunks.push(lines)
+    log.bytes += lines.length
+    if (log.bytes >= bufferBytes) flush(run, log, false)
+  }
+
+  const writeIndex = (run: OpenRun) => {
+    if (run.failed) return
+    const index = { run: run.id, workflow: run.workflow, steps: Object.fromEntries([...run.steps].map(([step, log]) => [step, log.file])) }
+    try {
+      fs.writeFileSync(path.join(run.folder, indexFile), `${JSON.stringify(index, null, 2)}\n`)
+    } catch (error) {
+      fail(run, error)
+    }
+  }
+
+  const open = (id: string, workflow: string): OpenRun => {
+    const folder = path.join(options.dir, isRunId(id) ? id : safeFileName(id))
+    const run: OpenRun = { id, workflow, folder, steps: new Map(), failed: false }
+    try {
+      fs.mkdirSync(run.folder, { recursive: true })
+    } catch (error) {
+      fail(run, error)
+    }
+    // Written now as well as at the end: it marks the folder as a run's, which is all pruning removes.
+    writeIndex(run)
+    pruning = pruning.then(() => prune(options.dir, keep, id))
+    timer = setInterval(() => {
+      for (const log of run.steps.values()) flush(run, log, false)
+    }, 1000)
+    timer.unref()
+    return run
+  }
+
+  const end = () => {
+    const run = current
+    if (run === undefined) return
+    current = undefined
+    clearInterval(timer)
+    for (const log of run.steps.values()) flush(run, log, true)
+    writeIndex(run)
+  }
+
+  return {
+    onEvent: (event: Event) => {
+      switch (event.type) {
+        case "run:start":
+          end()
+          current = open(event.run, event.workflow)
+          return
+        case "step:log":
+          if (current !== undefined) write(current, event.step, event.time, event.replayed ? `${event.stream}*` : event.stream, event.text)
+          return
+        case "step:partial":
+          if (current !== undefined) write(current, event.step, event.time, `part#${event.index}`, event.text)
+          return
+        case "step:end": {
+          const log = current?.steps.get(event.step)
+          if (log !== undefined) flush(current!, log, true)
+          return
+        }
+        case "run:end":
+          end()
+          return
+        case "step:ready":
+        case "step:start":
+        case "step:progress":
+        case "step:retry":
+        case "step:memo":
+        case "run:warning":
+          return
+        default:
+          return unreachable(event)
+      }
+    },
+    onEnd: async () => {
+      end()
+      await pruning
+    },
+    close: async () => {
+      end()
+      await pruning
+    }
+  }
+}
+
+/** The logs folder beside the store in `cacheDir`: `.weft/logs`. */
+export const logsDir = (cacheDir: string): string => path.join(path.resolve(cacheDir), "..", "logs")
+
+/** Each run folder's map from step ids to file names; its presence marks the folder as a run's. */
+export const indexFile = "index.json"
+
+/**
+ * Removes all but the newest `keep` run folders (by name: run ids sort by
+ * start time), never `current`. Only folders holding an index go: `dir` may
+ * be a folder the user also keeps other things in.
+ */
+const prune = async (dir: string, keep: number, current: string): Promise<void> => {
+  let names: Array<string>
+  try {
+    const all = (await fs.promises.readdir(dir)).filter((name) => name !== current && !name.startsWith("."))
+    const runs = await Promise.all(all.map((name) => fs.promises.stat(path.join(dir, name, indexFile)).then(() => name, () => undefined)))
+    names = runs.filter((name) => name !== undefined).sort().reverse()
+  } catch {
+    return
+  }
+  // Another weft may be removing the same folders: that is fine.
+  await Promise.all(names.slice(Math.max(0, keep - 1)).map((name) => fs.promises.rm(path.join(dir, name), { recursive: true, force: true }).catch(() => {})))
+}
