@@ -1,5 +1,131 @@
-import { UsageError, type Io } from "./common.ts"
+/**
+ * `weft watch [file] [step...]`: run the workflow, then rerun what each file
+ * change affects, until `q` or Ctrl-C (see `runtime/watch/Session.ts`).
+ *
+ * The dashboard binds the keys itself; with `--reporter plain|json` they are
+ * read from stdin (a terminal in raw mode, or lines from a pipe). `q` exits 0,
+ * Ctrl-C or SIGINT 130, SIGTERM 143; a second Ctrl-C does not wait for steps
+ * to clean up. Either way every step process is gone before weft exits.
+ */
+import * as path from "node:path"
+import * as Plan from "../Plan.ts"
+import { killAllGroups } from "../Process.ts"
+import { tee } from "../Reporter.ts"
+import { defaultCacheDir } from "../cache/runCache.ts"
+import { readKeys, type WatchKey } from "../watch/keys.ts"
+import { startSession, type Session } from "../watch/Session.ts"
+import type { WatchControls } from "../watch/WatchEvent.ts"
+import { load, parse, UsageError, type Io } from "./common.ts"
+import { chooseReporter, reporterName } from "./reporters.ts"
+import { runExtras } from "./runExtras.ts"
 
-export const watchCommand = async (_args: ReadonlyArray<string>, _io: Io): Promise<number> => {
-  throw new UsageError("watch is not built yet")
+const clearScreen = "\x1b[2J\x1b[3J\x1b[H"
+
+/** Why watch mode stopped: `q`, or a signal (Ctrl-C in a raw terminal counts as SIGINT). */
+type Quit = "q" | "SIGINT" | "SIGTERM"
+
+const exitCodes: Record<Quit, number> = { q: 0, SIGINT: 130, SIGTERM: 143 }
+
+export const watchCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> => {
+  const { values, positionals } = parse(args, {
+    concurrency: { type: "string" },
+    continue: { type: "boolean", default: false },
+    reporter: { type: "string" },
+    "no-cache": { type: "boolean", default: false },
+    force: { type: "boolean", default: false },
+    debounce: { type: "string" },
+    ignore: { type: "string", multiple: true },
+    poll: { type: "boolean", default: false }
+  })
+  if (values["no-cache"] && values.force) throw new UsageError("--no-cache and --force cannot be used together")
+  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency)
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+    throw new UsageError(`--concurrency must be a whole number of at least 1, not "${values.concurrency}"`)
+  }
+  const debounceMs = values.debounce === undefined ? 50 : Number(values.debounce)
+  if (!(Number.isInteger(debounceMs) && debounceMs >= 0)) {
+    throw new UsageError(`--debounce must be a whole number of milliseconds, like --debounce 100, not "${values.debounce}"`)
+  }
+  const name = reporterName(values.reporter as string | undefined, io)
+  const [file = "weft.ts", ...only] = positionals
+  // As `weft run`: a workflow that does not load or is not valid at the start is exit code 2.
+  const loaded = await load(file, io)
+  Plan.make(loaded.workflow, { file: loaded.file, only })
+  const folder = path.dirname(path.resolve(io.cwd, file))
+  const cacheDir = path.resolve(io.cwd, defaultCacheDir(folder))
+  const extras = await runExtras({ io, workflow: loaded.workflow, cacheDir })
+
+  let quitting: Quit | undefined
+  let session: Session | undefined
+  let stopKeys = () => {}
+  const quit = (why: Quit) => {
+    if (quitting !== undefined) {
+      if (why === "q") return
+      // A second Ctrl-C: do not wait for graceful teardown.
+      killAllGroups("SIGKILL")
+      stopKeys()
+      io.stderr("weft: forced exit\n")
+      process.exit(exitCodes[why])
+    }
+    quitting = why
+    if (why !== "q") io.stderr(`\nweft: ${why === "SIGINT" ? "Ctrl-C" : why}: stopping; cancelling running steps (press Ctrl-C again to force)\n`)
+    void session?.close()
+  }
+  // The reporter needs the controls before the session exists.
+  const controls: WatchControls = {
+    rerunAll: () => session?.controls.rerunAll(),
+    rerunFailed: () => session?.controls.rerunFailed(),
+    clear: () => session?.controls.clear(),
+    quit: () => quit("q")
+  }
+  const chosen = await chooseReporter(name, io, {
+    file: loaded.file,
+    estimates: extras.durations,
+    runNumber: extras.runNumber,
+    controls,
+    onInterrupt: () => quit("SIGINT")
+  })
+  const reporter = tee(chosen, ...extras.reporters)
+  const onKey = (key: WatchKey) => {
+    if (key === "r") controls.rerunAll()
+    else if (key === "f") controls.rerunFailed()
+    else if (key === "c") controls.clear()
+    else quit(key === "q" ? "q" : "SIGINT")
+  }
+  if (name !== "tui" && io.stdin !== undefined) stopKeys = readKeys(io.stdin, onKey)
+  const onSignal = (signal: NodeJS.Signals) => quit(signal === "SIGTERM" ? "SIGTERM" : "SIGINT")
+  io.signals?.on("SIGINT", onSignal)
+  io.signals?.on("SIGTERM", onSignal)
+  try {
+    session = startSession({
+      file,
+      cwd: io.cwd,
+      workflow: loaded.workflow,
+      only,
+      concurrency,
+      failFast: !values.continue,
+      cache: { mode: values["no-cache"] ? "off" : values.force ? "force" : "use", dir: cacheDir },
+      // Every run keeps a journal, as with `weft run`, so that it can be resumed.
+      journal: true,
+      durations: extras.durations,
+      debounceMs,
+      ignore: values.ignore as Array<string> | undefined,
+      usePolling: values.poll,
+      reporter,
+      // The dashboard clears itself; plain text on a terminal is cleared here.
+      onClear: () => {
+        if (name === "plain" && io.isTTY === true) io.stdout(clearScreen)
+      }
+    })
+    await session.closed
+    // Every run has ended, so every step's process group is down already;
+    // this is for one the kernel would not let go of in time (see Process.ts).
+    killAllGroups("SIGKILL")
+    return exitCodes[quitting ?? "q"]
+  } finally {
+    stopKeys()
+    io.signals?.off("SIGINT", onSignal)
+    io.signals?.off("SIGTERM", onSignal)
+    await reporter.close?.()
+  }
 }

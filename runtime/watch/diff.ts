@@ -1,0 +1,117 @@
+/**
+ * What changed between two definitions of a workflow (before and after its
+ * file was edited): the steps added, removed and changed. Pure.
+ *
+ * A step is unchanged only when that can be proven from its definition: its
+ * command (argv, cwd, env), its options (needs, after, retry, timeout,
+ * estimate, optional, its effective cache options) and, for a sub-workflow,
+ * every step inside it. A function step is always changed: its source text
+ * may be the same while a helper it calls, in the edited module or one it
+ * imports, is not. Watch mode reruns changed steps; it never keeps a result
+ * whose code may have changed.
+ */
+import { isCommand } from "../../dsl/Command.ts"
+import type { StepDef } from "../../dsl/Step.ts"
+import { isWorkflow, type Workflow } from "../../dsl/Workflow.ts"
+import { resolveCacheOptions } from "../cache/options.ts"
+import { toMillis } from "../internal/duration.ts"
+
+/** The steps added, removed and changed, by id, each in declaration order. */
+export interface WorkflowDiff {
+  readonly added: ReadonlyArray<string>
+  readonly removed: ReadonlyArray<string>
+  readonly changed: ReadonlyArray<string>
+}
+
+/** Marks a definition that cannot be proven unchanged. */
+const unprovable = Symbol("unprovable")
+
+/** Plain data for a value found in a definition; `unprovable` for code. */
+const plainOf = (value: unknown): unknown => {
+  if (value === undefined || value === null || typeof value !== "object") {
+    return typeof value === "function" ? unprovable : typeof value === "bigint" ? `${value}n` : value ?? null
+  }
+  if (Array.isArray(value)) return value.map(plainOf)
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(value).sort()) out[key] = plainOf((value as Record<string, unknown>)[key])
+  return out
+}
+
+/** A duration as milliseconds when it is one, else as written. */
+const durationOf = (value: unknown): unknown => (value === undefined ? null : toMillis(value) ?? plainOf(value))
+
+const retryOf = (retry: StepDef["retry"]): unknown =>
+  typeof retry === "object" && retry !== null
+    ? { ...(plainOf(retry) as object), delay: durationOf(retry.delay), maxDelay: durationOf(retry.maxDelay) }
+    : plainOf(retry)
+
+/**
+ * The cache options as data. A `cache.key` function is compared by its
+ * source: it only decides what the cache may reuse, and a stale cache key is
+ * the cache's concern, not a reason to distrust a kept result.
+ */
+const cacheOf = (def: StepDef, wf: Workflow<any>): unknown => {
+  const options = resolveCacheOptions(def.cache, wf.options?.cache)
+  if (options === undefined) return null
+  const { key, ...rest } = options
+  return { ...(plainOf(rest) as object), key: typeof key === "function" ? `function ${key.toString()}` : plainOf(key), ttl: durationOf(options.ttl) }
+}
+
+const runnerOf = (run: unknown): unknown => {
+  if (isCommand(run)) return ["command", plainOf(run.argv), run.cwd ?? null, plainOf(run.env)]
+  if (isWorkflow(run)) {
+    const { cache: _cache, ...options } = run.options ?? {}
+    return ["workflow", run.name, plainOf(options), run.steps.map((def) => definitionOf(def, run))]
+  }
+  return unprovable
+}
+
+/** A step's definition as data, or `unprovable` when it holds code. */
+const definitionOf = (def: StepDef, wf: Workflow<any>): unknown => [
+  def.id,
+  plainOf(def.needs),
+  plainOf(def.after),
+  def.optional,
+  retryOf(def.retry),
+  durationOf(def.timeout),
+  durationOf(def.estimate),
+  cacheOf(def, wf),
+  plainOf(def.unknownOptions),
+  runnerOf(def.run)
+]
+
+/** A stable text for a definition, or `undefined` when it holds code anywhere. */
+export const fingerprint = (def: StepDef, wf: Workflow<any>): string | undefined => {
+  let provable = true
+  const text = JSON.stringify(definitionOf(def, wf), (_key, value) => {
+    if (value === unprovable) provable = false
+    return value === unprovable ? null : value
+  })
+  return provable ? text : undefined
+}
+
+/**
+ * Compares two definitions of a workflow step by step.
+ *
+ * @example
+ * const { added, removed, changed } = diffWorkflows(before, after)
+ */
+export const diffWorkflows = (before: Workflow<any>, after: Workflow<any>): WorkflowDiff => {
+  const old = new Map(before.steps.map((def) => [def.id, def]))
+  const now = new Set(after.steps.map((def) => def.id))
+  const added: Array<string> = []
+  const changed: Array<string> = []
+  for (const def of after.steps) {
+    const was = old.get(def.id)
+    if (was === undefined) {
+      added.push(def.id)
+      continue
+    }
+    const a = fingerprint(was, before)
+    const b = fingerprint(def, after)
+    // The workflow's own concurrency and failFast steer the run, not any step's result.
+    if (a === undefined || b === undefined || a !== b) changed.push(def.id)
+  }
+  const removed = before.steps.map((def) => def.id).filter((id) => !now.has(id))
+  return { added, removed, changed }
+}
