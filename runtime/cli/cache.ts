@@ -10,7 +10,8 @@ import { parseArgs } from "node:util"
 import type { EntryInfo } from "../cache/CacheStore.ts"
 import { makeFileStore } from "../cache/FileStore.ts"
 import { defaultCacheDir } from "../cache/runCache.ts"
-import { historyFile, hitRates, readHistory, type HitRates } from "../history/History.ts"
+import { readRuns } from "../history/History.ts"
+import { hitRates, type HitRates } from "../history/hitRates.ts"
 
 /** What the cache commands need of the command line's I/O. */
 export interface CacheIo {
@@ -110,7 +111,7 @@ const dispatch = async (args: ReadonlyArray<string>, io: CacheIo): Promise<numbe
       only(sub, ["runs", "json"])
       const runs = values.runs === undefined ? 10 : Number(values.runs)
       if (!(Number.isInteger(runs) && runs >= 1)) throw new CacheUsageError(`--runs must be a whole number of at least 1, not "${values.runs}"`)
-      const [entries, totals, history] = await Promise.all([store.list(), store.stats(), readHistory(historyFile(dir), { last: runs })])
+      const [entries, totals, history] = await Promise.all([store.list(), store.stats(), readRuns(dir, { last: runs })])
       const stats = { dir, ...summarize(entries), bytes: totals.bytes, history: hitRates(history) }
       io.stdout(values.json ? `${JSON.stringify(stats)}\n` : renderStats(stats))
       return 0

@@ -4,6 +4,7 @@
  */
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util"
 import { suggestion } from "../../dsl/internal/didYouMean.ts"
+import type { KeySource } from "../watch/keys.ts"
 import { loadWorkflow, prepareYaml } from "./load.ts"
 
 export interface Io {
@@ -16,6 +17,8 @@ export interface Io {
   readonly isTTY?: boolean
   /** The environment the command sees (CI, NO_COLOR; default: process.env). */
   readonly env?: NodeJS.ProcessEnv
+  /** Where `weft watch` reads its keys (r, f, c, q) when the dashboard does not: a terminal in raw mode, or lines (default: none). */
+  readonly stdin?: KeySource | undefined
 }
 
 /** A mistake in how weft was called: exit code 2, with a pointer to `--help`. */

@@ -3,13 +3,13 @@
  * arguments, loads the workflow, picks a reporter and maps the outcome to an
  * exit code (0 succeeded, 1 failed, 2 bad workflow or usage, 130 interrupted).
  */
-import { readFileSync } from "node:fs"
+import { readFileSync, statSync } from "node:fs"
 import { availableParallelism } from "node:os"
 import * as path from "node:path"
 import { isDefinitionError } from "../../dsl/DefinitionError.ts"
 import * as Plan from "../Plan.ts"
 import { killAllGroups } from "../Process.ts"
-import type { Reporter } from "../Reporter.ts"
+import { tee, type Reporter } from "../Reporter.ts"
 import { defaultCacheDir, type CacheSettings } from "../cache/runCache.ts"
 import { run } from "../Run.ts"
 import { cacheCommand, cacheHelp } from "./cache.ts"
@@ -17,6 +17,7 @@ import type { GraphFormat } from "./graph.ts"
 import { load, parse, UsageError, type Io } from "./common.ts"
 import { LoadError } from "./load.ts"
 import { chooseReporter } from "./reporters.ts"
+import { runExtras } from "./runExtras.ts"
 
 /**
  * Writes to stdout until its reader goes away. `weft run … | head` closes the
@@ -40,7 +41,11 @@ const defaultIo = (): Io => ({
   cwd: process.cwd(),
   signals: process,
   isTTY: process.stdout.isTTY === true,
-  env: process.env
+  env: process.env,
+  // A getter: merely touching process.stdin sets up a stream, which only `weft watch` reads.
+  get stdin() {
+    return process.stdin
+  }
 })
 
 export const help = `weft: typed workflows, run as fast as their dependency graph allows.
@@ -50,7 +55,7 @@ Usage:
   weft watch [file] [step...] [options] run, then rerun what each file change affects
   weft graph [file] [--format F]        show the workflow's graph
   weft history [file]                   recent runs: status, duration, steps run/cached/failed
-  weft report [run]                     one run's steps and critical path (default: the last)
+  weft report [run] [file]              one run's steps and critical path (default: the last)
   weft cache stats|prune|clear [file]   inspect or trim the step cache
   weft --help | --version
 
@@ -64,9 +69,26 @@ Run options:
   --force               run every step, then overwrite its cache entry
   --resume              continue the last unfinished (killed or failed) run: replay
                         the steps it finished whose definition and inputs are unchanged
+  --trace FILE          write the run as a Chrome trace (open it in ui.perfetto.dev)
+  Each run's step logs go to .weft/logs/<run>/<step>.log (the last 20 runs kept).
+
+Watch options (and --concurrency, --continue, --reporter, --no-cache, --force):
+  --debounce MS         quiet time that ends a burst of changes (default 50)
+  --ignore GLOB         never react to files matching GLOB (repeatable); .weft,
+                        node_modules, .git and steps' cache.outputs never count
+  --poll                poll for changes instead of file system events
+  Watched: the files steps declare in cache.inputs, and the workflow file with
+  the local modules it imports. Keys: r rerun all, f rerun failed, c clear,
+  q quit (with --reporter plain or json, also as lines on stdin).
 
 Graph options:
   --format F            text (default), mermaid, dot or json
+
+History and report options (runs live in .weft/history beside the workflow):
+  --last N              history: how many runs to list (default 20)
+  --json                print JSON instead of a table
+  A run is its id (20261125-225447-3f2a), a unique prefix of one, or -1 for the
+  last run, -2 for the one before, and so on.
 
 ${cacheHelp}
 Naming steps runs them and what they depend on. Files: .ts/.js modules whose
@@ -141,6 +163,8 @@ const graphCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number
   return 0
 }
 
+const isFolder = (file: string): boolean => statSync(file, { throwIfNoEntry: false })?.isDirectory() === true
+
 const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> => {
   const { values, positionals } = parse(args, {
     concurrency: { type: "string" },
@@ -149,9 +173,14 @@ const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> 
     "dry-run": { type: "boolean", default: false },
     "no-cache": { type: "boolean", default: false },
     force: { type: "boolean", default: false },
-    resume: { type: "boolean", default: false }
+    resume: { type: "boolean", default: false },
+    trace: { type: "string" }
   })
   if (values["no-cache"] && values.force) throw new UsageError("--no-cache and --force cannot be used together")
+  const trace = values.trace as string | undefined
+  if (trace !== undefined && (trace === "" || isFolder(path.resolve(io.cwd, trace)))) {
+    throw new UsageError(`--trace needs a file to write the trace to, like --trace trace.json${trace === "" ? "" : `; ${trace} is a folder`}`)
+  }
   const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency)
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
     throw new UsageError(`--concurrency must be a whole number of at least 1, not "${values.concurrency}"`)
@@ -160,18 +189,20 @@ const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> 
   const loaded = await load(file, io)
   const plan = Plan.make(loaded.workflow, { file: loaded.file, only })
   const effectiveConcurrency = concurrency ?? loaded.workflow.options.concurrency ?? availableParallelism()
+  const folder = path.dirname(path.resolve(io.cwd, file))
+  const cacheDir = path.resolve(io.cwd, defaultCacheDir(folder))
   if (values["dry-run"]) {
     const { renderPlan } = await import("./graph.ts")
     io.stdout(renderPlan(plan, effectiveConcurrency))
     return 0
   }
-  const folder = path.dirname(path.resolve(io.cwd, file))
   const cache: CacheSettings = {
     mode: values["no-cache"] ? "off" : values.force ? "force" : "use",
-    dir: path.resolve(io.cwd, defaultCacheDir(folder)),
+    dir: cacheDir,
     root: folder,
     file: path.resolve(io.cwd, file)
   }
+  const extras = await runExtras({ io, workflow: loaded.workflow, cacheDir, trace })
   const controller = new AbortController()
   let interrupted: NodeJS.Signals | undefined
   const onSignal = (signal: NodeJS.Signals) => {
@@ -185,10 +216,13 @@ const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> 
     io.stderr(`\nweft: ${signal === "SIGINT" ? "Ctrl-C" : signal}: cancelling running steps (press Ctrl-C again to force)\n`)
     controller.abort()
   }
-  const reporter: Reporter = await chooseReporter(values.reporter as string | undefined, io, {
+  const chosen = await chooseReporter(values.reporter as string | undefined, io, {
     file: loaded.file,
+    estimates: extras.durations,
+    runNumber: extras.runNumber,
     onInterrupt: () => onSignal("SIGINT")
   })
+  const reporter: Reporter = tee(chosen, ...extras.reporters)
   const signals = io.signals
   signals?.on("SIGINT", onSignal)
   signals?.on("SIGTERM", onSignal)
@@ -200,6 +234,7 @@ const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> 
       file: loaded.file,
       cwd: folder,
       cache,
+      durations: extras.durations,
       reporter,
       signal: controller.signal,
       // Every run keeps a journal, so that any run can be resumed.

@@ -1,11 +1,12 @@
 /**
  * Human-readable lines for logs and CI: each line whole and prefixed by its
- * step's id (two steps' output never share a line), status changes as they
- * happen, and a summary table at the end.
+ * step's id (two steps' output never share a line), streamed parts as they
+ * arrive, status changes as they happen, and a summary table at the end.
  */
 import { unreachable, type Event } from "../Event.ts"
 import type { Reporter, Write } from "../Reporter.ts"
 import { formatDuration, SummaryBuilder } from "../Summary.ts"
+import { describeWatchEvent } from "../watch/describeWatchEvent.ts"
 
 const icons = { succeeded: "✓", cached: "✓", failed: "✗", skipped: "-", cancelled: "○" } as const
 
@@ -15,7 +16,7 @@ export interface PlainOptions {
 
 export const plain = (options: PlainOptions = {}): Reporter => {
   const write = options.write ?? ((text: string) => void process.stdout.write(text))
-  const summary = new SummaryBuilder()
+  let summary = new SummaryBuilder()
   let width = 0
   const prefix = (step: string) => `${step.padEnd(width)} │ `
   // Errors are often several lines (a command's stderr tail): every line gets
@@ -23,6 +24,8 @@ export const plain = (options: PlainOptions = {}): Reporter => {
   const prefixed = (step: string, text: string) => prefix(step) + text.replaceAll("\n", `\n${prefix(step)}`) + "\n"
   return {
     onEvent(event) {
+      // Watch mode shows several runs: each table sums up its own run.
+      if (event.type === "run:start") summary = new SummaryBuilder()
       summary.add(event)
       switch (event.type) {
         case "run:start":
@@ -30,6 +33,11 @@ export const plain = (options: PlainOptions = {}): Reporter => {
           write(`weft ▸ ${event.workflow}: ${event.steps.length} step${event.steps.length === 1 ? "" : "s"}, concurrency ${event.concurrency}\n`)
           return
         case "step:log":
+          write(prefixed(event.step, event.text))
+          return
+        // A streamed part shows the moment it arrives, like a log line: a piped
+        // run reads a long report section by section.
+        case "step:partial":
           write(prefixed(event.step, event.text))
           return
         case "step:retry":
@@ -50,11 +58,13 @@ export const plain = (options: PlainOptions = {}): Reporter => {
         case "step:start":
         case "step:progress":
         case "step:memo":
-        case "step:partial":
           return
         default:
           return unreachable(event)
       }
+    },
+    onWatch(event) {
+      write(describeWatchEvent(event))
     }
   }
 }

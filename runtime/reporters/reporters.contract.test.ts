@@ -32,7 +32,7 @@ const printer = (name: string) =>
     })()
   `])
 
-/** Succeeds, fails, is skipped, retries, times out, and logs concurrently from functions and commands. */
+/** Succeeds, fails, is skipped, retries, times out, streams parts, and logs concurrently from functions and commands. */
 const contract = workflow("contract", { concurrency: 12 })
   .step("ok", (_, ctx) => {
     ctx.log("all good")
@@ -67,7 +67,16 @@ const contract = workflow("contract", { concurrency: 12 })
   })
   .step("print-x", printer("x"))
   .step("print-y", printer("y"))
-  .step("join", { after: ["ok", "flaky", "chatty", "print-x", "print-y"] }, () => "joined")
+  // Streams its result in parts, between log lines, while the chatty steps log.
+  .step("stream", async function*(_, ctx) {
+    ctx.log("writing the report")
+    yield "## Part one\nits second line"
+    await tick()
+    ctx.emit({ part: 2, words: ["a", "b"] })
+    yield "## Part three"
+    ctx.log("report written")
+  })
+  .step("join", { after: ["ok", "flaky", "chatty", "print-x", "print-y", "stream"] }, () => "joined")
 
 interface Captured {
   readonly plainText: string
@@ -122,11 +131,19 @@ describe("plain and JSON reporters: the same truth", () => {
     const chatty = captured.events.filter((e): e is EventOf<"step:log"> => e.type === "step:log" && e.step.startsWith("chatty:"))
     const switches = chatty.filter((e, i) => i > 0 && e.step !== chatty[i - 1]!.step).length
     expect(switches).toBeGreaterThan(10)
+    const parts = captured.events.filter((e): e is EventOf<"step:partial"> => e.type === "step:partial")
+    expect(parts.map((e) => [e.step, e.index, e.text])).toEqual([
+      ["stream", 0, "## Part one\nits second line"],
+      ["stream", 1, "{ part: 2, words: [ 'a', 'b' ] }"],
+      ["stream", 2, "## Part three"]
+    ])
+    expect(captured.result.outputs.stream).toEqual(["## Part one\nits second line", "## Part three"])
   })
 
   it("JSON is lossless: one parseable object per line, equal to the events emitted", () => {
     expect(captured.jsonText.endsWith("\n")).toBe(true)
     expect(fromJson().events).toEqual(captured.events)
+    expect(fromJson().events.filter((e) => e.type === "step:partial")).toHaveLength(3)
   })
 
   it("the plain summary table shows each step's status, duration and attempts as the JSON events fold to", () => {
@@ -188,7 +205,7 @@ describe("plain: each line belongs to exactly one step", () => {
     }
   })
 
-  it("every logged line shows once, whole, in order, under its own step's prefix", () => {
+  it("every logged line and streamed part shows once, whole, in order, under its own step's prefix", () => {
     const { events } = fromJson()
     const shownBy = new Map<string, Array<string>>()
     for (const line of plainParts().stream) {
@@ -199,7 +216,9 @@ describe("plain: each line belongs to exactly one step", () => {
     const expectedBy = new Map<string, Array<(text: string) => boolean>>()
     const expectLine = (step: string, check: (text: string) => boolean) => expectedBy.set(step, [...(expectedBy.get(step) ?? []), check])
     for (const event of events) {
-      if (event.type === "step:log") for (const text of event.text.split("\n")) expectLine(event.step, (shown) => shown === text)
+      if (event.type === "step:log" || event.type === "step:partial") {
+        for (const text of event.text.split("\n")) expectLine(event.step, (shown) => shown === text)
+      }
       if (event.type === "step:retry") {
         event.error.split("\n").forEach((text, i) =>
           expectLine(event.step, (shown) => shown.includes(text) && (i > 0 || shown.startsWith(`attempt ${event.attempt} failed`))))
@@ -217,5 +236,14 @@ describe("plain: each line belongs to exactly one step", () => {
     // The commands' lines arrived in two writes each and still show whole.
     expect(shownBy.get("print-x")).toEqual(Array.from({ length: lines }, (_, i) => `x line ${i} end`))
     expect(shownBy.get("print-y")).toEqual(Array.from({ length: lines }, (_, i) => `y line ${i} end`))
+    // The parts show among the step's log lines, as they arrived, each of their lines prefixed.
+    expect(shownBy.get("stream")).toEqual([
+      "writing the report",
+      "## Part one",
+      "its second line",
+      "{ part: 2, words: [ 'a', 'b' ] }",
+      "## Part three",
+      "report written"
+    ])
   })
 })
