@@ -8,9 +8,11 @@
  */
 import { parseArgs } from "node:util"
 import * as cache from "./cache.ts"
+import * as history from "./history.ts"
 import * as output from "./output.ts"
 import * as processes from "./processes.ts"
 import * as steps from "./steps.ts"
+import * as watch from "./watch.ts"
 
 const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } } })
 const quick = values.quick === true
@@ -22,3 +24,7 @@ process.stdout.write("\n")
 await output.main(quick ? { mib: 64 } : {})
 process.stdout.write("\n")
 await cache.main(quick ? { files: 2000, repeats: 3 } : {})
+process.stdout.write("\n")
+await history.main(quick ? { repeats: 3 } : {})
+process.stdout.write("\n")
+await watch.main(quick ? { writes: 10 } : {})
