@@ -1,10 +1,13 @@
 /**
  * The dashboard's cost.
  *
- * - First draw: wall clock from spawning `weft run --reporter tui` to its
- *   first byte on stdout, against `node` writing one byte (the floor). The
- *   issue asks for drawing within 100 ms of the command.
- * - Render cost: a 500-step workflow (steps of 2 ms, concurrency 16) run
+ * - First draw: wall clock from spawning `weft run --reporter tui` in a
+ *   pseudo-terminal (util-linux `script`) to its first byte on the terminal,
+ *   against `node` writing one byte the same way (the floor). The issue asks
+ *   for drawing within 100 ms of the command.
+ * - First full frame: the same, to the first frame Ink draws (the header's
+ *   step count); Ink, React and Yoga load meanwhile.
+ * - Render cost: a 500-step workflow (steps of 20 ms, concurrency 16) run
  *   in-process with the dashboard drawing to an 80×24 terminal, against the
  *   same run with the silent reporter. Rendering must not slow the run down.
  */
@@ -20,24 +23,32 @@ import { fmt, median, table, timeRuns } from "./stats.ts"
 const root = path.resolve(import.meta.dirname, "..")
 const bin = path.join(root, "bin", "weft.js")
 
-/** Milliseconds from spawning `node args…` to its first byte on stdout; the process is then left to finish. */
-const firstByte = (args: ReadonlyArray<string>): Promise<number> =>
+/** Milliseconds from spawning `node args…` to its first byte on stdout, and to the first output matching `frame`. */
+const firstOutput = (args: ReadonlyArray<string>, frame = /./): Promise<{ byte: number; frame: number }> =>
   new Promise((resolve, reject) => {
     const t0 = performance.now()
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "" } })
+    // In a pseudo-terminal (util-linux `script`), as a user sees it: Ink draws live frames only to a terminal.
+    const line = [process.execPath, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ")
+    const child = spawn("script", ["-qfec", line, "/dev/null"], { cwd: root, stdio: ["pipe", "pipe", "pipe"], env: withoutCI })
+    let byte: number | undefined
     let first: number | undefined
     let stderr = ""
-    child.stdout.on("data", () => (first ??= performance.now() - t0))
+    child.stdout.on("data", (chunk) => {
+      byte ??= performance.now() - t0
+      if (frame.test(String(chunk))) first ??= performance.now() - t0
+    })
     child.stderr.on("data", (chunk) => (stderr += chunk))
     child.on("error", reject)
-    child.on("close", (code) => (code === 0 && first !== undefined ? resolve(first) : reject(new Error(`node ${args.join(" ")} exited ${code}:\n${stderr}`))))
+    child.on("close", (code) => (code === 0 && byte !== undefined && first !== undefined ? resolve({ byte, frame: first }) : reject(new Error(`node ${args.join(" ")} exited ${code}:\n${stderr}`))))
   })
+
+const withoutCI = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== "CI"))
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const wide = (steps: number) => {
-  let wf = workflow("bench-tui", { concurrency: 16 }).step("root", () => sleep(2))
-  for (let i = 0; i < steps - 2; i++) wf = wf.step(`step-${i}`, { after: ["root"] }, () => sleep(2)) as typeof wf
+  let wf = workflow("bench-tui", { concurrency: 16 }).step("root", () => sleep(20))
+  for (let i = 0; i < steps - 2; i++) wf = wf.step(`step-${i}`, { after: ["root"] }, () => sleep(20)) as typeof wf
   return wf.step("sink", { after: Array.from({ length: steps - 2 }, (_, i) => `step-${i}`) as any }, () => undefined)
 }
 
@@ -45,12 +56,17 @@ export const main = async (options: { readonly repeats?: number } = {}): Promise
   const { repeats = 5 } = options
   const say = (text: string) => process.stdout.write(`${text}\n`)
   const fixture = path.join("bench", "fixtures", "one-step.ts")
-  await firstByte([bin, "run", fixture, "--reporter", "tui"])
+  const weft = [bin, "run", fixture, "--reporter", "tui"]
+  const frame = /\d+\/\d+ steps?/
+  await firstOutput(weft, frame)
   const draws: Array<number> = []
+  const frames: Array<number> = []
   const floors: Array<number> = []
   for (let r = 0; r < repeats; r++) {
-    draws.push(await firstByte([bin, "run", fixture, "--reporter", "tui"]))
-    floors.push(await firstByte(["-e", "process.stdout.write('x')"]))
+    const shown = await firstOutput(weft, frame)
+    draws.push(shown.byte)
+    frames.push(shown.frame)
+    floors.push((await firstOutput(["-e", "process.stdout.write('x')"])).byte)
   }
   const wf = wide(500)
   const withDashboard = async () => {
@@ -71,6 +87,7 @@ export const main = async (options: { readonly repeats?: number } = {}): Promise
   say(table([
     ["", "weft ms", "baseline ms", "ratio", "baseline"],
     ["first draw", fmt(median(draws)), fmt(median(floors)), `${fmt(median(draws) / median(floors))}x`, "node writing one byte"],
+    ["first full frame", fmt(median(frames)), fmt(median(floors)), `${fmt(median(frames) / median(floors))}x`, "node writing one byte"],
     ["500 steps, drawn", fmt(median(tui)), fmt(median(bare)), `${fmt(median(tui) / median(bare))}x`, "the same run, silent"]
   ]))
   say(`  first draw ≤ 100 ms: ${median(draws) <= 100 ? "met" : "MISSED"}`)

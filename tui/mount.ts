@@ -26,6 +26,11 @@ export const mount = (props: AppProps, options: MountOptions): Mounted => {
     stdout: options.stdout,
     stdin: options.stdin,
     debug: options.debug,
+    // Ink decides on its own that any run with CI in the environment is not
+    // interactive and then draws only the last frame. weft has already chosen
+    // the dashboard (on a terminal outside CI, or by --reporter tui): draw
+    // live whenever the output is a terminal.
+    interactive: options.stdout.isTTY === true,
     // Ctrl-C is a key in raw mode, and cancelling is the run's business: the
     // dashboard passes it on (`onInterrupt`) instead of letting Ink exit.
     exitOnCtrlC: false,

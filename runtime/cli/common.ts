@@ -5,7 +5,6 @@
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util"
 import { suggestion } from "../../dsl/internal/didYouMean.ts"
 import type { KeySource } from "../watch/keys.ts"
-import { loadWorkflow, prepareYaml } from "./load.ts"
 
 export interface Io {
   readonly stdout: (text: string) => void
@@ -38,6 +37,8 @@ export const parse = <O extends ParseArgsOptionsConfig>(args: ReadonlyArray<stri
 }
 
 export const load = async (file: string, io: Io) => {
+  // Imported here, not above: the loader brings the DSL and Effect, which `--help` and the loading line need not wait for.
+  const { loadWorkflow, prepareYaml } = await import("./load.ts")
   if (/\.ya?ml$/i.test(file)) await prepareYaml()
   return loadWorkflow(file, io.cwd)
 }

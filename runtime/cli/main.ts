@@ -3,21 +3,12 @@
  * arguments, loads the workflow, picks a reporter and maps the outcome to an
  * exit code (0 succeeded, 1 failed, 2 bad workflow or usage, 130 interrupted).
  */
-import { readFileSync, statSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import { availableParallelism } from "node:os"
-import * as path from "node:path"
-import { isDefinitionError } from "../../dsl/DefinitionError.ts"
-import * as Plan from "../Plan.ts"
-import { killAllGroups } from "../Process.ts"
-import { tee, type Reporter } from "../Reporter.ts"
-import { defaultCacheDir, type CacheSettings } from "../cache/runCache.ts"
-import { run } from "../Run.ts"
-import { cacheCommand, cacheHelp } from "./cache.ts"
 import type { GraphFormat } from "./graph.ts"
 import { load, parse, UsageError, type Io } from "./common.ts"
-import { LoadError } from "./load.ts"
-import { chooseReporter } from "./reporters.ts"
-import { runExtras } from "./runExtras.ts"
+import { cacheHelp } from "./cacheHelp.ts"
+import { clearLoading, showLoading } from "./loading.ts"
 
 /**
  * Writes to stdout until its reader goes away. `weft run … | head` closes the
@@ -107,9 +98,13 @@ export const main = async (argv: ReadonlyArray<string>, io: Io = defaultIo()): P
     return await dispatch(argv, io)
   } catch (error) {
     if (error instanceof UsageError) {
+      clearLoading(io)
       io.stderr(`weft: ${error.message}\nRun \`weft --help\` for usage.\n`)
       return 2
     }
+    clearLoading(io)
+    // Loaded only now: the error types pull in modules a command's first frame need not wait for.
+    const [{ isDefinitionError }, { LoadError }] = await Promise.all([import("../../dsl/DefinitionError.ts"), import("./load.ts")])
     if (isDefinitionError(error) || error instanceof LoadError) {
       io.stderr(`weft: ${error.message}\n`)
       return 2
@@ -135,12 +130,15 @@ const dispatch = async (argv: ReadonlyArray<string>, io: Io): Promise<number> =>
       io.stdout(`weft ${version()}\n`)
       return 0
     case "run":
-      return runCommand(rest, io)
+      // The dashboard's first line goes out before the engine's modules load.
+      showLoading(rest, io)
+      return (await import("./run.ts")).runCommand(rest, io)
     case "graph":
       return graphCommand(rest, io)
     case "cache":
-      return cacheCommand(rest, io)
+      return (await import("./cache.ts")).cacheCommand(rest, io)
     case "watch":
+      showLoading(rest, io)
       return (await import("./watch.ts")).watchCommand(rest, io)
     case "history":
       return (await import("./history.ts")).historyCommand(rest, io)
@@ -158,93 +156,8 @@ const graphCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number
   if (positionals.length > 1) throw new UsageError(`graph takes one file, got ${positionals.join(" ")}`)
   const loaded = await load(positionals[0] ?? "weft.ts", io)
   // Loaded on demand: effect/Graph is start-up time a plain run does not need.
-  const { renderGraph } = await import("./graph.ts")
+  const [{ renderGraph }, Plan] = await Promise.all([import("./graph.ts"), import("../Plan.ts")])
   io.stdout(renderGraph(Plan.make(loaded.workflow, { file: loaded.file }), format as GraphFormat))
   return 0
 }
 
-const isFolder = (file: string): boolean => statSync(file, { throwIfNoEntry: false })?.isDirectory() === true
-
-const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> => {
-  const { values, positionals } = parse(args, {
-    concurrency: { type: "string" },
-    continue: { type: "boolean", default: false },
-    reporter: { type: "string" },
-    "dry-run": { type: "boolean", default: false },
-    "no-cache": { type: "boolean", default: false },
-    force: { type: "boolean", default: false },
-    resume: { type: "boolean", default: false },
-    trace: { type: "string" }
-  })
-  if (values["no-cache"] && values.force) throw new UsageError("--no-cache and --force cannot be used together")
-  const trace = values.trace as string | undefined
-  if (trace !== undefined && (trace === "" || isFolder(path.resolve(io.cwd, trace)))) {
-    throw new UsageError(`--trace needs a file to write the trace to, like --trace trace.json${trace === "" ? "" : `; ${trace} is a folder`}`)
-  }
-  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency)
-  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
-    throw new UsageError(`--concurrency must be a whole number of at least 1, not "${values.concurrency}"`)
-  }
-  const [file = "weft.ts", ...only] = positionals
-  const loaded = await load(file, io)
-  const plan = Plan.make(loaded.workflow, { file: loaded.file, only })
-  const effectiveConcurrency = concurrency ?? loaded.workflow.options.concurrency ?? availableParallelism()
-  const folder = path.dirname(path.resolve(io.cwd, file))
-  const cacheDir = path.resolve(io.cwd, defaultCacheDir(folder))
-  if (values["dry-run"]) {
-    const { renderPlan } = await import("./graph.ts")
-    io.stdout(renderPlan(plan, effectiveConcurrency))
-    return 0
-  }
-  const cache: CacheSettings = {
-    mode: values["no-cache"] ? "off" : values.force ? "force" : "use",
-    dir: cacheDir,
-    root: folder,
-    file: path.resolve(io.cwd, file)
-  }
-  const extras = await runExtras({ io, workflow: loaded.workflow, cacheDir, trace })
-  const controller = new AbortController()
-  let interrupted: NodeJS.Signals | undefined
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted !== undefined) {
-      // Second signal: do not wait for graceful teardown.
-      killAllGroups("SIGKILL")
-      io.stderr("weft: forced exit\n")
-      process.exit(signal === "SIGTERM" ? 143 : 130)
-    }
-    interrupted = signal
-    io.stderr(`\nweft: ${signal === "SIGINT" ? "Ctrl-C" : signal}: cancelling running steps (press Ctrl-C again to force)\n`)
-    controller.abort()
-  }
-  const chosen = await chooseReporter(values.reporter as string | undefined, io, {
-    file: loaded.file,
-    estimates: extras.durations,
-    runNumber: extras.runNumber,
-    onInterrupt: () => onSignal("SIGINT")
-  })
-  const reporter: Reporter = tee(chosen, ...extras.reporters)
-  const signals = io.signals
-  signals?.on("SIGINT", onSignal)
-  signals?.on("SIGTERM", onSignal)
-  try {
-    const result = await run(loaded.workflow, {
-      concurrency,
-      failFast: !values.continue,
-      only,
-      file: loaded.file,
-      cwd: folder,
-      cache,
-      durations: extras.durations,
-      reporter,
-      signal: controller.signal,
-      // Every run keeps a journal, so that any run can be resumed.
-      journal: true,
-      resume: values.resume
-    })
-    if (interrupted !== undefined || result.status === "cancelled") return interrupted === "SIGTERM" ? 143 : 130
-    return result.status === "succeeded" ? 0 : 1
-  } finally {
-    signals?.off("SIGINT", onSignal)
-    signals?.off("SIGTERM", onSignal)
-  }
-}

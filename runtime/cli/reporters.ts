@@ -8,9 +8,11 @@ import type { Reporter } from "../Reporter.ts"
 import { json } from "../reporters/json.ts"
 import { plain } from "../reporters/plain.ts"
 import type { WatchControls } from "../watch/WatchEvent.ts"
-import { UsageError, type Io } from "./common.ts"
+import type { Io } from "./common.ts"
+import { clearLoading } from "./loading.ts"
+import { reporterName } from "./reporterName.ts"
 
-export type ReporterName = "tui" | "plain" | "json"
+export { reporterName, type ReporterName } from "./reporterName.ts"
 
 export interface ReporterContext {
   /** The workflow file, for the dashboard's header. */
@@ -28,24 +30,14 @@ export interface ReporterContext {
   readonly onInterrupt?: (() => void) | undefined
 }
 
-/** Resolves `--reporter` (or its absence) to a name, or says what is wrong. */
-export const reporterName = (given: string | undefined, io: Io): ReporterName => {
-  if (given === undefined) {
-    const env = io.env ?? process.env
-    return io.isTTY === true && !isCI(env) ? "tui" : "plain"
-  }
-  if (given === "tui" || given === "plain" || given === "json") return given
-  throw new UsageError(`--reporter must be tui, plain or json, not "${given}"`)
-}
-
-const isCI = (env: NodeJS.ProcessEnv): boolean => env.CI !== undefined && env.CI !== "" && env.CI !== "0" && env.CI !== "false"
-
 export const chooseReporter = async (given: string | undefined, io: Io, context: ReporterContext = {}): Promise<Reporter> => {
   const name = reporterName(given, io)
   if (name === "json") return json({ write: io.stdout })
   if (name === "plain") return plain({ write: io.stdout })
   const env = io.env ?? process.env
   const { dashboard } = await import("../../tui/index.ts")
+  // The dashboard draws its own loading line at once: no gap, no duplicate.
+  clearLoading(io)
   return dashboard({
     color: env.NO_COLOR === undefined || env.NO_COLOR === "",
     file: context.file,

@@ -4,59 +4,22 @@
  * TypeScript workflow, where Node's own loader must re-import an edited
  * helper module. Each ends leaving no process behind.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process"
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { afterAll, afterEach, describe, expect, it } from "vitest"
+import { inTerminal as terminal, killLaunched, launch } from "../../test/fixtures/terminal.ts"
 import { groupMembers, repoRoot } from "../../test/fixtures/cli/harness.ts"
 import { dslIndex, folder, removeFolders, spec, write } from "../../test/fixtures/watch/harness.ts"
 
 afterAll(removeFolders)
 
 const weftBin = path.join(repoRoot, "bin/weft.js")
-const hasScript = existsSync("/usr/bin/script") || existsSync("/bin/script")
 
-interface Running {
-  readonly child: ChildProcessWithoutNullStreams
-  readonly output: () => string
-  readonly exited: Promise<number | null>
-  /** Resolves once the output matches `pattern` (ANSI codes and carriage returns removed). */
-  readonly until: (pattern: RegExp, what: string) => Promise<void>
-}
+afterEach(killLaunched)
 
-const running: Array<Running> = []
-afterEach(() => {
-  for (const r of running.splice(0)) r.child.kill("SIGKILL")
-})
+/** Runs `weft watch …` in a pseudo-terminal. */
+const inTerminal = (args: ReadonlyArray<string>, cwd: string) => terminal(["watch", ...args], cwd)
 
-const launch = (command: string, args: ReadonlyArray<string>, cwd: string): Running => {
-  const child = spawn(command, args, {
-    cwd,
-    env: { ...process.env, PATH: `${path.join(repoRoot, "node_modules/.bin")}${path.delimiter}${process.env.PATH ?? ""}`, NO_COLOR: "1", CI: "" },
-    stdio: ["pipe", "pipe", "pipe"]
-  })
-  let output = ""
-  child.stdout.setEncoding("utf8").on("data", (text: string) => (output += text))
-  child.stderr.setEncoding("utf8").on("data", (text: string) => (output += text))
-  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)))
-  const clean = () => output.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replaceAll("\r", "")
-  const until = async (pattern: RegExp, what: string) => {
-    const deadline = performance.now() + 10_000
-    while (!pattern.test(clean())) {
-      if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}; output:\n${clean()}`)
-      await new Promise((resolve) => setTimeout(resolve, 10))
-    }
-  }
-  const r = { child, output: clean, exited, until }
-  running.push(r)
-  return r
-}
-
-/** Runs `weft watch …` in a pseudo-terminal: what `script` reads from its stdin is typed on the terminal. */
-const inTerminal = (args: ReadonlyArray<string>, cwd: string): Running => {
-  const command = ["node", weftBin, "watch", ...args].map((word) => `'${word.replaceAll("'", `'\\''`)}'`).join(" ")
-  return launch("script", ["-qfec", command, "/dev/null"], cwd)
-}
 
 const pidIn = (dir: string): number => (existsSync(path.join(dir, "pid.txt")) ? Number(readFileSync(path.join(dir, "pid.txt"), "utf8")) : 0)
 
@@ -71,7 +34,7 @@ const sleeping = async (dir: string, previous = 0): Promise<number> => {
   }
 }
 
-describe.skipIf(!hasScript)("weft watch in a terminal", () => {
+describe("weft watch in a terminal", () => {
   const setUp = () => {
     const dir = folder()
     write(dir, {
@@ -121,7 +84,7 @@ describe.skipIf(!hasScript)("weft watch in a terminal", () => {
   })
 })
 
-describe.skipIf(!hasScript)("weft watch in a terminal: a step that ignores SIGTERM", () => {
+describe("weft watch in a terminal: a step that ignores SIGTERM", () => {
   it("a second Ctrl-C does not wait out the grace period: weft exits at once and the step's group is killed", async () => {
     const dir = folder()
     write(dir, { "weft.json": spec([{ id: "s", run: "trap '' TERM; echo $$ > pid.txt; while :; do sleep 0.05; done" }]) })

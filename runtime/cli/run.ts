@@ -1,0 +1,101 @@
+/**
+ * `weft run`: loads the workflow, runs it with the chosen reporter (teed with
+ * the log files and the trace), and maps the outcome to an exit code.
+ */
+import { statSync } from "node:fs"
+import { availableParallelism } from "node:os"
+import * as path from "node:path"
+import * as Plan from "../Plan.ts"
+import { killAllGroups } from "../Process.ts"
+import { tee, type Reporter } from "../Reporter.ts"
+import { defaultCacheDir, type CacheSettings } from "../cache/runCache.ts"
+import { run } from "../Run.ts"
+import { load, parse, UsageError, type Io } from "./common.ts"
+import { chooseReporter } from "./reporters.ts"
+import { runExtras } from "./runExtras.ts"
+
+const isFolder = (file: string): boolean => statSync(file, { throwIfNoEntry: false })?.isDirectory() === true
+
+export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> => {
+  const { values, positionals } = parse(args, {
+    concurrency: { type: "string" },
+    continue: { type: "boolean", default: false },
+    reporter: { type: "string" },
+    "dry-run": { type: "boolean", default: false },
+    "no-cache": { type: "boolean", default: false },
+    force: { type: "boolean", default: false },
+    resume: { type: "boolean", default: false },
+    trace: { type: "string" }
+  })
+  if (values["no-cache"] && values.force) throw new UsageError("--no-cache and --force cannot be used together")
+  const trace = values.trace as string | undefined
+  if (trace !== undefined && (trace === "" || isFolder(path.resolve(io.cwd, trace)))) {
+    throw new UsageError(`--trace needs a file to write the trace to, like --trace trace.json${trace === "" ? "" : `; ${trace} is a folder`}`)
+  }
+  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency)
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+    throw new UsageError(`--concurrency must be a whole number of at least 1, not "${values.concurrency}"`)
+  }
+  const [file = "weft.ts", ...only] = positionals
+  const loaded = await load(file, io)
+  const plan = Plan.make(loaded.workflow, { file: loaded.file, only })
+  const effectiveConcurrency = concurrency ?? loaded.workflow.options.concurrency ?? availableParallelism()
+  const folder = path.dirname(path.resolve(io.cwd, file))
+  const cacheDir = path.resolve(io.cwd, defaultCacheDir(folder))
+  if (values["dry-run"]) {
+    const { renderPlan } = await import("./graph.ts")
+    io.stdout(renderPlan(plan, effectiveConcurrency))
+    return 0
+  }
+  const cache: CacheSettings = {
+    mode: values["no-cache"] ? "off" : values.force ? "force" : "use",
+    dir: cacheDir,
+    root: folder,
+    file: path.resolve(io.cwd, file)
+  }
+  const extras = await runExtras({ io, workflow: loaded.workflow, cacheDir, trace })
+  const controller = new AbortController()
+  let interrupted: NodeJS.Signals | undefined
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted !== undefined) {
+      // Second signal: do not wait for graceful teardown.
+      killAllGroups("SIGKILL")
+      io.stderr("weft: forced exit\n")
+      process.exit(signal === "SIGTERM" ? 143 : 130)
+    }
+    interrupted = signal
+    io.stderr(`\nweft: ${signal === "SIGINT" ? "Ctrl-C" : signal}: cancelling running steps (press Ctrl-C again to force)\n`)
+    controller.abort()
+  }
+  const chosen = await chooseReporter(values.reporter as string | undefined, io, {
+    file: loaded.file,
+    estimates: extras.durations,
+    runNumber: extras.runNumber,
+    onInterrupt: () => onSignal("SIGINT")
+  })
+  const reporter: Reporter = tee(chosen, ...extras.reporters)
+  const signals = io.signals
+  signals?.on("SIGINT", onSignal)
+  signals?.on("SIGTERM", onSignal)
+  try {
+    const result = await run(loaded.workflow, {
+      concurrency,
+      failFast: !values.continue,
+      only,
+      file: loaded.file,
+      cwd: folder,
+      cache,
+      durations: extras.durations,
+      reporter,
+      signal: controller.signal,
+      // Every run keeps a journal, so that any run can be resumed.
+      journal: true,
+      resume: values.resume
+    })
+    if (interrupted !== undefined || result.status === "cancelled") return interrupted === "SIGTERM" ? 143 : 130
+    return result.status === "succeeded" ? 0 : 1
+  } finally {
+    signals?.off("SIGINT", onSignal)
+    signals?.off("SIGTERM", onSignal)
+  }
+}
