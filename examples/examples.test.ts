@@ -10,6 +10,9 @@ import type { Event, EventOf } from "../runtime/Event.ts"
 import { run } from "../runtime/Run.ts"
 import ciPipeline from "./ci-pipeline.ts"
 import dataFlow from "./data-flow.ts"
+import docsSite from "./docs-site.ts"
+import * as Plan from "../runtime/Plan.ts"
+import { affected } from "../runtime/watch/affected.ts"
 import release from "./release.ts"
 import research, { realCalls, resetResearch } from "./research.ts"
 import viewSwitch from "./view-switch.ts"
@@ -27,7 +30,7 @@ const trace = async (wf: Parameters<typeof run>[0]) => {
 describe("examples", () => {
   it("every example file is covered here", () => {
     const files = readdirSync(import.meta.dirname).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && f !== "sleep.ts")
-    expect(files.sort()).toEqual(["ci-pipeline.ts", "data-flow.ts", "release.ts", "research.ts", "view-switch.ts"])
+    expect(files.sort()).toEqual(["ci-pipeline.ts", "data-flow.ts", "docs-site.ts", "release.ts", "research.ts", "view-switch.ts"])
   })
 
   it("view-switch: the three fetches overlap, render waits for all of them", async () => {
@@ -103,5 +106,17 @@ describe("examples", () => {
     expect(positions.every((p) => p >= 0)).toBe(true)
     expect(positions).toEqual([...positions].sort((a, b) => a - b))
     parts.forEach((part, i) => expect(part.text.startsWith(headings[i]!), part.text).toBe(true))
+  })
+
+  it("docs-site: renders every page, checks links, and an edit to one page affects only it and what is built from it", async () => {
+    const { result } = await trace(docsSite)
+    expect(result.status).toBe("succeeded")
+    expect(result.outputs.index).toContain(`<a href="guide.html">Guide</a>`)
+    expect(result.outputs.links).toBe(3)
+    expect(result.outputs.api).toMatchObject({ title: "API", html: expect.stringContaining("<code>workflow(name)</code>") })
+    // What `weft watch examples/docs-site.ts` reruns when guide.md is saved.
+    const plan = Plan.make(docsSite)
+    expect(affected(plan, import.meta.dirname, [path.join(import.meta.dirname, "docs-site/guide.md")]).sort()).toEqual(["guide", "index", "links"])
+    expect(affected(plan, import.meta.dirname, [path.join(import.meta.dirname, "docs-site/notes.txt")])).toEqual([])
   })
 })

@@ -365,6 +365,21 @@ describe("editing the workflow", () => {
     expect(w.count("step:start", "a")).toBe(2)
   })
 
+  it("putting back the last good content (an undo) clears the error, without a rerun", async () => {
+    const dir = folder()
+    const good = spec([{ id: "a", run: "echo a" }])
+    write(dir, { "weft.json": good })
+    const w = await watch(dir, "weft.json")
+    await w.idle(1)
+    write(dir, { "weft.json": good.slice(0, -3) })
+    await w.until(() => w.count("watch:error") === 1, "the syntax error")
+    write(dir, { "weft.json": good })
+    await w.until(() => w.count("watch:reload") === 1, "the error to be cleared")
+    const last = w.events.findLast((e) => e.type === "watch:reload" || e.type === "watch:error")
+    expect(last).toMatchObject({ type: "watch:reload", added: [], removed: [], changed: [] })
+    expect(await w.quietFor(150)).toBe(0)
+  })
+
   it("reruns what was added or changed and its dependents, keeps unchanged command steps, and reruns every function step of an edited module", async () => {
     const dir = folder()
     const module = (greeting: string, extra = "") =>

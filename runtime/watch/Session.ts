@@ -133,6 +133,8 @@ export const startSession = (options: SessionOptions): Session => {
   let plan = Plan.make(workflow, { file: shown, only: options.only, durations: options.durations })
   let modules = moduleFiles(absolute)
   let modulesDigest = digestOf(modules)
+  /** The last edit did not load: the next good load, even of the same content, must say it is fixed. */
+  let broken = false
   const kept = new Map<string, KeptResult>()
   const selfWrites = new SelfWrites(mtimeOf)
   let current: CurrentRun | undefined
@@ -307,6 +309,12 @@ export const startSession = (options: SessionOptions): Session => {
     if (digest === modulesDigest) {
       modules = files
       if (files.join("\0") !== watchedBefore) void watcher.watch(targetOf())
+      // Put back as it was when it last loaded (an undo, a checkout): the
+      // workflow in use is that one, but the error shown must go.
+      if (broken) {
+        broken = false
+        emit({ type: "watch:reload", time: Date.now(), file: shown, added: [], removed: [], changed: [] })
+      }
       return false
     }
     let next: Workflow<any>
@@ -315,6 +323,7 @@ export const startSession = (options: SessionOptions): Session => {
       next = await load(absolute)
       nextPlan = Plan.make(next, { file: shown, only: options.only, durations: options.durations })
     } catch (error) {
+      broken = true
       emit({ type: "watch:error", time: Date.now(), file: shown, message: loadMessage(error) })
       // Watch what the broken file imports now too: fixing an import is an edit there.
       modules = [...new Set([...modules, ...files])].sort()
@@ -322,6 +331,7 @@ export const startSession = (options: SessionOptions): Session => {
       return false
     }
     const diff = diffWorkflows(workflow, next)
+    broken = false
     workflow = next
     plan = nextPlan
     modules = files
