@@ -12,6 +12,7 @@ import * as history from "./history.ts"
 import * as output from "./output.ts"
 import * as processes from "./processes.ts"
 import * as steps from "./steps.ts"
+import * as tui from "./tui.ts"
 import * as watch from "./watch.ts"
 
 const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } } })
@@ -28,3 +29,5 @@ process.stdout.write("\n")
 await history.main(quick ? { repeats: 3 } : {})
 process.stdout.write("\n")
 await watch.main(quick ? { writes: 10 } : {})
+process.stdout.write("\n")
+await tui.main(quick ? { repeats: 3 } : {})
