@@ -8,58 +8,16 @@
  * `ReadyQueue` keeps the ready set as a binary heap so each decision costs
  * O(log n) even with 100,000 steps.
  */
+import { Heap } from "./internal/Heap.ts"
 
 /** Whether step `a` goes before step `b`. */
 const before = (rank: ArrayLike<number>, a: number, b: number): boolean =>
   rank[a]! > rank[b]! || (rank[a] === rank[b] && a < b)
 
 /** The ready steps, best first. */
-export class ReadyQueue {
-  readonly #rank: ArrayLike<number>
-  readonly #heap: Array<number> = []
-
+export class ReadyQueue extends Heap<number> {
   constructor(rank: ArrayLike<number>) {
-    this.#rank = rank
-  }
-
-  get size(): number {
-    return this.#heap.length
-  }
-
-  // Both sifts move a hole rather than swapping pairs: a destructuring swap
-  // allocated an array per level, most of the scheduler's garbage.
-  push(step: number): void {
-    const heap = this.#heap
-    let i = heap.length
-    heap.push(step)
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      if (!before(this.#rank, step, heap[parent]!)) break
-      heap[i] = heap[parent]!
-      i = parent
-    }
-    heap[i] = step
-  }
-
-  pop(): number | undefined {
-    const heap = this.#heap
-    const top = heap[0]
-    const last = heap.pop()
-    if (heap.length > 0 && last !== undefined) {
-      const n = heap.length
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        if (l >= n) break
-        const r = l + 1
-        const child = r < n && before(this.#rank, heap[r]!, heap[l]!) ? r : l
-        if (!before(this.#rank, heap[child]!, last)) break
-        heap[i] = heap[child]!
-        i = child
-      }
-      heap[i] = last
-    }
-    return top
+    super((a, b) => before(rank, a, b))
   }
 
   /** Removes and returns every ready step. */

@@ -16,6 +16,7 @@
  * eta(graph, { ended: [false, false, false], running: [] }, 2).ms // => 40: 0, then 1 and 2 together
  */
 import { longestPaths } from "../runtime/Plan.ts"
+import { Heap } from "../runtime/internal/Heap.ts"
 import { ReadyQueue } from "../runtime/Scheduler.ts"
 import { short } from "./format.ts"
 
@@ -129,41 +130,15 @@ interface Timer {
 
 /** Timers by time, then by the order they were set: the order the engine's clock wakes sleepers. */
 class TimerHeap {
-  readonly #heap: Array<Timer> = []
+  readonly #heap = new Heap<Timer>(earlier)
   #seq = 0
 
   push(time: number, step: number): void {
-    const heap = this.#heap
-    const timer = { time, seq: this.#seq++, step }
-    let i = heap.length
-    heap.push(timer)
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      if (!earlier(timer, heap[parent]!)) break
-      heap[i] = heap[parent]!
-      i = parent
-    }
-    heap[i] = timer
+    this.#heap.push({ time, seq: this.#seq++, step })
   }
 
   pop(): Timer | undefined {
-    const heap = this.#heap
-    const top = heap[0]
-    const last = heap.pop()
-    if (heap.length > 0 && last !== undefined) {
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        if (l >= heap.length) break
-        const r = l + 1
-        const child = r < heap.length && earlier(heap[r]!, heap[l]!) ? r : l
-        if (!earlier(heap[child]!, last)) break
-        heap[i] = heap[child]!
-        i = child
-      }
-      heap[i] = last
-    }
-    return top
+    return this.#heap.pop()
   }
 }
 

@@ -24,8 +24,8 @@ import { withFileLock } from "./internal/lock.ts"
 /** How many records the file keeps: older ones are dropped when a run is added. */
 export const maxRecords = 200
 
-/** One run, as remembered. */
-export interface HistoryRecord {
+/** What every remembered run says about itself: the record and the report share it. */
+export interface RunHeader {
   /** The run's id (`run:start`'s `run`): unique per run. */
   readonly id: string
   readonly workflow: string
@@ -35,10 +35,14 @@ export interface HistoryRecord {
   /** Epoch milliseconds. */
   readonly startedAt: number
   readonly durationMs: number
-  /** Steps by end status (`succeeded`, `cached`, `failed`, `skipped`, `cancelled`), plus `ran`: steps whose body ran. */
-  readonly steps: Readonly<Record<string, number>>
   /** Time the cache and memoized calls saved. */
   readonly savedMs: number
+}
+
+/** One run, as remembered. */
+export interface HistoryRecord extends RunHeader {
+  /** Steps by end status (`succeeded`, `cached`, `failed`, `skipped`, `cancelled`), plus `ran`: steps whose body ran. */
+  readonly steps: Readonly<Record<string, number>>
   /** Memoized functions' calls, by name. */
   readonly memo: Readonly<Record<string, MemoLine>>
 }

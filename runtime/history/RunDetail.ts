@@ -8,7 +8,7 @@
 import * as path from "node:path"
 import { unreachable, type Event } from "../Event.ts"
 import { SummaryBuilder, type StepLine, type Summary } from "../Summary.ts"
-import { recordOf, readText, type HistoryRecord } from "./History.ts"
+import { recordOf, readText, type HistoryRecord, type RunHeader } from "./History.ts"
 
 /** One step of a recorded run. */
 export interface StepDetail {
@@ -27,14 +27,7 @@ export interface StepDetail {
 }
 
 /** One recorded run, in full. */
-export interface RunDetail {
-  readonly id: string
-  readonly workflow: string
-  readonly file?: string | undefined
-  readonly status: Summary["status"]
-  /** Epoch milliseconds. */
-  readonly startedAt: number
-  readonly durationMs: number
+export interface RunDetail extends RunHeader {
   readonly concurrency: number
   /** In the order `run:start` announced them (dependency order). */
   readonly steps: ReadonlyArray<StepDetail>
@@ -42,7 +35,6 @@ export interface RunDetail {
   readonly criticalPathMs: number
   /** Busy step-time over wall time. */
   readonly parallelism: number
-  readonly savedMs: number
 }
 
 /** The report file of run `id` in the history folder `dir`. */
