@@ -7,7 +7,7 @@
  */
 import * as path from "node:path"
 import { unreachable, type Event } from "../Event.ts"
-import { SummaryBuilder, type StepLine, type Summary } from "../Summary.ts"
+import { SummaryBuilder, type StepLine } from "../Summary.ts"
 import { recordOf, readText, type HistoryRecord, type RunHeader } from "./History.ts"
 
 /** One step of a recorded run. */
