@@ -63,7 +63,8 @@ Run options:
   --trace FILE          write the run as a Chrome trace (open it in ui.perfetto.dev)
   Each run's step logs go to .weft/logs/<run>/<step>.log (the last 20 runs kept).
 
-Watch options (and --concurrency, --continue, --reporter, --no-cache, --force):
+Watch options (and --concurrency, --continue, --reporter, --no-cache, --force, and
+--trace FILE, which each rerun replaces):
   --debounce MS         quiet time that ends a burst of changes (default 50)
   --ignore GLOB         never react to files matching GLOB (repeatable); .weft,
                         node_modules, .git and steps' cache.outputs never count

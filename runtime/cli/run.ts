@@ -2,7 +2,6 @@
  * `weft run`: loads the workflow, runs it with the chosen reporter (teed with
  * the log files and the trace), and maps the outcome to an exit code.
  */
-import { statSync } from "node:fs"
 import { availableParallelism } from "node:os"
 import * as path from "node:path"
 import * as Plan from "../Plan.ts"
@@ -10,32 +9,18 @@ import { killAllGroups } from "../Process.ts"
 import { tee, type Reporter } from "../Reporter.ts"
 import { defaultCacheDir, type CacheSettings } from "../cache/runCache.ts"
 import { run } from "../Run.ts"
-import { load, parse, UsageError, type Io } from "./common.ts"
+import { load, parse, type Io } from "./common.ts"
 import { chooseReporter } from "./reporters.ts"
 import { runExtras } from "./runExtras.ts"
-
-const isFolder = (file: string): boolean => statSync(file, { throwIfNoEntry: false })?.isDirectory() === true
+import { checkRunFlags, runFlags } from "./runFlags.ts"
 
 export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> => {
   const { values, positionals } = parse(args, {
-    concurrency: { type: "string" },
-    continue: { type: "boolean", default: false },
-    reporter: { type: "string" },
+    ...runFlags,
     "dry-run": { type: "boolean", default: false },
-    "no-cache": { type: "boolean", default: false },
-    force: { type: "boolean", default: false },
-    resume: { type: "boolean", default: false },
-    trace: { type: "string" }
+    resume: { type: "boolean", default: false }
   })
-  if (values["no-cache"] && values.force) throw new UsageError("--no-cache and --force cannot be used together")
-  const trace = values.trace as string | undefined
-  if (trace !== undefined && (trace === "" || isFolder(path.resolve(io.cwd, trace)))) {
-    throw new UsageError(`--trace needs a file to write the trace to, like --trace trace.json${trace === "" ? "" : `; ${trace} is a folder`}`)
-  }
-  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency)
-  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
-    throw new UsageError(`--concurrency must be a whole number of at least 1, not "${values.concurrency}"`)
-  }
+  const { concurrency, trace } = checkRunFlags(values, io)
   const [file = "weft.ts", ...only] = positionals
   const loaded = await load(file, io)
   const plan = Plan.make(loaded.workflow, { file: loaded.file, only })

@@ -54,6 +54,23 @@ const start = (dir: string, args: ReadonlyArray<string>): Started => {
 const idles = (events: Array<Event | WatchEvent>) => events.filter((e) => e.type === "watch:idle").length
 
 describe("weft watch --reporter json", () => {
+  it("--trace writes each run's trace, the rerun replacing the first", async () => {
+    const dir = folder()
+    write(dir, { "a.txt": "a1", "weft.json": spec([{ id: "a", run: "cat a.txt", cache: { inputs: ["a.txt"] } }]) })
+    const w = start(dir, ["weft.json", "--reporter", "json", "--debounce", "20", "--trace", "trace.json"])
+    await w.until((events) => idles(events) === 1, "the first run")
+    write(dir, { "a.txt": "a2" })
+    await w.until((events) => idles(events) === 2, "the rerun")
+    w.stdin.write("q\n")
+    expect(await w.code).toBe(0)
+    const runs = w.events().filter((e) => e.type === "run:start").map((e) => (e as Extract<Event, { type: "run:start" }>).run)
+    const trace = JSON.parse(readFileSync(path.join(dir, "trace.json"), "utf8")) as { traceEvents: Array<{ ph: string; name: string; args?: Record<string, unknown> }> }
+    const text = JSON.stringify(trace)
+    expect(text).toContain(runs[1]!)
+    expect(text).not.toContain(runs[0]!)
+    expect(trace.traceEvents.filter((e) => e.ph === "X").map((e) => e.name)).toEqual(["a"])
+  })
+
   it("prints each run and the watch events as JSON lines, reruns on a change, and exits 0 on q", async () => {
     const dir = folder()
     write(dir, {

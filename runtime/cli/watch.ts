@@ -18,6 +18,7 @@ import type { WatchControls } from "../watch/WatchEvent.ts"
 import { load, parse, UsageError, type Io } from "./common.ts"
 import { chooseReporter, reporterName } from "./reporters.ts"
 import { runExtras } from "./runExtras.ts"
+import { checkRunFlags, runFlags } from "./runFlags.ts"
 
 const clearScreen = "\x1b[2J\x1b[3J\x1b[H"
 
@@ -28,20 +29,12 @@ const exitCodes: Record<Quit, number> = { q: 0, SIGINT: 130, SIGTERM: 143 }
 
 export const watchCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> => {
   const { values, positionals } = parse(args, {
-    concurrency: { type: "string" },
-    continue: { type: "boolean", default: false },
-    reporter: { type: "string" },
-    "no-cache": { type: "boolean", default: false },
-    force: { type: "boolean", default: false },
+    ...runFlags,
     debounce: { type: "string" },
     ignore: { type: "string", multiple: true },
     poll: { type: "boolean", default: false }
   })
-  if (values["no-cache"] && values.force) throw new UsageError("--no-cache and --force cannot be used together")
-  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency)
-  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
-    throw new UsageError(`--concurrency must be a whole number of at least 1, not "${values.concurrency}"`)
-  }
+  const { concurrency, trace } = checkRunFlags(values, io)
   const debounceMs = values.debounce === undefined ? 50 : Number(values.debounce)
   if (!(Number.isInteger(debounceMs) && debounceMs >= 0)) {
     throw new UsageError(`--debounce must be a whole number of milliseconds, like --debounce 100, not "${values.debounce}"`)
@@ -53,7 +46,7 @@ export const watchCommand = async (args: ReadonlyArray<string>, io: Io): Promise
   Plan.make(loaded.workflow, { file: loaded.file, only })
   const folder = path.dirname(path.resolve(io.cwd, file))
   const cacheDir = path.resolve(io.cwd, defaultCacheDir(folder))
-  const extras = await runExtras({ io, workflow: loaded.workflow, cacheDir })
+  const extras = await runExtras({ io, workflow: loaded.workflow, cacheDir, trace })
 
   let quitting: Quit | undefined
   let session: Session | undefined
