@@ -13,7 +13,7 @@ const specifiers = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["']([^"']+)["']/g
 const extensions = [".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".jsx", ".json"]
 
 /** Resolves a relative specifier the way TypeScript projects write them (`./x`, `./x.js` for `./x.ts`, `./dir`). */
-const resolveLocal = (from: string, specifier: string): string | undefined => {
+export const resolveLocal = (from: string, specifier: string): string | undefined => {
   const base = path.resolve(path.dirname(from), specifier)
   const candidates = [
     base,
@@ -24,20 +24,29 @@ const resolveLocal = (from: string, specifier: string): string | undefined => {
   return candidates.find((candidate) => existsSync(candidate) && statSync(candidate).isFile())
 }
 
-/** Every local file `entry` imports, directly or not, with `entry` itself: absolute paths. */
-export const localModules = (entry: string): Array<string> => {
+const readText = (file: string): string | undefined => {
+  try {
+    return readFileSync(file, "utf8")
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Every local file `entry` imports, directly or not, with `entry` itself:
+ * absolute paths. `read` gives a file's text (default: from disk; watch mode
+ * passes the texts a workflow was loaded from); a file without one is listed
+ * but not followed.
+ */
+export const localModules = (entry: string, read: (file: string) => string | undefined = readText): Array<string> => {
   const seen = new Set<string>()
   const stack = [path.resolve(entry)]
   while (stack.length > 0) {
     const file = stack.pop()!
     if (seen.has(file)) continue
     seen.add(file)
-    let text: string
-    try {
-      text = readFileSync(file, "utf8")
-    } catch {
-      continue
-    }
+    const text = read(file)
+    if (text === undefined) continue
     for (const match of text.matchAll(specifiers)) {
       const specifier = match[1]!
       if (!specifier.startsWith(".") && !specifier.startsWith("/")) continue

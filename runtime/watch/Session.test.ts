@@ -380,38 +380,56 @@ describe("editing the workflow", () => {
     expect(await w.quietFor(150)).toBe(0)
   })
 
-  it("reruns what was added or changed and its dependents, keeps unchanged command steps, and reruns every function step of an edited module", async () => {
+  it("reruns what was added or changed and its dependents, and keeps the steps the edit did not touch, function steps included", async () => {
     const dir = folder()
-    const module = (greeting: string, extra = "") =>
+    const module = (greeting: string, fnBody = "return 1", extra = "") =>
       [
         `import { appendFileSync } from "node:fs"`,
         `import { sh, workflow } from ${JSON.stringify(dslIndex)}`,
         `import { suffix } from "./helper.ts"`,
         `const count = (id: string) => appendFileSync(${JSON.stringify(path.join(dir, "counts.txt"))}, id + "\\n")`,
+        `const tail = suffix`,
         `export default workflow("edited")`,
         `  .step("cmd", sh\`echo ${greeting}\`)`,
         `  .step("same", sh\`echo same\`)`,
-        `  .step("fn", () => { count("fn"); return 1 })`,
-        `  .step("down", { needs: ["cmd"] }, ({ cmd }) => { count("down"); return cmd.stdout + suffix })`,
+        `  .step("fn", () => { count("fn"); ${fnBody} })`,
+        `  .step("other", () => { count("other"); return 2 })`,
+        `  .step("down", { needs: ["cmd"] }, ({ cmd }) => { count("down"); return cmd.stdout + tail })`,
+        `  .step("after", { needs: ["fn"] }, ({ fn }) => { count("after"); return fn + 1 })`,
         extra
       ].join("\n")
+    const counts = () => read(dir, "counts.txt").split("\n").filter(Boolean).sort()
     write(dir, { "helper.ts": `export const suffix = "!"\n`, "weft.ts": module("hello") })
     const w = await watch(dir, "weft.ts")
     await w.idle(1)
-    write(dir, { "weft.ts": module("bonjour", `  .step("new", sh\`echo new\`)`) })
+    expect(counts()).toEqual(["after", "down", "fn", "other"])
+
+    // A command edited and a step added: the function steps are kept, but for the command's dependent.
+    write(dir, { "weft.ts": module("bonjour", "return 1", `  .step("new", sh\`echo new\`)`) })
     await w.idle(2)
-    expect(w.events.filter((e) => e.type === "watch:reload")).toMatchObject([{ file: "weft.ts", added: ["new"], removed: [], changed: ["cmd", "fn", "down"] }])
-    expect(w.events.filter((e) => e.type === "watch:change").at(-1)).toMatchObject({ steps: ["cmd", "fn", "down", "new"] })
+    expect(w.events.filter((e) => e.type === "watch:reload")).toMatchObject([{ file: "weft.ts", added: ["new"], removed: [], changed: ["cmd"] }])
+    expect(w.events.filter((e) => e.type === "watch:change").at(-1)).toMatchObject({ steps: ["cmd", "down", "new"] })
     expect(w.count("step:start", "same")).toBe(1)
     expect(endsOf(w.events, "same")).toEqual(["succeeded", "cached"])
-    expect(read(dir, "counts.txt").split("\n").filter(Boolean).sort()).toEqual(["down", "down", "fn", "fn"])
+    expect(endsOf(w.events, "other")).toEqual(["succeeded", "cached"])
+    expect(counts()).toEqual(["after", "down", "down", "fn", "other"])
     expect(logsOf(w.events, "new")).toEqual(["new"])
 
-    // A step removed: gone from the next run, nothing else reruns but function steps.
-    write(dir, { "weft.ts": module("bonjour") })
+    // One function step's body edited: it and its dependent rerun, nothing else.
+    write(dir, { "weft.ts": module("bonjour", "return 10", `  .step("new", sh\`echo new\`)`) })
     await w.idle(3)
-    expect(w.events.filter((e) => e.type === "watch:reload").at(-1)).toMatchObject({ added: [], removed: ["new"], changed: ["fn", "down"] })
+    expect(w.events.filter((e) => e.type === "watch:reload").at(-1)).toMatchObject({ added: [], removed: [], changed: ["fn"] })
+    expect(w.events.filter((e) => e.type === "watch:change").at(-1)).toMatchObject({ steps: ["fn", "after"] })
+    expect(counts()).toEqual(["after", "after", "down", "down", "fn", "fn", "other"])
     expect(w.count("step:start", "cmd")).toBe(2)
+    expect(w.count("step:start", "new")).toBe(1)
+
+    // A step removed: gone from the next run, nothing else reruns.
+    write(dir, { "weft.ts": module("bonjour", "return 10") })
+    await w.idle(4)
+    expect(w.events.filter((e) => e.type === "watch:reload").at(-1)).toMatchObject({ added: [], removed: ["new"], changed: [] })
+    expect(w.count("step:start", "cmd")).toBe(2)
+    expect(counts()).toEqual(["after", "after", "down", "down", "fn", "fn", "other"])
   })
 })
 

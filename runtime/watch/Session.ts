@@ -49,6 +49,7 @@ import { diffWorkflows } from "./diff.ts"
 import { patternsOf, type WatchPattern } from "./globs.ts"
 import type { KeptResult } from "./keep.ts"
 import { SelfWrites } from "./selfWrites.ts"
+import { loadWithTexts, makeStepDigest, type ModuleTexts } from "./stepSources.ts"
 import { makeWatcher, type FileChange, type WatchFactory, type WatchTarget } from "./Watcher.ts"
 import type { WatchControls, WatchEvent } from "./WatchEvent.ts"
 
@@ -59,6 +60,12 @@ export interface SessionOptions {
   readonly cwd: string
   /** The workflow as first loaded from `file`. */
   readonly workflow: Workflow<any>
+  /**
+   * The texts of `file`'s modules as `workflow` was loaded from them (see
+   * `loadWithTexts`): they let the first edit keep the results of function
+   * steps it did not touch. Without them, that edit reruns every function step.
+   */
+  readonly sources?: ModuleTexts | undefined
   /** Run only these steps and what they depend on. */
   readonly only?: ReadonlyArray<string> | undefined
   readonly concurrency?: number | undefined
@@ -133,6 +140,8 @@ export const startSession = (options: SessionOptions): Session => {
   let plan = Plan.make(workflow, { file: shown, only: options.only, durations: options.durations })
   let modules = moduleFiles(absolute)
   let modulesDigest = digestOf(modules)
+  /** The digests of the function steps of `workflow`, from the texts it was loaded from. */
+  let stepDigest = makeStepDigest(workflow, absolute, options.sources)
   /** The last edit did not load: the next good load, even of the same content, must say it is fixed. */
   let broken = false
   const kept = new Map<string, KeptResult>()
@@ -318,9 +327,12 @@ export const startSession = (options: SessionOptions): Session => {
       return false
     }
     let next: Workflow<any>
+    let texts: ModuleTexts | undefined
     let nextPlan: Plan.Plan
     try {
-      next = await load(absolute)
+      const loaded = await loadWithTexts(absolute, () => load(absolute))
+      next = loaded.value
+      texts = loaded.texts
       nextPlan = Plan.make(next, { file: shown, only: options.only, durations: options.durations })
     } catch (error) {
       broken = true
@@ -330,9 +342,11 @@ export const startSession = (options: SessionOptions): Session => {
       if (modules.join("\0") !== watchedBefore) void watcher.watch(targetOf())
       return false
     }
-    const diff = diffWorkflows(workflow, next)
+    const nextDigest = makeStepDigest(next, absolute, texts)
+    const diff = diffWorkflows(workflow, next, { before: stepDigest, after: nextDigest })
     broken = false
     workflow = next
+    stepDigest = nextDigest
     plan = nextPlan
     modules = files
     modulesDigest = digest

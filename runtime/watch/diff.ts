@@ -5,10 +5,12 @@
  * A step is unchanged only when that can be proven from its definition: its
  * command (argv, cwd, env), its options (needs, after, retry, timeout,
  * estimate, optional, its effective cache options) and, for a sub-workflow,
- * every step inside it. A function step is always changed: its source text
- * may be the same while a helper it calls, in the edited module or one it
- * imports, is not. Watch mode reruns changed steps; it never keeps a result
- * whose code may have changed.
+ * every step inside it. A function's source text alone proves nothing (a
+ * helper it calls, in the edited module or one it imports, may have changed):
+ * a function step is unchanged only when, besides the rest, the digests of
+ * the source it depends on (`stepSources.ts`) exist before and after and are
+ * equal. Without them it is always changed. Watch mode reruns changed steps;
+ * it never keeps a result whose code may have changed.
  */
 import { isCommand } from "../../dsl/Command.ts"
 import type { StepDef } from "../../dsl/Step.ts"
@@ -21,6 +23,18 @@ export interface WorkflowDiff {
   readonly added: ReadonlyArray<string>
   readonly removed: ReadonlyArray<string>
   readonly changed: ReadonlyArray<string>
+}
+
+/**
+ * The digest of the source a function step depends on, `undefined` when it
+ * cannot be proven (see `makeStepDigest`).
+ */
+export type StepDigest = (def: StepDef) => string | undefined
+
+/** The step digests of the workflow before the edit and after it. */
+export interface DiffSources {
+  readonly before: StepDigest
+  readonly after: StepDigest
 }
 
 /** Marks a definition that cannot be proven unchanged. */
@@ -57,17 +71,19 @@ const cacheOf = (def: StepDef, wf: Workflow<any>): unknown => {
   return { ...(plainOf(rest) as object), key: typeof key === "function" ? `function ${key.toString()}` : plainOf(key), ttl: durationOf(options.ttl) }
 }
 
-const runnerOf = (run: unknown): unknown => {
+const runnerOf = (def: StepDef, digest: StepDigest | undefined): unknown => {
+  const run = def.run
   if (isCommand(run)) return ["command", plainOf(run.argv), run.cwd ?? null, plainOf(run.env)]
   if (isWorkflow(run)) {
     const { cache: _cache, ...options } = run.options ?? {}
-    return ["workflow", run.name, plainOf(options), run.steps.map((def) => definitionOf(def, run))]
+    return ["workflow", run.name, plainOf(options), run.steps.map((inner) => definitionOf(inner, run, undefined))]
   }
-  return unprovable
+  const source = typeof run === "function" ? digest?.(def) : undefined
+  return source === undefined ? unprovable : ["function", source]
 }
 
-/** A step's definition as data, or `unprovable` when it holds code. */
-const definitionOf = (def: StepDef, wf: Workflow<any>): unknown => [
+/** A step's definition as data, or `unprovable` when it holds code not proven by `digest`. */
+const definitionOf = (def: StepDef, wf: Workflow<any>, digest: StepDigest | undefined): unknown => [
   def.id,
   plainOf(def.needs),
   plainOf(def.after),
@@ -77,13 +93,16 @@ const definitionOf = (def: StepDef, wf: Workflow<any>): unknown => [
   durationOf(def.estimate),
   cacheOf(def, wf),
   plainOf(def.unknownOptions),
-  runnerOf(def.run)
+  runnerOf(def, digest)
 ]
 
-/** A stable text for a definition, or `undefined` when it holds code anywhere. */
-export const fingerprint = (def: StepDef, wf: Workflow<any>): string | undefined => {
+/**
+ * A stable text for a definition, or `undefined` when it holds code anywhere:
+ * a function runner counts as data only through its source digest.
+ */
+export const fingerprint = (def: StepDef, wf: Workflow<any>, digest?: StepDigest): string | undefined => {
   let provable = true
-  const text = JSON.stringify(definitionOf(def, wf), (_key, value) => {
+  const text = JSON.stringify(definitionOf(def, wf, digest), (_key, value) => {
     if (value === unprovable) provable = false
     return value === unprovable ? null : value
   })
@@ -91,12 +110,13 @@ export const fingerprint = (def: StepDef, wf: Workflow<any>): string | undefined
 }
 
 /**
- * Compares two definitions of a workflow step by step.
+ * Compares two definitions of a workflow step by step; `sources` lets
+ * function steps be proven unchanged.
  *
  * @example
- * const { added, removed, changed } = diffWorkflows(before, after)
+ * const { added, removed, changed } = diffWorkflows(before, after, { before: makeStepDigest(before, file, old), after: makeStepDigest(after, file, now) })
  */
-export const diffWorkflows = (before: Workflow<any>, after: Workflow<any>): WorkflowDiff => {
+export const diffWorkflows = (before: Workflow<any>, after: Workflow<any>, sources?: DiffSources): WorkflowDiff => {
   const old = new Map(before.steps.map((def) => [def.id, def]))
   const now = new Set(after.steps.map((def) => def.id))
   const added: Array<string> = []
@@ -107,8 +127,8 @@ export const diffWorkflows = (before: Workflow<any>, after: Workflow<any>): Work
       added.push(def.id)
       continue
     }
-    const a = fingerprint(was, before)
-    const b = fingerprint(def, after)
+    const a = fingerprint(was, before, sources?.before)
+    const b = fingerprint(def, after, sources?.after)
     // The workflow's own concurrency and failFast steer the run, not any step's result.
     if (a === undefined || b === undefined || a !== b) changed.push(def.id)
   }
