@@ -1,30 +1,16 @@
 import * as EffectConsole from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
-import { TestClock } from "effect/testing"
 import { createActor } from "xstate"
 import { describe, expect, it, vi } from "vitest"
 import { isDefinitionError } from "../dsl/DefinitionError.ts"
 import { cmd, sh } from "../dsl/Command.ts"
-import { workflow, type Workflow } from "../dsl/Workflow.ts"
+import { workflow } from "../dsl/Workflow.ts"
 import type { Event } from "./Event.ts"
 import { compile } from "./Machine.ts"
 import { groupAlive } from "./Process.ts"
-import { run, runEffect, type RunOptions } from "./Run.ts"
+import { run } from "./Run.ts"
+import { runVirtual } from "../test/fixtures/virtual.ts"
 
-/** Runs on virtual time: `Effect.sleep(ms)` in a step takes exactly `ms`. */
-const runVirtual = async <O extends Record<string, unknown>>(wf: Workflow<O>, options: RunOptions = {}) => {
-  const events: Array<Event> = []
-  const result = await Effect.runPromise(Effect.provide(
-    Effect.gen(function*() {
-      const fiber = yield* Effect.forkChild(runEffect(wf, { ...options, onEvent: (e) => events.push(e) }))
-      yield* TestClock.adjust(10_000_000)
-      return yield* Fiber.join(fiber)
-    }),
-    TestClock.layer()
-  ))
-  return { result, events }
-}
 
 const ends = (events: ReadonlyArray<Event>) =>
   Object.fromEntries(events.flatMap((e) => (e.type === "step:end" ? [[e.step, e.status]] : [])))

@@ -8,18 +8,17 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
-import { TestClock } from "effect/testing"
 import { afterAll, describe, expect, it } from "vitest"
-import { workflow, type Workflow } from "../../dsl/Workflow.ts"
+import { workflow } from "../../dsl/Workflow.ts"
 import type { Event, EventOf } from "../Event.ts"
 import { compile } from "../Machine.ts"
-import { run, runEffect, type RunOptions } from "../Run.ts"
+import { run } from "../Run.ts"
 import { forgetAfterRuns, nextRunNumber, readDurations } from "./durations.ts"
 import { historyDir, historyFile, legacyHistoryFile, readRuns, type HistoryRecord } from "./History.ts"
 import { recordRun } from "./recordRun.ts"
 import { readRunDetail, type RunDetail, type StepDetail } from "./RunDetail.ts"
 import { makeRunId } from "./runId.ts"
+import { runVirtual } from "../../test/fixtures/virtual.ts"
 
 const dirs: Array<string> = []
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -29,19 +28,6 @@ const cacheDir = () => {
   return path.join(dir, ".weft", "cache")
 }
 
-/** Runs on virtual time, so step durations are exactly what they sleep. */
-const runVirtual = async (wf: Workflow<any>, options: RunOptions = {}) => {
-  const events: Array<Event> = []
-  const result = await Effect.runPromise(Effect.provide(
-    Effect.gen(function*() {
-      const fiber = yield* Effect.forkChild(runEffect(wf, { ...options, onEvent: (e) => events.push(e) }))
-      yield* TestClock.adjust(10_000_000)
-      return yield* Fiber.join(fiber)
-    }),
-    TestClock.layer()
-  ))
-  return { result, events, start: events[0] as EventOf<"run:start"> }
-}
 
 const sleep = (ms: number) => () => Effect.sleep(ms)
 

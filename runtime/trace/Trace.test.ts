@@ -6,13 +6,12 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
-import { TestClock } from "effect/testing"
 import { afterAll, describe, expect, it } from "vitest"
-import { workflow, type Workflow } from "../../dsl/Workflow.ts"
+import { workflow } from "../../dsl/Workflow.ts"
 import type { Event, EventOf } from "../Event.ts"
-import { run, runEffect, type RunOptions } from "../Run.ts"
+import { run } from "../Run.ts"
 import { TraceBuilder, traceWriter, type Trace, type TraceEvent } from "./Trace.ts"
+import { runVirtual } from "../../test/fixtures/virtual.ts"
 
 const dirs: Array<string> = []
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -22,18 +21,6 @@ const traceFile = () => {
   return path.join(dir, "out", "trace.json")
 }
 
-const runVirtual = async (wf: Workflow<any>, options: RunOptions = {}) => {
-  const events: Array<Event> = []
-  await Effect.runPromise(Effect.provide(
-    Effect.gen(function*() {
-      const fiber = yield* Effect.forkChild(runEffect(wf, { ...options, onEvent: (e) => events.push(e) }))
-      yield* TestClock.adjust(10_000_000)
-      return yield* Fiber.join(fiber)
-    }),
-    TestClock.layer()
-  ))
-  return events
-}
 
 const sleep = (ms: number) => () => Effect.sleep(ms)
 const bars = (trace: Trace) => trace.traceEvents.filter((e) => e.ph === "X")
@@ -59,7 +46,7 @@ describe("traceWriter", () => {
       .step("c", { after: ["b"] }, sleep(15))
       .step("d", { after: ["c"] }, sleep(5))
       .step("e", { after: ["a", "d"] }, sleep(5))
-    const events = await runVirtual(wf, { reporter: traceWriter({ file }) })
+    const { events } = await runVirtual(wf, { reporter: traceWriter({ file }) })
     const trace = JSON.parse(readFileSync(file, "utf8")) as Trace
     expect(trace.displayTimeUnit).toBe("ms")
     expect(overlaps(trace)).toEqual([])
