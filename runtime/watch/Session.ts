@@ -429,9 +429,17 @@ const loadMessage = (error: unknown): string =>
   isDefinitionError(error) || (error as { _tag?: unknown })?._tag === "LoadError" ? (error as Error).message : describeError(error)
 
 /** `weft run`'s loader, with the local modules of a reloaded file re-imported too. */
-const defaultLoad = (cwd: string) => async (file: string): Promise<Workflow<any>> => {
-  const [{ loadWorkflow, prepareYaml }, { installFreshImports }] = await Promise.all([import("../cli/load.ts"), import("./freshImports.ts")])
-  installFreshImports()
+export const defaultLoad = (cwd: string) => async (file: string): Promise<Workflow<any>> => {
+  const [{ loadWorkflow, prepareYaml }, { importedModules, installFreshImports }] = await Promise.all([import("../cli/load.ts"), import("./freshImports.ts")])
+  const entry = path.resolve(cwd, file)
+  const imported = importedModules(entry, moduleFiles(entry))
+  if (!installFreshImports() && imported.length > 0) {
+    // The file would load afresh but the modules it imports would not: steps would rerun on stale helpers.
+    throw new Error(
+      `this Node (${process.version}) cannot re-import the modules ${path.basename(file)} imports (${imported.map((m) => path.relative(cwd, m)).join(", ")}); ` +
+        `restart weft watch to pick up the edit, or use Node 22.15 or newer, which weft watch reloads them with`
+    )
+  }
   if (/\.ya?ml$/i.test(file)) await prepareYaml()
   return (await loadWorkflow(file, cwd)).workflow
 }

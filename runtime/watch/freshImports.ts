@@ -14,18 +14,28 @@
  * copy of the local modules in memory (a few kilobytes each, per edit).
  */
 import * as nodeModule from "node:module"
+import { pathToFileURL } from "node:url"
 
 let installed = false
 
 /** weft's own source folders and entry point, as URL prefixes: never re-imported. */
 const weftSources = ["dsl/", "runtime/", "tui/", "index.ts"].map((part) => new URL(`../../${part}`, import.meta.url).href)
 
-/** Installs the hook once per process (a no-op on a Node without `module.registerHooks`). */
-export const installFreshImports = (): void => {
-  if (installed) return
-  installed = true
+/** The user's own modules among `modules` (the entry's local import graph): not the entry, not weft's sources. */
+export const importedModules = (entry: string, modules: ReadonlyArray<string>): Array<string> =>
+  modules.filter((file) => file !== entry && !weftSources.some((prefix) => pathToFileURL(file).href.startsWith(prefix)))
+
+/**
+ * Installs the hook once per process. Returns false on a Node without
+ * `module.registerHooks` (before 22.15), where a reload cannot re-import the
+ * local modules: the caller must not pretend it did.
+ */
+export const installFreshImports = (): boolean => {
   const register = (nodeModule as { registerHooks?: (hooks: object) => unknown }).registerHooks
-  register?.({
+  if (register === undefined) return false
+  if (installed) return true
+  installed = true
+  register({
     resolve(
       specifier: string,
       context: { readonly parentURL?: string | undefined },
@@ -41,4 +51,5 @@ export const installFreshImports = (): void => {
       return { ...resolved, url: `${resolved.url}?weft=${encodeURIComponent(version)}` }
     }
   })
+  return true
 }
