@@ -19,6 +19,7 @@ import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import type { Command, CommandOutput } from "../dsl/Command.ts"
 import { makeLineSplitter } from "./internal/lineSplitter.ts"
+import { guard, release } from "./internal/watchdog.ts"
 
 /** How `runCommand` spawns and reports. */
 export interface RunCommandOptions {
@@ -153,7 +154,10 @@ export const runCommand = (command: Command, options: RunCommandOptions): Effect
     })
     child.on("close", (code, signal) => {
       closed = true
-      if (child.pid !== undefined) live.delete(child.pid)
+      if (child.pid !== undefined) {
+        live.delete(child.pid)
+        release(child.pid)
+      }
       stdout.end()
       deliver("stdout")
       stderr.end()
@@ -235,6 +239,7 @@ let exitHookInstalled = false
 
 const track = (pid: number) => {
   live.add(pid)
+  guard(pid)
   if (!exitHookInstalled) {
     exitHookInstalled = true
     // However weft exits (a forced second Ctrl-C, an uncaught defect), it takes its children along.

@@ -123,3 +123,24 @@ describe("Ctrl-C during weft run", () => {
     expect(survivors(started)).toEqual([])
   })
 })
+
+describe("weft killed outright (SIGKILL: no code of weft's runs)", () => {
+  it("its watchdog ends every group weft started: SIGTERM at once, SIGKILL after the grace", async () => {
+    const started = await start()
+    expect(survivors(started)).toHaveLength(6)
+    started.weft.child.kill("SIGKILL")
+    await started.weft.exited
+    await waitFor(() => survivors(started).length === 0, 2000, `no survivors (left: ${survivors(started).join(", ")})`)
+  })
+
+  it("trees that ignore SIGTERM are SIGKILLed after the grace", async () => {
+    const started = await start({ WEFT_STUBBORN: "1" })
+    started.weft.child.kill("SIGKILL")
+    await started.weft.exited
+    // Still there within the grace: they ignore SIGTERM (else this test proves nothing)…
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(survivors(started).length).toBeGreaterThan(0)
+    // …and gone after it.
+    await waitFor(() => survivors(started).length === 0, graceMs + 2000, `no survivors (left: ${survivors(started).join(", ")})`)
+  })
+})
