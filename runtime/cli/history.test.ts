@@ -99,6 +99,18 @@ describe("weft history and weft report", () => {
     expect(byPrefix.stdout).toMatch(new RegExp(`^run ${ids[1]}: `))
   })
 
+  it("with two workflows in one folder, a named file narrows both commands to its runs: -1 is its last run", async () => {
+    const dir = project()
+    writeFileSync(path.join(dir, "other.ts"), `import { workflow } from ${JSON.stringify(path.join(repoRoot, "dsl/index.ts"))}\nexport default workflow("other").step("x", () => 1)\n`)
+    const shop = runIdOf(await runIn(dir))
+    const otherRun = runIdOf(await runIn(dir, "other.ts"))
+    expect((JSON.parse((await weft(dir, "history", "weft.ts", "--json")).stdout) as Array<HistoryRecord>).map((r) => r.id)).toEqual([shop])
+    expect((await weft(dir, "report", "-1", "weft.ts")).stdout).toMatch(new RegExp(`^run ${shop}: shop `))
+    expect((await weft(dir, "report", "-1", "other.ts")).stdout).toMatch(new RegExp(`^run ${otherRun}: other `))
+    // Without a file, the folder's last run, whichever workflow it was.
+    expect((await weft(dir, "report")).stdout).toMatch(new RegExp(`^run ${otherRun}: other `))
+  })
+
   it("say which runs exist when the run named is unknown, ambiguous or out of range (exit 2)", async () => {
     const dir = project()
     const ids = [runIdOf(await runIn(dir)), runIdOf(await runIn(dir))]

@@ -22,10 +22,16 @@ const folderOf = (cwd: string, file: string | undefined): string => {
   return cwd
 }
 
-/** The runs recorded beside `folder`'s workflow, oldest first. */
-const runsIn = (folder: string) => {
-  const cacheDir = path.resolve(defaultCacheDir(folder))
-  return { cacheDir, runs: readRuns(cacheDir) }
+/**
+ * The runs recorded beside the workflow `file` points at, oldest first. A
+ * named workflow file narrows the folder's runs to that file's, so that `-1`
+ * means the same run to `weft history` and `weft report`.
+ */
+const runsOf = async (cwd: string, file: string | undefined) => {
+  const cacheDir = path.resolve(defaultCacheDir(folderOf(cwd, file)))
+  const records = await readRuns(cacheDir)
+  const named = file !== undefined && workflowFile.test(file)
+  return { cacheDir, records: named ? records.filter((r) => r.file !== undefined && path.basename(r.file) === path.basename(file)) : records }
 }
 
 /** Runs `weft history [file] [--last N] [--json]`. */
@@ -34,12 +40,7 @@ export const historyCommand = async (args: ReadonlyArray<string>, io: Io): Promi
   if (positionals.length > 1) throw new UsageError(`history takes one file, got ${positionals.join(" ")}`)
   const last = values.last === undefined ? 20 : Number(values.last)
   if (!(Number.isInteger(last) && last >= 1)) throw new UsageError(`--last must be a whole number of at least 1, not "${values.last}"`)
-  const file = positionals[0]
-  const folder = folderOf(io.cwd, file)
-  const { cacheDir, runs } = runsIn(folder)
-  let records = await runs
-  // A named file narrows the folder's runs to that workflow file's.
-  if (file !== undefined && workflowFile.test(file)) records = records.filter((r) => r.file !== undefined && path.basename(r.file) === path.basename(file))
+  const { cacheDir, records } = await runsOf(io.cwd, positionals[0])
   const shown = records.slice(Math.max(0, records.length - last))
   if (values.json) io.stdout(`${JSON.stringify(shown)}\n`)
   else if (shown.length === 0) io.stdout(`no runs recorded in ${historyDir(cacheDir)} yet: each \`weft run\` adds one\n`)
@@ -55,8 +56,7 @@ export const reportCommand = async (args: ReadonlyArray<string>, io: Io): Promis
   const files = positionals.filter((p) => workflowFile.test(p) || existsSync(path.resolve(io.cwd, p)))
   const refs = [...relative, ...positionals.filter((p) => !files.includes(p))]
   if (refs.length > 1 || files.length > 1) throw new UsageError(`report takes one run and one file, got ${args.join(" ")}`)
-  const { cacheDir, runs } = runsIn(folderOf(io.cwd, files[0]))
-  const records = await runs
+  const { cacheDir, records } = await runsOf(io.cwd, files[0])
   const dir = historyDir(cacheDir)
   const found = resolveRun(records, refs[0] ?? "-1")
   if (typeof found === "string") {
