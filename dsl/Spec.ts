@@ -7,6 +7,7 @@ import * as Graph from "effect/Graph"
 import { shell, cmd, isCommand } from "./Command.ts"
 import { DefinitionError, type Problem } from "./DefinitionError.ts"
 import { suggestion } from "./internal/didYouMean.ts"
+import { isSecret, secret, type Permissions, type Secret } from "./Permissions.ts"
 import { makeStepDef, type CacheOptions, type RetryOption, type StepDef, type StepFunction } from "./Step.ts"
 import { isWorkflow, Workflow } from "./Workflow.ts"
 
@@ -21,6 +22,8 @@ export interface StepSpec {
   readonly timeout?: number | string
   readonly estimate?: number | string
   readonly cache?: boolean | CacheOptions
+  /** The environment variables it may read; in JSON or YAML a secret is `{ secret: "NAME" }`. */
+  readonly permissions?: SpecPermissions
   /** For commands: the working directory, relative to the workflow's folder. */
   readonly cwd?: string
   /** For commands: variables added to the environment. */
@@ -33,11 +36,33 @@ export interface Spec {
   readonly concurrency?: number
   readonly failFast?: boolean
   readonly cache?: boolean | CacheOptions
+  /** Every step's default `permissions` (a step's own replace them). */
+  readonly permissions?: SpecPermissions
   readonly steps: ReadonlyArray<StepSpec>
 }
 
-const specKeys = ["name", "concurrency", "failFast", "cache", "steps"]
-const stepKeys = ["id", "run", "needs", "after", "optional", "retry", "timeout", "estimate", "cache", "cwd", "env"]
+/** `permissions` as data: `{ env: ["API_URL", { secret: "API_TOKEN" }] }`, or with `secret(...)` from code. */
+export interface SpecPermissions {
+  readonly env?: ReadonlyArray<string | Secret | { readonly secret: string }>
+}
+
+/** Turns data's `{ secret: "NAME" }` into `secret("NAME")`; anything else is left for the plan's check to report. */
+const fromSpecPermissions = (permissions: unknown): unknown => {
+  const env = (permissions as { env?: unknown } | undefined)?.env
+  if (!Array.isArray(env)) return permissions
+  return {
+    ...(permissions as object),
+    env: env.map((entry: unknown) => {
+      const name = (entry as { secret?: unknown } | null)?.secret
+      return typeof entry === "object" && entry !== null && !isSecret(entry) && Object.keys(entry).length === 1 && typeof name === "string"
+        ? secret(name)
+        : entry
+    })
+  }
+}
+
+const specKeys = ["name", "concurrency", "failFast", "cache", "permissions", "steps"]
+const stepKeys = ["id", "run", "needs", "after", "optional", "retry", "timeout", "estimate", "cache", "permissions", "cwd", "env"]
 
 /**
  * Builds a workflow from data. Steps may be listed in any order.
@@ -79,6 +104,7 @@ export const fromSpec = (spec: Spec, options: { readonly file?: string } = {}): 
     if (run === undefined) return say("run must be a shell command (a string), an argv list, a function or a workflow")
     const { id: _id, run: _run, cwd: _cwd, env: _env, ...rest } = step
     const optionsOnly = Object.fromEntries(Object.entries(rest).filter(([key]) => stepKeys.includes(key)))
+    if (optionsOnly.permissions !== undefined) optionsOnly.permissions = fromSpecPermissions(optionsOnly.permissions)
     defs.push(makeStepDef(id ?? `#${i + 1}`, optionsOnly, run))
   })
   for (const def of defs) {
@@ -97,7 +123,8 @@ export const fromSpec = (spec: Spec, options: { readonly file?: string } = {}): 
   return Workflow.make(spec.name, {
     ...(spec.concurrency === undefined ? {} : { concurrency: spec.concurrency }),
     ...(spec.failFast === undefined ? {} : { failFast: spec.failFast }),
-    ...(spec.cache === undefined ? {} : { cache: spec.cache })
+    ...(spec.cache === undefined ? {} : { cache: spec.cache }),
+    ...(spec.permissions === undefined ? {} : { permissions: fromSpecPermissions(spec.permissions) as Permissions })
   }, ordered)
 }
 

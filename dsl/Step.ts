@@ -6,6 +6,7 @@ import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Stream from "effect/Stream"
 import type { Command, CommandOutput } from "./Command.ts"
+import type { Permissions } from "./Permissions.ts"
 import type { Workflow } from "./Workflow.ts"
 
 /** What a running step can see and do. One per attempt. */
@@ -36,6 +37,16 @@ export interface StepContext {
    * })
    */
   emit(part: unknown): void
+  /**
+   * The environment variables the step declared in `permissions.env`, plus
+   * PATH, HOME, TMPDIR, LANG, LC_ALL, LC_CTYPE, TERM and TZ. Reading any other
+   * name throws an error that says how to declare it (`weft run --allow-all`
+   * turns the check off).
+   *
+   * @example
+   * .step("fetch", { permissions: { env: ["API_URL"] } }, (_, ctx) => fetch(ctx.env.API_URL!))
+   */
+  readonly env: Readonly<Record<string, string | undefined>>
 }
 
 /**
@@ -113,6 +124,15 @@ export interface StepOptions<Ids extends string = string, N extends Ids = Ids> {
   readonly estimate?: Duration.Input
   /** Reuse the result of an earlier run with the same inputs (`true`, or what the key covers). */
   readonly cache?: boolean | CacheOptions
+  /** The workflow rate limit (a key of its `rateLimits`) each attempt of this step waits for. */
+  readonly rateLimit?: string
+  /**
+   * What the step holds while it runs, from the workflow's `resources`:
+   * `{ db: 1 }`. It starts only when all of it is free at once.
+   */
+  readonly resources?: Readonly<Record<string, number>>
+  /** What the step may see: the environment variables it reads (replaces the workflow's `permissions`). */
+  readonly permissions?: Permissions
 }
 
 /** A step as the engine sees it, after the builder. */
@@ -126,12 +146,18 @@ export interface StepDef {
   readonly estimate: Duration.Input | undefined
   /** `undefined`: as the workflow says. */
   readonly cache: boolean | CacheOptions | undefined
+  /** The name of the workflow rate limit its attempts wait for. */
+  readonly rateLimit: string | undefined
+  /** `undefined`: none beyond its slot. */
+  readonly resources: Readonly<Record<string, number>> | undefined
+  /** `undefined`: as the workflow says. */
+  readonly permissions: Permissions | undefined
   readonly run: Runner
   /** Option keys that weft does not know, kept so the plan can report them. */
   readonly unknownOptions: ReadonlyArray<string>
 }
 
-const optionKeys = new Set(["needs", "after", "optional", "retry", "timeout", "estimate", "cache"])
+const optionKeys = new Set(["needs", "after", "optional", "retry", "timeout", "estimate", "cache", "rateLimit", "resources", "permissions"])
 
 /**
  * Shared by the definitions that leave a list out (most of them): a workflow
@@ -149,6 +175,9 @@ export const makeStepDef = (id: string, options: StepOptions<string, string>, ru
   timeout: options.timeout,
   estimate: options.estimate,
   cache: options.cache,
+  rateLimit: options.rateLimit,
+  resources: options.resources,
+  permissions: options.permissions,
   run,
   unknownOptions: unknownKeys(options)
 })

@@ -4,7 +4,9 @@
  * runner receives their outputs typed. A typed workflow therefore cannot have a
  * cycle.
  */
+import type * as Duration from "effect/Duration"
 import type { Command } from "./Command.ts"
+import type { Permissions } from "./Permissions.ts"
 import { makeStepDef, type CacheOptions, type OutputOf, type Runner, type StepDef, type StepFunction, type StepOptions } from "./Step.ts"
 
 /** Options for the whole workflow. */
@@ -15,6 +17,28 @@ export interface WorkflowOptions {
   readonly failFast?: boolean
   /** Cache every step's result (each step's own `cache` option wins). */
   readonly cache?: boolean | CacheOptions
+  /**
+   * Named rate limits that steps share with `rateLimit: "<name>"`: at most
+   * `limit` attempt starts in any window of `per` (a sliding window).
+   *
+   * @example
+   * workflow("summaries", { rateLimits: { openai: { limit: 3, per: "1 second" } } })
+   */
+  readonly rateLimits?: Readonly<Record<string, RateLimitOption>>
+  /**
+   * Capacities of named resources steps hold while they run (`{ db: 1, gpu: 2 }`);
+   * steps ask for them with their own `resources`. `slots` is taken: it is
+   * `concurrency`.
+   */
+  readonly resources?: Readonly<Record<string, number>>
+  /** What every step may see (a step's own `permissions` replace these): `{ env: ["CI", secret("NPM_TOKEN")] }`. */
+  readonly permissions?: Permissions
+}
+
+/** A rate limit: at most `limit` attempt starts in any window of `per` ("1 second", or milliseconds). */
+export interface RateLimitOption {
+  readonly limit: number
+  readonly per: Duration.Input
 }
 
 type Outputs = Record<string, unknown>

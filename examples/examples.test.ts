@@ -8,11 +8,16 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import type { Event, EventOf } from "../runtime/Event.ts"
 import { run } from "../runtime/Run.ts"
+import { runVirtual } from "../test/fixtures/virtual.ts"
 import ciPipeline from "./ci-pipeline.ts"
 import dataFlow from "./data-flow.ts"
+import deploy from "./deploy.ts"
 import docsSite from "./docs-site.ts"
 import * as Plan from "../runtime/Plan.ts"
 import { affected } from "../runtime/watch/affected.ts"
+import prices, { priceRequests, resetPrices, TICKERS } from "./prices.ts"
+import rateLimited, { PHRASES, refusals, resetApi, translations } from "./rate-limited.ts"
+import integrationTests from "./integration-tests.ts"
 import release from "./release.ts"
 import research, { realCalls, resetResearch } from "./research.ts"
 import viewSwitch from "./view-switch.ts"
@@ -28,9 +33,45 @@ const trace = async (wf: Parameters<typeof run>[0]) => {
 }
 
 describe("examples", () => {
+  it("integration-tests: one suite at a time holds the database, the GPU suites hold both at once, the rest runs beside them", async () => {
+    const { result, events } = await runVirtual(integrationTests)
+    expect(result.status).toBe("succeeded")
+    const held = { db: 0, gpu: 0 }
+    const demand = (step: string) => ({ db: step.startsWith("integration:") || step.startsWith("gpu-integration:") ? 1 : 0, gpu: step.startsWith("gpu-") ? 1 : 0 })
+    let unitOverlapsDb = false
+    for (const e of events) {
+      if (e.type !== "step:start" && e.type !== "step:end") continue
+      const d = demand(e.step)
+      const sign = e.type === "step:start" ? 1 : -1
+      held.db += sign * d.db
+      held.gpu += sign * d.gpu
+      expect(held.db).toBeLessThanOrEqual(1)
+      expect(held.gpu).toBeLessThanOrEqual(1)
+      if (e.step === "unit" && e.type === "step:end" && held.db === 1) unitOverlapsDb = true
+    }
+    expect(unitOverlapsDb).toBe(true)
+    // The 2 s build, then the six suites one after another on the database: 3+2+1+2 s, and 2+2 s for the GPU ones.
+    expect(result.durationMs).toBe(2000 + 8000 + 4000)
+  })
+
   it("every example file is covered here", () => {
     const files = readdirSync(import.meta.dirname).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && f !== "sleep.ts")
-    expect(files.sort()).toEqual(["ci-pipeline.ts", "data-flow.ts", "docs-site.ts", "release.ts", "research.ts", "view-switch.ts"])
+    expect(files.sort()).toEqual(["ci-pipeline.ts", "data-flow.ts", "deploy.ts", "docs-site.ts", "integration-tests.ts", "prices.ts", "rate-limited.ts", "release.ts", "research.ts", "view-switch.ts"])
+  })
+
+  it("deploy: each step sees only what it declares; the token shows as ***", async () => {
+    Object.assign(process.env, { DEPLOY_TARGET: "production", DEPLOY_TOKEN: "tok-example-123456" })
+    try {
+      const { result, events } = await trace(deploy)
+      expect(result.status).toBe("succeeded")
+      expect(result.outputs.target).toBe("production")
+      const text = JSON.stringify(events)
+      expect(text).toContain("uploading to production with token *** []")
+      expect(text).not.toContain("tok-example-123456")
+    } finally {
+      delete process.env.DEPLOY_TARGET
+      delete process.env.DEPLOY_TOKEN
+    }
   })
 
   it("view-switch: the three fetches overlap, render waits for all of them", async () => {
@@ -106,6 +147,51 @@ describe("examples", () => {
     expect(positions.every((p) => p >= 0)).toBe(true)
     expect(positions).toEqual([...positions].sort((a, b) => a - b))
     parts.forEach((part, i) => expect(part.text.startsWith(headings[i]!), part.text).toBe(true))
+  })
+
+  it("prices: twelve steps each ask for one price, memo.batched makes one request with all twelve tickers", async () => {
+    // Twice, to check the reset: the second run asks the API again, once.
+    for (let i = 0; i < 2; i++) {
+      resetPrices()
+      const { result, events } = await trace(prices)
+      expect(result.status).toBe("succeeded")
+      expect(priceRequests()).toHaveLength(1)
+      expect([...priceRequests()[0]!].sort()).toEqual([...TICKERS].sort())
+      // Each step got its own ticker's price, in the order of the tickers.
+      const quotes = result.outputs.price as Array<{ ticker: string; price: number }>
+      expect(quotes.map((q) => q.ticker)).toEqual(TICKERS)
+      expect(quotes[0]).toEqual({ ticker: "AAPL", price: 189.5 })
+      expect(quotes[11]).toEqual({ ticker: "IBM", price: 183.0 })
+      for (const ticker of TICKERS) {
+        const step = `price:${ticker}`
+        // Each ticker's miss is told to the step that asked for it.
+        expect(events.filter((e) => e.type === "step:memo" && e.step === step)).toEqual([expect.objectContaining({ name: "get_prices", outcome: "miss" })])
+      }
+      expect(result.outputs.summary).toBe("12 prices, highest NFLX at $631.90")
+      expect(events.filter((e) => e.type === "step:memo" && e.step === "summary")).toEqual([expect.objectContaining({ outcome: "hit" })])
+    }
+  })
+
+  it("rate-limited: twelve calls go three per second and the API refuses none; without the limit, retries wait what the 429 says", async () => {
+    // On virtual time: the API's window and weft's are read from the same clock.
+    resetApi()
+    const limited = await runVirtual(rateLimited)
+    expect(limited.result.status).toBe("succeeded")
+    expect(refusals()).toBe(0)
+    const starts = limited.events.flatMap((e) => (e.type === "step:start" && e.step.startsWith("translate:") ? [e.time] : []))
+    expect(starts).toEqual([0, 0, 0, 1000, 1000, 1000, 2000, 2000, 2000, 3000, 3000, 3000])
+    expect(limited.result.outputs.translate).toEqual(PHRASES.map((p) => `${p} → [fr] ${p}`))
+    expect(limited.events.filter((e) => e.type === "step:waiting")).toHaveLength(9)
+    expect(limited.result.durationMs).toBe(3050)
+
+    resetApi()
+    const unlimited = await runVirtual(translations(false))
+    expect(unlimited.result.status).toBe("succeeded")
+    expect(refusals()).toBe(9 + 6 + 3)
+    const retries = unlimited.events.filter((e): e is EventOf<"step:retry"> => e.type === "step:retry")
+    // Each retry waited the second the 429 asked for, though the step's backoff is 0.
+    expect(retries.map((e) => e.delayMs)).toEqual(retries.map(() => 1000))
+    expect(unlimited.result.durationMs).toBe(3050)
   })
 
   it("docs-site: renders every page, checks links, and an edit to one page affects only it and what is built from it", async () => {

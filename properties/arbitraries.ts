@@ -27,6 +27,8 @@ export interface StepModel {
   readonly retries: number
   /** Delay before the first retry; each later one doubles (weft's default factor). */
   readonly retryDelay: number
+  /** How much of each of the workflow's resources it holds while it runs (resource `r` is `r<r>`); absent: none. */
+  readonly demand?: ReadonlyArray<number> | undefined
 }
 
 /** A generated workflow: steps in declaration order, plus the run options. */
@@ -35,6 +37,8 @@ export interface WorkflowModel {
   /** A slot limit, or `"unlimited"`. */
   readonly concurrency: number | "unlimited"
   readonly failFast: boolean
+  /** Capacities of resources `r0`, `r1`, …; absent: the workflow declares none. */
+  readonly resources?: ReadonlyArray<number> | undefined
 }
 
 /** What `"unlimited"` becomes: weft needs a whole number. */
@@ -87,6 +91,8 @@ export interface ModelOptions {
   readonly concurrency?: fc.Arbitrary<number | "unlimited">
   /** Fixed fail-fast, or random when undefined. */
   readonly failFast?: boolean
+  /** Declare 1..3 resources of capacity 1..3 and give most steps a demand of them (default false). */
+  readonly resources?: boolean
 }
 
 /** A dependency as generated: an index folded into the earlier steps, and its kind. */
@@ -140,12 +146,37 @@ export const workflowModel = (options: ModelOptions = {}): fc.Arbitrary<Workflow
     retries: retries ? rarely(2) : fc.constant(0),
     retryDelay: retryDelays ? rarely(5) : fc.constant(0)
   })
-  return fc.record({
+  const plain = fc.record({
     steps: fc.array(rawStep, { minLength: options.minSteps ?? 1, maxLength: options.maxSteps ?? 12 }).map((raws) => raws.map((raw, i) => fromRaw(i, raw))),
     concurrency: options.concurrency ?? concurrencyArb,
     failFast: options.failFast === undefined ? fc.boolean() : fc.constant(options.failFast)
   })
+  return options.resources === true ? plain.chain(withResources) : plain
 }
+
+/** Capacities for 1..3 resources, and for each step a demand within them (zero for about a third of the amounts). */
+const withResources = (model: WorkflowModel): fc.Arbitrary<WorkflowModel> =>
+  fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 }).chain((capacity) =>
+    fc.array(fc.tuple(...capacity.map((c) => fc.oneof(fc.constant(0), fc.integer({ min: 1, max: c })))), {
+      minLength: model.steps.length,
+      maxLength: model.steps.length
+    }).map((demands) => ({
+      ...model,
+      resources: capacity,
+      steps: model.steps.map((step, i) => (demands[i]!.some((d) => d > 0) ? { ...step, demand: demands[i] } : step))
+    }))
+  )
+
+/** The name of resource `r`. */
+export const resourceOf = (r: number): string => `r${r}`
+
+/** Step `i`'s demand of each of the model's resources (zeros when it has none). */
+export const demandOf = (model: WorkflowModel, i: number): Array<number> =>
+  (model.resources ?? []).map((_, r) => model.steps[i]!.demand?.[r] ?? 0)
+
+/** A demand or capacity vector as weft's `resources` option, zeros left out. */
+const amounts = (vector: ReadonlyArray<number>): Record<string, number> =>
+  Object.fromEntries(vector.flatMap((n, r) => (n > 0 ? [[resourceOf(r), n]] : [])))
 
 /** The planned failure of an attempt, as its error message says. */
 export const plannedFailure = (id: string, attempt: number): Error => new Error(`planned failure of ${id} on attempt ${attempt}`)
@@ -166,7 +197,9 @@ export const sleepingBody: BodyOf = (i, step) => (_inputs, ctx) =>
 export const toWorkflow = (model: WorkflowModel, body: BodyOf = sleepingBody, name = "generated"): Workflow<any> =>
   Workflow.make(
     name,
-    { concurrency: limitOf(model), failFast: model.failFast },
+    model.resources === undefined
+      ? { concurrency: limitOf(model), failFast: model.failFast }
+      : { concurrency: limitOf(model), failFast: model.failFast, resources: amounts(model.resources) },
     model.steps.map((step, i) =>
       makeStepDef(
         idOf(i),
@@ -175,7 +208,8 @@ export const toWorkflow = (model: WorkflowModel, body: BodyOf = sleepingBody, na
           after: step.after.map(idOf),
           optional: step.optional,
           retry: step.retryDelay > 0 ? { times: step.retries, delay: step.retryDelay } : step.retries,
-          estimate: step.duration
+          estimate: step.duration,
+          ...(step.demand === undefined ? {} : { resources: amounts(step.demand) })
         },
         body(i, step)
       )
@@ -184,13 +218,14 @@ export const toWorkflow = (model: WorkflowModel, body: BodyOf = sleepingBody, na
 
 /** The model as a few readable lines: one per step, then the options. */
 export const describeModel = (model: WorkflowModel): string => {
-  const lines = [`workflow: concurrency ${model.concurrency}, failFast ${model.failFast}`]
+  const lines = [`workflow: concurrency ${model.concurrency}, failFast ${model.failFast}${model.resources === undefined ? "" : `, resources ${JSON.stringify(amounts(model.resources))}`}`]
   model.steps.forEach((step, i) => {
     const parts = [`${idOf(i)}: ${step.duration} ms`]
     if (step.needs.length > 0) parts.push(`needs [${step.needs.map(idOf).join(", ")}]`)
     if (step.after.length > 0) parts.push(`after [${step.after.map(idOf).join(", ")}]`)
     if (step.optional) parts.push("optional")
     if (step.failures > 0) parts.push(`fails attempts 1..${step.failures}`)
+    if (step.demand !== undefined) parts.push(`resources ${JSON.stringify(amounts(step.demand))}`)
     if (step.retries > 0) parts.push(`retry ${step.retries}${step.retryDelay > 0 ? ` (delay ${step.retryDelay} ms, x2)` : ""}`)
     lines.push(`  ${parts.join(", ")}`)
   })

@@ -196,3 +196,31 @@ describe("the harness", () => {
     expect(inv.startsMatchReference({ model: m, events: unranked.events })).toMatch(/start 1 differs/)
   })
 })
+
+describe("the resource invariants can fail", () => {
+  /** s0 needs both units of r0 and ranks first (5 ms); s1 needs one (1 ms). */
+  const m = modelOf([{ duration: 5, demand: [2] }, { demand: [1] }], { resources: [2] })
+  const events = (...middle: Array<Event>): Array<Event> => [runStart(m), ready(0, "s0"), ready(0, "s1"), ...middle]
+  const fine: Trace = { model: m, events: events(start(0, "s0"), end(5, "s0"), start(5, "s1"), end(6, "s1"), runEnd(6)) }
+
+  test("a good trace passes", () => {
+    expect(inv.withinResources(fine)).toBeUndefined()
+    expect(inv.reservationHonoured(fine)).toBeUndefined()
+    expect(inv.resourcesWorkConserving(fine)).toBeUndefined()
+  })
+
+  test("withinResources: both hold r0 at once, 3 units of 2", () => {
+    const trace = { model: m, events: events(start(0, "s0"), start(0, "s1"), end(1, "s1"), end(5, "s0"), runEnd(5)) }
+    expect(inv.withinResources(trace)).toMatch(/3 of r0 are held, over its capacity 2/)
+  })
+
+  test("reservationHonoured: s1 overtakes s0, which waits ranked higher", () => {
+    const trace = { model: m, events: events(start(0, "s1"), end(1, "s1"), start(1, "s0"), end(6, "s0"), runEnd(6)) }
+    expect(inv.reservationHonoured(trace)).toMatch(/step:start +s1 attempt 1\) takes r0 that s0, ranked higher and waiting, has reserved/)
+  })
+
+  test("resourcesWorkConserving: s1 waits through instant 5 with r0 free", () => {
+    const trace = { model: m, events: events(start(0, "s0"), end(5, "s0"), start(6, "s1"), end(7, "s1"), runEnd(7)) }
+    expect(inv.resourcesWorkConserving(trace)).toMatch(/s1 waits ready though a slot and its resources \[1\] are free/)
+  })
+})

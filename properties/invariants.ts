@@ -9,9 +9,9 @@
  */
 import type { Event, EventOf } from "../runtime/Event.ts"
 import type { EndStatus } from "../runtime/StepStatus.ts"
-import { attemptsOf, depsOf, idOf, indexOfId, limitOf, plansFailures, succeeds } from "./arbitraries.ts"
+import { attemptsOf, demandOf, depsOf, idOf, indexOfId, limitOf, plansFailures, resourceOf, succeeds, type WorkflowModel } from "./arbitraries.ts"
 import { criticalPath } from "./criticalPath.ts"
-import { referenceSchedule } from "./referenceSchedule.ts"
+import { ranksOf, referenceSchedule } from "./referenceSchedule.ts"
 import { checkpointsOf, formatEvent, type Trace } from "./trace.ts"
 
 /** A named check over a trace: `undefined` when it holds, else why not. */
@@ -307,6 +307,100 @@ export const startsMatchReference: Invariant = ({ model, events }) => {
   if (k === -1 && actual.length === expected.length) return undefined
   const i = k === -1 ? Math.min(actual.length, expected.length) : k
   return `start ${i + 1} differs: run ${actual[i] ?? "(none)"}, reference ${expected[i] ?? "(none)"}\n  run:       ${actual.join(" ")}\n  reference: ${expected.join(" ")}`
+}
+
+/**
+ * Replays a trace's resource use: `visit(i, usage, held, waiting)` sees, before
+ * event `i` applies, each resource's amount held (a step holds its demand from
+ * its first step:start to its step:end, retries included), how many steps
+ * hold a slot, and the steps ready but not started.
+ */
+const replayResources = (
+  model: WorkflowModel,
+  events: ReadonlyArray<Event>,
+  visit: (i: number, usage: ReadonlyArray<number>, running: number, waiting: ReadonlySet<number>) => string | undefined
+): string | undefined => {
+  const usage = (model.resources ?? []).map(() => 0)
+  const started = new Set<number>()
+  const waiting = new Set<number>()
+  for (let i = 0; i < events.length; i++) {
+    const why = visit(i, usage, started.size, waiting)
+    if (why !== undefined) return why
+    const event = events[i]!
+    if (event.type === "step:ready") waiting.add(indexOfId(event.step))
+    if (event.type === "step:start" && event.attempt === 1) {
+      const s = indexOfId(event.step)
+      waiting.delete(s)
+      started.add(s)
+      demandOf(model, s).forEach((d, r) => (usage[r]! += d))
+    }
+    if (event.type === "step:end") {
+      const s = indexOfId(event.step)
+      waiting.delete(s)
+      if (started.delete(s)) demandOf(model, s).forEach((d, r) => (usage[r]! -= d))
+    }
+  }
+  return undefined
+}
+
+/** 8. Resources: at no point of the trace do the steps holding a resource use more of it than its capacity. */
+export const withinResources: Invariant = ({ model, events }) => {
+  const capacity = model.resources ?? []
+  return replayResources(model, events, (i, usage) => {
+    const r = usage.findIndex((u, r) => u > capacity[r]!)
+    return r === -1 ? undefined : `before ${at(events, i)}, ${usage[r]} of ${resourceOf(r)} are held, over its capacity ${capacity[r]}`
+  })
+}
+
+/** Whether step `a` ranks before step `b` (longest path, then index). */
+const outranks = (rank: ReadonlyArray<number>, a: number, b: number): boolean => rank[a]! > rank[b]! || (rank[a] === rank[b] && a < b)
+
+/**
+ * 8b. No starvation (the reservation rule): while the best-ranked ready step
+ * waits, a lower-ranked step starts only if it fits in what is free after
+ * setting aside that step's whole demand; so the step waits only for the holders
+ * running when it became the best, and for better-ranked steps.
+ */
+export const reservationHonoured: Invariant = ({ model, events }) => {
+  if (model.resources === undefined) return undefined
+  const capacity = model.resources
+  const rank = ranksOf(model)
+  return replayResources(model, events, (i, usage, _running, waiting) => {
+    const event = events[i]!
+    if (event.type !== "step:start" || event.attempt !== 1) return undefined
+    const s = indexOfId(event.step)
+    let head: number | undefined
+    for (const w of waiting) if (w !== s && (head === undefined || outranks(rank, w, head))) head = w
+    if (head === undefined || !outranks(rank, head, s)) return undefined
+    const reserved = demandOf(model, head)
+    const r = demandOf(model, s).findIndex((d, r) => d > 0 && usage[r]! + reserved[r]! + d > capacity[r]!)
+    return r === -1 ? undefined : `${at(events, i)} takes ${resourceOf(r)} that ${idOf(head)}, ranked higher and waiting, has reserved`
+  })
+}
+
+/**
+ * 8c. Work-conserving with resources: at the end of each instant, no waiting
+ * step could start under the rule (a free slot, its demand free after the best
+ * blocked step's reservation).
+ */
+export const resourcesWorkConserving: Invariant = (trace) => {
+  const { model, events } = trace
+  const capacity = model.resources ?? []
+  const limit = limitOf(model)
+  const rank = ranksOf(model)
+  const quiet = new Set(checkpointsOf(trace))
+  return replayResources(model, events, (i, usage, running, waiting) => {
+    if (!quiet.has(i) || running >= limit) return undefined
+    let reserved: ReadonlyArray<number> | undefined
+    for (const w of [...waiting].sort((a, b) => (outranks(rank, a, b) ? -1 : 1))) {
+      const demand = demandOf(model, w)
+      if (demand.every((d, r) => d === 0 || usage[r]! + (reserved?.[r] ?? 0) + d <= capacity[r]!)) {
+        return `before ${at(events, i)}, ${idOf(w)} waits ready though a slot and its resources ${JSON.stringify(demand)} are free (held ${JSON.stringify(usage)})`
+      }
+      reserved ??= demand
+    }
+    return undefined
+  })
 }
 
 /** 7. Determinism: two runs of the same workflow produce the same trace. */

@@ -12,10 +12,15 @@
  * delay, keeping its slot; a step out of retries fails, skipping its
  * dependents unless it is optional; with fail-fast the first such failure ends
  * the run at that instant.
+ *
+ * With resources, a step starts only when its whole demand fits, and holds it
+ * (like its slot) until it ends. Ready steps are tried best first; the first
+ * that does not fit reserves its demand: a lower-ranked step starts only if it
+ * fits in what is left after that reservation.
  */
 import type { RunStatus } from "../runtime/Event.ts"
 import type { EndStatus } from "../runtime/StepStatus.ts"
-import { depsOf, limitOf, retryDelayOf, type WorkflowModel } from "./arbitraries.ts"
+import { demandOf, depsOf, limitOf, retryDelayOf, type WorkflowModel } from "./arbitraries.ts"
 
 export interface ScheduledStart {
   readonly step: number
@@ -74,6 +79,8 @@ export const referenceSchedule = (model: WorkflowModel): Schedule => {
   let seq = 0
   let now = 0
   let inFlight = 0
+  const demand = steps.map((_, i) => demandOf(model, i))
+  const free = [...(model.resources ?? [])]
   let stopping = false
   let failed = false
 
@@ -86,14 +93,18 @@ export const referenceSchedule = (model: WorkflowModel): Schedule => {
     ends.push({ step: i, status, time: now })
   }
   const dispatch = () => {
-    while (!stopping && inFlight < limit && ready.length > 0) {
-      let best = 0
-      for (let k = 1; k < ready.length; k++) {
-        const a = ready[k]!
-        const b = ready[best]!
-        if (rank[a]! > rank[b]! || (rank[a] === rank[b] && a < b)) best = k
+    if (stopping) return
+    const order = [...ready].sort((a, b) => rank[b]! - rank[a]! || a - b)
+    let head: number | undefined
+    for (const i of order) {
+      if (inFlight >= limit) break
+      const reserved = head === undefined ? free.map(() => 0) : demand[head]!
+      if (demand[i]!.some((d, r) => d > 0 && d > free[r]! - reserved[r]!)) {
+        head ??= i
+        continue
       }
-      const i = ready.splice(best, 1)[0]!
+      ready.splice(ready.indexOf(i), 1)
+      demand[i]!.forEach((d, r) => (free[r]! -= d))
       state[i] = "running"
       inFlight++
       startAttempt(i, 1)
@@ -128,6 +139,7 @@ export const referenceSchedule = (model: WorkflowModel): Schedule => {
   }
   const end = (i: number, status: "succeeded" | "failed") => {
     inFlight--
+    demand[i]!.forEach((d, r) => (free[r]! += d))
     close(i, status)
     if (status === "succeeded" || steps[i]!.optional) {
       for (const d of dependents[i]!) {

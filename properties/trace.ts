@@ -49,6 +49,8 @@ export const formatEvent = (event: Event): string => {
       return `${t}  step:partial  ${event.step} #${event.index} ${event.text}`
     case "step:progress":
       return `${t}  step:progress ${event.step} ${event.done}/${event.total ?? "?"}`
+    case "step:waiting":
+      return `${t}  step:waiting  ${event.step} (${event.reason})`
     case "step:retry":
       return `${t}  step:retry    ${event.step} after attempt ${event.attempt}, wait ${event.delayMs} ms (${event.error})`
     case "step:end":

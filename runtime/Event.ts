@@ -33,6 +33,11 @@ export type Event =
    */
   | { readonly type: "step:partial"; readonly time: number; readonly step: string; readonly index: number; readonly text: string; readonly replayed?: true }
   | { readonly type: "step:progress"; readonly time: number; readonly step: string; readonly done: number; readonly total?: number; readonly message?: string }
+  /**
+   * A step is held back before an attempt starts: `reason` says by what, like
+   * "rate limit openai". Its `step:start` follows when it may go.
+   */
+  | { readonly type: "step:waiting"; readonly time: number; readonly step: string; readonly reason: string }
   | { readonly type: "step:retry"; readonly time: number; readonly step: string; readonly attempt: number; readonly error: string; readonly delayMs: number }
   | { readonly type: "step:memo"; readonly time: number; readonly step: string; readonly name: string; readonly outcome: "hit" | "coalesced" | "miss"; readonly savedMs: number }
   | { readonly type: "step:end"; readonly time: number; readonly step: string; readonly status: EndStatus; readonly durationMs: number; readonly attempts: number; readonly error?: string; readonly savedMs?: number }

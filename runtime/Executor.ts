@@ -21,6 +21,11 @@ import type { Plan } from "./Plan.ts"
 import { makeRunCache, type CacheSettings } from "./cache/runCache.ts"
 import { journaling, type JournalSetup } from "./journal/stage.ts"
 import { keeping, type KeptResult } from "./watch/keep.ts"
+import type { Redactor } from "./permissions/redact.ts"
+import { redactUpdate } from "./permissions/redactUpdate.ts"
+import { permitting } from "./permissions/stage.ts"
+import { makeStepEnvs } from "./permissions/StepEnv.ts"
+import { makeRateLimiters } from "./RateLimiter.ts"
 
 export interface ExecutorInput {
   readonly plan: Plan
@@ -33,6 +38,8 @@ export interface ExecutorInput {
   readonly journal?: JournalSetup | undefined
   /** Results to reuse without running (watch mode), applied outermost: see `keeping`. */
   readonly keep?: ReadonlyMap<string, KeptResult> | undefined
+  /** Turn the environment checks off (`--allow-all`): every step sees the whole environment. Secrets are still masked. */
+  readonly allowAll?: boolean | undefined
 }
 
 /**
@@ -75,9 +82,17 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
   const fork = Effect.runForkWith(services)
   const now = clockOf(services)
   const queue = Effect.runSync(Queue.unbounded<Update>())
+  const envOf = makeStepEnvs(plan.workflow.options.permissions, input.allowAll === true)
+  // Every secret a started step can see: a warning about the run as a whole
+  // (a cache or journal problem) is masked with all of them.
+  const secrets = new Set<Redactor>()
+  const warn = (message: string) => {
+    for (const redact of secrets) message = redact(message)
+    Queue.offerUnsafe(queue, { kind: "warning", step: -1, time: now(), message })
+  }
   const runCache = makeRunCache(plan.workflow, input.cache, {
     now,
-    onWarning: (message) => Queue.offerUnsafe(queue, { kind: "warning", step: -1, time: now(), message }),
+    onWarning: warn,
     onMemo: (event) => {
       const step = event.step === undefined ? undefined : plan.indexOf.get(event.step)
       if (step !== undefined) {
@@ -86,31 +101,50 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
     }
   })
   // A kept result (watch mode) goes outermost: it skips everything. Then the
-  // journal stage: a replay skips the cache; then the cache stage: a hit skips
-  // retries, timeouts and the body.
+  // permissions stage: a step whose secrets cannot be masked never runs nor
+  // replays. Then the journal stage: a replay skips the cache; then the cache
+  // stage: a hit skips retries, timeouts and the body.
   const journal = input.journal
-  journal?.listen((message) => Queue.offerUnsafe(queue, { kind: "warning", step: -1, time: now(), message }))
+  journal?.listen(warn)
   const stages = [
     ...(input.keep === undefined || input.keep.size === 0 ? [] : [keeping(input.keep)]),
+    permitting,
     ...(journal === undefined ? [] : [journaling({ ...journal, keyOf: runCache.keyOf, now })]),
     ...(runCache.stage === undefined ? [] : [runCache.stage]),
     ...input.stages
   ]
   const pipeline = compose(stages, runBody)
+  const limiters = makeRateLimiters(plan.workflow.options.rateLimits)
+  const rateLimiterOf = (name: string | undefined) => (name === undefined ? undefined : limiters.get(name))
   const fibers = new Map<number, Fiber.Fiber<unknown, unknown>>()
 
   const driver = fork(Effect.gen(function*() {
-    sendBack({ type: "executor.ready", time: now() })
+    const time = now()
+    if (input.allowAll === true) {
+      Queue.offerUnsafe(queue, { kind: "warning", step: -1, time, message: "permissions are off (--allow-all): every step sees the whole environment; secrets are still masked" })
+    }
+    sendBack({ type: "executor.ready", time })
     for (;;) {
       const updates = yield* Queue.takeAll(queue)
       sendBack({ type: "executor.updates", updates })
     }
   }))
 
-  const ended = (run: StepRun, exit: Exit.Exit<unknown, unknown>) =>
-    Queue.offerUnsafe(queue, { kind: "end", step: run.index, time: now(), attempts: run.attempt, outcome: toOutcome(exit, run.cached) })
+  const ended = (run: StepRun, exit: Exit.Exit<unknown, unknown>) => {
+    const outcome = toOutcome(exit, run.cached)
+    const redact = run.env.redact
+    Queue.offerUnsafe(queue, {
+      kind: "end",
+      step: run.index,
+      time: now(),
+      attempts: run.attempt,
+      outcome: redact !== undefined && outcome._tag === "failed" ? { ...outcome, error: redact(outcome.error) } : outcome
+    })
+  }
 
   const start = (step: number, inputs: Record<string, unknown>) => {
+    const env = envOf(plan.steps[step]!)
+    if (env.redact !== undefined) secrets.add(env.redact)
     const run: StepRun = {
       index: step,
       id: plan.ids[step]!,
@@ -125,7 +159,11 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
       logTap: undefined,
       partialTap: undefined,
       memo: runCache.memo,
-      report: (update) => {
+      env,
+      rateLimiter: limiters.size === 0 ? undefined : rateLimiterOf(plan.steps[step]!.rateLimit),
+      report: (reported) => {
+        // Masked at the source: every reporter, log file, trace and cache entry gets the masked text.
+        const update = env.redact === undefined ? reported : redactUpdate(reported, env.redact)
         if (run.logTap !== undefined) {
           if (update.kind === "log") run.logTap(update.stream, update.text)
           else if (update.kind === "logs") for (const text of update.texts) run.logTap(update.stream, text)

@@ -52,6 +52,12 @@ export interface CompileOptions extends Plan.PlanOptions {
    * change affected; the caller vouches that they are still right.
    */
   readonly keep?: ReadonlyMap<string, KeptResult> | undefined
+  /**
+   * Turns the environment checks off, for debugging (`weft run --allow-all`):
+   * every step sees the whole environment and `ctx.env` refuses nothing. The
+   * run says so with a `run:warning`; secrets are still masked.
+   */
+  readonly allowAll?: boolean | undefined
 }
 
 /** What can be sent to a running workflow's actor. */
@@ -174,7 +180,8 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
             stages: options.stages ?? defaultStages,
             cache: { root: options.cwd, file: options.file, ...options.cache },
             journal: options.journal,
-            keep: options.keep
+            keep: options.keep,
+            allowAll: options.allowAll
           })
         },
         on: {

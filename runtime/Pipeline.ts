@@ -1,7 +1,7 @@
 /**
  * A step runs through a chain of stages around its body, each
- * `(step, next) => Effect`: retries, then the timeout, then the start
- * announcement, then the body. Later features (cache lookup, resources,
+ * `(step, next) => Effect`: retries, then the rate limit, then the timeout,
+ * then the start announcement, then the body. Later features (cache lookup, resources,
  * permissions) are stages too; the executor does not change.
  */
 import * as Cause from "effect/Cause"
@@ -9,10 +9,12 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type { StepDef } from "../dsl/Step.ts"
 import { describeError } from "./internal/describeError.ts"
-import { retryDelay, type RetryPolicy } from "./internal/retry.ts"
+import { retryAfterMs, retryDelay, type RetryPolicy } from "./internal/retry.ts"
 import type { Outcome, Update } from "./internal/Update.ts"
 import type { LogStream } from "./Event.ts"
 import type { MemoScope } from "./memo.ts"
+import type { RateLimiter } from "./RateLimiter.ts"
+import type { StepEnv } from "./permissions/StepEnv.ts"
 
 /** One step's execution, shared by its stages. */
 export interface StepRun {
@@ -39,6 +41,10 @@ export interface StepRun {
   partialTap: ((index: number, text: string) => void) | undefined
   /** The run's memoized calls, shared by every step. */
   readonly memo: MemoScope | undefined
+  /** The rate limit each attempt waits for (`rateLimit`), if the step has one. */
+  readonly rateLimiter?: RateLimiter | undefined
+  /** What the step may see of the environment (`permissions.env`), and the redaction of its secrets. */
+  readonly env: StepEnv
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
@@ -53,7 +59,11 @@ export const compose = (
 (step: StepRun): Effect.Effect<unknown, unknown> =>
   stages.reduceRight<Effect.Effect<unknown, unknown>>((next, stage) => stage(step, next), Effect.suspend(() => body(step)))
 
-/** Runs attempts until one succeeds or the retries run out, waiting the backoff between them. */
+/**
+ * Runs attempts until one succeeds or the retries run out, waiting the backoff
+ * between them, or longer when the failure says how long (`retryAfter`: see
+ * `retryAfterMs`).
+ */
 export const retrying: Stage = (step, next) => {
   // A single attempt's failure is the step's: there is nothing to catch.
   if (step.retry.times === 0) {
@@ -69,11 +79,30 @@ export const retrying: Stage = (step, next) => {
       if (retry > step.retry.times || Cause.hasInterruptsOnly(cause) || !Cause.hasFails(cause)) {
         return Effect.failCause(cause)
       }
-      const delayMs = retryDelay(step.retry, retry)
-      step.report({ kind: "retry", attempt: step.attempt, error: describeError(Cause.squash(cause)), delayMs })
-      return Effect.andThen(Effect.sleep(delayMs), Effect.suspend(loop))
+      const error = Cause.squash(cause)
+      return Effect.clockWith((clock) => {
+        const backoffMs = retryDelay(step.retry, retry)
+        const askedMs = retryAfterMs(error, clock.currentTimeMillisUnsafe())
+        const delayMs = askedMs === undefined ? backoffMs : Math.max(backoffMs, askedMs)
+        step.report({ kind: "retry", attempt: step.attempt, error: describeError(error), delayMs })
+        return Effect.andThen(Effect.sleep(delayMs), Effect.suspend(loop))
+      })
     })
   })
+}
+
+/**
+ * Waits for the step's rate limit before each attempt, announcing the wait
+ * (`step:waiting`) when there is one. It runs inside the retries, so every
+ * attempt counts against the limit, and outside the timeout, so the wait does
+ * not. The step keeps its concurrency slot while it waits: the machine hands
+ * out slots before the pipeline runs.
+ */
+export const rateLimiting: Stage = (step, next) => {
+  const limiter = step.rateLimiter
+  if (limiter === undefined) return next
+  const reason = `rate limit ${limiter.name}`
+  return Effect.andThen(limiter.take(() => step.report({ kind: "waiting", reason })), next)
 }
 
 /** Interrupts an attempt that outlives the step's `timeout`. */
@@ -93,7 +122,7 @@ export const announcing: Stage = (step, next) =>
   })
 
 /** The stages every step goes through, outermost first. */
-export const defaultStages: ReadonlyArray<Stage> = [retrying, timing, announcing]
+export const defaultStages: ReadonlyArray<Stage> = [retrying, rateLimiting, timing, announcing]
 
 const formatMs = (ms: number): string => (ms < 1000 ? `${ms} ms` : `${+(ms / 1000).toFixed(1)} s`)
 

@@ -9,9 +9,12 @@ import { suggestion } from "../dsl/internal/didYouMean.ts"
 import type { StepDef } from "../dsl/Step.ts"
 import { isWorkflow, type Workflow } from "../dsl/Workflow.ts"
 import { cacheProblem } from "./cache/options.ts"
+import { rateLimitsProblems, stepRateLimitProblem } from "./RateLimiter.ts"
+import { permissionsProblems } from "./permissions/options.ts"
 import { toMillis } from "./internal/duration.ts"
 import type { StepInfo } from "./Event.ts"
 import { retryPolicy, type RetryPolicy } from "./internal/retry.ts"
+import { capacityProblems, demandProblems, planResources, type ResourcePlan } from "./Resources.ts"
 
 export interface Plan {
   readonly workflow: Workflow<any>
@@ -36,6 +39,8 @@ export interface Plan {
   readonly rank: ArrayLike<number>
   readonly retry: ReadonlyArray<RetryPolicy>
   readonly timeoutMs: ReadonlyArray<number | undefined>
+  /** The workflow's resources and each step's demand; absent when it declares none. */
+  readonly resources?: ResourcePlan | undefined
 }
 
 export interface PlanOptions {
@@ -47,8 +52,8 @@ export interface PlanOptions {
   readonly durations?: ReadonlyMap<string, number> | undefined
 }
 
-const workflowOptionKeys = new Set(["concurrency", "failFast", "cache"])
-const stepOptionKeys = ["needs", "after", "optional", "retry", "timeout", "estimate", "cache"]
+const workflowOptionKeys = new Set(["concurrency", "failFast", "cache", "rateLimits", "permissions", "resources"])
+const stepOptionKeys = ["needs", "after", "optional", "retry", "timeout", "estimate", "cache", "rateLimit", "permissions", "resources"]
 
 /**
  * Shared by every step that waits for nothing or that nothing waits for:
@@ -92,6 +97,10 @@ const checkAll = (wf: Workflow<any>, options: PlanOptions): Checked => {
   }
   const workflowCache = cacheProblem(wf.options?.cache)
   if (workflowCache !== undefined) problems.push({ message: workflowCache })
+  for (const message of rateLimitsProblems(wf.options?.rateLimits)) problems.push({ message })
+  const capacity = wf.options?.resources
+  for (const p of capacityProblems(capacity)) problems.push(p)
+  for (const message of permissionsProblems(wf.options?.permissions)) problems.push({ message })
   const steps = wf.steps
   const n = steps.length
   const seen = new Map<string, number>()
@@ -136,6 +145,12 @@ const checkAll = (wf: Workflow<any>, options: PlanOptions): Checked => {
     if (def.estimate !== undefined) checkDuration(def, "estimate", def.estimate, say)
     if (def.cache !== undefined) {
       const problem = cacheProblem(def.cache)
+      if (problem !== undefined) say(def, problem)
+    }
+    if (def.permissions !== undefined) for (const message of permissionsProblems(def.permissions)) say(def, message)
+    if (def.resources !== undefined) for (const m of demandProblems(def.resources, capacity)) say(def, m)
+    if (def.rateLimit !== undefined) {
+      const problem = stepRateLimitProblem(def.rateLimit, wf.options?.rateLimits)
       if (problem !== undefined) say(def, problem)
     }
     if (first === undefined) seen.set(id, i)
@@ -244,7 +259,8 @@ export const make = (wf: Workflow<any>, options: PlanOptions = {}): Plan => {
     estimateMs,
     rank: longestPaths(dependents, weight),
     retry,
-    timeoutMs
+    timeoutMs,
+    resources: planResources(steps, wf.options?.resources)
   }
 }
 

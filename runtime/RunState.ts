@@ -11,6 +11,7 @@
 import type { Event, RunStatus, StepInfo } from "./Event.ts"
 import type { Update } from "./internal/Update.ts"
 import type { Plan } from "./Plan.ts"
+import { ResourcePool } from "./Resources.ts"
 import { ReadyQueue } from "./Scheduler.ts"
 import { canTransition, isFinal, isSuccess, type EndStatus, type StepStatus } from "./StepStatus.ts"
 
@@ -52,6 +53,8 @@ export class RunState {
   /** Dependencies each step still waits for. */
   readonly #waiting: Array<number>
   readonly #ready: ReadyQueue
+  /** What is free of the workflow's resources; `undefined` when it declares none (the plain, faster path). */
+  readonly #pool: ResourcePool | undefined
   /** Steps handed to the executor and not yet ended: the slots in use. */
   #inFlight = 0
   /** 1 for each step handed to the executor and not yet ended (a typed array: no allocation per step). */
@@ -79,6 +82,7 @@ export class RunState {
     this.#waiting = plan.deps.map((ds) => ds.length)
     this.#dispatched = new Uint8Array(n)
     this.#ready = new ReadyQueue(plan.rank)
+    this.#pool = plan.resources === undefined ? undefined : new ResourcePool(plan.resources)
   }
 
   /** Whether every step has ended. */
@@ -193,11 +197,15 @@ export class RunState {
           ...(update.message === undefined ? {} : { message: update.message })
         })
         return
+      case "waiting":
+        this.#emit({ type: "step:waiting", time, step: id, reason: update.reason })
+        return
       case "retry":
         this.#emit({ type: "step:retry", time, step: id, attempt: update.attempt, error: update.error, delayMs: update.delayMs })
         return
       case "end":
         this.#inFlight--
+        this.#pool?.release(i)
         this.attempts[i] = update.attempts
         this.#end(i, update)
         this.#dispatch()
@@ -316,6 +324,7 @@ export class RunState {
     for (const { step } of this.outbox.starts) {
       this.#dispatched[step] = 0
       this.#inFlight--
+      this.#pool?.release(step)
     }
     this.outbox.starts.length = 0
     this.#ready.drain()
@@ -334,6 +343,14 @@ export class RunState {
 
   #dispatch(): void {
     if (this.#stopping !== undefined) return
+    if (this.#pool !== undefined) {
+      for (const i of this.#pool.take(this.#ready, this.concurrency - this.#inFlight)) {
+        this.#inFlight++
+        this.#dispatched[i] = 1
+        this.outbox.starts.push({ step: i, inputs: this.#inputsOf(i) })
+      }
+      return
+    }
     while (this.#inFlight < this.concurrency && this.#ready.size > 0) {
       const i = this.#ready.pop()!
       this.#inFlight++

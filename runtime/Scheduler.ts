@@ -7,6 +7,10 @@
  * The decision is a function of the ready set, the ranks and the free slots;
  * `ReadyQueue` keeps the ready set as a binary heap so each decision costs
  * O(log n) even with 100,000 steps.
+ *
+ * A workflow that declares `resources` decides with `ResourcePool.take`
+ * (Resources.ts) instead: the same order, each step started only if its
+ * demand fits, the best blocked step reserving what it needs.
  */
 import { Heap } from "./internal/Heap.ts"
 

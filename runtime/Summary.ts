@@ -90,6 +90,7 @@ export class SummaryBuilder {
       case "step:partial":
       case "step:progress":
       case "step:retry":
+      case "step:waiting":
       case "run:warning":
         return
       default:

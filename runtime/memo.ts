@@ -16,16 +16,28 @@
  *              ▼
  *            miss: calls `fn`; success is remembered and stored, an error is not
  *
+ * `memo.batched` ({@link batched}) answers each key of a many-key function the
+ * same way, except that a miss is not called at once: it waits in a batching
+ * window, and when the window closes the store is asked for its keys and the
+ * rest are sent in one call. A key is in flight from the moment it is asked
+ * for, so the same key asked again in the window is coalesced, not sent twice.
+ * This is Effect's `Request`/`RequestResolver` model (a pending batch per
+ * resolver, a delay, `batchN`, every request completed or failed) in Promise
+ * form: memoized functions are plain async functions called from steps'
+ * Promise code, timed by the scope's `now`, not fibers on Effect's clock.
+ *
  * A scope ({@link MemoScope}) holds what is shared: the remembered results,
- * the calls in flight, the store and the statistics. The engine runs each step
- * under the run's scope; outside any, a process-wide in-memory scope is used,
- * so coalescing works in plain scripts too.
+ * the batching windows, the calls in flight, the store and the statistics.
+ * The engine runs each step under the run's scope; outside any, a
+ * process-wide in-memory scope is used, so coalescing works in plain scripts
+ * too.
  */
 import { AsyncLocalStorage } from "node:async_hooks"
 import type * as Duration from "effect/Duration"
 import type { CacheEntry, CacheStore } from "./cache/CacheStore.ts"
 import { canonicalHash, isUnhashableValueError } from "./cache/canonical.ts"
 import { deserializeValue, isUnstorableValueError, serializeValue } from "./cache/serialize.ts"
+import { makeBatchWindow } from "./internal/batchWindow.ts"
 import { toMillis } from "./internal/duration.ts"
 
 /** Options of {@link memo}. */
@@ -104,6 +116,24 @@ interface Answer {
 
 type MutableStats = { -readonly [K in keyof MemoStats]: MemoStats[K] }
 
+/** @internal A function made by {@link batched}, as a scope sees it. */
+export interface BatchSpec {
+  readonly name: string
+  readonly invoke: (items: Array<unknown>) => unknown
+  readonly maxBatch: number
+  readonly windowMs: number | undefined
+  readonly ttlMs: number | undefined
+}
+
+/** A key waiting in a batching window for the batch that answers it. */
+interface Pending {
+  readonly key: string
+  readonly item: unknown
+  readonly step: string | undefined
+  readonly resolve: (answer: Answer) => void
+  readonly reject: (error: unknown) => void
+}
+
 /** What a run shares between its memoized calls. Make one with {@link makeMemoScope}. */
 export class MemoScope {
   readonly workflow: string
@@ -115,6 +145,7 @@ export class MemoScope {
   readonly #remembered = new Map<string, Remembered>()
   readonly #inFlight = new Map<string, Promise<Answer>>()
   readonly #stats = new Map<string, MutableStats>()
+  readonly #windows = new WeakMap<BatchSpec, (pending: Pending) => void>()
 
   constructor(options: MemoScopeOptions = {}) {
     this.workflow = options.workflow ?? ""
@@ -141,6 +172,34 @@ export class MemoScope {
     const stats = this.#statsOf(name)
     const step = storage.getStore()?.step
     stats.calls++
+    return this.#early(name, key, step, stats) ?? this.#track(key, this.#answer(name, key, invoke, ttlMs, step, stats))
+  }
+
+  /**
+   * @internal Answers one call of a batched function: from memory, by joining
+   * the same key in flight, or else in the batch its window sends.
+   */
+  callBatched(batch: BatchSpec, key: string, item: unknown): Promise<unknown> {
+    const stats = this.#statsOf(batch.name)
+    const step = storage.getStore()?.step
+    stats.calls++
+    const early = this.#early(batch.name, key, step, stats)
+    if (early !== undefined) return early
+    let add = this.#windows.get(batch)
+    if (add === undefined) {
+      add = makeBatchWindow<Pending>({ windowMs: batch.windowMs, maxItems: batch.maxBatch }, (pending) => {
+        // Our own defect must still reach the callers, not hang them.
+        this.#dispatch(batch, pending).catch((error: unknown) => pending.forEach((p) => p.reject(error)))
+      })
+      this.#windows.set(batch, add)
+    }
+    const join = add
+    // In flight from now on: the same key called again, batched or not, joins it.
+    return this.#track(key, new Promise<Answer>((resolve, reject) => join({ key, item, step, resolve, reject })))
+  }
+
+  /** A remembered result (a hit) or the same call in flight (coalesced), when either answers the call. */
+  #early(name: string, key: string, step: string | undefined, stats: MutableStats): Promise<unknown> | undefined {
     const remembered = this.#recall(key)
     if (remembered !== undefined) {
       // A copy per hit, so a caller mutating its result cannot change what the next one gets.
@@ -165,13 +224,65 @@ export class MemoScope {
         }
       )
     }
-    const answer = this.#answer(name, key, invoke, ttlMs, step, stats)
+    return undefined
+  }
+
+  #track(key: string, answer: Promise<Answer>): Promise<unknown> {
     this.#inFlight.set(key, answer)
     const settled = () => {
       this.#inFlight.delete(key)
     }
     answer.then(settled, settled)
     return answer.then((a) => a.value)
+  }
+
+  /** Answers a closed window's keys: stored ones from the store, the others with one call of the batch function. */
+  async #dispatch(batch: BatchSpec, pending: ReadonlyArray<Pending>): Promise<void> {
+    const { name } = batch
+    const stats = this.#statsOf(name)
+    const stored = await Promise.all(pending.map((p) => this.#lookup(name, p.key)))
+    const misses = pending.filter((p, i) => {
+      const answer = stored[i]
+      if (answer === undefined) return true
+      stats.hits++
+      stats.savedMs += answer.durationMs
+      this.#emit({ step: p.step, name, outcome: "hit", savedMs: answer.durationMs })
+      p.resolve(answer)
+      return false
+    })
+    if (misses.length === 0) return
+    stats.misses += misses.length
+    const started = this.#now()
+    const fail = (error: unknown) => {
+      const durationMs = Math.max(0, this.#now() - started)
+      for (const p of misses) {
+        this.#emit({ step: p.step, name, outcome: "miss", savedMs: 0, durationMs, failed: true })
+        p.reject(error)
+      }
+    }
+    let values: unknown
+    try {
+      values = await batch.invoke(misses.map((p) => p.item))
+    } catch (error) {
+      return fail(error)
+    }
+    if (!Array.isArray(values) || values.length !== misses.length) {
+      const got = Array.isArray(values) ? `${values.length} value${values.length === 1 ? "" : "s"}` : `${values === null ? "null" : typeof values}, not an array,`
+      return fail(new TypeError(`memo.batched("${name}"): the batch function returned ${got} for ${misses.length} key${misses.length === 1 ? "" : "s"}; it must return an array with one value per key, in the keys' order`))
+    }
+    const durationMs = Math.max(0, this.#now() - started)
+    // Each key is remembered as costing its share of the call: hits on all of
+    // a batch's keys then save one batch call (what they would cost), not n.
+    const share = durationMs / misses.length
+    await Promise.all(misses.map(async (p, i) => {
+      this.#emit({ step: p.step, name, outcome: "miss", savedMs: 0, durationMs })
+      try {
+        await this.#keep(name, p.key, values[i], share, batch.ttlMs, p.step)
+        p.resolve({ value: values[i], durationMs: share })
+      } catch (error) {
+        p.reject(error)
+      }
+    }))
   }
 
   async #answer(name: string, key: string, invoke: () => unknown, ttlMs: number | undefined, step: string | undefined, stats: MutableStats): Promise<Answer> {
@@ -324,12 +435,103 @@ export const withMemoScope = <T>(scope: MemoScope, f: () => T, options: { readon
 /** Runs `f` with memoized calls attributed to `step`, in the current scope. */
 export const withMemoStep = <T>(step: string, f: () => T): T => storage.run({ scope: currentMemoScope(), step }, f)
 
+const memoOne = <A extends ReadonlyArray<unknown>, R>(
+  name: string,
+  fn: (...args: A) => Promise<R> | R,
+  options: MemoOptions<Later<A>> = {}
+): ((...args: A) => Promise<R>) => {
+  if (typeof name !== "string" || name === "") throw new TypeError("memo: the name must be a non-empty string")
+  const ttlMs = ttlOf(`memo("${name}")`, options.ttl)
+  const keyOf = options.key
+  return (...args: A): Promise<R> => {
+    let key: string
+    try {
+      key = identify(`memo("${name}")`, name, args, keyOf)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return currentMemoScope().call(name, key, () => fn(...args), ttlMs) as Promise<R>
+  }
+}
+
+/** Options of {@link batched}. */
+export interface BatchedOptions<K> {
+  /** How long each key's value is reused ("10 minutes", or milliseconds). Absent: until the store is pruned. */
+  readonly ttl?: Duration.Input
+  /** What identifies a key, when not all of it changes the value (as `memo`'s `key`). */
+  readonly key?: (key: K) => unknown
+  /** The most keys sent in one call (default: no limit); a window that fills up is sent at once. */
+  readonly maxBatch?: number
+  /**
+   * How long calls are collected after the first ("20 millis"). Absent: until
+   * the next turn of the event loop (`setImmediate`), which gathers the calls
+   * of steps that started together without delaying any.
+   */
+  readonly window?: Duration.Input
+}
+
+/**
+ * Wraps a function that takes many keys at once (`(keys) => values`, one value
+ * per key, in order) as a function of one key, so calls made by different steps
+ * at about the same time become one call with their distinct keys. It is
+ * `memo` per key: a key already answered is a hit and is not sent, one in
+ * flight (batched or not) is joined, and each value is remembered and stored
+ * on its own, so a later call of the same key is a hit. A key is identified as
+ * `memo(name, (key) => …)` identifies its argument: the two share results.
+ *
+ * Calls are collected in a window (see {@link BatchedOptions.window}); when it
+ * closes, keys found in the store are answered from it and the rest are sent
+ * together, at most `maxBatch` per call. If the call fails, or returns an array
+ * of another length than its keys, every caller of that batch gets the error
+ * and nothing is remembered. The function runs in the context of the call that
+ * opened the window (its step's console).
+ *
+ * `step:memo` events are per key, attributed to the step that asked for it.
+ * A batched miss reports the whole call's `durationMs`; the key is remembered
+ * as costing its share (duration ÷ keys sent), which later hits report as
+ * `savedMs`, so hits on every key of a batch save one batch call, not n.
+ *
+ * @example
+ * const getPrice = memo.batched("get_prices", (tickers: Array<string>) => api.prices(tickers), { maxBatch: 50 })
+ * const [a, b] = await Promise.all([getPrice("AAPL"), getPrice("MSFT")]) // one request: ["AAPL", "MSFT"]
+ */
+export const batched = <K, V>(
+  name: string,
+  fn: (keys: Array<K>) => Promise<ReadonlyArray<V>> | ReadonlyArray<V>,
+  options: BatchedOptions<NoInfer<K>> = {}
+): ((key: K) => Promise<V>) => {
+  if (typeof name !== "string" || name === "") throw new TypeError("memo.batched: the name must be a non-empty string")
+  const label = `memo.batched("${name}")`
+  if (typeof fn !== "function") throw new TypeError(`${label}: the batch function must be a function from an array of keys to an array of values`)
+  const ttlMs = ttlOf(label, options.ttl)
+  const maxBatch = options.maxBatch ?? Infinity
+  if (maxBatch !== Infinity && !(Number.isSafeInteger(maxBatch) && maxBatch >= 1)) {
+    throw new TypeError(`${label}: maxBatch ${JSON.stringify(options.maxBatch)} is not a number of keys (try 50, or leave it out for no limit)`)
+  }
+  const windowMs = options.window === undefined ? undefined : toMillis(options.window)
+  if (options.window !== undefined && (windowMs === undefined || windowMs < 0 || windowMs === Infinity)) {
+    throw new TypeError(`${label}: window ${JSON.stringify(options.window)} is not a duration (try "20 millis" or a number of milliseconds)`)
+  }
+  const spec: BatchSpec = { name, invoke: (items) => fn(items as Array<K>), maxBatch, windowMs, ttlMs }
+  const keyOf = options.key
+  return (item: K): Promise<V> => {
+    let key: string
+    try {
+      key = identify(label, name, [item], keyOf)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return currentMemoScope().callBatched(spec, key, item) as Promise<V>
+  }
+}
+
 /**
  * Wraps `fn` so identical calls (same `name`, same canonical arguments) share
  * one result: concurrent ones join the call in flight, later ones reuse its
  * result until `ttl` passes, in this run and, through the run's cache store,
  * in later ones. Errors are never remembered: every waiter gets the error and
- * the next call tries again.
+ * the next call tries again. `memo.batched` (see {@link batched}) does the same
+ * for a function of many keys, sending the keys asked for together in one call.
  *
  * The name identifies the function across runs: two `memo`s with one name
  * share results. A hit returns a structured-clone copy of the result (a class
@@ -343,29 +545,26 @@ export const withMemoStep = <T>(step: string, f: () => T): T => storage.run({ sc
  * const getProfile = memo("get_company_profile", (ticker: string) => api.profile(ticker), { ttl: "10 minutes" })
  * const [a, b] = await Promise.all([getProfile("ACME"), getProfile("ACME")]) // one request
  */
-export const memo = <A extends ReadonlyArray<unknown>, R>(
-  name: string,
-  fn: (...args: A) => Promise<R> | R,
-  options: MemoOptions<Later<A>> = {}
-): ((...args: A) => Promise<R>) => {
-  if (typeof name !== "string" || name === "") throw new TypeError("memo: the name must be a non-empty string")
-  const ttlMs = options.ttl === undefined ? undefined : toMillis(options.ttl)
-  if (options.ttl !== undefined && (ttlMs === undefined || ttlMs < 0)) {
-    throw new TypeError(`memo("${name}"): ttl ${JSON.stringify(options.ttl)} is not a duration (try "10 minutes" or a number of milliseconds)`)
-  }
-  const keyOf = options.key
-  return (...args: A): Promise<R> => {
-    let key: string
-    try {
-      // The arguments hashed on their own first, so a refusal names their path ("arguments[0].signal").
-      const id = keyOf === undefined ? canonicalHash(args, { root: "arguments" }) : canonicalHash(keyOf(...args), { root: "key(…)" })
-      key = canonicalHash([name, id])
-    } catch (error) {
-      if (!isUnhashableValueError(error)) return Promise.reject(error) // thrown by the user's `key`
-      const fix = keyOf === undefined ? "pass a `key` that leaves it out" : "make `key` return plain data"
-      return Promise.reject(new TypeError(`memo("${name}"): cannot identify the call: ${error.path} ${error.reason}; ${fix}`, { cause: error }))
-    }
-    return currentMemoScope().call(name, key, () => fn(...args), ttlMs) as Promise<R>
+export const memo: typeof memoOne & { readonly batched: typeof batched } = Object.assign(memoOne, { batched })
+
+/** Milliseconds of a `ttl` option, checked when the function is defined. */
+const ttlOf = (label: string, ttl: Duration.Input | undefined): number | undefined => {
+  if (ttl === undefined) return undefined
+  const ms = toMillis(ttl)
+  if (ms === undefined || ms < 0) throw new TypeError(`${label}: ttl ${JSON.stringify(ttl)} is not a duration (try "10 minutes" or a number of milliseconds)`)
+  return ms
+}
+
+/** The key of a call of `name`: the canonical hash of its arguments, or of what `key` makes of them. */
+const identify = (label: string, name: string, args: ReadonlyArray<unknown>, keyOf: ((...args: any) => unknown) | undefined): string => {
+  try {
+    // The arguments hashed on their own first, so a refusal names their path ("arguments[0].signal").
+    const id = keyOf === undefined ? canonicalHash(args, { root: "arguments" }) : canonicalHash(keyOf(...args), { root: "key(…)" })
+    return canonicalHash([name, id])
+  } catch (error) {
+    if (!isUnhashableValueError(error)) throw error // thrown by the user's `key`
+    const fix = keyOf === undefined ? "pass a `key` that leaves it out" : "make `key` return plain data"
+    throw new TypeError(`${label}: cannot identify the call: ${error.path} ${error.reason}; ${fix}`, { cause: error })
   }
 }
 

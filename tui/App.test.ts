@@ -106,6 +106,16 @@ describe("the dashboard's frames", () => {
     expect(text).toMatch(/saved 2\.0s/)
   })
 
+  it("a step held back by a rate limit says so on its row, until it starts", () => {
+    const waiting: Array<Event> = [
+      start,
+      { type: "step:ready", time: 0, step: "lint" },
+      { type: "step:waiting", time: 0, step: "lint", reason: "rate limit openai" }
+    ]
+    expect(frame(waiting)).toMatch(/○ lint .*\[waiting: rate limit openai\]/)
+    expect(frame([...waiting, { type: "step:start", time: 500, step: "lint", attempt: 1 }])).not.toMatch(/waiting/)
+  })
+
   it("watch banner: what changed and reruns, the reload's diff, and a definition error first", () => {
     const events: Array<Event | WatchEvent> = [
       start,

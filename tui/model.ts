@@ -45,6 +45,8 @@ export interface StepView {
   durationMs: number | undefined
   /** A failed attempt waits to be retried. */
   retrying: boolean
+  /** Why the step is held back before its attempt starts ("rate limit openai"), while it is. */
+  waiting: string | undefined
   progress: { readonly done: number; readonly total?: number | undefined; readonly message?: string | undefined } | undefined
   error: string | undefined
   savedMs: number
@@ -158,6 +160,7 @@ export class Model {
         s.startedAt ??= event.time
         s.attemptStartedAt = event.time
         s.retrying = false
+        s.waiting = undefined
         this.running.add(s)
         if (this.following && this.#firstFailed === undefined && this.running.size === 1) this.selected = s.row
         return
@@ -176,6 +179,11 @@ export class Model {
         if (s === undefined) return
         s.retrying = true
         this.#lines(event.step, "note", `attempt ${event.attempt} failed: ${event.error}`)
+        return
+      }
+      case "step:waiting": {
+        const s = this.#byId.get(event.step)
+        if (s !== undefined) s.waiting = event.reason
         return
       }
       case "step:memo": {
@@ -300,6 +308,7 @@ export class Model {
         attemptStartedAt: undefined,
         durationMs: undefined,
         retrying: false,
+        waiting: undefined,
         progress: undefined,
         error: undefined,
         savedMs: 0,
@@ -322,6 +331,7 @@ export class Model {
     s.durationMs = event.durationMs
     s.attempt = event.attempts
     s.retrying = false
+    s.waiting = undefined
     s.error = event.error
     s.savedMs = event.savedMs ?? 0
     if (!this.#ended[s.index]) {

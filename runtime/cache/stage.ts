@@ -57,7 +57,8 @@ export const keyOf = (step: StepRun, options: CacheOptions, modules: string | un
     inputs: step.inputs,
     userKey: typeof options.key === "function" ? options.key(step.inputs) : options.key,
     files,
-    env: options.env ?? [],
+    // The values of what the step may read enter the key (hashed, as `cache.env` does).
+    env: step.env.declared.length === 0 ? options.env ?? [] : [...(options.env ?? []), ...step.env.declared],
     outputs: options.outputs ?? []
   })
 

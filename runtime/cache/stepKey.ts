@@ -13,7 +13,8 @@
  * - the canonical encoding of the outputs it `needs` (so a dependency that
  *   reran and produced the same output leaves the key unchanged: early cutoff);
  * - the contents of the files matched by `cache.inputs`;
- * - the values of the variables named in `cache.env` (hashed, never stored);
+ * - the values of the variables named in `cache.env` and `permissions.env`
+ *   (hashed, never stored: a secret enters only as part of this hash);
  * - the `cache.outputs` globs themselves.
  *
  * What does not: values a function captures from its closure, environment

@@ -61,9 +61,11 @@ Run options:
   --resume              continue the last unfinished (killed or failed) run: replay
                         the steps it finished whose definition and inputs are unchanged
   --trace FILE          write the run as a Chrome trace (open it in ui.perfetto.dev)
+  --allow-all           permissions off, for debugging: every step sees the whole
+                        environment (secrets are still masked)
   Each run's step logs go to .weft/logs/<run>/<step>.log (the last 20 runs kept).
 
-Watch options (and --concurrency, --continue, --reporter, --no-cache, --force, and
+Watch options (and --concurrency, --continue, --reporter, --no-cache, --force, --allow-all and
 --trace FILE, which each rerun replaces):
   --debounce MS         quiet time that ends a burst of changes (default 50)
   --ignore GLOB         never react to files matching GLOB (repeatable); .weft,

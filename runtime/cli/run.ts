@@ -75,7 +75,8 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
       signal: controller.signal,
       // Every run keeps a journal, so that any run can be resumed.
       journal: true,
-      resume: values.resume
+      resume: values.resume,
+      allowAll: values["allow-all"]
     })
     if (interrupted !== undefined || result.status === "cancelled") return interrupted === "SIGTERM" ? 143 : 130
     return result.status === "succeeded" ? 0 : 1

@@ -12,7 +12,9 @@ export const runFlags = {
   reporter: { type: "string" },
   "no-cache": { type: "boolean", default: false },
   force: { type: "boolean", default: false },
-  trace: { type: "string" }
+  trace: { type: "string" },
+  // Every step sees the whole environment: for local debugging (the run says so).
+  "allow-all": { type: "boolean", default: false }
 } as const
 
 export interface RunFlagValues {

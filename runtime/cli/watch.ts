@@ -100,6 +100,7 @@ export const watchCommand = async (args: ReadonlyArray<string>, io: Io): Promise
       only,
       concurrency,
       failFast: !values.continue,
+      allowAll: values["allow-all"],
       cache: { mode: values["no-cache"] ? "off" : values.force ? "force" : "use", dir: cacheDir },
       // Every run keeps a journal, as with `weft run`, so that it can be resumed.
       journal: true,

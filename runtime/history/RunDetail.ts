@@ -82,6 +82,7 @@ export class RunRecorder {
       case "step:partial":
       case "step:progress":
       case "step:retry":
+      case "step:waiting":
       case "step:memo":
       case "run:warning":
       case "run:end":

@@ -19,6 +19,7 @@ export type Update =
   /** A part of a streaming result: `index` counts from 0 per attempt; `text` is already bounded (see `partText`). */
   | { readonly kind: "partial"; readonly step: number; readonly time: number; readonly index: number; readonly text: string; readonly replayed?: true }
   | { readonly kind: "progress"; readonly step: number; readonly time: number; readonly done: number; readonly total?: number | undefined; readonly message?: string | undefined }
+  | { readonly kind: "waiting"; readonly step: number; readonly time: number; readonly reason: string }
   | { readonly kind: "retry"; readonly step: number; readonly time: number; readonly attempt: number; readonly error: string; readonly delayMs: number }
   | { readonly kind: "memo"; readonly step: number; readonly time: number; readonly name: string; readonly outcome: "hit" | "coalesced" | "miss"; readonly savedMs: number }
   /** Not about one step (`step` is -1): the cache store found a corrupt entry, say. */

@@ -20,7 +20,8 @@ const runRunner = (step: StepRun, runner: unknown): Effect.Effect<unknown, unkno
   if (isCommand(runner)) {
     return runCommand(runner, {
       cwd: step.cwd,
-      env: process.env,
+      // Only what the step declared (and the base): never weft's whole environment.
+      env: step.env.values,
       onLine: (stream, text) => step.report({ kind: "log", stream, text }),
       // One report per chunk of output: a step printing a gigabyte in short
       // lines made one update (and queue entry) per line otherwise.
@@ -75,6 +76,7 @@ const runSubWorkflow = (step: StepRun, sub: Workflow<any>) =>
   Effect.flatMap(
     runEffect(sub, {
       cwd: step.cwd,
+      allowAll: step.env.allowAll,
       onEvent: (event) => {
         if (event.type === "step:log") step.report({ kind: "log", stream: event.stream, text: `[${event.step}] ${event.text}` })
         else if (event.type === "step:end" && event.status !== "succeeded") {

@@ -168,6 +168,7 @@ export const logFiles = (options: LogFilesOptions): Reporter => {
         case "step:start":
         case "step:progress":
         case "step:retry":
+        case "step:waiting":
         case "step:memo":
         case "run:warning":
           return

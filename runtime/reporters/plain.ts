@@ -40,6 +40,9 @@ export const plain = (options: PlainOptions = {}): Reporter => {
         case "step:partial":
           write(prefixed(event.step, event.text))
           return
+        case "step:waiting":
+          write(prefixed(event.step, `waiting: ${event.reason}`))
+          return
         case "step:retry":
           write(prefixed(event.step, `attempt ${event.attempt} failed: ${event.error}; retrying in ${formatDuration(event.delayMs)}`))
           return

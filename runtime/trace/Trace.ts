@@ -83,6 +83,7 @@ export class TraceBuilder {
         }
         return
       case "step:ready":
+      case "step:waiting":
       case "step:log":
       case "step:partial":
       case "step:progress":

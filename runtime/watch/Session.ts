@@ -70,6 +70,8 @@ export interface SessionOptions {
   readonly only?: ReadonlyArray<string> | undefined
   readonly concurrency?: number | undefined
   readonly failFast?: boolean | undefined
+  /** Turn the environment checks off in every run (`--allow-all`). */
+  readonly allowAll?: boolean | undefined
   /** How runs use the cache (`mode`, `dir`); the root and file are the workflow's. */
   readonly cache?: Pick<CacheSettings, "mode" | "dir"> | undefined
   /** Keep a run journal for each run (as `weft run` does). */
@@ -234,6 +236,7 @@ export const startSession = (options: SessionOptions): Session => {
       const result = await run(workflow, {
         concurrency: options.concurrency,
         failFast: options.failFast,
+        allowAll: options.allowAll,
         only: options.only,
         durations: options.durations,
         file: shown,

@@ -3,7 +3,7 @@
  * group), status icon (the shared spinner while running), id (`*` marks the
  * critical path when there is no colour to), duration (elapsed while running,
  * "of ~X" when an estimate exists), then its progress bar and message,
- * badges (attempt, retrying, cached, memo) and its error or newest log line.
+ * badges (attempt, retrying, waiting, cached, memo) and its error or newest log line.
  * The line is cut, never wrapped, so a row is always one line.
  */
 import { Text } from "ink"
@@ -64,6 +64,7 @@ const badges = (step: StepView): Array<string> => {
   const out: Array<string> = []
   if (step.attempt > 1) out.push(`attempt ${step.attempt}`)
   if (step.retrying) out.push("retrying")
+  if (step.waiting !== undefined) out.push(`waiting: ${step.waiting}`)
   if (step.status === "cached") out.push(step.savedMs > 0 ? `cached, saved ${short(step.savedMs)}` : "cached")
   if (step.memoHits > 0) out.push(`memo ${step.memoHits}`)
   return out

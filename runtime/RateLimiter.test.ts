@@ -1,0 +1,267 @@
+/**
+ * Rate limits on virtual time: the limit holds over every window, steps are
+ * not held back further than it needs, limiters are independent, waits are
+ * announced, `retryAfter` stretches a retry's delay, and mistakes in the
+ * options are definition errors.
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import { TestClock } from "effect/testing"
+import * as fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { isDefinitionError } from "../dsl/DefinitionError.ts"
+import type { RetryOption } from "../dsl/Step.ts"
+import { workflow } from "../dsl/Workflow.ts"
+import { runVirtual } from "../test/fixtures/virtual.ts"
+import type { Event, EventOf } from "./Event.ts"
+import * as Plan from "./Plan.ts"
+import { RateLimiter } from "./RateLimiter.ts"
+import { plain } from "./reporters/plain.ts"
+
+const ids = (n: number) => Array.from({ length: n }, (_, i) => i)
+
+/** The start times of the steps whose id starts with `prefix`, in order. */
+const startTimes = (events: ReadonlyArray<Event>, prefix: string): Array<number> =>
+  events.flatMap((e) => (e.type === "step:start" && e.step.startsWith(prefix) ? [e.time] : []))
+
+/** The most starts in any half-open window of `perMs`: the busiest window begins at some start. */
+const busiestWindow = (times: ReadonlyArray<number>, perMs: number): number =>
+  Math.max(0, ...times.map((t) => times.filter((u) => u >= t && u < t + perMs).length))
+
+class RateLimited extends Error {
+  readonly retryAfter: unknown
+  constructor(retryAfter: unknown) {
+    super("429 Too Many Requests")
+    this.retryAfter = retryAfter
+  }
+}
+
+describe("rate limits", () => {
+  it("holds 3 per second across 50 parallel steps, and spaces them no further", async () => {
+    const wf = workflow("calls", { concurrency: 50, rateLimits: { openai: { limit: 3, per: "1 second" } } })
+      .each("call", ids(50), { rateLimit: "openai" }, () => () => Effect.sleep(100))
+    const { result, events } = await runVirtual(wf)
+    expect(result.status).toBe("succeeded")
+    const starts = startTimes(events, "call:")
+    expect(starts).toHaveLength(50)
+    expect(busiestWindow(starts, 1000)).toBe(3)
+    // Three at once, then three more each second: the 49th and 50th start at
+    // 16 s and take 100 ms. 50/3 s, not serialised any further.
+    expect(result.durationMs).toBe(16_100)
+  })
+
+  it("counts every attempt, retries included, against the limit", async () => {
+    const wf = workflow("flaky", { concurrency: 10, rateLimits: { api: { limit: 2, per: 500 } } })
+      .each("call", ids(6), { rateLimit: "api", retry: 2 }, () => (_: unknown, ctx: { attempt: number }) =>
+        ctx.attempt < 3 ? Effect.fail(new Error("flaky")) : Effect.succeed(ctx.attempt))
+    const { result, events } = await runVirtual(wf)
+    expect(result.status).toBe("succeeded")
+    const starts = startTimes(events, "call:")
+    expect(starts).toHaveLength(18)
+    expect(busiestWindow(starts, 500)).toBe(2)
+  })
+
+  it("keeps limiters apart: steps on one never wait for another's", async () => {
+    const wf = workflow("two", {
+      concurrency: 20,
+      rateLimits: { openai: { limit: 1, per: "1 second" }, anthropic: { limit: 1, per: "1 second" } }
+    })
+      .each("openai", ids(5), { rateLimit: "openai" }, () => () => Effect.sleep(10))
+      .each("anthropic", ids(5), { rateLimit: "anthropic" }, () => () => Effect.sleep(10))
+      .step("free", () => Effect.sleep(10))
+    const { result, events } = await runVirtual(wf)
+    expect(startTimes(events, "openai:")).toEqual([0, 1000, 2000, 3000, 4000])
+    expect(startTimes(events, "anthropic:")).toEqual([0, 1000, 2000, 3000, 4000])
+    expect(startTimes(events, "free")).toEqual([0])
+    expect(result.durationMs).toBe(4010)
+  })
+
+  it("announces a wait with step:waiting before the step starts, and plain shows it", async () => {
+    const wf = workflow("calls", { concurrency: 5, rateLimits: { openai: { limit: 3, per: "1 second" } } })
+      .each("call", ids(5), { rateLimit: "openai" }, () => () => 1)
+    const { events } = await runVirtual(wf)
+    const waiting = events.filter((e): e is EventOf<"step:waiting"> => e.type === "step:waiting")
+    expect(waiting.map((e) => [e.step, e.time, e.reason])).toEqual([
+      ["call:3", 0, "rate limit openai"],
+      ["call:4", 0, "rate limit openai"]
+    ])
+    const started = events.findIndex((e) => e.type === "step:start" && e.step === "call:3")
+    expect(events.findIndex((e) => e.type === "step:waiting" && e.step === "call:3")).toBeLessThan(started)
+    let text = ""
+    const reporter = plain({ write: (s) => void (text += s) })
+    for (const event of events) reporter.onEvent(event)
+    expect(text).toMatch(/call:3 +│ waiting: rate limit openai\n/)
+    expect(text).not.toMatch(/call:0 +│ waiting/)
+  })
+
+  it("does not count the wait against an attempt's timeout", async () => {
+    const wf = workflow("slow", { concurrency: 3, rateLimits: { api: { limit: 1, per: "1 second" } } })
+      .each("call", ids(3), { rateLimit: "api", timeout: 100 }, () => () => Effect.sleep(50))
+    const { result, events } = await runVirtual(wf)
+    expect(result.status).toBe("succeeded")
+    expect(startTimes(events, "call:")).toEqual([0, 1000, 2000])
+  })
+
+  it("gives up a wait at once when the run stops", async () => {
+    const wf = workflow("stop", { concurrency: 5, rateLimits: { api: { limit: 1, per: "1 minute" } } })
+      .each("call", ids(4), { rateLimit: "api" }, () => () => Effect.sleep(10))
+      .step("boom", () => Effect.andThen(Effect.sleep(5), Effect.fail(new Error("boom"))))
+    const { result, events } = await runVirtual(wf)
+    expect(result.status).toBe("failed")
+    // The three waiting for the next minute are interrupted with the running one, at 5 ms.
+    expect(result.durationMs).toBe(5)
+    expect(startTimes(events, "call:")).toEqual([0])
+    expect(events.filter((e) => e.type === "step:end" && e.status === "cancelled").map((e) => (e as EventOf<"step:end">).step).sort())
+      .toEqual(["call", "call:0", "call:1", "call:2", "call:3"])
+  })
+
+  it("costs nothing and says nothing for a step without a rate limit", async () => {
+    const wf = workflow("free", { concurrency: 10, rateLimits: { openai: { limit: 1, per: "1 second" } } })
+      .each("call", ids(10), () => () => 1)
+    const { result, events } = await runVirtual(wf)
+    expect(result.durationMs).toBe(0)
+    expect(events.some((e) => e.type === "step:waiting")).toBe(false)
+  })
+})
+
+describe("RateLimiter", () => {
+  /** When each caller, arriving at `arrivals[i]`, gets through, on `TestClock`. */
+  const passTimes = (limit: number, perMs: number, arrivals: ReadonlyArray<number>) =>
+    Effect.runPromise(Effect.provide(
+      Effect.gen(function*() {
+        const limiter = new RateLimiter("api", limit, perMs)
+        const fibers = yield* Effect.forEach(arrivals, (at) =>
+          Effect.forkChild(Effect.andThen(Effect.sleep(at), Effect.andThen(limiter.take(() => {}), Clock.currentTimeMillis))))
+        yield* TestClock.adjust(10_000_000)
+        return yield* Fiber.joinAll(fibers)
+      }),
+      TestClock.layer()
+    ))
+
+  it("lets each caller through at the earliest time the sliding window allows, first come first served", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 1, maxLength: 30 }),
+        async (limit, perMs, arrivals) => {
+          const passed = (await passTimes(limit, perMs, arrivals)).slice().sort((a, b) => a - b)
+          // The model: in order of arrival, caller i goes at its arrival or once
+          // the caller `limit` places before it is `perMs` old, whichever is later.
+          const expected: Array<number> = []
+          for (const at of arrivals.slice().sort((a, b) => a - b)) {
+            const k = expected.length
+            expected.push(Math.max(at, k >= limit ? expected[k - limit]! + perMs : -Infinity))
+          }
+          expect(passed).toEqual(expected)
+          expect(busiestWindow(passed, perMs)).toBeLessThanOrEqual(limit)
+        }
+      ),
+      { numRuns: 200 }
+    )
+  })
+})
+
+describe("retryAfter", () => {
+  const flaky = (retryAfter: unknown, retry: RetryOption = { times: 1, delay: 100 }) =>
+    workflow("flaky").step("call", { retry }, (_, ctx) =>
+      ctx.attempt === 1 ? Effect.fail(retryAfter === undefined ? new Error("boom") : new RateLimited(retryAfter)) : Effect.succeed("ok"))
+
+  const retryOf = (events: ReadonlyArray<Event>) => events.find((e): e is EventOf<"step:retry"> => e.type === "step:retry")
+
+  it.each([
+    ["milliseconds", 2000, 2000],
+    ["seconds, as an HTTP Retry-After header", "3", 3000],
+    ["a duration", "2.5 seconds", 2500],
+    ["shorter than the backoff: the backoff", 50, 100]
+  ])("waits what the error asks for: %s", async (_, retryAfter, waitMs) => {
+    const { result, events } = await runVirtual(flaky(retryAfter))
+    expect(result.status).toBe("succeeded")
+    expect(retryOf(events)?.delayMs).toBe(waitMs)
+    expect(startTimes(events, "call")).toEqual([0, waitMs])
+  })
+
+  it("waits until an HTTP date", async () => {
+    // Virtual time starts at the epoch.
+    const { events } = await runVirtual(flaky(new Date(4000).toUTCString()))
+    expect(retryOf(events)?.delayMs).toBe(4000)
+    expect(startTimes(events, "call")).toEqual([0, 4000])
+  })
+
+  it("keeps the backoff when the error has no retryAfter, or one that is not a time", async () => {
+    for (const retryAfter of [undefined, "soon", -1]) {
+      const { events } = await runVirtual(flaky(retryAfter))
+      expect(retryOf(events)?.delayMs).toBe(100)
+      expect(startTimes(events, "call")).toEqual([0, 100])
+    }
+  })
+
+  it("does not wait when no retry is left", async () => {
+    const { result, events } = await runVirtual(flaky(60_000, 0))
+    expect(result.status).toBe("failed")
+    expect(retryOf(events)).toBeUndefined()
+    expect(result.durationMs).toBe(0)
+  })
+})
+
+describe("rate limit options", () => {
+  const problemsOf = (wf: Parameters<typeof Plan.make>[0]) => {
+    try {
+      Plan.make(wf, { file: "flows/summaries.ts" })
+    } catch (error) {
+      if (isDefinitionError(error)) return error
+      throw error
+    }
+    throw new Error("expected a definition error")
+  }
+
+  it("reports a misspelt limiter with a suggestion, naming the file and the step", () => {
+    const error = problemsOf(
+      workflow("summaries", { rateLimits: { openai: { limit: 3, per: "1 second" } } })
+        .each("summarize", ["a"], { rateLimit: "opena" }, () => () => 1)
+    )
+    expect(error.message).toMatch(/^flows\/summaries\.ts, workflow "summaries" has a problem:/)
+    expect(error.problems).toEqual([{ step: "summarize:a", message: expect.stringMatching(/rateLimit "opena", which is not one of the workflow's rateLimits \("openai"\)\. Did you mean "openai"\?/) }])
+  })
+
+  it("reports every bad limit at once", () => {
+    const error = problemsOf(
+      workflow("summaries", {
+        rateLimits: {
+          zero: { limit: 0, per: "1 second" },
+          half: { limit: 1.5, per: 1000 },
+          never: { limit: 3, per: 0 },
+          typo: { limit: 3, per: "1 sec0nd" as never },
+          bare: 3 as never
+        }
+      }).step("call", { rateLimit: "zero" }, () => 1)
+    )
+    expect(error.problems.map((p) => p.message)).toEqual([
+      expect.stringMatching(/^rate limit "zero": limit must be a whole number of at least 1 .*not 0/),
+      expect.stringMatching(/^rate limit "half": limit must be a whole number of at least 1 .*not 1\.5/),
+      expect.stringMatching(/^rate limit "never": per must be a positive duration .*not 0/),
+      expect.stringMatching(/^rate limit "typo": per must be a positive duration .*not "1 sec0nd"/),
+      expect.stringMatching(/^rate limit "bare" must be \{ limit, per \}/)
+    ])
+  })
+
+  it("says how to declare a limiter when the workflow has none, and rejects a non-string name", () => {
+    const error = problemsOf(
+      workflow("summaries")
+        .step("a", { rateLimit: "openai" }, () => 1)
+        .step("b", { rateLimit: 3 as never }, () => 1)
+    )
+    expect(error.problems).toEqual([
+      { step: "a", message: expect.stringContaining(`the workflow has no rateLimits: declare it, like workflow("…", { rateLimits: { "openai": { limit: 3, per: "1 second" } } })`) },
+      { step: "b", message: expect.stringMatching(/^rateLimit must name one of the workflow's rateLimits/) }
+    ])
+  })
+
+  it("rejects rateLimits that are not named limits, and suggests the option's name", () => {
+    expect(problemsOf(workflow("w", { rateLimits: [] as never }).step("a", () => 1)).problems.map((p) => p.message))
+      .toEqual([expect.stringMatching(/^rateLimits must name each limit/)])
+    expect(problemsOf(workflow("w", { rateLimit: {} } as never).step("a", () => 1)).problems.map((p) => p.message))
+      .toEqual([expect.stringMatching(/unknown workflow option "rateLimit"\. Did you mean "rateLimits"\?/)])
+  })
+})

@@ -1,0 +1,128 @@
+/**
+ * Rate limits shared by steps: at most `limit` attempt starts in any window of
+ * `per`, for all the steps that name the limiter (`rateLimit: "openai"`),
+ * however many run in parallel.
+ *
+ * The window slides: a limiter remembers its last `limit` start times, and a
+ * start may happen only once the oldest of them is at least `per` old. So
+ * `limit` starts may go at once (a burst), and then each further one goes as
+ * soon as the start `limit` places before it leaves the window; over every
+ * interval of length `per` there are never more than `limit` starts.
+ *
+ * A step waiting for its turn queues first in, first out, and reads the time
+ * from Effect's `Clock` (so `TestClock` drives it). The wait happens inside
+ * the step's concurrency slot: see `rateLimiting` in `Pipeline.ts`.
+ */
+import * as Effect from "effect/Effect"
+import * as Semaphore from "effect/Semaphore"
+import { suggestion } from "../dsl/internal/didYouMean.ts"
+import type { RateLimitOption } from "../dsl/Workflow.ts"
+import { toMillis } from "./internal/duration.ts"
+
+export class RateLimiter {
+  readonly name: string
+  readonly limit: number
+  readonly perMs: number
+  /** The last `limit` start times, a ring once full: it grows with use, so a huge `limit` costs nothing up front. */
+  readonly #starts: Array<number> = []
+  /** The ring's oldest entry, where the next start is written once it is full. */
+  #oldest = 0
+  /** Fibers in or queued for the gate: while there are any, a newcomer queues behind them. */
+  #queued = 0
+  /** One waiter at a time watches the window, the rest queue in order behind it. */
+  readonly #gate = Semaphore.makeUnsafe(1)
+
+  constructor(name: string, limit: number, perMs: number) {
+    this.name = name
+    this.limit = limit
+    this.perMs = perMs
+  }
+
+  /** How long a start at `now` must wait for the window to have room: 0 when it has. */
+  waitAt(now: number): number {
+    return this.#starts.length < this.limit ? 0 : Math.max(0, this.#starts[this.#oldest]! + this.perMs - now)
+  }
+
+  #record(now: number): void {
+    if (this.#starts.length < this.limit) {
+      this.#starts.push(now)
+      return
+    }
+    this.#starts[this.#oldest] = now
+    this.#oldest = (this.#oldest + 1) % this.limit
+  }
+
+  /**
+   * Takes a start: at once when the window has room and nobody queues, else
+   * after calling `onWait` once and waiting for its turn.
+   */
+  take(onWait: () => void): Effect.Effect<void> {
+    return Effect.clockWith((clock) => {
+      const now = clock.currentTimeMillisUnsafe()
+      if (this.#queued === 0 && this.waitAt(now) === 0) {
+        this.#record(now)
+        return Effect.void
+      }
+      onWait()
+      this.#queued++
+      const turn: Effect.Effect<void> = Effect.suspend(() => {
+        const at = clock.currentTimeMillisUnsafe()
+        const ms = this.waitAt(at)
+        if (ms === 0) {
+          this.#record(at)
+          return Effect.void
+        }
+        // Looks again after the sleep: the window is measured by the clock, not by the timer.
+        return Effect.andThen(Effect.sleep(ms), turn)
+      })
+      return Effect.ensuring(this.#gate.withPermit(turn), Effect.sync(() => this.#queued--))
+    })
+  }
+}
+
+/** The limiters of a workflow's `rateLimits` (already checked by the plan), by name. */
+export const makeRateLimiters = (options: Readonly<Record<string, RateLimitOption>> | undefined): Map<string, RateLimiter> => {
+  const limiters = new Map<string, RateLimiter>()
+  for (const [name, option] of Object.entries(options ?? {})) limiters.set(name, new RateLimiter(name, option.limit, toMillis(option.per)!))
+  return limiters
+}
+
+/** What is wrong with one of `rateLimits`, written for the workflow's author; `undefined` when nothing is. */
+export const rateLimitProblem = (name: string, option: unknown): string | undefined => {
+  const example = `rateLimits: { ${JSON.stringify(name)}: { limit: 3, per: "1 second" } }`
+  if (typeof option !== "object" || option === null) return `rate limit "${name}" must be { limit, per }, like ${example}`
+  const { limit, per } = option as { limit?: unknown; per?: unknown }
+  if (!Number.isInteger(limit) || (limit as number) < 1) {
+    return `rate limit "${name}": limit must be a whole number of at least 1 (starts per window), not ${JSON.stringify(limit)}, like ${example}`
+  }
+  const ms = toMillis(per)
+  if (ms === undefined || !(ms > 0) || ms === Infinity) {
+    return `rate limit "${name}": per must be a positive duration (milliseconds or a string like "1 second"), not ${JSON.stringify(per)}`
+  }
+  return undefined
+}
+
+/** Every problem of a workflow's `rateLimits` option. */
+export const rateLimitsProblems = (option: unknown): Array<string> => {
+  if (option === undefined) return []
+  if (typeof option !== "object" || option === null || Array.isArray(option)) {
+    return [`rateLimits must name each limit, like rateLimits: { openai: { limit: 3, per: "1 second" } }, not ${JSON.stringify(option)}`]
+  }
+  const problems: Array<string> = []
+  for (const [name, limit] of Object.entries(option)) {
+    const problem = rateLimitProblem(name, limit)
+    if (problem !== undefined) problems.push(problem)
+  }
+  return problems
+}
+
+/** What is wrong with a step's `rateLimit`, given the workflow's `rateLimits`; `undefined` when nothing is. */
+export const stepRateLimitProblem = (name: unknown, limits: unknown): string | undefined => {
+  const names = typeof limits === "object" && limits !== null ? Object.keys(limits) : []
+  if (typeof name !== "string") return `rateLimit must name one of the workflow's rateLimits, like rateLimit: "openai", not ${JSON.stringify(name)}`
+  if (names.includes(name)) return undefined
+  if (names.length === 0) {
+    return `rateLimit "${name}", but the workflow has no rateLimits: declare it, like workflow("…", { rateLimits: { ${JSON.stringify(name)}: { limit: 3, per: "1 second" } } })`
+  }
+  return `rateLimit "${name}", which is not one of the workflow's rateLimits (${names.map((n) => JSON.stringify(n)).join(", ")}).${suggestion(name, names)}`
+}

@@ -1,0 +1,158 @@
+/**
+ * Named resources with capacities (`resources: { db: 1, gpu: 2 }` on the
+ * workflow) that steps hold while they run (`resources: { db: 1 }` on a step).
+ *
+ * Rules:
+ * - A step takes its whole demand at once when it starts, or nothing: a step
+ *   that waits holds no resource and no slot, so no two steps can each hold
+ *   what the other waits for (no deadlock), and every demand fits the capacity
+ *   (checked by the plan), so a blocked step can always start once others end.
+ * - It holds its demand until it ends, whatever the status (retries and their
+ *   delays included, as with its slot).
+ * - Priority stays the critical path: among ready steps, best first, each
+ *   starts if its demand fits now.
+ * - Starvation: the best-ranked ready step that does not fit reserves its
+ *   whole demand. A lower-ranked step starts only if it fits in what is free
+ *   after that reservation, so small steps never overtake a large one on the
+ *   resources it waits for; it starts as soon as the running holders end.
+ *   (Slots are not reserved: a step blocked on `db` lets others use the free
+ *   slots when they leave `db` alone.)
+ *
+ * `slots` is not a resource name: it is `concurrency`, the one slot every
+ * step takes.
+ */
+import type { Problem } from "../dsl/DefinitionError.ts"
+import { suggestion } from "../dsl/internal/didYouMean.ts"
+import type { StepDef } from "../dsl/Step.ts"
+import type { ReadyQueue } from "./Scheduler.ts"
+
+/** A workflow's resources, laid out for the scheduler. */
+export interface ResourcePlan {
+  /** Resource names, in declaration order: resource `r` is `names[r]`. */
+  readonly names: ReadonlyArray<string>
+  readonly capacity: Int32Array
+  /** Step `i`'s demand of resource `r` is `demand[i * names.length + r]` (0: none). */
+  readonly demand: Int32Array
+}
+
+type Amounts = Readonly<Record<string, number>> | undefined
+
+const isAmount = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 1
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** What is wrong with a workflow's `resources`, if anything. */
+export const capacityProblems = (capacity: unknown): Array<Problem> => {
+  if (capacity === undefined) return []
+  if (!isRecord(capacity)) return [{ message: `resources must map names to capacities, like resources: { db: 1 }, not ${JSON.stringify(capacity)}` }]
+  const problems: Array<Problem> = []
+  for (const [name, amount] of Object.entries(capacity)) {
+    if (name === "slots") problems.push({ message: `resources cannot declare "slots": slots are the concurrency limit, set concurrency: ${JSON.stringify(amount)} instead` })
+    else if (!isAmount(amount)) problems.push({ message: `resource "${name}" needs a whole-number capacity of at least 1, not ${JSON.stringify(amount)}` })
+  }
+  return problems
+}
+
+/** What is wrong with a step's `resources` against the workflow's capacities, if anything. */
+export const demandProblems = (demand: unknown, capacity: Amounts): Array<string> => {
+  if (!isRecord(demand)) return [`resources must map names to amounts, like resources: { db: 1 }, not ${JSON.stringify(demand)}`]
+  const problems: Array<string> = []
+  const declared = isRecord(capacity) ? capacity : {}
+  for (const [name, amount] of Object.entries(demand)) {
+    if (name === "slots") {
+      problems.push(`resources cannot ask for "slots": every step takes one slot, and the workflow's concurrency sets how many there are`)
+      continue
+    }
+    if (!isAmount(amount)) {
+      problems.push(`resources: "${name}" must be a whole number of at least 1, not ${JSON.stringify(amount)}`)
+      continue
+    }
+    const has = declared[name]
+    if (has === undefined) {
+      problems.push(`resources: "${name}" is not a resource of this workflow.${suggestion(name, Object.keys(declared))} Declare it: workflow(name, { resources: { ${name}: ${amount} } })`)
+    } else if (isAmount(has) && amount > has) {
+      problems.push(`resources: asks for ${amount} "${name}", but the workflow has only ${has}: lower the demand or raise resources.${name}`)
+    }
+  }
+  return problems
+}
+
+/** The resource plan of `steps` under a valid `capacity`; `undefined` when the workflow declares none, so runs without resources take the plain path. */
+export const planResources = (steps: ReadonlyArray<StepDef>, capacity: Amounts): ResourcePlan | undefined => {
+  if (capacity === undefined) return undefined
+  const names = Object.keys(capacity)
+  if (names.length === 0) return undefined
+  const k = names.length
+  const demand = new Int32Array(steps.length * k)
+  for (let i = 0; i < steps.length; i++) {
+    const wants = steps[i]!.resources
+    if (wants === undefined) continue
+    for (let r = 0; r < k; r++) demand[i * k + r] = wants[names[r]!] ?? 0
+  }
+  return { names, capacity: Int32Array.from(names, (name) => capacity[name]!), demand }
+}
+
+/** What is free of each resource during a run, and the start decision under it. */
+export class ResourcePool {
+  readonly #plan: ResourcePlan
+  readonly #k: number
+  /** Free amounts; during `take`, minus the blocked step's reservation (may go below 0). */
+  readonly #free: Int32Array
+
+  constructor(plan: ResourcePlan) {
+    this.#plan = plan
+    this.#k = plan.names.length
+    this.#free = plan.capacity.slice()
+  }
+
+  /** Free amount of each resource, by name. */
+  get free(): Record<string, number> {
+    return Object.fromEntries(this.#plan.names.map((name, r) => [name, this.#free[r]!]))
+  }
+
+  /**
+   * Removes from `ready`, best first, the steps to start now with `slots`
+   * slots free, and takes their demands; the steps that do not fit stay in
+   * `ready`. The best blocked step reserves its demand (see the module doc).
+   */
+  take(ready: ReadyQueue, slots: number): Array<number> {
+    const chosen: Array<number> = []
+    let blocked: Array<number> | undefined
+    let head = -1
+    while (chosen.length < slots && ready.size > 0) {
+      const i = ready.pop()!
+      if (this.#fits(i)) {
+        this.#add(i, -1)
+        chosen.push(i)
+        continue
+      }
+      ;(blocked ??= []).push(i)
+      if (head === -1) {
+        head = i
+        this.#add(head, -1)
+      }
+    }
+    if (head !== -1) this.#add(head, 1)
+    if (blocked !== undefined) for (const i of blocked) ready.push(i)
+    return chosen
+  }
+
+  /** Gives back what step `i` holds. */
+  release(i: number): void {
+    this.#add(i, 1)
+  }
+
+  #fits(i: number): boolean {
+    const { demand } = this.#plan
+    for (let r = 0, at = i * this.#k; r < this.#k; r++, at++) {
+      const d = demand[at]!
+      if (d > 0 && d > this.#free[r]!) return false
+    }
+    return true
+  }
+
+  #add(i: number, sign: 1 | -1): void {
+    const { demand } = this.#plan
+    for (let r = 0, at = i * this.#k; r < this.#k; r++, at++) this.#free[r]! += sign * demand[at]!
+  }
+}
