@@ -40,4 +40,36 @@ export interface Permissions {
    * the step's cache key, hashed.
    */
   readonly env?: ReadonlyArray<string | Secret>
+  /**
+   * Globs of the files the step reads, relative to the workflow's folder.
+   * A declaration for now (nothing enforces it): `weft graph --check` and
+   * each run warn when a step may write what another reads at the same time.
+   */
+  readonly read?: ReadonlyArray<string>
+  /**
+   * Globs of the files the step writes, relative to the workflow's folder.
+   * A declaration for now: two steps that may run at the same time and write
+   * overlapping paths are reported by `weft graph --check` and warned about
+   * at the start of each run.
+   *
+   * @example
+   * workflow("build")
+   *   .step("bundle", { permissions: { read: ["src/**"], write: ["dist/**"] } }, sh`esbuild src/app.ts --outdir=dist`)
+   */
+  readonly write?: ReadonlyArray<string>
+  /**
+   * Run the step's commands under bubblewrap (`bwrap`, Linux): the file
+   * system read-only except the literal base folders of `permissions.write`
+   * (created when missing), a private empty `/tmp`, no network unless `net`.
+   * Where bwrap does not work the step fails; it never runs unsandboxed, not
+   * even with `--allow-all`. A function step's own code is not sandboxed,
+   * only the commands it returns.
+   *
+   * @example
+   * workflow("build")
+   *   .step("compile", { permissions: { sandbox: true, write: ["dist/**"] } }, sh`tsc --outDir dist`)
+   */
+  readonly sandbox?: boolean
+  /** With `sandbox: true`, keep the network (default: off). */
+  readonly net?: boolean
 }

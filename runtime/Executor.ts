@@ -18,6 +18,7 @@ import { runBody } from "./internal/body.ts"
 import type { Update } from "./internal/Update.ts"
 import { compose, defaultStages, toOutcome, type Stage, type StepRun } from "./Pipeline.ts"
 import type { Plan } from "./Plan.ts"
+import { raceCheck } from "./raceCheck.ts"
 import { makeRunCache, type CacheSettings } from "./cache/runCache.ts"
 import { journaling, type JournalSetup } from "./journal/stage.ts"
 import { keeping, type KeptResult } from "./watch/keep.ts"
@@ -122,6 +123,10 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
     const time = now()
     if (input.allowAll === true) {
       Queue.offerUnsafe(queue, { kind: "warning", step: -1, time, message: "permissions are off (--allow-all): every step sees the whole environment; secrets are still masked" })
+    }
+    // Declared paths only (nothing enforces them yet), so a possible race is a warning, not a refusal.
+    for (const conflict of raceCheck(plan).conflicts) {
+      Queue.offerUnsafe(queue, { kind: "warning", step: -1, time, message: conflict.message })
     }
     sendBack({ type: "executor.ready", time })
     for (;;) {

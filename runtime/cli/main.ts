@@ -45,6 +45,7 @@ Usage:
   weft run [file] [step...] [options]   run a workflow (default file: weft.ts)
   weft watch [file] [step...] [options] run, then rerun what each file change affects
   weft graph [file] [--format F]        show the workflow's graph
+  weft graph --check [file]             list steps that may race on declared files (exit 1 if any)
   weft history [file]                   recent runs: status, duration, steps run/cached/failed
   weft report [run] [file]              one run's steps and critical path (default: the last)
   weft cache stats|prune|clear [file]   inspect or trim the step cache
@@ -77,6 +78,8 @@ Watch options (and --concurrency, --continue, --reporter, --no-cache, --force, -
 
 Graph options:
   --format F            text (default), mermaid, dot or json
+  --check               instead, list steps that may run at the same time and write
+                        the same files, or write what the other reads (exit 1 if any)
 
 History and report options (runs live in .weft/history beside the workflow):
   --last N              history: how many runs to list (default 20)
@@ -153,13 +156,21 @@ const dispatch = async (argv: ReadonlyArray<string>, io: Io): Promise<number> =>
 }
 
 const graphCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> => {
-  const { values, positionals } = parse(args, { format: { type: "string", default: "text" } })
+  const { values, positionals } = parse(args, { format: { type: "string", default: "text" }, check: { type: "boolean", default: false } })
   const format = values.format as string
   if (!["text", "mermaid", "dot", "json"].includes(format)) throw new UsageError(`--format must be text, mermaid, dot or json, not "${format}"`)
   if (positionals.length > 1) throw new UsageError(`graph takes one file, got ${positionals.join(" ")}`)
   const loaded = await load(positionals[0] ?? "weft.ts", io)
   // Loaded on demand: effect/Graph is start-up time a plain run does not need.
   const [{ renderGraph }, Plan] = await Promise.all([import("./graph.ts"), import("../Plan.ts")])
+  if (values.check === true) {
+    const { raceCheck } = await import("../raceCheck.ts")
+    const { conflicts, complete } = raceCheck(Plan.make(loaded.workflow, { file: loaded.file }))
+    for (const conflict of conflicts) io.stdout(`✗ ${conflict.message}\n`)
+    if (!complete) io.stdout("the check stopped early: the graph is too large to search completely\n")
+    if (conflicts.length === 0 && complete) io.stdout(`${loaded.workflow.name}: no conflicts\n`)
+    return conflicts.length > 0 ? 1 : 0
+  }
   io.stdout(renderGraph(Plan.make(loaded.workflow, { file: loaded.file }), format as GraphFormat))
   return 0
 }

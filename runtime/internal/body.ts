@@ -13,12 +13,17 @@ import { consoleFor, withLogSink } from "./consoleCapture.ts"
 import { collect, isStreaming } from "./streaming.ts"
 import { withMemoScope } from "../memo.ts"
 import { runEffect } from "../Run.ts"
+import { bwrapWorks, SandboxUnavailableError, sandboxed } from "../permissions/sandbox.ts"
 
 export const runBody = (step: StepRun): Effect.Effect<unknown, unknown> => runRunner(step, step.def.run)
 
 const runRunner = (step: StepRun, runner: unknown): Effect.Effect<unknown, unknown> => {
   if (isCommand(runner)) {
-    return runCommand(runner, {
+    const sandbox = step.env.sandbox
+    // Checked when the command is about to run, so a function returning a command is covered too.
+    if (sandbox !== undefined && !bwrapWorks()) return Effect.fail(new SandboxUnavailableError(step.id))
+    const command = sandbox === undefined ? Effect.succeed(runner) : Effect.try({ try: () => sandboxed(runner, sandbox, step.cwd), catch: (error) => error })
+    return Effect.flatMap(command, (command) => runCommand(command, {
       cwd: step.cwd,
       // Only what the step declared (and the base): never weft's whole environment.
       env: step.env.values,
@@ -26,7 +31,7 @@ const runRunner = (step: StepRun, runner: unknown): Effect.Effect<unknown, unkno
       // One report per chunk of output: a step printing a gigabyte in short
       // lines made one update (and queue entry) per line otherwise.
       onLines: (stream, texts) => step.report({ kind: "logs", stream, texts })
-    })
+    }))
   }
   if (isWorkflow(runner)) return runSubWorkflow(step, runner)
   return runFunction(step, runner as (inputs: unknown, ctx: unknown) => unknown)

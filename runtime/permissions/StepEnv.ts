@@ -7,6 +7,7 @@
 import { isSecret, type Permissions } from "../../dsl/Permissions.ts"
 import type { StepDef } from "../../dsl/Step.ts"
 import { makeRedactor, type Redactor } from "./redact.ts"
+import { sandboxPolicyOf, type SandboxPolicy } from "./sandbox.ts"
 
 /**
  * Visible to every step without a declaration. PATH finds programs and HOME
@@ -32,6 +33,8 @@ export interface StepEnv {
   readonly values: Readonly<Record<string, string>>
   /** Masks the secrets' values, or `undefined` when the step has none to mask. */
   readonly redact: Redactor | undefined
+  /** `sandbox: true`: what its commands may touch under bwrap; `undefined` when not sandboxed. */
+  readonly sandbox?: SandboxPolicy | undefined
   /** Why the step may not run (a secret too short to redact), or `undefined`. */
   readonly problem: string | undefined
 }
@@ -82,6 +85,7 @@ const resolve = (permissions: Permissions | undefined, allowAll: boolean, enviro
     allowed,
     values,
     redact: secrets.length === 0 ? undefined : makeRedactor(secrets),
+    sandbox: sandboxPolicyOf(permissions),
     problem: short.length === 0 ? undefined : shortSecrets(short)
   }
 }

@@ -2,7 +2,7 @@
 import { isSecret } from "../../dsl/Permissions.ts"
 import { suggestion } from "../../dsl/internal/didYouMean.ts"
 
-const keys = ["env"]
+const keys = ["env", "read", "write", "sandbox", "net"]
 
 /** Every problem with a `permissions` option (a step's or the workflow's); empty when there is none. */
 export const permissionsProblems = (option: unknown): Array<string> => {
@@ -12,8 +12,18 @@ export const permissionsProblems = (option: unknown): Array<string> => {
   }
   const problems: Array<string> = []
   for (const key of Object.keys(option)) {
-    if (!keys.includes(key)) problems.push(`unknown permissions option "${key}": only env is supported.${suggestion(key, keys)}`)
+    if (!keys.includes(key)) problems.push(`unknown permissions option "${key}": the options are ${keys.join(", ")}.${suggestion(key, keys)}`)
   }
+  for (const flag of ["sandbox", "net"]) {
+    const value = (option as Record<string, unknown>)[flag]
+    if (value !== undefined && typeof value !== "boolean") {
+      problems.push(`permissions.${flag} must be true or false, not ${describe(value)}`)
+    }
+  }
+  if ((option as { net?: unknown }).net === true && (option as { sandbox?: unknown }).sandbox !== true) {
+    problems.push(`permissions.net only applies to sandboxed commands: add sandbox: true, or remove net: true (without a sandbox the network is not restricted)`)
+  }
+  for (const field of ["read", "write"]) problems.push(...globsProblems(field, (option as Record<string, unknown>)[field]))
   const env = (option as { env?: unknown }).env
   if (env === undefined) return problems
   if (!Array.isArray(env)) {
@@ -40,4 +50,16 @@ const describe = (entry: unknown): string => {
   } catch {
     return String(entry)
   }
+}
+
+/** What is wrong with `permissions.read` or `permissions.write`: each entry a non-empty glob relative to the workflow's folder. */
+const globsProblems = (field: string, globs: unknown): Array<string> => {
+  if (globs === undefined) return []
+  const example = field === "read" ? `read: ["src/**"]` : `write: ["dist/**"]`
+  if (!Array.isArray(globs)) return [`permissions.${field} must be a list of globs relative to the workflow's folder, like ${example}, not ${describe(globs)}`]
+  return globs.flatMap((glob) =>
+    typeof glob === "string" && glob.trim() !== ""
+      ? []
+      : [`permissions.${field} lists ${describe(glob)}: each entry must be a non-empty glob relative to the workflow's folder, like ${example}`]
+  )
 }
