@@ -72,4 +72,20 @@ export interface Permissions {
   readonly sandbox?: boolean
   /** With `sandbox: true`, keep the network (default: off). */
   readonly net?: boolean
+  /**
+   * Run a function step in its own Node process under Node's permission
+   * model: it may read only its workflow's modules, weft and the
+   * `node_modules` they resolve from, plus `read`; write only `write`; start
+   * processes only with `run: true`. Anything else fails the step, naming the
+   * path and the permission to declare. Its inputs and output cross by
+   * structured clone (a `Map` or `Date` survives, a function does not). Needs
+   * the workflow to come from a file. Commands ignore it (see `sandbox`).
+   *
+   * @example
+   * workflow("report")
+   *   .step("parse", { permissions: { isolate: true, read: ["data/**"] } }, () => parse(readFileSync("data/in.csv", "utf8")))
+   */
+  readonly isolate?: boolean
+  /** With `isolate: true`, let the step start processes and worker threads (default: off). */
+  readonly run?: boolean
 }

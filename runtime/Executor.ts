@@ -33,6 +33,8 @@ export interface ExecutorInput {
   /** Services the step fibers run with: the caller's clock (a `TestClock` in tests), scheduler, and so on. */
   readonly services: Context.Context<never>
   readonly cwd: string
+  /** The workflow's file, absolute, when it came from one (isolated steps import it). */
+  readonly file?: string | undefined
   readonly stages: ReadonlyArray<Stage>
   readonly cache: CacheSettings
   /** The run's journal, when it keeps one: every step that ends well is recorded, and with `--resume` replayed. */
@@ -156,6 +158,7 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
       def: plan.steps[step]!,
       inputs,
       cwd,
+      file: input.file,
       retry: plan.retry[step]!,
       timeoutMs: plan.timeoutMs[step],
       workflow: plan.workflow.name,

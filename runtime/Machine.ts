@@ -14,6 +14,7 @@
  * much for 100,000-step workflows. Steps' bodies run in the invoked executor;
  * everything the run does is emitted as `Event`s (`actor.on("*", …)`).
  */
+import * as path from "node:path"
 import * as Context from "effect/Context"
 import { setup, type AnyActorRef, type AnyActorScope } from "xstate"
 import type { Workflow } from "../dsl/Workflow.ts"
@@ -177,6 +178,8 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
             plan,
             services,
             cwd: options.cwd ?? process.cwd(),
+            // The CLI's cache settings hold the absolute path; `file` may be as the user typed it.
+            file: options.cache?.file ?? (options.file === undefined ? undefined : path.resolve(options.cwd ?? process.cwd(), options.file)),
             stages: options.stages ?? defaultStages,
             cache: { root: options.cwd, file: options.file, ...options.cache },
             journal: options.journal,

@@ -27,6 +27,8 @@ export interface StepRun {
   readonly inputs: Readonly<Record<string, unknown>>
   /** Folder commands run in (and relative paths resolve against). */
   readonly cwd: string
+  /** The workflow's file, absolute, when it came from one: an isolated step's process imports it. */
+  readonly file?: string | undefined
   readonly retry: RetryPolicy
   readonly timeoutMs: number | undefined
   /** The attempt under way, 1-based; set by the retry stage. */

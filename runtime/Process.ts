@@ -154,10 +154,7 @@ export const runCommand = (command: Command, options: RunCommandOptions): Effect
     })
     child.on("close", (code, signal) => {
       closed = true
-      if (child.pid !== undefined) {
-        live.delete(child.pid)
-        release(child.pid)
-      }
+      if (child.pid !== undefined) untrack(child.pid)
       stdout.end()
       deliver("stdout")
       stderr.end()
@@ -190,7 +187,7 @@ export const runCommand = (command: Command, options: RunCommandOptions): Effect
  * redirected its output elsewhere does not hold `close` back, so it is waited
  * for separately.
  */
-const terminate = (
+export const terminate = (
   pid: number,
   graceMs: number,
   isClosed: () => boolean,
@@ -237,7 +234,8 @@ const terminate = (
 const live = new Set<number>()
 let exitHookInstalled = false
 
-const track = (pid: number) => {
+/** Keeps `pid`'s group for `killAllGroups` and weft's exit, until `untrack`: every child weft spawns detached goes through it. */
+export const track = (pid: number): void => {
   live.add(pid)
   guard(pid)
   if (!exitHookInstalled) {
@@ -245,6 +243,12 @@ const track = (pid: number) => {
     // However weft exits (a forced second Ctrl-C, an uncaught defect), it takes its children along.
     process.on("exit", () => killAllGroups("SIGKILL"))
   }
+}
+
+/** The group led by `pid` has closed: `killAllGroups` forgets it. */
+export const untrack = (pid: number): void => {
+  live.delete(pid)
+  release(pid)
 }
 
 /** Signals every process group weft started and is still running: the forced path of a second Ctrl-C. */

@@ -17,12 +17,15 @@ it("runs a workflow that imports weft from an installed tarball", () => {
   writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "consumer", type: "module", private: true }))
   writeFileSync(path.join(dir, "wf.ts"), [
     `import { workflow } from "weft"`,
-    `export default workflow("packed").step("a", () => 21).step("b", { needs: ["a"] }, ({ a }) => a * 2)`
+    `export default workflow("packed").step("a", () => 21).step("b", { needs: ["a"] }, ({ a }) => a * 2)`,
+    // An isolated step's child process loads weft from node_modules too, where Node strips no types.
+    `  .step("c", { needs: ["b"], permissions: { isolate: true } }, ({ b }) => { console.log("isolated", process.pid); return b + 1 })`
   ].join("\n"))
   // Dependencies come from npm's cache, filled by the install of this repository.
   execFileSync("npm", ["install", `./${tarball}`, "--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: dir, stdio: "pipe" })
   const out = execFileSync(process.execPath, ["node_modules/weft/bin/weft.js", "run", "wf.ts", "--reporter", "json"], { cwd: dir, encoding: "utf8" })
   const events = out.trim().split("\n").map((line) => JSON.parse(line))
   expect(events.at(-1)).toMatchObject({ type: "run:end", status: "succeeded" })
-  expect(events.filter((e) => e.type === "step:end").map((e) => e.step)).toEqual(["a", "b"])
+  expect(events.filter((e) => e.type === "step:end").map((e) => `${e.step} ${e.status}`)).toEqual(["a succeeded", "b succeeded", "c succeeded"])
+  expect(events.find((e) => e.type === "step:log" && e.step === "c")?.text).toMatch(/^isolated \d+$/)
 }, 120_000)

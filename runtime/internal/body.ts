@@ -13,6 +13,7 @@ import { consoleFor, withLogSink } from "./consoleCapture.ts"
 import { collect, isStreaming } from "./streaming.ts"
 import { withMemoScope } from "../memo.ts"
 import { runEffect } from "../Run.ts"
+import { runIsolated } from "./isolated.ts"
 import { bwrapWorks, SandboxUnavailableError, sandboxed } from "../permissions/sandbox.ts"
 
 export const runBody = (step: StepRun): Effect.Effect<unknown, unknown> => runRunner(step, step.def.run)
@@ -34,6 +35,7 @@ const runRunner = (step: StepRun, runner: unknown): Effect.Effect<unknown, unkno
     }))
   }
   if (isWorkflow(runner)) return runSubWorkflow(step, runner)
+  if (step.env.isolate !== undefined) return runIsolated(step, step.env.isolate)
   return runFunction(step, runner as (inputs: unknown, ctx: unknown) => unknown)
 }
 

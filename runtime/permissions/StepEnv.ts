@@ -7,6 +7,7 @@
 import { isSecret, type Permissions } from "../../dsl/Permissions.ts"
 import type { StepDef } from "../../dsl/Step.ts"
 import { makeRedactor, type Redactor } from "./redact.ts"
+import { isolatePolicyOf, type IsolatePolicy } from "./isolate.ts"
 import { sandboxPolicyOf, type SandboxPolicy } from "./sandbox.ts"
 
 /**
@@ -35,6 +36,8 @@ export interface StepEnv {
   readonly redact: Redactor | undefined
   /** `sandbox: true`: what its commands may touch under bwrap; `undefined` when not sandboxed. */
   readonly sandbox?: SandboxPolicy | undefined
+  /** `isolate: true`: what its function's own Node process may touch; `undefined` when not isolated. */
+  readonly isolate?: IsolatePolicy | undefined
   /** Why the step may not run (a secret too short to redact), or `undefined`. */
   readonly problem: string | undefined
 }
@@ -86,6 +89,7 @@ const resolve = (permissions: Permissions | undefined, allowAll: boolean, enviro
     values,
     redact: secrets.length === 0 ? undefined : makeRedactor(secrets),
     sandbox: sandboxPolicyOf(permissions),
+    isolate: isolatePolicyOf(permissions),
     problem: short.length === 0 ? undefined : shortSecrets(short)
   }
 }

@@ -1,0 +1,116 @@
+/**
+ * Runs a function step in its own Node process (`permissions.isolate`), under
+ * Node's permission model (see `permissions/isolate.ts` for the flags). The
+ * process is forked detached, in its own process group like a command, and
+ * torn down the same way when the step is interrupted.
+ */
+import { fork } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import * as Effect from "effect/Effect"
+import type { StepRun } from "../Pipeline.ts"
+import { killGroup, terminate, track, untrack } from "../Process.ts"
+import { deniedMessage, isolateFlags, type IsolatePolicy } from "../permissions/isolate.ts"
+import type { StepEnv } from "../permissions/StepEnv.ts"
+import { makeLineSplitter } from "./lineSplitter.ts"
+
+/** weft runs from an installed package: Node strips no types under node_modules. */
+const underNodeModules = import.meta.url.includes("/node_modules/")
+
+/** What the parent sends the child: the one step to run. */
+export interface IsolateTask {
+  readonly file: string
+  readonly id: string
+  readonly inputs: Readonly<Record<string, unknown>>
+  readonly attempt: number
+  readonly cwd: string
+  readonly env: StepEnv
+}
+
+/** What the child sends back: reports while it runs, then one outcome. */
+export type IsolateMessage =
+  | { readonly type: "report"; readonly update: Parameters<StepRun["report"]>[0] }
+  | { readonly type: "done"; readonly value: unknown }
+  | { readonly type: "denied"; readonly permission: string; readonly resource: string }
+  | { readonly type: "failed"; readonly message: string }
+
+/** An isolated step that could not run or was denied something by Node's permission model. */
+export class IsolateError extends Error {
+  readonly _tag = "IsolateError"
+  constructor(message: string) {
+    super(message)
+    this.name = "IsolateError"
+  }
+}
+
+const childEntry = fileURLToPath(new URL("./isolateBoot.js", import.meta.url))
+
+/** Runs `step`'s function in a child Node process restricted by `policy`. */
+export const runIsolated = (step: StepRun, policy: IsolatePolicy): Effect.Effect<unknown, unknown> =>
+  Effect.callback<unknown, unknown>((resume) => {
+    const file = step.file
+    if (file === undefined) {
+      return void resume(Effect.fail(new IsolateError(`step "${step.id}" has isolate: true, but isolate needs the workflow to come from a file (run it with weft run <file>, or pass file to run())`)))
+    }
+    const child = fork(childEntry, [], {
+      execPath: process.execPath,
+      // Installed, the child strips weft's own types itself (isolateBoot.js): Node's warning that this is experimental is not the step's output.
+      execArgv: [...isolateFlags(policy, file, step.cwd), ...(underNodeModules ? ["--disable-warning=ExperimentalWarning"] : [])],
+      cwd: step.cwd,
+      env: step.env.values,
+      detached: true,
+      serialization: "advanced",
+      stdio: ["ignore", "pipe", "pipe", "ipc"]
+    })
+    const pid = child.pid
+    if (pid !== undefined) track(pid)
+    let outcome: Effect.Effect<unknown, unknown> | undefined
+    child.on("message", (message: IsolateMessage) => {
+      switch (message.type) {
+        case "report":
+          return step.report(message.update as Parameters<StepRun["report"]>[0])
+        case "done":
+          return void (outcome = Effect.succeed(message.value))
+        case "denied":
+          return void (outcome = Effect.fail(new IsolateError(deniedMessage(step.id, message))))
+        case "failed":
+          return void (outcome = Effect.fail(new Error(message.message)))
+      }
+    })
+    // What the child writes outside its console (a warning from Node, a native module) is still the step's log.
+    for (const stream of ["stdout", "stderr"] as const) {
+      const lines = makeLineSplitter((text) => step.report({ kind: "log", stream, text }))
+      child[stream]!.on("data", (chunk: Buffer) => lines.push(chunk))
+      child[stream]!.on("end", () => lines.end())
+    }
+    let closed = false
+    const onClosed: Array<() => void> = []
+    child.on("error", (error) => {
+      if (child.pid === undefined) resume(Effect.fail(new IsolateError(`step "${step.id}" could not start its isolated process: ${error.message}`)))
+    })
+    child.on("close", (code, signal) => {
+      closed = true
+      if (pid !== undefined) untrack(pid)
+      onClosed.forEach((f) => f())
+      resume(outcome ?? Effect.fail(new IsolateError(`step "${step.id}": its isolated process exited (${signal ?? `code ${code}`}) without reporting a result`)))
+    })
+    const task: IsolateTask = { file, id: step.id, inputs: step.inputs, attempt: step.attempt, cwd: step.cwd, env: { ...step.env, redact: undefined, isolate: undefined } }
+    const unsent = (error: Error) => {
+      // The child waits for a task forever: end it, and `close` reports why.
+      outcome ??= Effect.fail(new IsolateError(`step "${step.id}": its inputs cannot be sent to an isolated process: ${error.message}`))
+      if (pid !== undefined) killGroup(pid, "SIGKILL")
+    }
+    try {
+      // A value structured clone refuses (a function) throws here rather than in the callback.
+      child.send(task, (error) => error && unsent(error))
+    } catch (error) {
+      unsent(error as Error)
+    }
+    if (pid === undefined) return
+    return Effect.callback<void>((done) => {
+      terminate(pid, 2000, () => closed, onClosed, () => {
+        child.stdout?.destroy()
+        child.stderr?.destroy()
+      }, () => done(Effect.void))
+    })
+  })
+

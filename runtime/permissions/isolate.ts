@@ -1,0 +1,83 @@
+/**
+ * `permissions.isolate`: what an isolated function step's Node process may
+ * touch, as Node permission-model flags, and what a denial tells the user.
+ *
+ * Under `--permission` the module loader needs read access to every module it
+ * loads, so the child may read: the workflow file and the local modules it
+ * imports (the module graph the cache key hashes), weft's own folder (which
+ * holds its `node_modules`), every `node_modules` folder on the resolution
+ * path from the workflow's folder up, and the literal base of each
+ * `permissions.read` glob. Not the rest of the workflow's folder: reading a
+ * data file beside the workflow must be declared.
+ */
+import { existsSync } from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { localModules } from "../cache/moduleGraph.ts"
+import { literalBase } from "./sandbox.ts"
+
+/** What an isolated step may do beyond loading its code. */
+export interface IsolatePolicy {
+  /** `permissions.read`: globs relative to the workflow folder. */
+  readonly read: ReadonlyArray<string>
+  /** `permissions.write`: globs relative to the workflow folder. */
+  readonly write: ReadonlyArray<string>
+  /** `permissions.run`: start processes and worker threads. */
+  readonly run: boolean
+}
+
+const strings = (u: unknown): ReadonlyArray<string> => (Array.isArray(u) ? u.filter((s): s is string => typeof s === "string") : [])
+
+/** The isolate policy of effective permissions, or `undefined` when `isolate` is not `true`. */
+export const isolatePolicyOf = (permissions: unknown): IsolatePolicy | undefined => {
+  if (typeof permissions !== "object" || permissions === null) return undefined
+  const { isolate, read, write, run } = permissions as { isolate?: unknown; read?: unknown; write?: unknown; run?: unknown }
+  if (isolate !== true) return undefined
+  return { read: strings(read), write: strings(write), run: run === true }
+}
+
+/** weft's install folder: this file is `<root>/runtime/permissions/isolate.ts`. */
+export const weftRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
+
+const nodeModulesUp = (dir: string): Array<string> => {
+  const found: Array<string> = []
+  for (let at = dir; ; at = path.dirname(at)) {
+    const candidate = path.join(at, "node_modules")
+    if (existsSync(candidate)) found.push(candidate)
+    if (path.dirname(at) === at) return found
+  }
+}
+
+/** The Node flags an isolated step's process runs with. */
+export const isolateFlags = (policy: IsolatePolicy, file: string, workflowDir: string): Array<string> => {
+  const declared = (globs: ReadonlyArray<string>) => globs.map((glob) => path.resolve(workflowDir, literalBase(glob)))
+  const reads = new Set([...localModules(file), weftRoot, ...nodeModulesUp(path.dirname(file)), ...declared(policy.read)])
+  return [
+    "--permission",
+    ...[...reads].map((p) => `--allow-fs-read=${p}`),
+    ...declared(policy.write).map((p) => `--allow-fs-write=${p}`),
+    ...(policy.run ? ["--allow-child-process", "--allow-worker"] : [])
+  ]
+}
+
+/** A denial the child reports: Node's `ERR_ACCESS_DENIED` fields. */
+export interface AccessDenied {
+  readonly permission: string
+  readonly resource: string
+}
+
+/** The user's message for a denial: what the step may not do, and what to declare. */
+export const deniedMessage = (step: string, denied: AccessDenied): string => {
+  switch (denied.permission) {
+    case "FileSystemRead":
+      return `step "${step}" may not read ${denied.resource}: declare it in permissions.read`
+    case "FileSystemWrite":
+      return `step "${step}" may not write ${denied.resource}: declare it in permissions.write`
+    case "ChildProcess":
+      return `step "${step}" may not start a process (${denied.resource}): declare permissions.run: true`
+    case "WorkerThreads":
+      return `step "${step}" may not start a worker thread: declare permissions.run: true`
+    default:
+      return `step "${step}" was denied ${denied.permission}${denied.resource ? ` on ${denied.resource}` : ""} by Node's permission model`
+  }
+}
