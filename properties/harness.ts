@@ -10,7 +10,7 @@
  *   seed and path it prints for replay (`fc.assert(prop, { seed, path })`).
  */
 import * as Effect from "effect/Effect"
-import type * as fc from "fast-check"
+import * as fc from "fast-check"
 import * as Fiber from "effect/Fiber"
 import { TestClock } from "effect/testing"
 import type { Workflow } from "../dsl/Workflow.ts"
@@ -191,3 +191,13 @@ export const runInWaves = async (model: WorkflowModel, waves: ReadonlyArray<Read
   if ("error" in outcome) throw outcome.error
   return { model, events, checkpoints, result: outcome.result, finished }
 }
+
+/** `WEFT_PROPERTY_RUNS` scales every suite's run counts (e.g. 10 for a soak). */
+const scale = Number(process.env.WEFT_PROPERTY_RUNS ?? 1)
+
+/** fast-check parameters for `n` runs, scaled. */
+export const runs = (n: number): fc.Parameters<unknown> => ({ numRuns: Math.max(1, Math.round(n * scale)) })
+
+/** A property that runs each generated model on virtual time and checks `invariants` on its trace. */
+export const holds = (arb: fc.Arbitrary<WorkflowModel>, invariants: Parameters<typeof check>[1]) =>
+  fc.asyncProperty(arb, async (model) => check(await runModel(model), invariants))

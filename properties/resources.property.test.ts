@@ -8,8 +8,8 @@
  */
 import * as fc from "fast-check"
 import { describe, test } from "vitest"
-import { workflowModel, type WorkflowModel } from "./arbitraries.ts"
-import { check, horizonOf, runModel } from "./harness.ts"
+import { workflowModel } from "./arbitraries.ts"
+import { check, holds, horizonOf, runModel, runs } from "./harness.ts"
 import {
   cancelStops,
   endsOnce,
@@ -24,11 +24,7 @@ import {
   withinResources
 } from "./invariants.ts"
 
-const scale = Number(process.env.WEFT_PROPERTY_RUNS ?? 1)
-const runs = (n: number): fc.Parameters<unknown> => ({ numRuns: Math.max(1, Math.round(n * scale)) })
 
-const holds = (arb: fc.Arbitrary<WorkflowModel>, invariants: Parameters<typeof check>[1]) =>
-  fc.asyncProperty(arb, async (model) => check(await runModel(model), invariants))
 
 const withResources = workflowModel({ resources: true })
 

@@ -8,9 +8,9 @@
  */
 import * as fc from "fast-check"
 import { describe, expect, test } from "vitest"
-import { indexOfId, workflowModel, type WorkflowModel } from "./arbitraries.ts"
+import { indexOfId, workflowModel } from "./arbitraries.ts"
 import { criticalPath } from "./criticalPath.ts"
-import { check, horizonOf, InvariantError, runModel } from "./harness.ts"
+import { check, holds, horizonOf, InvariantError, runModel, runs } from "./harness.ts"
 import {
   cancelStops,
   endsOnce,
@@ -27,12 +27,7 @@ import {
 import { referenceSchedule } from "./referenceSchedule.ts"
 import { formatEvents } from "./trace.ts"
 
-const scale = Number(process.env.WEFT_PROPERTY_RUNS ?? 1)
-const runs = (n: number): fc.Parameters<unknown> => ({ numRuns: Math.max(1, Math.round(n * scale)) })
 
-/** A property that runs each generated model on virtual time and checks `invariants` on its trace. */
-const holds = (arb: fc.Arbitrary<WorkflowModel>, invariants: Parameters<typeof check>[1]) =>
-  fc.asyncProperty(arb, async (model) => check(await runModel(model), invariants))
 
 const anyModel = workflowModel()
 

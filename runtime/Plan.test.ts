@@ -1,22 +1,13 @@
 import { describe, expect, it } from "vitest"
-import { isDefinitionError } from "../dsl/DefinitionError.ts"
 import { makeStepDef } from "../dsl/Step.ts"
 import { Workflow, workflow } from "../dsl/Workflow.ts"
 import * as Plan from "./Plan.ts"
 import { criticalPath } from "./Summary.ts"
+import { messageOf } from "../test/fixtures/definitionError.ts"
 
 const untyped = (name: string, options: object, steps: Array<[string, object, unknown]>) =>
   Workflow.make(name, options, steps.map(([id, opts, run]) => makeStepDef(id, opts, run as never)))
 
-const messageOf = (f: () => unknown): string => {
-  try {
-    f()
-  } catch (error) {
-    if (isDefinitionError(error)) return error.message
-    throw error
-  }
-  throw new Error("expected a DefinitionError")
-}
 
 describe("Plan", () => {
   it("reports every definition problem at once, naming the file and each step", () => {

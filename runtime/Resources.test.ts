@@ -1,24 +1,15 @@
 import * as Effect from "effect/Effect"
 import { describe, expect, it } from "vitest"
-import { isDefinitionError } from "../dsl/DefinitionError.ts"
 import { makeStepDef } from "../dsl/Step.ts"
 import { Workflow, workflow } from "../dsl/Workflow.ts"
 import { runOnTestClock } from "../properties/harness.ts"
 import type { Event } from "./Event.ts"
 import * as Plan from "./Plan.ts"
+import { messageOf } from "../test/fixtures/definitionError.ts"
 
 const untyped = (options: object, steps: Array<[string, object]>) =>
   Workflow.make("etl", options, steps.map(([id, opts]) => makeStepDef(id, opts, () => id)))
 
-const messageOf = (f: () => unknown): string => {
-  try {
-    f()
-  } catch (error) {
-    if (isDefinitionError(error)) return error.message
-    throw error
-  }
-  throw new Error("expected a DefinitionError")
-}
 
 /** A step that holds its resources for `ms` virtual milliseconds. */
 const sleep = (ms: number) => () => Effect.sleep(ms)
