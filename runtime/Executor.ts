@@ -10,7 +10,7 @@
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import type * as Exit from "effect/Exit"
+import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as Queue from "effect/Queue"
 import { fromCallback } from "xstate"
@@ -51,6 +51,8 @@ export interface ExecutorInput {
  */
 export type ExecutorCommand =
   | { readonly type: "executor.start"; readonly starts: Array<{ readonly step: number; readonly inputs: Record<string, unknown> }> }
+  /** Steps that gave their slot back to wait get one again: each goes on. */
+  | { readonly type: "executor.resume"; readonly steps: Array<number> }
   | { readonly type: "executor.interrupt" }
 
 /**
@@ -84,7 +86,13 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
   const { plan, services, cwd } = input
   const fork = Effect.runForkWith(services)
   const now = clockOf(services)
-  const queue = Effect.runSync(Queue.unbounded<Update>())
+  // Made in a fiber of the run (which gets that far at once): a queue wakes
+  // its taker through the scheduler of the fiber that made it, and under
+  // `TestClock` only the test's scheduler lets virtual time wait for that
+  // wake-up (`runSync` has a scheduler of its own).
+  const made = fork(Queue.unbounded<Update>()).pollUnsafe()
+  if (made === undefined || !Exit.isSuccess(made)) throw new Error("weft bug: the executor's queue was not made at once")
+  const queue = made.value
   const envOf = makeStepEnvs(plan.workflow.options.permissions, input.allowAll === true)
   // Every secret a started step can see: a warning about the run as a whole
   // (a cache or journal problem) is masked with all of them.
@@ -120,6 +128,8 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
   const limiters = makeRateLimiters(plan.workflow.options.rateLimits)
   const rateLimiterOf = (name: string | undefined) => (name === undefined ? undefined : limiters.get(name))
   const fibers = new Map<number, Fiber.Fiber<unknown, unknown>>()
+  /** Steps waiting for their slot back (`StepRun.reclaimSlot`), and how to wake each. */
+  const reclaiming = new Map<number, () => void>()
 
   const driver = fork(Effect.gen(function*() {
     const time = now()
@@ -169,6 +179,11 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
       memo: runCache.memo,
       env,
       rateLimiter: limiters.size === 0 ? undefined : rateLimiterOf(plan.steps[step]!.rateLimit),
+      reclaimSlot: Effect.callback<void>((resume) => {
+        reclaiming.set(step, () => resume(Effect.void))
+        Queue.offerUnsafe(queue, { kind: "resume", step, time: now() })
+        return Effect.sync(() => reclaiming.delete(step))
+      }),
       report: (reported) => {
         // Masked at the source: every reporter, log file, trace and cache entry gets the masked text.
         const update = env.redact === undefined ? reported : redactUpdate(reported, env.redact)
@@ -197,6 +212,14 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
       case "executor.start":
         for (const { step, inputs } of command.starts) start(step, inputs)
         consume(command.starts)
+        return
+      case "executor.resume":
+        for (const step of command.steps) {
+          const wake = reclaiming.get(step)
+          reclaiming.delete(step)
+          wake?.()
+        }
+        consume(command.steps)
         return
       case "executor.interrupt":
         for (const fiber of fibers.values()) fiber.interruptUnsafe()

@@ -106,7 +106,7 @@ const settle = <E>(type: string, change: (run: RunState, event: E) => void) => {
     return [snapshot, { outbox: args.context.run.takeOutbox(), executor: snapshot.children.executor }, undefined]
   }
   settle.execute = (scope: AnyActorScope, { outbox, executor }: Params) => {
-    if (outbox.events.length === 0 && outbox.starts.length === 0 && !outbox.interrupt) return
+    if (outbox.events.length === 0 && outbox.starts.length === 0 && outbox.resumes.length === 0 && !outbox.interrupt) return
     scope.defer(() => {
       for (const event of outbox.events) scope.emit(event)
       // Emitted: let the events go, as `consume` does for the executor's
@@ -118,6 +118,7 @@ const settle = <E>(type: string, change: (run: RunState, event: E) => void) => {
       // 100,000-step run used 20 MB more.
       outbox.events.length = 0
       if (outbox.starts.length > 0) executor?.send({ type: "executor.start", starts: outbox.starts })
+      if (outbox.resumes.length > 0) executor?.send({ type: "executor.resume", steps: outbox.resumes })
       if (outbox.interrupt) executor?.send({ type: "executor.interrupt" })
     })
   }

@@ -45,6 +45,13 @@ export interface StepRun {
   readonly memo: MemoScope | undefined
   /** The rate limit each attempt waits for (`rateLimit`), if the step has one. */
   readonly rateLimiter?: RateLimiter | undefined
+  /**
+   * Gets the step's concurrency slot back after it gave it up to wait
+   * (reported `waiting` with `releases`): resumes once the machine hands one
+   * over, ahead of steps not yet started. Without it (a step run outside a
+   * machine), a waiting step keeps its slot.
+   */
+  readonly reclaimSlot?: Effect.Effect<void> | undefined
   /** What the step may see of the environment (`permissions.env`), and the redaction of its secrets. */
   readonly env: StepEnv
 }
@@ -97,14 +104,17 @@ export const retrying: Stage = (step, next) => {
  * Waits for the step's rate limit before each attempt, announcing the wait
  * (`step:waiting`) when there is one. It runs inside the retries, so every
  * attempt counts against the limit, and outside the timeout, so the wait does
- * not. The step keeps its concurrency slot while it waits: the machine hands
- * out slots before the pipeline runs.
+ * not. A step that must wait gives its concurrency slot back meanwhile, so
+ * other steps use it, and gets one again before its start is counted: the
+ * limit holds for starts that really happen then.
  */
 export const rateLimiting: Stage = (step, next) => {
   const limiter = step.rateLimiter
   if (limiter === undefined) return next
   const reason = `rate limit ${limiter.name}`
-  return Effect.andThen(limiter.take(() => step.report({ kind: "waiting", reason })), next)
+  const reclaim = step.reclaimSlot
+  if (reclaim === undefined) return Effect.andThen(limiter.take(() => step.report({ kind: "waiting", reason })), next)
+  return Effect.andThen(limiter.take(() => step.report({ kind: "waiting", reason, releases: true }), reclaim), next)
 }
 
 /** Interrupts an attempt that outlives the step's `timeout`. */

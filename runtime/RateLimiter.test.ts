@@ -125,6 +125,84 @@ describe("rate limits", () => {
   })
 })
 
+/** The most step bodies running at once: each runs from its `step:start` to its `step:end`. */
+const mostRunning = (events: ReadonlyArray<Event>): number => {
+  let running = 0
+  let most = 0
+  // At equal times ends go first: a slot given back and taken again at one instant is one slot.
+  const edges = events.flatMap((e) => (e.type === "step:start" ? [[e.time, 1]] : e.type === "step:end" && e.attempts > 0 ? [[e.time, -1]] : []))
+    .sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!)
+  for (const [, delta] of edges) most = Math.max(most, (running += delta!))
+  return most
+}
+
+describe("waiting for a rate limit without a slot", () => {
+  it("gives the slot to a step that can start while rate-limited steps wait", async () => {
+    // Two slots; the calls rank first (longer), so they take both. The two
+    // that must wait give theirs back, and the quick step starts at once
+    // rather than after the first call.
+    const wf = workflow("slots", { concurrency: 2, rateLimits: { api: { limit: 1, per: "1 second" } } })
+      .each("call", ids(3), { rateLimit: "api" }, () => () => Effect.sleep(10))
+      .step("quick", () => Effect.sleep(5))
+    const { result, events } = await runVirtual(wf)
+    expect(result.status).toBe("succeeded")
+    expect(startTimes(events, "quick")).toEqual([0])
+    expect(startTimes(events, "call:")).toEqual([0, 1000, 2000])
+    expect(mostRunning(events)).toBeLessThanOrEqual(2)
+  })
+
+  it("takes a slot back before its start counts, ahead of steps not yet started", async () => {
+    // One slot. call:1 and call:2 wait for the limit without it, so long:0
+    // runs meanwhile. call:1's turn comes at 1 s while long:0 holds the slot:
+    // it gets the slot when long:0 ends (1.51 s), before long:1, which was
+    // ready first but had not started; call:2's turn comes a second after
+    // call:1 really started.
+    const wf = workflow("busy", { concurrency: 1, rateLimits: { api: { limit: 1, per: "1 second" } } })
+      .each("call", ids(3), { rateLimit: "api", estimate: "3 seconds" }, () => () => Effect.sleep(10))
+      .each("long", ids(2), { estimate: "1 second" }, () => () => Effect.sleep(1500))
+    const { result, events } = await runVirtual(wf)
+    expect(result.status).toBe("succeeded")
+    const starts = events.flatMap((e) => (e.type === "step:start" && e.step.includes(":") ? [`${e.step}@${e.time}`] : []))
+    expect(starts).toEqual(["call:0@0", "long:0@10", "call:1@1510", "long:1@1520", "call:2@3020"])
+    expect(mostRunning(events)).toBe(1)
+  })
+
+  it("holds the concurrency, the limits and the slots for random workflows", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.record({ limit: fc.constantFrom(undefined, "a", "b"), ms: fc.integer({ min: 0, max: 300 }) }), { minLength: 1, maxLength: 12 }),
+        fc.record({ limit: fc.integer({ min: 1, max: 3 }), per: fc.integer({ min: 50, max: 1000 }) }),
+        async (concurrency, specs, b) => {
+          let wf = workflow("random", { concurrency, rateLimits: { a: { limit: 1, per: 300 }, b } }) as ReturnType<typeof workflow>
+          specs.forEach((spec, i) => {
+            wf = wf.step(`s${i}`, spec.limit === undefined ? {} : { rateLimit: spec.limit }, () => Effect.sleep(spec.ms)) as typeof wf
+          })
+          const { result, events } = await runVirtual(wf)
+          expect(result.status).toBe("succeeded")
+          expect(mostRunning(events)).toBeLessThanOrEqual(concurrency)
+          const startsOf = (limit: string | undefined) =>
+            startTimes(events, "s").filter((_, k) => specs[Number(events.filter((e) => e.type === "step:start")[k]!.step.slice(1))]!.limit === limit)
+          expect(busiestWindow(startsOf("a"), 300)).toBeLessThanOrEqual(1)
+          expect(busiestWindow(startsOf("b"), b.per)).toBeLessThanOrEqual(b.limit)
+          // Work-conserving for the steps without a limit: none waits while a slot is free.
+          const free = startTimes(events, "s").filter((_, k) => specs[Number(events.filter((e) => e.type === "step:start")[k]!.step.slice(1))]!.limit === undefined)
+          const edges = events.flatMap((e) => (e.type === "step:start" || (e.type === "step:end" && e.attempts > 0) ? [e] : []))
+          for (const start of free) {
+            for (const t of new Set([0, ...edges.map((e) => e.time)])) {
+              if (t >= start) continue
+              const running = edges.filter((e) => e.type === "step:start" && e.time <= t).length -
+                edges.filter((e) => e.type === "step:end" && e.time <= t).length
+              expect(running, `a slot was free at ${t} ms while an unlimited step waited until ${start} ms`).toBe(concurrency)
+            }
+          }
+        }
+      ),
+      { numRuns: 60 }
+    )
+  })
+})
+
 describe("RateLimiter", () => {
   /** When each caller, arriving at `arrivals[i]`, gets through, on `TestClock`. */
   const passTimes = (limit: number, perMs: number, arrivals: ReadonlyArray<number>) =>

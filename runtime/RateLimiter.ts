@@ -10,8 +10,8 @@
  * interval of length `per` there are never more than `limit` starts.
  *
  * A step waiting for its turn queues first in, first out, and reads the time
- * from Effect's `Clock` (so `TestClock` drives it). The wait happens inside
- * the step's concurrency slot: see `rateLimiting` in `Pipeline.ts`.
+ * from Effect's `Clock` (so `TestClock` drives it). It waits without its
+ * concurrency slot: see `rateLimiting` in `Pipeline.ts`.
  */
 import * as Effect from "effect/Effect"
 import * as Semaphore from "effect/Semaphore"
@@ -54,9 +54,12 @@ export class RateLimiter {
 
   /**
    * Takes a start: at once when the window has room and nobody queues, else
-   * after calling `onWait` once and waiting for its turn.
+   * after calling `onWait` once and waiting for its turn. When the window has
+   * room for a waiter, it runs `reclaim` (the step gets its slot back) before
+   * the start is counted, still at the head of the queue: the start counted
+   * is the one that happens.
    */
-  take(onWait: () => void): Effect.Effect<void> {
+  take(onWait: () => void, reclaim: Effect.Effect<void> = Effect.void): Effect.Effect<void> {
     return Effect.clockWith((clock) => {
       const now = clock.currentTimeMillisUnsafe()
       if (this.#queued === 0 && this.waitAt(now) === 0) {
@@ -66,11 +69,10 @@ export class RateLimiter {
       onWait()
       this.#queued++
       const turn: Effect.Effect<void> = Effect.suspend(() => {
-        const at = clock.currentTimeMillisUnsafe()
-        const ms = this.waitAt(at)
+        const ms = this.waitAt(clock.currentTimeMillisUnsafe())
         if (ms === 0) {
-          this.#record(at)
-          return Effect.void
+          // Nobody else counts a start meanwhile (they queue behind this one), so the window only gains room.
+          return Effect.andThen(reclaim, Effect.sync(() => this.#record(clock.currentTimeMillisUnsafe())))
         }
         // Looks again after the sleep: the window is measured by the clock, not by the timer.
         return Effect.andThen(Effect.sleep(ms), turn)

@@ -8,7 +8,8 @@
  *   what the other waits for (no deadlock), and every demand fits the capacity
  *   (checked by the plan), so a blocked step can always start once others end.
  * - It holds its demand until it ends, whatever the status (retries and their
- *   delays included, as with its slot).
+ *   delays included, and a wait for a rate limit, during which it gives back
+ *   only its slot).
  * - Priority stays the critical path: among ready steps, best first, each
  *   starts if its demand fits now.
  * - Starvation: the best-ranked ready step that does not fit reserves its

@@ -35,6 +35,8 @@ export interface RunResult<O = Record<string, unknown>> {
 export interface Outbox {
   readonly events: Array<Event>
   readonly starts: Array<{ readonly step: number; readonly inputs: Record<string, unknown> }>
+  /** Steps that released their slot to wait and now get one back. */
+  readonly resumes: Array<number>
   interrupt: boolean
 }
 
@@ -55,17 +57,26 @@ export class RunState {
   readonly #ready: ReadyQueue
   /** What is free of the workflow's resources; `undefined` when it declares none (the plain, faster path). */
   readonly #pool: ResourcePool | undefined
-  /** Steps handed to the executor and not yet ended: the slots in use. */
+  /** Steps holding a slot: handed to the executor, not ended, not waiting without it. */
   #inFlight = 0
-  /** 1 for each step handed to the executor and not yet ended (a typed array: no allocation per step). */
+  /** Steps handed to the executor that gave their slot back to wait (a rate limit): they hold no slot but may still run. */
+  #parked = 0
+  /**
+   * Each step's hold on the executor (a typed array: no allocation per step):
+   * NONE, or handed over and not ended, holding a slot (SLOT), waiting
+   * without one (PARKED) or asking for one back (RESUMING).
+   */
   readonly #dispatched: Uint8Array
+  /** Steps asking for their slot back, first come first served; served before any new start, since each holds a rate limit's turn. */
+  readonly #resuming: Array<number> = []
+  #resumingHead = 0
   #ended = 0
   #begun = false
   #stopping: RunStatus | undefined
   #failed = false
   startTime = 0
   endTime = 0
-  outbox: Outbox = { events: [], starts: [], interrupt: false }
+  outbox: Outbox = { events: [], starts: [], resumes: [], interrupt: false }
 
   constructor(plan: Plan, options: { readonly concurrency: number; readonly failFast: boolean; readonly runId: string }) {
     const n = plan.ids.length
@@ -123,7 +134,7 @@ export class RunState {
   /** Takes what the last inputs asked for. */
   takeOutbox(): Outbox {
     const outbox = this.outbox
-    this.outbox = { events: [], starts: [], interrupt: false }
+    this.outbox = { events: [], starts: [], resumes: [], interrupt: false }
     return outbox
   }
 
@@ -199,12 +210,26 @@ export class RunState {
         return
       case "waiting":
         this.#emit({ type: "step:waiting", time, step: id, reason: update.reason })
+        if (update.releases === true && this.#dispatched[i] === SLOT) {
+          this.#dispatched[i] = PARKED
+          this.#inFlight--
+          this.#parked++
+          this.#dispatch()
+        }
+        return
+      case "resume":
+        if (this.#dispatched[i] === PARKED) {
+          this.#dispatched[i] = RESUMING
+          this.#resuming.push(i)
+          this.#dispatch()
+        }
         return
       case "retry":
         this.#emit({ type: "step:retry", time, step: id, attempt: update.attempt, error: update.error, delayMs: update.delayMs })
         return
       case "end":
-        this.#inFlight--
+        if (this.#dispatched[i] === SLOT) this.#inFlight--
+        else if (this.#dispatched[i] !== NONE) this.#parked--
         this.#pool?.release(i)
         this.attempts[i] = update.attempts
         this.#end(i, update)
@@ -322,11 +347,18 @@ export class RunState {
     // Starts decided earlier in this same batch have not reached the executor
     // yet: withdraw them, so nothing starts after the run began to stop.
     for (const { step } of this.outbox.starts) {
-      this.#dispatched[step] = 0
+      this.#dispatched[step] = NONE
       this.#inFlight--
       this.#pool?.release(step)
     }
     this.outbox.starts.length = 0
+    // Likewise slots handed back: those steps stay parked until interrupted.
+    for (const step of this.outbox.resumes) {
+      this.#dispatched[step] = PARKED
+      this.#inFlight--
+      this.#parked++
+    }
+    this.outbox.resumes.length = 0
     this.#ready.drain()
     this.status.forEach((status, i) => {
       if (status === "pending" || (status === "ready" && !this.#isInFlight(i))) {
@@ -334,19 +366,20 @@ export class RunState {
         this.#close(i, "cancelled", time)
       }
     })
-    if (this.#inFlight > 0) this.outbox.interrupt = true
+    if (this.#inFlight + this.#parked > 0) this.outbox.interrupt = true
   }
 
   #isInFlight(i: number): boolean {
-    return this.#dispatched[i] === 1
+    return this.#dispatched[i] !== NONE
   }
 
   #dispatch(): void {
     if (this.#stopping !== undefined) return
+    if (this.#resumingHead < this.#resuming.length) this.#resume()
     if (this.#pool !== undefined) {
       for (const i of this.#pool.take(this.#ready, this.concurrency - this.#inFlight)) {
         this.#inFlight++
-        this.#dispatched[i] = 1
+        this.#dispatched[i] = SLOT
         this.outbox.starts.push({ step: i, inputs: this.#inputsOf(i) })
       }
       return
@@ -354,8 +387,26 @@ export class RunState {
     while (this.#inFlight < this.concurrency && this.#ready.size > 0) {
       const i = this.#ready.pop()!
       this.#inFlight++
-      this.#dispatched[i] = 1
+      this.#dispatched[i] = SLOT
       this.outbox.starts.push({ step: i, inputs: this.#inputsOf(i) })
+    }
+  }
+
+  /** Hands free slots back to the steps asking for them, in the order they asked. */
+  #resume(): void {
+    const queue = this.#resuming
+    while (this.#inFlight < this.concurrency && this.#resumingHead < queue.length) {
+      const i = queue[this.#resumingHead++]!
+      // A step that ended while asking (interrupted) left its entry behind.
+      if (this.#dispatched[i] !== RESUMING) continue
+      this.#dispatched[i] = SLOT
+      this.#parked--
+      this.#inFlight++
+      this.outbox.resumes.push(i)
+    }
+    if (this.#resumingHead === queue.length) {
+      queue.length = 0
+      this.#resumingHead = 0
     }
   }
 
@@ -382,13 +433,19 @@ export class RunState {
       throw new Error(`weft bug: step "${this.plan.ids[i]}" cannot go from ${from} to ${to}`)
     }
     this.status[i] = to
-    if (isFinal(to)) this.#dispatched[i] = 0
+    if (isFinal(to)) this.#dispatched[i] = NONE
   }
 
   #emit(event: Event): void {
     this.outbox.events.push(event)
   }
 }
+
+/** A step's hold on the executor: see `RunState.#dispatched`. */
+const NONE = 0
+const SLOT = 1
+const PARKED = 2
+const RESUMING = 3
 
 /** The deps of every step that waits for nothing, in `run:start`. */
 const noIds: ReadonlyArray<string> = Object.freeze([])

@@ -19,7 +19,13 @@ export type Update =
   /** A part of a streaming result: `index` counts from 0 per attempt; `text` is already bounded (see `partText`). */
   | { readonly kind: "partial"; readonly step: number; readonly time: number; readonly index: number; readonly text: string; readonly replayed?: true }
   | { readonly kind: "progress"; readonly step: number; readonly time: number; readonly done: number; readonly total?: number | undefined; readonly message?: string | undefined }
-  | { readonly kind: "waiting"; readonly step: number; readonly time: number; readonly reason: string }
+  /**
+   * The step waits (for a rate limit, say). With `releases`, it gives its
+   * concurrency slot back for the wait, and asks for it again with `resume`.
+   */
+  | { readonly kind: "waiting"; readonly step: number; readonly time: number; readonly reason: string; readonly releases?: true }
+  /** A step that released its slot to wait wants one again: the executor hands it over (`executor.resume`) as soon as one is free. */
+  | { readonly kind: "resume"; readonly step: number; readonly time: number }
   | { readonly kind: "retry"; readonly step: number; readonly time: number; readonly attempt: number; readonly error: string; readonly delayMs: number }
   | { readonly kind: "memo"; readonly step: number; readonly time: number; readonly name: string; readonly outcome: "hit" | "coalesced" | "miss"; readonly savedMs: number }
   /** Not about one step (`step` is -1): the cache store found a corrupt entry, say. */
