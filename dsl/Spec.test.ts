@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest"
+import { parse as parseYaml } from "yaml"
+import * as Plan from "../runtime/Plan.ts"
 import { isDefinitionError, type DefinitionError } from "./DefinitionError.ts"
+import { secret } from "./Permissions.ts"
 import { fromSpec, type Spec } from "./Spec.ts"
 
 const problemsOf = (spec: unknown): DefinitionError => {
@@ -60,5 +63,89 @@ describe("fromSpec", () => {
   it("rejects what is not a spec", () => {
     expect(problemsOf(null).message).toContain("must be an object")
     expect(problemsOf({ name: "x" }).message).toContain("steps must be a list")
+  })
+
+  it("takes resources, rateLimits and permissions from YAML, for the workflow and per step, a secret as { secret: NAME }", () => {
+    const wf = fromSpec(parseYaml(`
+name: train
+resources: { gpu: 2, db: 1 }
+rateLimits:
+  openai: { limit: 3, per: 1 second }
+permissions:
+  env: [CI]
+  read: ["data/**"]
+steps:
+  - id: fetch
+    run: curl "$API_URL"
+    rateLimit: openai
+    permissions:
+      env: [API_URL, { secret: API_TOKEN }]
+      write: ["cache/**"]
+  - id: train
+    run: [python, train.py]
+    needs: [fetch]
+    resources: { gpu: 2 }
+  - id: migrate
+    run: ./migrate.sh
+    resources: { db: 1 }
+`) as Spec, { file: "train.yaml" })
+    expect(wf.options).toEqual({
+      resources: { gpu: 2, db: 1 },
+      rateLimits: { openai: { limit: 3, per: "1 second" } },
+      permissions: { env: ["CI"], read: ["data/**"] }
+    })
+    const [fetch, train, migrate] = ["fetch", "train", "migrate"].map((id) => wf.steps.find((s) => s.id === id))
+    expect(fetch).toMatchObject({ id: "fetch", rateLimit: "openai", permissions: { env: ["API_URL", secret("API_TOKEN")], write: ["cache/**"] } })
+    expect(train).toMatchObject({ id: "train", resources: { gpu: 2 } })
+    expect(migrate).toMatchObject({ id: "migrate", resources: { db: 1 } })
+    // The plan takes them as it takes the builder's: the steps' demands are laid out.
+    expect(Plan.make(wf).resources).toBeDefined()
+  })
+
+  it.each([
+    ["resources", { resources: { db: 0 } }, {}, `resource "db" needs a whole-number capacity of at least 1, not 0`],
+    ["resources", { resources: { gpu: 1 } }, { resources: { gpuu: 1 } },
+      `step "s": resources: "gpuu" is not a resource of this workflow. Did you mean "gpu"? Declare it: resources: { gpuu: 1 } at the top of the spec`],
+    ["resources", { resources: { gpu: 1 } }, { resources: { gpu: 2 } }, `step "s": resources: asks for 2 "gpu", but the workflow has only 1: lower the demand or raise resources.gpu`],
+    ["rateLimits", { rateLimits: { openai: { limit: 0, per: "1 second" } } }, {}, `rate limit "openai": limit must be a whole number of at least 1`],
+    ["rateLimit", { rateLimits: { openai: { limit: 3, per: "1 second" } } }, { rateLimit: "opneai" },
+      `step "s": rateLimit "opneai", which is not one of the workflow's rateLimits ("openai"). Did you mean "openai"?`],
+    ["rateLimit", {}, { rateLimit: "openai" },
+      `step "s": rateLimit "openai", but the workflow has no rateLimits: declare it, like rateLimits: { "openai": { limit: 3, per: "1 second" } } at the top of the spec`],
+    ["permissions", { permissions: { write: "dist" } }, {}, `permissions.write must be a list of globs relative to the workflow's folder, like write: ["dist/**"], not "dist"`],
+    ["permissions", {}, { permissions: { wirte: ["dist/**"] } }, `step "s": unknown permissions option "wirte": the options are env, read, write, sandbox, net, isolate, run. Did you mean "write"?`],
+    ["permissions", {}, { permissions: { env: [{ secret: "1TOKEN" }] } },
+      `step "s": permissions.env lists { secret: "1TOKEN" }: each entry must be a variable name ("API_URL") or { secret: "API_TOKEN" }`]
+  ])("rejects a bad %s, naming the file, the step and the fix in a spec's terms", (_option, workflowPart, stepPart, expected) => {
+    const error = problemsOf({ name: "ci", ...workflowPart, steps: [{ id: "s", run: "true", ...stepPart }] })
+    expect(error.message).toContain(`ci.yaml, workflow "ci" has a problem:`)
+    expect(error.message).toContain(expected)
+  })
+
+  it("reports the options' problems with the spec's own in one error: every problem at once", () => {
+    const error = problemsOf({
+      name: "ci",
+      rateLimts: {},
+      resources: { db: 1 },
+      steps: [
+        { id: "a", run: 42, resources: { disk: 1 } },
+        { id: "b", run: "true", needs: ["c"], rateLimit: "api", permissions: { env: ["1BAD"] }, retry: -1 },
+        { id: "b", run: "true" }
+      ]
+    })
+    const found = error.problems.map((p) => [p.step, p.message])
+    const expected = [
+      [undefined, `unknown key "rateLimts"`],
+      ["a", "run must be a shell command (a string), an argv list, a function or a workflow"],
+      ["b", `needs "c", which is not a step of this workflow`],
+      ["a", `resources`],
+      ["b", `rateLimit "api", but the workflow has no rateLimits`],
+      ["b", "retry times must be a whole number of at least 0, not -1"],
+      ["b", `permissions.env lists "1BAD"`],
+      ["b", `the id "b" is used twice (steps 2 and 3)`]
+    ]
+    expect(found).toHaveLength(expected.length)
+    expect(found).toEqual(expect.arrayContaining(expected.map(([step, message]) => [step, expect.stringContaining(message!)])))
+    expect(error.message).toContain(`Did you mean "rateLimits"?`)
   })
 })

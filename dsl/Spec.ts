@@ -9,7 +9,9 @@ import { DefinitionError, type Problem } from "./DefinitionError.ts"
 import { suggestion } from "./internal/didYouMean.ts"
 import { isSecret, secret, type Permissions, type Secret } from "./Permissions.ts"
 import { makeStepDef, type CacheOptions, type RetryOption, type StepDef, type StepFunction } from "./Step.ts"
-import { isWorkflow, Workflow } from "./Workflow.ts"
+import { isWorkflow, Workflow, type RateLimitOption, type WorkflowOptions } from "./Workflow.ts"
+// The plan's definition check, so a spec's options are checked exactly as the builder's are.
+import { check } from "../runtime/Plan.ts"
 
 /** One step as data. `run` is a function, a shell script, or an argv array (no shell). */
 export interface StepSpec {
@@ -22,7 +24,11 @@ export interface StepSpec {
   readonly timeout?: number | string
   readonly estimate?: number | string
   readonly cache?: boolean | CacheOptions
-  /** The environment variables it may read; in JSON or YAML a secret is `{ secret: "NAME" }`. */
+  /** The workflow rate limit (a key of its `rateLimits`) each attempt waits for. */
+  readonly rateLimit?: string
+  /** What it holds while it runs, from the workflow's `resources`: `{ db: 1 }`. */
+  readonly resources?: Readonly<Record<string, number>>
+  /** What it may see and touch (`env`, `read`, `write`, ...); in JSON or YAML a secret is `{ secret: "NAME" }`. */
   readonly permissions?: SpecPermissions
   /** For commands: the working directory, relative to the workflow's folder. */
   readonly cwd?: string
@@ -36,13 +42,17 @@ export interface Spec {
   readonly concurrency?: number
   readonly failFast?: boolean
   readonly cache?: boolean | CacheOptions
+  /** Named rate limits steps share with `rateLimit: "<name>"`: `{ openai: { limit: 3, per: "1 second" } }`. */
+  readonly rateLimits?: Readonly<Record<string, RateLimitOption>>
+  /** Capacities of named resources steps hold with their own `resources`: `{ db: 1, gpu: 2 }`. */
+  readonly resources?: Readonly<Record<string, number>>
   /** Every step's default `permissions` (a step's own replace them). */
   readonly permissions?: SpecPermissions
   readonly steps: ReadonlyArray<StepSpec>
 }
 
-/** `permissions` as data: `{ env: ["API_URL", { secret: "API_TOKEN" }] }`, or with `secret(...)` from code. */
-export interface SpecPermissions {
+/** `permissions` as data: `{ env: ["API_URL", { secret: "API_TOKEN" }], write: ["dist/**"] }`, or with `secret(...)` from code. */
+export interface SpecPermissions extends Omit<Permissions, "env"> {
   readonly env?: ReadonlyArray<string | Secret | { readonly secret: string }>
 }
 
@@ -61,8 +71,18 @@ const fromSpecPermissions = (permissions: unknown): unknown => {
   }
 }
 
-const specKeys = ["name", "concurrency", "failFast", "cache", "permissions", "steps"]
-const stepKeys = ["id", "run", "needs", "after", "optional", "retry", "timeout", "estimate", "cache", "permissions", "cwd", "env"]
+/**
+ * The plan's messages name the builder's spelling where a spec's differs: a
+ * secret is `{ secret: "NAME" }`, workflow options sit at the spec's top level.
+ */
+const inSpecTerms = (message: string): string =>
+  message
+    .replace(/secret\(("(?:[^"\\]|\\.)*")\)/g, "{ secret: $1 }")
+    .replace(/workflow\((?:name|"[^"]*"), \{ (.*) \}\)/, "$1 at the top of the spec")
+    .replace(/^the workflow needs a name: .*$/, `the spec needs a name, like name: "build"`)
+
+const specKeys = ["name", "concurrency", "failFast", "cache", "rateLimits", "resources", "permissions", "steps"]
+const stepKeys = ["id", "run", "needs", "after", "optional", "retry", "timeout", "estimate", "cache", "rateLimit", "resources", "permissions", "cwd", "env"]
 
 /**
  * Builds a workflow from data. Steps may be listed in any order.
@@ -92,19 +112,26 @@ export const fromSpec = (spec: Spec, options: { readonly file?: string } = {}): 
   }
   const ids = spec.steps.map((s) => s?.id).filter((id): id is string => typeof id === "string")
   const defs: Array<StepDef> = []
+  // One per listed step, in the order written, for the plan's check (a step whose runner is wrong gets a stand-in).
+  const listed: Array<StepDef> = []
   spec.steps.forEach((step, i) => {
     const id = typeof step?.id === "string" && step.id !== "" ? step.id : undefined
     const say = (message: string) => problems.push({ step: id ?? `#${i + 1}`, message })
-    if (typeof step !== "object" || step === null) return say("each step must be an object like { id, run }")
+    if (typeof step !== "object" || step === null) {
+      listed.push(makeStepDef(`#${i + 1}`, {}, standIn))
+      return say("each step must be an object like { id, run }")
+    }
     if (id === undefined) say("a step needs an id (a non-empty string)")
     for (const key of Object.keys(step)) {
       if (!stepKeys.includes(key)) say(`unknown key "${key}".${suggestion(key, stepKeys)}`)
     }
-    const run = toRunner(step)
-    if (run === undefined) return say("run must be a shell command (a string), an argv list, a function or a workflow")
     const { id: _id, run: _run, cwd: _cwd, env: _env, ...rest } = step
     const optionsOnly = Object.fromEntries(Object.entries(rest).filter(([key]) => stepKeys.includes(key)))
     if (optionsOnly.permissions !== undefined) optionsOnly.permissions = fromSpecPermissions(optionsOnly.permissions)
+    const run = toRunner(step)
+    // The spec resolves needs/after itself (in any order); the plan checks everything else.
+    listed.push(makeStepDef(id ?? `#${i + 1}`, { ...optionsOnly, needs: [], after: [] }, run ?? standIn))
+    if (run === undefined) return say("run must be a shell command (a string), an argv list, a function or a workflow")
     defs.push(makeStepDef(id ?? `#${i + 1}`, optionsOnly, run))
   })
   for (const def of defs) {
@@ -112,21 +139,24 @@ export const fromSpec = (spec: Spec, options: { readonly file?: string } = {}): 
       if (!ids.includes(ref)) problems.push({ step: def.id, message: `needs "${ref}", which is not a step of this workflow.${suggestion(ref, ids)}` })
     }
   }
-  const seen = new Set<string>()
-  for (const id of ids) {
-    if (seen.has(id)) problems.push({ step: id, message: `the id "${id}" is used twice: give each step its own id` })
-    seen.add(id)
-  }
-  if (problems.length > 0) return fail()
-  const ordered = inDependencyOrder(defs, problems)
-  if (problems.length > 0) return fail()
-  return Workflow.make(spec.name, {
+  const workflowOptions: WorkflowOptions = {
     ...(spec.concurrency === undefined ? {} : { concurrency: spec.concurrency }),
     ...(spec.failFast === undefined ? {} : { failFast: spec.failFast }),
     ...(spec.cache === undefined ? {} : { cache: spec.cache }),
+    ...(spec.rateLimits === undefined ? {} : { rateLimits: spec.rateLimits }),
+    ...(spec.resources === undefined ? {} : { resources: spec.resources }),
     ...(spec.permissions === undefined ? {} : { permissions: fromSpecPermissions(spec.permissions) as Permissions })
-  }, ordered)
+  }
+  // Options (rate limits, resources, permissions, retry, cache, ...) and duplicate ids, checked by the plan as for the builder.
+  for (const p of check(Workflow.make(spec.name, workflowOptions, listed))) problems.push({ ...p, message: inSpecTerms(p.message) })
+  if (problems.length > 0) return fail()
+  const ordered = inDependencyOrder(defs, problems)
+  if (problems.length > 0) return fail()
+  return Workflow.make(spec.name, workflowOptions, ordered)
 }
+
+/** Stands in for a runner the spec got wrong (already reported), so the plan's check still sees the step's options. */
+const standIn = () => undefined
 
 const toRunner = (step: StepSpec) => {
   const { run } = step
