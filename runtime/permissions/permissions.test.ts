@@ -14,13 +14,23 @@ import { fromSpec } from "../../dsl/Spec.ts"
 import { workflow, type Workflow } from "../../dsl/Workflow.ts"
 import type { Event } from "../Event.ts"
 import { run, type RunOptions } from "../Run.ts"
+import { makeRedactor } from "./redact.ts"
 import { baseEnvNames } from "./StepEnv.ts"
 
 const vars = {
   WEFT_P_DECLARED: "declared-value",
   WEFT_P_UNDECLARED: "undeclared-value",
   WEFT_P_SECRET: "s3cr3t-t0ken-value",
-  WEFT_P_SHORT: "ab"
+  WEFT_P_SHORT: "ab",
+  WEFT_P_QUOTED: `pa\\ss"wo'rd-value`,
+  WEFT_P_PEM: [
+    "-----BEGIN PRIVATE KEY-----",
+    "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC",
+    "bm90LWEtcmVhbC1rZXktanVzdC10ZXN0",
+    "ZmFrZS1wZW0tYm9keS0zLWxpbmVzIQ==",
+    "-----END PRIVATE KEY-----",
+    ""
+  ].join("\n")
 }
 
 beforeEach(() => {
@@ -209,6 +219,76 @@ describe("secrets", () => {
     expect(shown("step:retry")).toContain("first attempt saw ***")
     expect(result.steps.fails!.error).toContain("dying with ***")
     expect(result.steps.throws!.error).toBe("cannot use ***")
+  })
+
+  it("a multi-line secret (a PEM key) is masked line by line: no line of it appears in any log line, part, progress or error", async () => {
+    const pem = vars.WEFT_P_PEM
+    const lines = pem.split("\n").filter((line) => line !== "")
+    const wf = workflow("pem", { permissions: { env: [secret("WEFT_P_PEM")] } })
+      .step("fn", (_, ctx) => {
+        const key = ctx.env.WEFT_P_PEM!
+        console.log(key)
+        ctx.log(`second line: ${key.split("\n")[1]}`)
+        ctx.emit({ key })
+        ctx.progress(1, 2, key.split("\n")[2])
+        return "done"
+      })
+      .step("cmd", sh`printf '%s\n' "$WEFT_P_PEM"; printf '%s' "$WEFT_P_PEM" >&2`)
+      .step("throws", { optional: true }, (_, ctx) => {
+        throw new Error(`bad key:\n${ctx.env.WEFT_P_PEM}`)
+      })
+    const { result, events } = await runAll(wf)
+    expect(result.steps.fn!.status).toBe("succeeded")
+    expect(result.steps.cmd!.status).toBe("succeeded")
+    const logs = events.flatMap((e) => (e.type === "step:log" ? [`${e.step}: ${e.text}`] : []))
+    // Each line of the key was a log line of its own, and each is masked.
+    expect(logs.filter((line) => line === "fn: ***").length).toBe(lines.length)
+    expect(logs.filter((line) => line === "cmd: ***").length).toBe(lines.length * 2)
+    expect(logs).toContain("fn: second line: ***")
+    const text = JSON.stringify(events) + JSON.stringify(result.steps)
+    for (const line of lines) expect(text).not.toContain(line)
+    expect(result.steps.throws!.error).toBe("bad key:\n***")
+  })
+
+  it("a line of a multi-line secret shorter than 4 characters is not masked on its own, nor an empty one", () => {
+    const redact = makeRedactor(["first-line-of-it\n  }\n\n  indented-line  \r\nlast"])
+    expect(redact("x first-line-of-it\n  }\n\n  indented-line  \r\nlast y")).toBe("x *** y")
+    expect(redact("a } b")).toBe("a } b")
+    expect(redact("an empty line\n\nbetween")).toBe("an empty line\n\nbetween")
+    expect(redact("got: first-line-of-it")).toBe("got: ***")
+    expect(redact("  indented-line  ")).toBe("  ***  ")
+    expect(redact("the last line")).toBe("the *** line")
+  })
+
+  it("a secret with quotes and a backslash is masked where it is escaped: JSON.stringify, console.log and ctx.emit of an object", async () => {
+    const wf = workflow("quoted", { permissions: { env: [secret("WEFT_P_QUOTED")] } }).step("fn", (_, ctx) => {
+      const token = ctx.env.WEFT_P_QUOTED!
+      console.log(JSON.stringify({ token }))
+      console.log({ token })
+      ctx.emit({ token })
+      return "done"
+    })
+    const { result, events } = await runAll(wf)
+    expect(result.steps.fn!.status).toBe("succeeded")
+    const logs = events.flatMap((e) => (e.type === "step:log" ? [e.text] : []))
+    expect(logs).toEqual([`{"token":"***"}`, "{ token: `***` }"])
+    expect(events.flatMap((e) => (e.type === "step:partial" ? [e.text] : []))).toEqual(["{ token: `***` }"])
+    // Every form of it (raw, JSON-escaped, inspected) holds its tail.
+    expect(JSON.stringify(events)).not.toContain("wo'rd-value")
+  })
+
+  it("a secret a command writes in two chunks, with a pause between, is masked: lines are assembled before masking", async () => {
+    const wf = workflow("chunks", { permissions: { env: [secret("WEFT_P_SECRET")] } }).step(
+      "cmd",
+      sh`v="$WEFT_P_SECRET"; printf 'before %s' "$(printf '%s' "$v" | cut -c1-7)"; sleep 0.3; printf '%s after\n' "$(printf '%s' "$v" | cut -c8-)"`
+    )
+    const { result, events } = await runAll(wf)
+    expect(result.steps.cmd!.status).toBe("succeeded")
+    // The output value keeps what the command printed (it is data for dependents and the cache).
+    expect(result.outputs.cmd!.stdout).toBe(`before ${value} after\n`)
+    const logs = events.flatMap((e) => (e.type === "step:log" ? [e.text] : []))
+    expect(logs).toEqual(["before *** after"])
+    expect(JSON.stringify(events)).not.toContain(value.slice(0, 7))
   })
 
   it("shorter than 4 characters: the step fails before running, naming the variable but not the value", async () => {

@@ -1,4 +1,5 @@
 /** Masking secret values in text the engine shows or writes. */
+import { inspect } from "node:util"
 
 /** Replaces every secret value in `text` with `***`. */
 export type Redactor = (text: string) => string
@@ -7,15 +8,55 @@ export type Redactor = (text: string) => string
 export const mask = "***"
 
 /**
+ * The shortest line of a multi-line secret that is masked on its own. A
+ * shorter one (the `}` closing a JSON key file, a `==` of base64 padding, an
+ * empty line) is ordinary text: masking it everywhere would mangle the output
+ * and hide nothing worth hiding. The same bound as the shortest secret a step
+ * may declare (`minSecretLength`).
+ */
+export const minFragmentLength = 4
+
+/**
  * A redactor for `secrets` (each non-empty). Longer secrets are masked first,
  * so one that contains another is masked whole.
+ *
+ * A secret with line breaks (a PEM key, a JSON credentials file) is also
+ * masked line by line: output reaches the redactor one line at a time (a
+ * command's stdout, `console.log` of part of it, each line of an inspected
+ * object), so the value whole never appears in it. Each line is trimmed (an
+ * indented copy still contains it) and kept if at least
+ * {@link minFragmentLength} long. The whole value still goes first, so a text
+ * that holds all of it shows one `***`, not one per line.
+ *
+ * Each value is also masked as it appears quoted: escaped by `JSON.stringify`
+ * (a step logging `JSON.stringify({ token })`) and by `util.inspect` (an
+ * object passed to `console.log` or `ctx.emit`), where a newline, a quote or
+ * a backslash in the secret is written as an escape and the raw value is not
+ * in the text.
  */
 export const makeRedactor = (secrets: Iterable<string>): Redactor => {
-  const values = [...new Set(secrets)].filter((value) => value !== "").sort((a, b) => b.length - a.length)
-  if (values.length === 0) return (text) => text
+  const values = new Set<string>()
+  for (const secret of secrets) {
+    if (secret === "") continue
+    for (const form of escapedForms(secret)) values.add(form)
+    if (!/[\r\n]/.test(secret)) continue
+    for (const line of secret.split(/\r\n|\r|\n/)) {
+      const fragment = line.trim()
+      if (fragment.length >= minFragmentLength) for (const form of escapedForms(fragment)) values.add(form)
+    }
+  }
+  const ordered = [...values].sort((a, b) => b.length - a.length)
+  if (ordered.length === 0) return (text) => text
   return (text) => {
     let out = text
-    for (const value of values) if (out.includes(value)) out = out.split(value).join(mask)
+    for (const value of ordered) if (out.includes(value)) out = out.split(value).join(mask)
     return out
   }
 }
+
+/** `value` as it is written raw, inside a JSON string and inside an inspected string (without the quotes). */
+const escapedForms = (value: string): ReadonlyArray<string> => [
+  value,
+  JSON.stringify(value).slice(1, -1),
+  inspect(value, { breakLength: Infinity, compact: true, maxStringLength: Infinity }).slice(1, -1)
+]
