@@ -22,10 +22,10 @@ import { raceCheck } from "./raceCheck.ts"
 import { makeRunCache, type CacheSettings } from "./cache/runCache.ts"
 import { journaling, type JournalSetup } from "./journal/stage.ts"
 import { keeping, type KeptResult } from "./watch/keep.ts"
-import type { Redactor } from "./permissions/redact.ts"
+import { makeRedactor, type Redactor } from "./permissions/redact.ts"
 import { redactUpdate } from "./permissions/redactUpdate.ts"
 import { permitting } from "./permissions/stage.ts"
-import { makeStepEnvs } from "./permissions/StepEnv.ts"
+import { makeStepEnvs, workflowSecrets } from "./permissions/StepEnv.ts"
 import { makeRateLimiters } from "./RateLimiter.ts"
 
 export interface ExecutorInput {
@@ -94,12 +94,13 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
   if (made === undefined || !Exit.isSuccess(made)) throw new Error("weft bug: the executor's queue was not made at once")
   const queue = made.value
   const envOf = makeStepEnvs(plan.workflow.options.permissions, input.allowAll === true)
-  // Every secret a started step can see: a warning about the run as a whole
-  // (a cache or journal problem) is masked with all of them.
-  const secrets = new Set<Redactor>()
+  // Every secret of the workflow masks everything every step reports, and
+  // the run's own warnings (a cache or journal problem): a step that declares
+  // none may still be handed one in another step's output.
+  const secretValues = workflowSecrets(plan.workflow.options.permissions, plan.steps)
+  const redact: Redactor | undefined = secretValues.length === 0 ? undefined : makeRedactor(secretValues)
   const warn = (message: string) => {
-    for (const redact of secrets) message = redact(message)
-    Queue.offerUnsafe(queue, { kind: "warning", step: -1, time: now(), message })
+    Queue.offerUnsafe(queue, { kind: "warning", step: -1, time: now(), message: redact === undefined ? message : redact(message) })
   }
   const runCache = makeRunCache(plan.workflow, input.cache, {
     now,
@@ -149,7 +150,6 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
 
   const ended = (run: StepRun, exit: Exit.Exit<unknown, unknown>) => {
     const outcome = toOutcome(exit, run.cached)
-    const redact = run.env.redact
     Queue.offerUnsafe(queue, {
       kind: "end",
       step: run.index,
@@ -161,7 +161,6 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
 
   const start = (step: number, inputs: Record<string, unknown>) => {
     const env = envOf(plan.steps[step]!)
-    if (env.redact !== undefined) secrets.add(env.redact)
     const run: StepRun = {
       index: step,
       id: plan.ids[step]!,
@@ -186,7 +185,7 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
       }),
       report: (reported) => {
         // Masked at the source: every reporter, log file, trace and cache entry gets the masked text.
-        const update = env.redact === undefined ? reported : redactUpdate(reported, env.redact)
+        const update = redact === undefined ? reported : redactUpdate(reported, redact)
         if (run.logTap !== undefined) {
           if (update.kind === "log") run.logTap(update.stream, update.text)
           else if (update.kind === "logs") for (const text of update.texts) run.logTap(update.stream, text)

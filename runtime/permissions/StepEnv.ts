@@ -94,6 +94,32 @@ const resolve = (permissions: Permissions | undefined, allowAll: boolean, enviro
   }
 }
 
+/**
+ * The values of every secret the workflow declares, for its steps or as the
+ * default, that are long enough to mask. Every step's output is masked with
+ * all of them, not only its own: a step may be handed a secret through
+ * another step's output and print it.
+ */
+export const workflowSecrets = (
+  workflow: Permissions | undefined,
+  steps: ReadonlyArray<StepDef>,
+  environment: NodeJS.ProcessEnv = process.env
+): Array<string> => {
+  const values = new Set<string>()
+  const add = (permissions: Permissions | undefined) => {
+    const entries = permissions?.env
+    if (entries === undefined) return
+    for (const entry of entries) {
+      if (!isSecret(entry)) continue
+      const value = environment[entry.name]
+      if (value !== undefined && value.length >= minSecretLength) values.add(value)
+    }
+  }
+  add(workflow)
+  for (const def of steps) add(def.permissions)
+  return [...values]
+}
+
 const shortSecrets = (names: ReadonlyArray<string>): string =>
   `${names.map((name) => `secret ${name}`).join(", ")} ${names.length === 1 ? "is" : "are"} shorter than ${minSecretLength} characters: ` +
   `weft cannot mask ${names.length === 1 ? "it" : "them"} in the output without mangling ordinary text. ` +

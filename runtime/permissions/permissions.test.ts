@@ -291,6 +291,23 @@ describe("secrets", () => {
     expect(JSON.stringify(events)).not.toContain(value.slice(0, 7))
   })
 
+  it("a step that does not declare a secret but is handed it by another step cannot show it either", async () => {
+    const wf = workflow("handed")
+      .step("token", { permissions: { env: [secret("WEFT_P_SECRET")] } }, (_, ctx) => ctx.env.WEFT_P_SECRET!)
+      .step("leak", { needs: ["token"] }, ({ token }, ctx) => {
+        ctx.log(`got ${token}`)
+        console.error(token)
+        ctx.progress(1, 2, token)
+        throw new Error(`bad token ${token}`)
+      })
+    const { result, events } = await runAll(wf)
+    expect(result.steps.leak!.status).toBe("failed")
+    expect(result.steps.leak!.error).toContain("bad token ***")
+    const logs = events.flatMap((e) => (e.type === "step:log" ? [e.text] : []))
+    expect(logs).toEqual(["got ***", "***"])
+    expect(JSON.stringify(events) + JSON.stringify(result.steps)).not.toContain(value)
+  })
+
   it("shorter than 4 characters: the step fails before running, naming the variable but not the value", async () => {
     let ran = false
     const wf = workflow("short").step("s", { permissions: { env: [secret("WEFT_P_SHORT")] } }, () => {
