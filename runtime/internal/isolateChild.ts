@@ -61,6 +61,8 @@ const run = async (task: IsolateTask): Promise<IsolateMessage> => {
 }
 
 process.once("message", (task: IsolateTask) => {
+  // What weft held back from the child's boot (`NODE_OPTIONS`, see `bootEnv`) is still the step's to read.
+  Object.assign(process.env, task.env.values)
   run(task)
     .catch(failure)
     .then(async (message) => {

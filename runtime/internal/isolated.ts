@@ -44,6 +44,19 @@ export class IsolateError extends Error {
 
 const childEntry = fileURLToPath(new URL("./isolateBoot.js", import.meta.url))
 
+/**
+ * The child's process environment: the step's own (`permissions.env` and the
+ * base, or everything under `--allow-all`), less `NODE_OPTIONS`. Node applies
+ * that variable's flags when the child boots, and flags such as
+ * `--allow-fs-write=*` there would lift the very permissions the child runs
+ * under. The child puts the value back into `process.env` once it has booted
+ * (isolateChild.ts), so the step still sees the variable it may see.
+ */
+const bootEnv = (values: Readonly<Record<string, string>>): Record<string, string> => {
+  const { NODE_OPTIONS: _held, ...rest } = values
+  return rest
+}
+
 /** Runs `step`'s function in a child Node process restricted by `policy`. */
 export const runIsolated = (step: StepRun, policy: IsolatePolicy): Effect.Effect<unknown, unknown> =>
   Effect.callback<unknown, unknown>((resume) => {
@@ -56,7 +69,7 @@ export const runIsolated = (step: StepRun, policy: IsolatePolicy): Effect.Effect
       // Installed, the child strips weft's own types itself (isolateBoot.js): Node's warning that this is experimental is not the step's output.
       execArgv: [...isolateFlags(policy, file, step.cwd), ...(underNodeModules ? ["--disable-warning=ExperimentalWarning"] : [])],
       cwd: step.cwd,
-      env: step.env.values,
+      env: bootEnv(step.env.values),
       detached: true,
       serialization: "advanced",
       stdio: ["ignore", "pipe", "pipe", "ipc"]

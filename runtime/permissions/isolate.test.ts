@@ -3,15 +3,16 @@
  * under Node's permission model. Each test runs real child processes, from a
  * workflow file written to a temporary folder (the child imports it).
  */
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import type { Event } from "../Event.ts"
 import { workflow } from "../../dsl/Workflow.ts"
 import { groupAlive } from "../Process.ts"
-import { run } from "../Run.ts"
+import { run, type RunOptions } from "../Run.ts"
 import { weftRoot } from "./isolate.ts"
+import { baseEnvNames } from "./StepEnv.ts"
 import { permissionsProblems } from "./options.ts"
 
 const dirs: Array<string> = []
@@ -19,8 +20,8 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
 })
 
-/** Writes a workflow file whose default export chains `steps`, and runs it from its folder. */
-const runFile = async (steps: string, files: Record<string, string> = {}) => {
+/** Writes a workflow file whose default export chains `steps`, and runs it from its folder (without fail-fast unless `options` say so). */
+const runFile = async (steps: string, files: Record<string, string> = {}, options: RunOptions = {}) => {
   const dir = realpathSync(mkdtempSync(path.join(tmpdir(), "weft-isolate-")))
   dirs.push(dir)
   for (const [name, text] of Object.entries(files)) {
@@ -29,16 +30,30 @@ const runFile = async (steps: string, files: Record<string, string> = {}) => {
   }
   const file = path.join(dir, "wf.ts")
   writeFileSync(file, [
-    `import { readFileSync, writeFileSync } from "node:fs"`,
+    `import { existsSync, readFileSync, writeFileSync } from "node:fs"`,
     `import { execFileSync } from "node:child_process"`,
     `import { secret, workflow } from ${JSON.stringify(path.join(weftRoot, "index.ts"))}`,
     `export default workflow("iso")${steps}`
   ].join("\n"))
   const wf = (await import(file)).default
   const events: Array<Event> = []
-  const result = await run(wf, { cache: { mode: "off" }, failFast: false, cwd: dir, file, onEvent: (event) => void events.push(event) })
+  const result = await run(wf, { cache: { mode: "off" }, failFast: false, cwd: dir, file, onEvent: (event) => void events.push(event), ...options })
   return { dir, result, events }
 }
+
+/**
+ * Live processes whose working directory is `dir`: an isolated child runs in
+ * its step's folder (the test's own temporary one), so this finds it even when
+ * it was ended before it could say its pid. Zombies have no cwd, and count as gone.
+ */
+const processesIn = (dir: string): Array<number> =>
+  readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).flatMap((entry) => {
+    try {
+      return readlinkSync(`/proc/${entry}/cwd`) === dir ? [Number(entry)] : []
+    } catch {
+      return []
+    }
+  })
 
 const logsOf = (events: ReadonlyArray<Event>, step: string) =>
   events.flatMap((event) => (event.type === "step:log" && event.step === step ? [event.text] : []))
@@ -90,15 +105,44 @@ describe("isolate: true", () => {
   })
 
   it("kills the child's process group when the step times out", async () => {
-    const { result, events } = await runFile(`
+    const { dir, result, events } = await runFile(`
       .step("slow", { timeout: "500 millis", permissions: { isolate: true } }, (_, ctx) => {
         ctx.log(String(process.pid))
         return new Promise(() => setInterval(() => {}, 1000))
       })`)
     expect(result.steps.slow?.status).toBe("failed")
-    const pid = Number(logsOf(events, "slow")[0])
-    expect(pid).toBeGreaterThan(0)
-    expect(groupAlive(pid)).toBe(false)
+    expect(result.steps.slow?.error).toBe("timed out after 500 ms")
+    // On a loaded machine the child may not have booted far enough to log its pid within the timeout: it is killed all the same.
+    for (const pid of logsOf(events, "slow").map(Number)) expect(groupAlive(pid)).toBe(false)
+    expect(processesIn(dir)).toEqual([])
+  })
+
+  it("fail-fast: a sibling's failure ends the run at once and takes the child down, even one busy in a loop", async () => {
+    let pid = 0
+    try {
+      const { dir, result, events } = await runFile(`
+        .step("busy", { permissions: { isolate: true, write: ["run"] } }, () => {
+          writeFileSync(new URL("run/pid", import.meta.url), String(process.pid))
+          for (;;) {}
+        })
+        .step("boom", async () => {
+          while (!existsSync(new URL("run/pid", import.meta.url))) await new Promise((resolve) => setTimeout(resolve, 10))
+          throw new Error("boom (fixture)")
+        })`, { "run/.keep": "" }, { failFast: true, concurrency: 2 })
+      pid = Number(readFileSync(path.join(dir, "run/pid"), "utf8"))
+      expect(result.status).toBe("failed")
+      expect(result.steps.boom?.status).toBe("failed")
+      expect(result.steps.busy?.status).toBe("cancelled")
+      // The run waited for the child's group to be gone: nothing to poll for.
+      expect(pid).toBeGreaterThan(0)
+      expect(groupAlive(pid)).toBe(false)
+      // SIGTERM ended it: the run did not sit out the 2 s grace before SIGKILL.
+      const failedAt = events.find((e) => e.type === "step:end" && e.step === "boom")!.time
+      const endedAt = events.find((e) => e.type === "run:end")!.time
+      expect(endedAt - failedAt).toBeLessThan(1000)
+    } finally {
+      if (pid > 0 && groupAlive(pid)) process.kill(-pid, "SIGKILL")
+    }
   })
 
   it("gives the child only the declared environment, and masks its secrets in what it reports", async () => {
@@ -113,6 +157,50 @@ describe("isolate: true", () => {
     } finally {
       delete process.env.WEFT_ISO_SECRET
       delete process.env.WEFT_ISO_HIDDEN
+    }
+  })
+
+  it("the child's process.env is exactly the step's environment: the declared names and the base, nothing of weft's", async () => {
+    process.env.WEFT_ISO_DECLARED = "declared"
+    process.env.WEFT_ISO_HIDDEN = "undeclared"
+    try {
+      const { result } = await runFile(`
+        .step("env", { permissions: { isolate: true, env: ["WEFT_ISO_DECLARED"] } }, () => ({ ...process.env }))`)
+      const expected: Record<string, string> = {}
+      for (const name of [...baseEnvNames, "WEFT_ISO_DECLARED"]) if (process.env[name] !== undefined) expected[name] = process.env[name]
+      expect(result.outputs.env).toEqual(expected)
+      expect(expected.WEFT_ISO_DECLARED).toBe("declared")
+    } finally {
+      delete process.env.WEFT_ISO_DECLARED
+      delete process.env.WEFT_ISO_HIDDEN
+    }
+  })
+
+  it("under allowAll the child sees the whole environment, yet NODE_OPTIONS cannot lift its permissions", async () => {
+    process.env.WEFT_ISO_HIDDEN = "undeclared"
+    // Were it applied when the child boots, this would let it write anywhere.
+    process.env.NODE_OPTIONS = "--allow-fs-write=*"
+    try {
+      const { dir, result } = await runFile(`
+        .step("env", { permissions: { isolate: true } }, () => {
+          let wrote = true
+          try {
+            writeFileSync("elsewhere.txt", "no")
+          } catch {
+            wrote = false
+          }
+          return { env: { ...process.env }, wrote }
+        })`, {}, { allowAll: true })
+      const { env, wrote } = result.outputs.env as { env: Record<string, string>; wrote: boolean }
+      const whole = Object.fromEntries(Object.entries(process.env).filter(([, value]) => value !== undefined))
+      expect(env).toEqual(whole)
+      expect(env.NODE_OPTIONS).toBe("--allow-fs-write=*")
+      expect(env.WEFT_ISO_HIDDEN).toBe("undeclared")
+      expect(wrote).toBe(false)
+      expect(existsSync(path.join(dir, "elsewhere.txt"))).toBe(false)
+    } finally {
+      delete process.env.WEFT_ISO_HIDDEN
+      delete process.env.NODE_OPTIONS
     }
   })
 
