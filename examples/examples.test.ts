@@ -20,6 +20,8 @@ import rateLimited, { PHRASES, refusals, resetApi, translations } from "./rate-l
 import integrationTests from "./integration-tests.ts"
 import release from "./release.ts"
 import research, { realCalls, resetResearch } from "./research.ts"
+import researchApi, { apiRequests, refusals as searchRefusals, resetApi as resetSearchApi, TOPICS } from "./research-api.ts"
+import { plain } from "../runtime/reporters/plain.ts"
 import viewSwitch from "./view-switch.ts"
 
 const trace = async (wf: Parameters<typeof run>[0]) => {
@@ -56,7 +58,7 @@ describe("examples", () => {
 
   it("every example file is covered here", () => {
     const files = readdirSync(import.meta.dirname).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && f !== "sleep.ts")
-    expect(files.sort()).toEqual(["ci-pipeline.ts", "data-flow.ts", "deploy.ts", "docs-site.ts", "integration-tests.ts", "prices.ts", "rate-limited.ts", "release.ts", "research.ts", "view-switch.ts"])
+    expect(files.sort()).toEqual(["ci-pipeline.ts", "data-flow.ts", "deploy.ts", "docs-site.ts", "integration-tests.ts", "prices.ts", "rate-limited.ts", "release.ts", "research-api.ts", "research.ts", "view-switch.ts"])
   })
 
   it("deploy: each step sees only what it declares; the token shows as ***", async () => {
@@ -192,6 +194,33 @@ describe("examples", () => {
     // Each retry waited the second the 429 asked for, though the step's backoff is 0.
     expect(retries.map((e) => e.delayMs)).toEqual(retries.map(() => 1000))
     expect(unlimited.result.durationMs).toBe(3050)
+  })
+
+  it("research-api: twelve lookups become six batched requests, three a second, and the API refuses none", async () => {
+    resetSearchApi()
+    const { result, events } = await trace(researchApi)
+    expect(result.status).toBe("succeeded")
+    expect(searchRefusals()).toBe(0)
+    const requests = apiRequests()
+    expect(requests).toHaveLength(6)
+    expect(requests.every((r) => r.topics.length === 2)).toBe(true)
+    expect(requests.flatMap((r) => r.topics).sort()).toEqual([...TOPICS].sort())
+    // Three at once, three once the second has passed: the limit held, and it was needed.
+    const times = requests.map((r) => r.at - requests[0]!.at)
+    expect(times.filter((t) => t < 500)).toHaveLength(3)
+    expect(times.filter((t) => t >= 980)).toHaveLength(3)
+    // The steps whose request waited said so, and said when the wait was over.
+    const waits = events.filter((e): e is EventOf<"step:waiting"> => e.type === "step:waiting")
+    expect(new Set(waits.map((e) => e.reason))).toEqual(new Set(["rate limit search (memo search_papers)"]))
+    expect(waits.filter((e) => e.over !== true)).toHaveLength(6)
+    expect(waits.filter((e) => e.over === true).map((e) => e.step).sort()).toEqual(waits.filter((e) => e.over !== true).map((e) => e.step).sort())
+    expect(result.outputs.report).toBe("12 topics, most cited: retrieval augmentation (194)")
+    // The summary counts requests made, not keys.
+    let text = ""
+    const reporter = plain({ write: (t) => void (text += t) })
+    for (const event of events) reporter.onEvent(event)
+    expect(text).toMatch(/find:\S+ +│ waiting: rate limit search \(memo search_papers\)\n/)
+    expect(text).toContain("memo search_papers: 12 calls, 6 made (for 12 keys), 0 hits, 0 coalesced")
   })
 
   it("docs-site: renders every page, checks links, and an edit to one page affects only it and what is built from it", async () => {

@@ -37,9 +37,18 @@ export type Event =
    * A step is held back before an attempt starts: `reason` says by what, like
    * "rate limit openai". Its `step:start` follows when it may go.
    */
-  | { readonly type: "step:waiting"; readonly time: number; readonly step: string; readonly reason: string }
+  /**
+   * The step waits (`reason`: "rate limit openai"). A running step waiting
+   * inside its body (a memoized call's rate limit) says `over` when the wait
+   * ends; a step waiting to start ends its wait with `step:start`.
+   */
+  | { readonly type: "step:waiting"; readonly time: number; readonly step: string; readonly reason: string; readonly over?: true }
   | { readonly type: "step:retry"; readonly time: number; readonly step: string; readonly attempt: number; readonly error: string; readonly delayMs: number }
-  | { readonly type: "step:memo"; readonly time: number; readonly step: string; readonly name: string; readonly outcome: "hit" | "coalesced" | "miss"; readonly savedMs: number }
+  /**
+   * A memoized call answered. A miss of a batched function (`memo.batched`)
+   * has `keys`: how many keys the one call it was sent in carried.
+   */
+  | { readonly type: "step:memo"; readonly time: number; readonly step: string; readonly name: string; readonly outcome: "hit" | "coalesced" | "miss"; readonly savedMs: number; readonly keys?: number }
   | { readonly type: "step:end"; readonly time: number; readonly step: string; readonly status: EndStatus; readonly durationMs: number; readonly attempts: number; readonly error?: string; readonly savedMs?: number }
   | { readonly type: "run:warning"; readonly time: number; readonly message: string }
   | { readonly type: "run:end"; readonly time: number; readonly status: RunStatus; readonly durationMs: number }

@@ -26,7 +26,7 @@ import { makeRedactor, type Redactor } from "./permissions/redact.ts"
 import { redactUpdate } from "./permissions/redactUpdate.ts"
 import { permitting } from "./permissions/stage.ts"
 import { makeStepEnvs, workflowSecrets } from "./permissions/StepEnv.ts"
-import { makeRateLimiters } from "./RateLimiter.ts"
+import { makeRateLimiters, stepRateLimitProblem } from "./RateLimiter.ts"
 
 export interface ExecutorInput {
   readonly plan: Plan
@@ -102,15 +102,56 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
   const warn = (message: string) => {
     Queue.offerUnsafe(queue, { kind: "warning", step: -1, time: now(), message: redact === undefined ? message : redact(message) })
   }
+  const limiters = makeRateLimiters(plan.workflow.options.rateLimits)
+  /** Memoized calls waiting for their rate limit, stopped with the run. */
+  const turns = new Set<Fiber.Fiber<void>>()
+  /**
+   * A memoized call's turn of its rate limit. The steps it is made for keep
+   * their slots (they are running), and show the wait, until it is `over`.
+   */
+  const memoTurn = (limit: string, name: string, steps: ReadonlyArray<string | undefined>): Promise<void> => {
+    const limiter = limiters.get(limit)
+    if (limiter === undefined) {
+      return Promise.reject(new Error(`memo("${name}"): ${stepRateLimitProblem(limit, plan.workflow.options.rateLimits)}`))
+    }
+    const indices = steps.flatMap((id) => {
+      const i = id === undefined ? undefined : plan.indexOf.get(id)
+      return i === undefined ? [] : [i]
+    })
+    const reason = `rate limit ${limit} (memo ${name})`
+    let waited = false
+    const tell = (over: boolean) => {
+      for (const step of indices) Queue.offerUnsafe(queue, over ? { kind: "waiting", step, time: now(), reason, over } : { kind: "waiting", step, time: now(), reason })
+    }
+    return new Promise<void>((resolve, reject) => {
+      const settle = (exit: Exit.Exit<void>) => {
+        if (waited) tell(true)
+        if (Exit.isSuccess(exit)) resolve()
+        else reject(new Error(`memo("${name}") stopped waiting for rate limit ${limit}: the run is ending`))
+      }
+      const fiber = fork(limiter.take(() => {
+        waited = true
+        tell(false)
+      }))
+      const exit = fiber.pollUnsafe()
+      if (exit !== undefined) return settle(exit)
+      turns.add(fiber)
+      fiber.addObserver((exit) => {
+        turns.delete(fiber)
+        settle(exit)
+      })
+    })
+  }
   const runCache = makeRunCache(plan.workflow, input.cache, {
     now,
     onWarning: warn,
     onMemo: (event) => {
       const step = event.step === undefined ? undefined : plan.indexOf.get(event.step)
       if (step !== undefined) {
-        Queue.offerUnsafe(queue, { kind: "memo", step, time: now(), name: event.name, outcome: event.outcome, savedMs: event.savedMs })
+        Queue.offerUnsafe(queue, { kind: "memo", step, time: now(), name: event.name, outcome: event.outcome, savedMs: event.savedMs, keys: event.keys })
       }
-    }
+    },
+    rateLimit: memoTurn
   })
   // A kept result (watch mode) goes outermost: it skips everything. Then the
   // permissions stage: a step whose secrets cannot be masked never runs nor
@@ -126,7 +167,6 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
     ...input.stages
   ]
   const pipeline = compose(stages, runBody)
-  const limiters = makeRateLimiters(plan.workflow.options.rateLimits)
   const rateLimiterOf = (name: string | undefined) => (name === undefined ? undefined : limiters.get(name))
   const fibers = new Map<number, Fiber.Fiber<unknown, unknown>>()
   /** Steps waiting for their slot back (`StepRun.reclaimSlot`), and how to wake each. */
@@ -228,6 +268,7 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
 
   return () => {
     for (const fiber of fibers.values()) fiber.interruptUnsafe()
+    for (const fiber of turns) fiber.interruptUnsafe()
     driver.interruptUnsafe()
   }
 })

@@ -193,7 +193,9 @@ export class RunState {
           : { type: "step:partial", time, step: id, index: update.index, text: update.text })
         return
       case "memo":
-        this.#emit({ type: "step:memo", time, step: id, name: update.name, outcome: update.outcome, savedMs: update.savedMs })
+        this.#emit(update.keys === undefined
+          ? { type: "step:memo", time, step: id, name: update.name, outcome: update.outcome, savedMs: update.savedMs }
+          : { type: "step:memo", time, step: id, name: update.name, outcome: update.outcome, savedMs: update.savedMs, keys: update.keys })
         return
       case "warning":
         this.#emit({ type: "run:warning", time, message: update.message })
@@ -209,7 +211,11 @@ export class RunState {
         })
         return
       case "waiting":
-        this.#emit({ type: "step:waiting", time, step: id, reason: update.reason })
+        // A memoized call's wait may be told over after its step ended (interrupted).
+        if (isFinal(this.status[i]!)) return
+        this.#emit(update.over === true
+          ? { type: "step:waiting", time, step: id, reason: update.reason, over: true }
+          : { type: "step:waiting", time, step: id, reason: update.reason })
         if (update.releases === true && this.#dispatched[i] === SLOT) {
           this.#dispatched[i] = PARKED
           this.#inFlight--

@@ -32,10 +32,17 @@ export interface Summary {
 
 /** One memoized function's calls in a run. */
 export interface MemoLine {
+  /** Calls made through the memoized function (for a batched one, keys asked for). */
   readonly calls: number
   readonly hits: number
   readonly coalesced: number
+  /** Calls (keys) the function itself had to answer. */
   readonly misses: number
+  /**
+   * Calls of the function itself: the misses, except that a batched function
+   * answers many in one. Absent from history records written before weft counted it.
+   */
+  readonly made?: number
   readonly savedMs: number
 }
 
@@ -46,7 +53,7 @@ export class SummaryBuilder {
   #durationMs = 0
   #infos: ReadonlyArray<StepInfo> = []
   readonly #lines = new Map<string, { -readonly [K in keyof StepLine]: StepLine[K] }>()
-  readonly #memo: Record<string, { -readonly [K in keyof MemoLine]: MemoLine[K] }> = {}
+  readonly #memo: Record<string, { -readonly [K in keyof MemoLine]-?: MemoLine[K] & {} }> = {}
   #savedMs = 0
 
   add(event: Event): void {
@@ -75,9 +82,11 @@ export class SummaryBuilder {
         return
       }
       case "step:memo": {
-        const line = (this.#memo[event.name] ??= { calls: 0, hits: 0, coalesced: 0, misses: 0, savedMs: 0 })
+        const line = (this.#memo[event.name] ??= { calls: 0, hits: 0, coalesced: 0, misses: 0, made: 0, savedMs: 0 })
         line.calls++
         line[event.outcome === "hit" ? "hits" : event.outcome === "coalesced" ? "coalesced" : "misses"]++
+        // Each of a batch's keys brings its share of the one call: whole once all have arrived.
+        if (event.outcome === "miss") line.made = round6(line.made + 1 / (event.keys ?? 1))
         line.savedMs += event.savedMs
         this.#savedMs += event.savedMs
         return
@@ -157,3 +166,6 @@ export const formatDuration = (ms: number): string => {
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`
 }
+
+/** Sums of shares like 1/12 land a hair off whole numbers; six places are plenty for a count of calls. */
+const round6 = (n: number): number => Math.round(n * 1e6) / 1e6

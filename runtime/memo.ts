@@ -49,6 +49,11 @@ export interface MemoOptions<A extends ReadonlyArray<unknown>> {
    * not change the result (an `AbortSignal`, a logger, a client object).
    */
   readonly key?: (...args: A) => unknown
+  /**
+   * A rate limit of the workflow (a name in its `rateLimits`) every real call
+   * waits for: hits and joined calls do not. Outside a run, there is none to wait for.
+   */
+  readonly rateLimit?: string
 }
 
 /** Per-function counts, as shown in the run summary and `step:memo` events. */
@@ -78,6 +83,8 @@ export interface MemoEvent {
   readonly durationMs?: number
   /** The call (or the one it joined) failed: nothing was remembered. */
   readonly failed?: boolean
+  /** For a miss of a batched function: how many keys the one call carried. */
+  readonly keys?: number
 }
 
 /** Options of {@link makeMemoScope}. */
@@ -94,6 +101,12 @@ export interface MemoScopeOptions {
   readonly onWarning?: (message: string) => void
   /** How many results are remembered in memory, least recently used dropped first (default 1000). */
   readonly maxEntries?: number
+  /**
+   * Waits for a turn of the rate limit `limit` before a real call of memo
+   * `name` made for `steps` (a run's executor provides it). Absent: calls
+   * with a `rateLimit` do not wait.
+   */
+  readonly rateLimit?: (limit: string, name: string, steps: ReadonlyArray<string | undefined>) => Promise<void>
 }
 
 /**
@@ -123,6 +136,7 @@ export interface BatchSpec {
   readonly maxBatch: number
   readonly windowMs: number | undefined
   readonly ttlMs: number | undefined
+  readonly rateLimit: string | undefined
 }
 
 /** A key waiting in a batching window for the batch that answers it. */
@@ -142,6 +156,7 @@ export class MemoScope {
   readonly #onMemo: ((event: MemoEvent) => void) | undefined
   readonly #onWarning: (message: string) => void
   readonly #maxEntries: number
+  readonly #rateLimit: MemoScopeOptions["rateLimit"]
   readonly #remembered = new Map<string, Remembered>()
   readonly #inFlight = new Map<string, Promise<Answer>>()
   readonly #stats = new Map<string, MutableStats>()
@@ -154,6 +169,7 @@ export class MemoScope {
     this.#onMemo = options.onMemo
     this.#onWarning = options.onWarning ?? ((message) => process.emitWarning(message, "WeftMemoWarning"))
     this.#maxEntries = Math.max(0, options.maxEntries ?? 1000)
+    this.#rateLimit = options.rateLimit
   }
 
   /** Counts so far, by function name. */
@@ -168,11 +184,16 @@ export class MemoScope {
   }
 
   /** @internal Answers one call of `name` identified by `key`. */
-  call(name: string, key: string, invoke: () => unknown, ttlMs: number | undefined): Promise<unknown> {
+  call(name: string, key: string, invoke: () => unknown, ttlMs: number | undefined, rateLimit?: string): Promise<unknown> {
     const stats = this.#statsOf(name)
     const step = storage.getStore()?.step
     stats.calls++
-    return this.#early(name, key, step, stats) ?? this.#track(key, this.#answer(name, key, invoke, ttlMs, step, stats))
+    return this.#early(name, key, step, stats) ?? this.#track(key, this.#answer(name, key, invoke, ttlMs, step, stats, rateLimit))
+  }
+
+  /** Waits for `limit`'s turn, when there is a limit and a run to keep it. */
+  #turn(limit: string | undefined, name: string, steps: ReadonlyArray<string | undefined>): Promise<void> | undefined {
+    return limit === undefined || this.#rateLimit === undefined ? undefined : this.#rateLimit(limit, name, steps)
   }
 
   /**
@@ -252,16 +273,22 @@ export class MemoScope {
     })
     if (misses.length === 0) return
     stats.misses += misses.length
-    const started = this.#now()
+    const keys = misses.length
+    let started = this.#now()
     const fail = (error: unknown) => {
       const durationMs = Math.max(0, this.#now() - started)
       for (const p of misses) {
-        this.#emit({ step: p.step, name, outcome: "miss", savedMs: 0, durationMs, failed: true })
+        this.#emit({ step: p.step, name, outcome: "miss", savedMs: 0, durationMs, failed: true, keys })
         p.reject(error)
       }
     }
     let values: unknown
     try {
+      const turn = this.#turn(batch.rateLimit, name, [...new Set(misses.map((p) => p.step))])
+      if (turn !== undefined) {
+        await turn
+        started = this.#now()
+      }
       values = await batch.invoke(misses.map((p) => p.item))
     } catch (error) {
       return fail(error)
@@ -275,7 +302,7 @@ export class MemoScope {
     // a batch's keys then save one batch call (what they would cost), not n.
     const share = durationMs / misses.length
     await Promise.all(misses.map(async (p, i) => {
-      this.#emit({ step: p.step, name, outcome: "miss", savedMs: 0, durationMs })
+      this.#emit({ step: p.step, name, outcome: "miss", savedMs: 0, durationMs, keys })
       try {
         await this.#keep(name, p.key, values[i], share, batch.ttlMs, p.step)
         p.resolve({ value: values[i], durationMs: share })
@@ -285,7 +312,15 @@ export class MemoScope {
     }))
   }
 
-  async #answer(name: string, key: string, invoke: () => unknown, ttlMs: number | undefined, step: string | undefined, stats: MutableStats): Promise<Answer> {
+  async #answer(
+    name: string,
+    key: string,
+    invoke: () => unknown,
+    ttlMs: number | undefined,
+    step: string | undefined,
+    stats: MutableStats,
+    rateLimit: string | undefined
+  ): Promise<Answer> {
     const stored = await this.#lookup(name, key)
     if (stored !== undefined) {
       stats.hits++
@@ -294,9 +329,14 @@ export class MemoScope {
       return stored
     }
     stats.misses++
-    const started = this.#now()
+    let started = this.#now()
     let value: unknown
     try {
+      const turn = this.#turn(rateLimit, name, [step])
+      if (turn !== undefined) {
+        await turn
+        started = this.#now()
+      }
       value = await invoke()
     } catch (error) {
       this.#emit({ step, name, outcome: "miss", savedMs: 0, durationMs: this.#now() - started, failed: true })
@@ -442,6 +482,7 @@ const memoOne = <A extends ReadonlyArray<unknown>, R>(
 ): ((...args: A) => Promise<R>) => {
   if (typeof name !== "string" || name === "") throw new TypeError("memo: the name must be a non-empty string")
   const ttlMs = ttlOf(`memo("${name}")`, options.ttl)
+  const rateLimit = rateLimitOf(`memo("${name}")`, options.rateLimit)
   const keyOf = options.key
   return (...args: A): Promise<R> => {
     let key: string
@@ -450,7 +491,7 @@ const memoOne = <A extends ReadonlyArray<unknown>, R>(
     } catch (error) {
       return Promise.reject(error)
     }
-    return currentMemoScope().call(name, key, () => fn(...args), ttlMs) as Promise<R>
+    return currentMemoScope().call(name, key, () => fn(...args), ttlMs, rateLimit) as Promise<R>
   }
 }
 
@@ -468,6 +509,8 @@ export interface BatchedOptions<K> {
    * of steps that started together without delaying any.
    */
   readonly window?: Duration.Input
+  /** A rate limit of the workflow every batch call waits for (as `memo`'s `rateLimit`): one turn per call, however many keys. */
+  readonly rateLimit?: string
 }
 
 /**
@@ -512,7 +555,8 @@ export const batched = <K, V>(
   if (options.window !== undefined && (windowMs === undefined || windowMs < 0 || windowMs === Infinity)) {
     throw new TypeError(`${label}: window ${JSON.stringify(options.window)} is not a duration (try "20 millis" or a number of milliseconds)`)
   }
-  const spec: BatchSpec = { name, invoke: (items) => fn(items as Array<K>), maxBatch, windowMs, ttlMs }
+  const rateLimit = rateLimitOf(label, options.rateLimit)
+  const spec: BatchSpec = { name, invoke: (items) => fn(items as Array<K>), maxBatch, windowMs, ttlMs, rateLimit }
   const keyOf = options.key
   return (item: K): Promise<V> => {
     let key: string
@@ -546,6 +590,15 @@ export const batched = <K, V>(
  * const [a, b] = await Promise.all([getProfile("ACME"), getProfile("ACME")]) // one request
  */
 export const memo: typeof memoOne & { readonly batched: typeof batched } = Object.assign(memoOne, { batched })
+
+/** A `rateLimit` option, checked when the function is defined (its name against the workflow's limits when called in a run). */
+const rateLimitOf = (label: string, rateLimit: unknown): string | undefined => {
+  if (rateLimit === undefined) return undefined
+  if (typeof rateLimit !== "string" || rateLimit === "") {
+    throw new TypeError(`${label}: rateLimit ${JSON.stringify(rateLimit)} must name one of the workflow's rateLimits, like rateLimit: "openai"`)
+  }
+  return rateLimit
+}
 
 /** Milliseconds of a `ttl` option, checked when the function is defined. */
 const ttlOf = (label: string, ttl: Duration.Input | undefined): number | undefined => {

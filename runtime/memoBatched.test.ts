@@ -184,8 +184,8 @@ describe("memo.batched", () => {
     await steps(scope, [["aapl", () => getPrice("AAPL")], ["msft", () => getPrice("MSFT")], ["again", () => getPrice("AAPL")]])
     await steps(scope, [["report", () => getPrice("MSFT")]])
     expect(events).toEqual([
-      { step: "aapl", name: "get_prices", outcome: "miss", savedMs: 0, durationMs: 60 },
-      { step: "msft", name: "get_prices", outcome: "miss", savedMs: 0, durationMs: 60 },
+      { step: "aapl", name: "get_prices", outcome: "miss", savedMs: 0, durationMs: 60, keys: 2 },
+      { step: "msft", name: "get_prices", outcome: "miss", savedMs: 0, durationMs: 60, keys: 2 },
       { step: "again", name: "get_prices", outcome: "coalesced", savedMs: 30 },
       { step: "report", name: "get_prices", outcome: "hit", savedMs: 30 }
     ])

@@ -116,6 +116,18 @@ describe("the dashboard's frames", () => {
     expect(frame([...waiting, { type: "step:start", time: 500, step: "lint", attempt: 1 }])).not.toMatch(/waiting/)
   })
 
+  it("a running step whose memoized call waits for a rate limit says so, until the wait is over", () => {
+    const reason = "rate limit search (memo search_papers)"
+    const running: Array<Event> = [
+      start,
+      { type: "step:ready", time: 0, step: "lint" },
+      { type: "step:start", time: 0, step: "lint", attempt: 1 },
+      { type: "step:waiting", time: 5, step: "lint", reason }
+    ]
+    expect(frame(running)).toMatch(/lint .*\[waiting: rate limit search \(memo search_papers\)\]/)
+    expect(frame([...running, { type: "step:waiting", time: 900, step: "lint", reason, over: true }])).not.toMatch(/waiting/)
+  })
+
   it("watch banner: what changed and reruns, the reload's diff, and a definition error first", () => {
     const events: Array<Event | WatchEvent> = [
       start,

@@ -183,7 +183,7 @@ export class Model {
       }
       case "step:waiting": {
         const s = this.#byId.get(event.step)
-        if (s !== undefined) s.waiting = event.reason
+        if (s !== undefined) s.waiting = event.over === true ? undefined : event.reason
         return
       }
       case "step:memo": {

@@ -5,7 +5,7 @@
  */
 import * as path from "node:path"
 import type { Workflow } from "../../dsl/Workflow.ts"
-import { makeMemoScope, type MemoEvent, type MemoScope } from "../memo.ts"
+import { makeMemoScope, type MemoEvent, type MemoScope, type MemoScopeOptions } from "../memo.ts"
 import type { Stage, StepRun } from "../Pipeline.ts"
 import { makeFileHasher, type FileHasher } from "./fileHashes.ts"
 import { makeFileStore } from "./FileStore.ts"
@@ -39,13 +39,18 @@ export interface RunCacheParts {
 export const makeRunCache = (
   wf: Workflow<any>,
   settings: CacheSettings,
-  hooks: { readonly now: () => number; readonly onWarning: (message: string) => void; readonly onMemo: (event: MemoEvent) => void }
+  hooks: {
+    readonly now: () => number
+    readonly onWarning: (message: string) => void
+    readonly onMemo: (event: MemoEvent) => void
+    readonly rateLimit?: MemoScopeOptions["rateLimit"]
+  }
 ): RunCacheParts => {
   const mode = settings.mode ?? "use"
   const root = path.resolve(settings.root ?? process.cwd())
   const dir = path.resolve(settings.dir ?? defaultCacheDir(root))
   const store = mode === "off" ? undefined : makeFileStore(dir, { onWarning: hooks.onWarning })
-  const memo = makeMemoScope({ store, workflow: wf.name, onMemo: hooks.onMemo, onWarning: hooks.onWarning })
+  const memo = makeMemoScope({ store, workflow: wf.name, onMemo: hooks.onMemo, onWarning: hooks.onWarning, rateLimit: hooks.rateLimit })
   // Made on first use: a run that neither caches nor journals reads no files for them.
   let hasher: FileHasher | undefined
   let modules: { readonly digest: string | undefined } | undefined

@@ -15,7 +15,7 @@ const fileIn = () => {
 
 const record = (id: string, cached = 1, ran = 1): HistoryRecord => ({
   id, workflow: "w", status: "succeeded", startedAt: 0, durationMs: 1, steps: { ran, cached, succeeded: ran }, savedMs: 5,
-  memo: { fetch: { calls: 4, hits: 2, coalesced: 1, misses: 1, savedMs: 5 } }
+  memo: { fetch: { calls: 4, hits: 2, coalesced: 1, misses: 1, made: 1, savedMs: 5 } }
 })
 
 describe("run history", () => {

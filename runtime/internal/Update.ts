@@ -23,11 +23,11 @@ export type Update =
    * The step waits (for a rate limit, say). With `releases`, it gives its
    * concurrency slot back for the wait, and asks for it again with `resume`.
    */
-  | { readonly kind: "waiting"; readonly step: number; readonly time: number; readonly reason: string; readonly releases?: true }
+  | { readonly kind: "waiting"; readonly step: number; readonly time: number; readonly reason: string; readonly releases?: true; readonly over?: true }
   /** A step that released its slot to wait wants one again: the executor hands it over (`executor.resume`) as soon as one is free. */
   | { readonly kind: "resume"; readonly step: number; readonly time: number }
   | { readonly kind: "retry"; readonly step: number; readonly time: number; readonly attempt: number; readonly error: string; readonly delayMs: number }
-  | { readonly kind: "memo"; readonly step: number; readonly time: number; readonly name: string; readonly outcome: "hit" | "coalesced" | "miss"; readonly savedMs: number }
+  | { readonly kind: "memo"; readonly step: number; readonly time: number; readonly name: string; readonly outcome: "hit" | "coalesced" | "miss"; readonly savedMs: number; readonly keys?: number | undefined }
   /** Not about one step (`step` is -1): the cache store found a corrupt entry, say. */
   | { readonly kind: "warning"; readonly step: number; readonly time: number; readonly message: string }
   | { readonly kind: "end"; readonly step: number; readonly time: number; readonly attempts: number; readonly outcome: Outcome }

@@ -41,7 +41,7 @@ export const plain = (options: PlainOptions = {}): Reporter => {
           write(prefixed(event.step, event.text))
           return
         case "step:waiting":
-          write(prefixed(event.step, `waiting: ${event.reason}`))
+          if (event.over !== true) write(prefixed(event.step, `waiting: ${event.reason}`))
           return
         case "step:retry":
           write(prefixed(event.step, `attempt ${event.attempt} failed: ${event.error}; retrying in ${formatDuration(event.delayMs)}`))
@@ -88,7 +88,7 @@ const table = (builder: SummaryBuilder): string => {
     `  parallelism: ${s.parallelism.toFixed(2)}× (busy step time / wall time)`,
     ...(s.savedMs > 0 ? [`  saved: ${formatDuration(s.savedMs)} by the cache and memoized calls`] : []),
     ...Object.entries(s.memo).map(([name, m]) =>
-      `  memo ${name}: ${m.calls} calls, ${m.misses} made, ${m.hits} hits, ${m.coalesced} coalesced (hit rate ${Math.round(((m.hits + m.coalesced) / m.calls) * 100)}%)`
+      `  memo ${name}: ${m.calls} calls, ${Math.ceil(m.made ?? m.misses)} made${(m.made ?? m.misses) === m.misses ? "" : ` (for ${m.misses} keys)`}, ${m.hits} hits, ${m.coalesced} coalesced (hit rate ${Math.round(((m.hits + m.coalesced) / m.calls) * 100)}%)`
     ),
     ""
   ].join("\n")
