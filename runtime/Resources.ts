@@ -25,7 +25,7 @@
 import type { Problem } from "../dsl/DefinitionError.ts"
 import { suggestion } from "../dsl/internal/didYouMean.ts"
 import type { StepDef } from "../dsl/Step.ts"
-import type { ReadyQueue } from "./Scheduler.ts"
+import { ReadyQueue } from "./Scheduler.ts"
 
 /** A workflow's resources, laid out for the scheduler. */
 export interface ResourcePlan {
@@ -34,6 +34,10 @@ export interface ResourcePlan {
   readonly capacity: Int32Array
   /** Step `i`'s demand of resource `r` is `demand[i * names.length + r]` (0: none). */
   readonly demand: Int32Array
+  /** Steps with the same demand share a class: `classOf[i]`, numbered from 0. */
+  readonly classOf: Int32Array
+  /** How many classes there are. */
+  readonly classes: number
 }
 
 type Amounts = Readonly<Record<string, number>> | undefined
@@ -85,25 +89,78 @@ export const planResources = (steps: ReadonlyArray<StepDef>, capacity: Amounts):
   if (names.length === 0) return undefined
   const k = names.length
   const demand = new Int32Array(steps.length * k)
+  const classOf = new Int32Array(steps.length)
+  // Class 0: no demand, the usual case, without building a key.
+  const classes = new Map<string, number>([["", 0]])
   for (let i = 0; i < steps.length; i++) {
     const wants = steps[i]!.resources
     if (wants === undefined) continue
     for (let r = 0; r < k; r++) demand[i * k + r] = wants[names[r]!] ?? 0
+    const key = demand.subarray(i * k, i * k + k).every((d) => d === 0) ? "" : demand.subarray(i * k, i * k + k).join(",")
+    let c = classes.get(key)
+    if (c === undefined) classes.set(key, (c = classes.size))
+    classOf[i] = c
   }
-  return { names, capacity: Int32Array.from(names, (name) => capacity[name]!), demand }
+  return { names, capacity: Int32Array.from(names, (name) => capacity[name]!), demand, classOf, classes: classes.size }
 }
 
-/** What is free of each resource during a run, and the start decision under it. */
+/**
+ * The ready steps of a workflow with resources, what is free of each
+ * resource, and the start decision under them.
+ *
+ * Ready steps are queued by class (the same demand), each class best first,
+ * and `#heads` holds each class's best step. A class whose best step does not
+ * fit blocks the whole class for that decision (what is free only shrinks
+ * while deciding), so a decision looks at one step per blocked class instead
+ * of every blocked step: with thousands of steps waiting for one database, a
+ * step ending costs O(log n), not O(waiting).
+ */
 export class ResourcePool {
   readonly #plan: ResourcePlan
   readonly #k: number
   /** Free amounts; during `take`, minus the blocked step's reservation (may go below 0). */
   readonly #free: Int32Array
+  readonly #rank: ArrayLike<number>
+  /** Ready steps by class, made on first use. */
+  readonly #queues: Array<ReadyQueue | undefined>
+  /**
+   * Candidates for the best ready step of each class, best first. A class's
+   * best step is pushed when it becomes the best; an entry that is no longer
+   * its class's best is stale and skipped (no decrease-key needed).
+   */
+  #heads: ReadyQueue
+  #size = 0
 
-  constructor(plan: ResourcePlan) {
+  constructor(plan: ResourcePlan, rank: ArrayLike<number>) {
     this.#plan = plan
     this.#k = plan.names.length
     this.#free = plan.capacity.slice()
+    this.#rank = rank
+    this.#queues = new Array<ReadyQueue | undefined>(plan.classes)
+    this.#heads = new ReadyQueue(rank)
+  }
+
+  /** How many steps are ready (waiting for a slot or a resource). */
+  get size(): number {
+    return this.#size
+  }
+
+  /** Queues a ready step. */
+  push(i: number): void {
+    const c = this.#plan.classOf[i]!
+    const queue = (this.#queues[c] ??= new ReadyQueue(this.#rank))
+    queue.push(i)
+    this.#size++
+    if (queue.first === i) this.#heads.push(i)
+  }
+
+  /** Removes and returns every ready step. */
+  drain(): Array<number> {
+    const all: Array<number> = []
+    for (const queue of this.#queues) if (queue !== undefined) all.push(...queue.drain())
+    this.#heads = new ReadyQueue(this.#rank)
+    this.#size = 0
+    return all
   }
 
   /** Free amount of each resource, by name. */
@@ -112,21 +169,28 @@ export class ResourcePool {
   }
 
   /**
-   * Removes from `ready`, best first, the steps to start now with `slots`
-   * slots free, and takes their demands; the steps that do not fit stay in
-   * `ready`. The best blocked step reserves its demand (see the module doc).
+   * Removes, best first, the ready steps to start now with `slots` slots
+   * free, and takes their demands; the steps that do not fit stay queued.
+   * The best blocked step reserves its demand (see the module doc).
    */
-  take(ready: ReadyQueue, slots: number): Array<number> {
+  take(slots: number): Array<number> {
     const chosen: Array<number> = []
     let blocked: Array<number> | undefined
     let head = -1
-    while (chosen.length < slots && ready.size > 0) {
-      const i = ready.pop()!
+    const heads = this.#heads
+    while (chosen.length < slots && heads.size > 0) {
+      const i = heads.pop()!
+      const queue = this.#queues[this.#plan.classOf[i]!]!
+      if (queue.first !== i) continue
       if (this.#fits(i)) {
+        queue.pop()
+        this.#size--
         this.#add(i, -1)
         chosen.push(i)
+        if (queue.size > 0) heads.push(queue.first!)
         continue
       }
+      // Its class waits: the rest of it asks for the same, and nothing frees up while deciding.
       ;(blocked ??= []).push(i)
       if (head === -1) {
         head = i
@@ -134,7 +198,7 @@ export class ResourcePool {
       }
     }
     if (head !== -1) this.#add(head, 1)
-    if (blocked !== undefined) for (const i of blocked) ready.push(i)
+    if (blocked !== undefined) for (const i of blocked) heads.push(i)
     return chosen
   }
 

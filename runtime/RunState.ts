@@ -93,7 +93,7 @@ export class RunState {
     this.#waiting = plan.deps.map((ds) => ds.length)
     this.#dispatched = new Uint8Array(n)
     this.#ready = new ReadyQueue(plan.rank)
-    this.#pool = plan.resources === undefined ? undefined : new ResourcePool(plan.resources)
+    this.#pool = plan.resources === undefined ? undefined : new ResourcePool(plan.resources, plan.rank)
   }
 
   /** Whether every step has ended. */
@@ -333,7 +333,8 @@ export class RunState {
   #makeReady(i: number, absoluteTime: number): void {
     this.#move(i, "ready")
     this.#emit({ type: "step:ready", time: absoluteTime - this.startTime, step: this.plan.ids[i]! })
-    this.#ready.push(i)
+    if (this.#pool === undefined) this.#ready.push(i)
+    else this.#pool.push(i)
   }
 
   /** Ends as skipped every step that can no longer run because `i` did not succeed. */
@@ -366,6 +367,7 @@ export class RunState {
     }
     this.outbox.resumes.length = 0
     this.#ready.drain()
+    this.#pool?.drain()
     this.status.forEach((status, i) => {
       if (status === "pending" || (status === "ready" && !this.#isInFlight(i))) {
         this.endedAt[i] = time + this.startTime
@@ -383,7 +385,7 @@ export class RunState {
     if (this.#stopping !== undefined) return
     if (this.#resumingHead < this.#resuming.length) this.#resume()
     if (this.#pool !== undefined) {
-      for (const i of this.#pool.take(this.#ready, this.concurrency - this.#inFlight)) {
+      for (const i of this.#pool.take(this.concurrency - this.#inFlight)) {
         this.#inFlight++
         this.#dispatched[i] = SLOT
         this.outbox.starts.push({ step: i, inputs: this.#inputsOf(i) })

@@ -17,6 +17,11 @@ export class Heap<T> {
     return this.#heap.length
   }
 
+  /** What `pop` would return, left in place. */
+  get first(): T | undefined {
+    return this.#heap[0]
+  }
+
   push(item: T): void {
     const heap = this.#heap
     let i = heap.length
