@@ -9,6 +9,7 @@
 import { parseArgs } from "node:util"
 import * as cache from "./cache.ts"
 import * as history from "./history.ts"
+import * as limits from "./limits.ts"
 import * as output from "./output.ts"
 import * as processes from "./processes.ts"
 import * as steps from "./steps.ts"
@@ -31,3 +32,5 @@ process.stdout.write("\n")
 await watch.main(quick ? { writes: 10 } : {})
 process.stdout.write("\n")
 await tui.main(quick ? { repeats: 3 } : {})
+process.stdout.write("\n")
+await limits.main(quick ? limits.quick : {})
