@@ -27,6 +27,7 @@ import { makeRedactor, type Redactor } from "./permissions/redact.ts"
 import { redactUpdate } from "./permissions/redactUpdate.ts"
 import { permitting } from "./permissions/stage.ts"
 import { makeStepEnvs, workflowSecrets } from "./permissions/StepEnv.ts"
+import { sandboxUnavailable } from "./permissions/sandbox.ts"
 import { makeRateLimiters, stepRateLimitProblem } from "./RateLimiter.ts"
 
 export interface ExecutorInput {
@@ -190,6 +191,8 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
     if (input.allowAll === true) {
       Queue.offerUnsafe(queue, { kind: "warning", step: -1, time, message: "permissions are off (--allow-all): every step sees the whole environment; secrets are still masked" })
     }
+    const unsandboxable = sandboxUnavailable(plan)
+    if (unsandboxable !== undefined) Queue.offerUnsafe(queue, { kind: "warning", step: -1, time, message: unsandboxable })
     // Declared paths only (nothing enforces them yet), so a possible race is a warning, not a refusal.
     for (const conflict of raceCheck(plan).conflicts) {
       Queue.offerUnsafe(queue, { kind: "warning", step: -1, time, message: conflict.message })

@@ -11,6 +11,7 @@ import { cmd } from "../../dsl/Command.ts"
 import type { Permissions } from "../../dsl/Permissions.ts"
 import { workflow, type Workflow } from "../../dsl/Workflow.ts"
 import { groupAlive } from "../Process.ts"
+import type { Event } from "../Event.ts"
 import { run, type RunOptions } from "../Run.ts"
 import { permissionsProblems } from "./options.ts"
 import { bwrapWorks, literalBase, sandboxPolicyOf, setBwrapWorks } from "./sandbox.ts"
@@ -64,6 +65,32 @@ describe("without bubblewrap", () => {
     const result = await runIn(dir, sandboxedStep({}, "touch ran"), { allowAll: true })
     expect(result.steps.s!.error).toContain(refusal)
     expect(existsSync(path.join(dir, "ran"))).toBe(false)
+  })
+
+  it("says so once, before the first step, naming the sandboxed steps", async () => {
+    setBwrapWorks(false)
+    const events: Array<Event> = []
+    const wf = workflow("three")
+      .step("a", { permissions: { sandbox: true } }, cmd(["true"]))
+      .step("b", { permissions: { sandbox: true } }, cmd(["true"]))
+      .step("plain", cmd(["true"]))
+    const result = await runIn(makeDir(), wf, { onEvent: (e) => events.push(e) })
+    expect(result.steps.a!.error).toContain(`step "a" asks for sandbox: true`)
+    expect(result.steps.plain!.status).toBe("succeeded")
+    const warnings = events.flatMap((e) => (e.type === "run:warning" ? [e.message] : []))
+    expect(warnings).toEqual([
+      `bubblewrap (bwrap) is not available here, so the 2 sandboxed steps ("a", "b") will be refused, not run unsandboxed: install the bubblewrap package (Debian/Ubuntu: apt install bubblewrap)`
+    ])
+    expect(events.findIndex((e) => e.type === "run:warning")).toBeLessThan(events.findIndex((e) => e.type === "step:start"))
+  })
+
+  it("says nothing when bwrap works, or when no step is sandboxed", async () => {
+    for (const [works, wf] of [[true, workflow("none").step("s", cmd(["true"]))], [false, workflow("none").step("s", cmd(["true"]))]] as const) {
+      setBwrapWorks(works)
+      const events: Array<Event> = []
+      await runIn(makeDir(), wf, { onEvent: (e) => events.push(e) })
+      expect(events.some((e) => e.type === "run:warning")).toBe(false)
+    }
   })
 
   it("leaves unsandboxed steps alone", async () => {

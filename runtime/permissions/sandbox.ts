@@ -14,6 +14,8 @@ import { spawnSync } from "node:child_process"
 import { mkdirSync } from "node:fs"
 import * as path from "node:path"
 import type { Command } from "../../dsl/Command.ts"
+import type { Permissions } from "../../dsl/Permissions.ts"
+import type { StepDef } from "../../dsl/Step.ts"
 
 /** What a sandboxed command may touch: from the step's effective `permissions`. */
 export interface SandboxPolicy {
@@ -120,4 +122,18 @@ export const sandboxed = (command: Command, policy: SandboxPolicy, workflowDir: 
     ...command.argv
   ]
   return { ...command, argv }
+}
+
+/**
+ * Said once, before the first step, when the workflow has sandboxed steps and
+ * bwrap does not work here: each of them will then fail with
+ * `SandboxUnavailableError` rather than run unsandboxed. `undefined` when
+ * there is nothing to say (no sandboxed step, or bwrap works).
+ */
+export const sandboxUnavailable = (plan: { readonly steps: ReadonlyArray<StepDef>; readonly workflow: { readonly options: { readonly permissions?: Permissions | undefined } } }): string | undefined => {
+  const fallback = plan.workflow.options.permissions
+  const ids = plan.steps.flatMap((def) => ((def.permissions ?? fallback)?.sandbox === true ? [def.id] : []))
+  if (ids.length === 0 || bwrapWorks()) return undefined
+  const named = ids.length <= 3 ? ids.map((id) => `"${id}"`).join(", ") : `${ids.slice(0, 3).map((id) => `"${id}"`).join(", ")} and ${ids.length - 3} more`
+  return `bubblewrap (bwrap) is not available here, so ${ids.length === 1 ? "the sandboxed step" : `the ${ids.length} sandboxed steps`} (${named}) will be refused, not run unsandboxed: install the bubblewrap package (Debian/Ubuntu: apt install bubblewrap)`
 }
