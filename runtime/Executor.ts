@@ -28,7 +28,7 @@ import { redactUpdate } from "./permissions/redactUpdate.ts"
 import { permitting } from "./permissions/stage.ts"
 import { makeStepEnvs, workflowSecrets } from "./permissions/StepEnv.ts"
 import { sandboxUnavailable } from "./permissions/sandbox.ts"
-import { makeRateLimiters, stepRateLimitProblem } from "./RateLimiter.ts"
+import { makeRateLimiters, stepRateLimitProblem, type RateLimiter } from "./RateLimiter.ts"
 
 export interface ExecutorInput {
   readonly plan: Plan
@@ -45,6 +45,8 @@ export interface ExecutorInput {
   readonly keep?: ReadonlyMap<string, KeptResult> | undefined
   /** Turn the environment checks off (`--allow-all`): every step sees the whole environment. Secrets are still masked. */
   readonly allowAll?: boolean | undefined
+  /** The enclosing run's rate limiters (this run is a sub-workflow's), shared by name. */
+  readonly rateLimiters?: ReadonlyMap<string, RateLimiter> | undefined
 }
 
 /**
@@ -116,7 +118,7 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
   const warn = (message: string) => {
     Queue.offerUnsafe(queue, { kind: "warning", step: -1, time: now(), message: redact === undefined ? message : redact(message) })
   }
-  const limiters = makeRateLimiters(plan.workflow.options.rateLimits)
+  const limiters = makeRateLimiters(plan.workflow.options.rateLimits, input.rateLimiters)
   /** Memoized calls waiting for their rate limit, stopped with the run. */
   const turns = new Set<Fiber.Fiber<void>>()
   /**
@@ -242,6 +244,7 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
       memo: runCache.memo,
       env,
       rateLimiter,
+      limiters,
       // Only a rate-limited step gives its slot back: the rest keep one object less each.
       reclaimSlot: rateLimiter === undefined ? undefined : reclaimSlotOf(step),
       report: (reported) => {

@@ -27,6 +27,7 @@ import type { KeptResult } from "./watch/keep.ts"
 import { isRunId, makeRunId } from "./history/runId.ts"
 import * as Plan from "./Plan.ts"
 import { RunState, type Outbox, type RunResult } from "./RunState.ts"
+import type { RateLimiter } from "./RateLimiter.ts"
 import { availableParallelism } from "node:os"
 
 export interface CompileOptions extends Plan.PlanOptions {
@@ -59,6 +60,12 @@ export interface CompileOptions extends Plan.PlanOptions {
    * run says so with a `run:warning`; secrets are still masked.
    */
   readonly allowAll?: boolean | undefined
+  /**
+   * The enclosing run's rate limiters, when this run is a sub-workflow: a
+   * limit it declares under the same name is that limiter (the outer
+   * definition holds), so the limit holds across both runs.
+   */
+  readonly rateLimiters?: ReadonlyMap<string, RateLimiter> | undefined
 }
 
 /** What can be sent to a running workflow's actor. */
@@ -185,7 +192,8 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
             cache: { root: options.cwd, file: options.file, ...options.cache },
             journal: options.journal,
             keep: options.keep,
-            allowAll: options.allowAll
+            allowAll: options.allowAll,
+            rateLimiters: options.rateLimiters
           })
         },
         on: {

@@ -45,6 +45,8 @@ export interface StepRun {
   readonly memo: MemoScope | undefined
   /** The rate limit each attempt waits for (`rateLimit`), if the step has one. */
   readonly rateLimiter?: RateLimiter | undefined
+  /** Every limiter of the run, by name: a sub-workflow this step runs shares them. */
+  readonly limiters?: ReadonlyMap<string, RateLimiter> | undefined
   /**
    * Gets the step's concurrency slot back after it gave it up to wait
    * (reported `waiting` with `releases`): resumes once the machine hands one

@@ -203,6 +203,35 @@ describe("waiting for a rate limit without a slot", () => {
   })
 })
 
+describe("rate limits and sub-workflows", () => {
+  it("a sub-workflow's limit of the same name is the enclosing run's limiter: the limit holds across both", async () => {
+    const times: Array<string> = []
+    const call = (name: string) => () => Effect.andThen(Clock.currentTimeMillis, (t) => Effect.sync(() => times.push(`${name}@${t}`)))
+    const inner = workflow("inner", { rateLimits: { api: { limit: 1, per: "1 second" } } })
+      .step("a", { rateLimit: "api" }, call("inner.a"))
+      .step("b", { rateLimit: "api" }, call("inner.b"))
+    const outer = workflow("outer", { concurrency: 4, rateLimits: { api: { limit: 1, per: "1 second" } } })
+      .step("local", { rateLimit: "api", estimate: "1 minute" }, call("outer"))
+      .step("sub", inner)
+    const { result } = await runVirtual(outer)
+    expect(result.status).toBe("succeeded")
+    // One start per second across the two runs: separate limiters would start two at 0.
+    expect(times.map((t) => Number(t.split("@")[1])).sort((x, y) => x - y)).toEqual([0, 1000, 2000])
+    expect(times[0]).toBe("outer@0")
+  })
+
+  it("a sub-workflow's own limit stays its own when the enclosing run has none of that name", async () => {
+    const times: Array<number> = []
+    const call = () => Effect.andThen(Clock.currentTimeMillis, (t) => Effect.sync(() => times.push(t)))
+    const inner = workflow("inner", { concurrency: 2, rateLimits: { api: { limit: 2, per: "1 second" } } })
+      .each("c", ids(4), { rateLimit: "api" }, () => call)
+    const outer = workflow("outer", { rateLimits: { other: { limit: 1, per: "1 minute" } } }).step("sub", inner)
+    const { result } = await runVirtual(outer)
+    expect(result.status).toBe("succeeded")
+    expect(times).toEqual([0, 0, 1000, 1000])
+  })
+})
+
 describe("RateLimiter", () => {
   /** When each caller, arriving at `arrivals[i]`, gets through, on `TestClock`. */
   const passTimes = (limit: number, perMs: number, arrivals: ReadonlyArray<number>) =>

@@ -82,10 +82,21 @@ export class RateLimiter {
   }
 }
 
-/** The limiters of a workflow's `rateLimits` (already checked by the plan), by name. */
-export const makeRateLimiters = (options: Readonly<Record<string, RateLimitOption>> | undefined): Map<string, RateLimiter> => {
-  const limiters = new Map<string, RateLimiter>()
-  for (const [name, option] of Object.entries(options ?? {})) limiters.set(name, new RateLimiter(name, option.limit, toMillis(option.per)!))
+/**
+ * The limiters of a workflow's `rateLimits` (already checked by the plan), by
+ * name. A sub-workflow's run gets its enclosing run's limiters as `outer`:
+ * a name both declare is the outer limiter, so one API's limit holds across
+ * the two; outer limiters it does not declare pass through to its own
+ * sub-workflows.
+ */
+export const makeRateLimiters = (
+  options: Readonly<Record<string, RateLimitOption>> | undefined,
+  outer?: ReadonlyMap<string, RateLimiter>
+): Map<string, RateLimiter> => {
+  const limiters = new Map<string, RateLimiter>(outer)
+  for (const [name, option] of Object.entries(options ?? {})) {
+    if (!limiters.has(name)) limiters.set(name, new RateLimiter(name, option.limit, toMillis(option.per)!))
+  }
   return limiters
 }
 

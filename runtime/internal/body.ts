@@ -84,6 +84,7 @@ const runSubWorkflow = (step: StepRun, sub: Workflow<any>) =>
     runEffect(sub, {
       cwd: step.cwd,
       allowAll: step.env.allowAll,
+      rateLimiters: step.limiters,
       onEvent: (event) => {
         if (event.type === "step:log") step.report({ kind: "log", stream: event.stream, text: `[${event.step}] ${event.text}` })
         else if (event.type === "step:end" && event.status !== "succeeded") {
