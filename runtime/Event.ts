@@ -22,7 +22,8 @@ export type LogStream = "stdout" | "stderr" | "log"
 
 export type Event =
   /** `run` is the run's id (`20261125-225447-3f2a`): it names the run's history record, report and log folder. */
-  | { readonly type: "run:start"; readonly time: number; readonly run: string; readonly workflow: string; readonly steps: ReadonlyArray<StepInfo>; readonly concurrency: number }
+  /** `permissionsOff`: the run was started with `--allow-all` (`allowAll`), so every step sees the whole environment. */
+  | { readonly type: "run:start"; readonly time: number; readonly run: string; readonly workflow: string; readonly steps: ReadonlyArray<StepInfo>; readonly concurrency: number; readonly permissionsOff?: true }
   | { readonly type: "step:ready"; readonly time: number; readonly step: string }
   | { readonly type: "step:start"; readonly time: number; readonly step: string; readonly attempt: number }
   | { readonly type: "step:log"; readonly time: number; readonly step: string; readonly stream: LogStream; readonly text: string; readonly replayed?: true }

@@ -175,7 +175,7 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
   }).createMachine({
     id: wf.name,
     // XState builds the context by spreading, so the RunState instance sits one level down.
-    context: () => ({ run: new RunState(plan, { concurrency, failFast, runId }) }),
+    context: () => ({ run: new RunState(plan, { concurrency, failFast, runId, permissionsOff: options.allowAll === true }) }),
     initial: "running",
     states: {
       running: {

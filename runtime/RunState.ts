@@ -78,12 +78,16 @@ export class RunState {
   endTime = 0
   outbox: Outbox = { events: [], starts: [], resumes: [], interrupt: false }
 
-  constructor(plan: Plan, options: { readonly concurrency: number; readonly failFast: boolean; readonly runId: string }) {
+  /** Announced by `run:start`: `--allow-all`. */
+  readonly #permissionsOff: boolean
+
+  constructor(plan: Plan, options: { readonly concurrency: number; readonly failFast: boolean; readonly runId: string; readonly permissionsOff?: boolean }) {
     const n = plan.ids.length
     this.plan = plan
     this.concurrency = options.concurrency
     this.failFast = options.failFast
     this.runId = options.runId
+    this.#permissionsOff = options.permissionsOff === true
     this.status = new Array<StepStatus>(n).fill("pending")
     this.attempts = new Array<number>(n).fill(0)
     this.outputs = new Array<unknown>(n)
@@ -146,7 +150,10 @@ export class RunState {
     // Filled below, in the same pass that finds the first ready steps; nobody
     // sees the event before this method returns.
     const steps = new Array<StepInfo>(n)
-    this.#emit({ type: "run:start", time: 0, run: this.runId, workflow: this.plan.workflow.name, steps, concurrency: this.concurrency })
+    const workflow = this.plan.workflow.name
+    this.#emit(this.#permissionsOff
+      ? { type: "run:start", time: 0, run: this.runId, workflow, steps, concurrency: this.concurrency, permissionsOff: true }
+      : { type: "run:start", time: 0, run: this.runId, workflow, steps, concurrency: this.concurrency })
     const estimateMs = this.plan.estimateMs
     for (let i = 0; i < n; i++) {
       const ds = deps[i]!

@@ -84,6 +84,11 @@ describe("the dashboard's frames", () => {
     expect(text).toMatch(/lint.*memo 2/)
   })
 
+  it("the header says when permissions are off (--allow-all), and only then", () => {
+    expect(frame([{ ...start, permissionsOff: true } as Event]).split("\n")[0]).toMatch(/permissions off \(--allow-all\)/)
+    expect(frame([start])).not.toMatch(/permissions off/)
+  })
+
   it("a streamed part shows as the step's latest line", () => {
     const text = frame([start, { type: "step:start", time: 0, step: "build", attempt: 1 }, { type: "step:partial", time: 5, step: "build", index: 0, text: "## Section 1: market" }])
     expect(text).toMatch(/build\*? .*## Section 1: market/)

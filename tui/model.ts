@@ -80,6 +80,8 @@ export class Model {
   run: string | undefined
   runNumber: number
   concurrency = 1
+  /** The run was started with `--allow-all`: the header says so. */
+  permissionsOff = false
   /** In row order. */
   steps: Array<StepView> = []
   status: RunStatus | undefined
@@ -271,6 +273,7 @@ export class Model {
     this.workflow = event.workflow
     this.run = event.run
     this.concurrency = event.concurrency
+    this.permissionsOff = event.permissionsOff === true
     this.#origin = this.#options.now() - event.time
     this.status = undefined
     this.durationMs = 0

@@ -76,10 +76,12 @@ describe.concurrent("weft run and permissions", () => {
     const r = await weft(["run", "weft.ts", "undeclared", "--reporter", "plain", "--allow-all"], { cwd: dir, env })
     expect(r.code, shown(r)).toBe(0)
     expect(r.stdout).toContain("weft: warning: permissions are off (--allow-all)")
+    expect(r.stdout).toMatch(/^weft ▸ .*, permissions off \(--allow-all\)$/m)
     expect(r.stdout).toContain("[other-plain]")
     const strict = await weft(["run", "weft.ts", "undeclared", "--reporter", "plain"], { cwd: dir, env })
     expect(strict.stdout).toContain("[-plain]")
     expect(strict.stdout).not.toContain("permissions are off")
+    expect(strict.stdout).not.toContain("permissions off")
   })
 
   it("weft watch --allow-all: the same, for every run", async ({ expect }) => {

@@ -39,6 +39,7 @@ export const Header = ({ model, now, width, theme }: HeaderProps) => {
       h(Text, theme.accent, "weft ▸ "),
       h(Text, { bold: theme.color }, model.workflow),
       ` · ${facts.join(" · ")}`,
+      model.permissionsOff ? h(Text, theme.warning, " · permissions off (--allow-all)") : "",
       status(model, theme)),
     h(Text, { wrap: "truncate-end" }, h(Text, theme.status(model.status === "failed" ? "failed" : "succeeded"), bar(total === 0 ? 1 : model.endedCount / total, barWidth)), label))
 }
