@@ -4,16 +4,17 @@
  */
 import { readdirSync } from "node:fs"
 import * as path from "node:path"
+import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { workflow } from "../dsl/index.ts"
-import type { StepDef } from "../dsl/Step.ts"
+import { makeStepDef, type StepDef } from "../dsl/Step.ts"
 import { isWorkflow, Workflow } from "../dsl/Workflow.ts"
 import docsSite from "../examples/docs-site.ts"
 import release from "../examples/release.ts"
 import { resolveCacheOptions } from "./cache/options.ts"
 import type { Event } from "./Event.ts"
 import * as Plan from "./Plan.ts"
-import { overlap, raceCheck } from "./raceCheck.ts"
+import { overlap, raceCheck, type Conflict } from "./raceCheck.ts"
 import { run } from "./Run.ts"
 
 const check = (wf: Workflow<any>) => raceCheck(Plan.make(wf))
@@ -184,5 +185,124 @@ describe("a run", () => {
     ])
     const firstStart = events.findIndex((e) => e.type === "step:start")
     expect(warnings[0]!.i).toBeLessThan(firstStart)
+  })
+})
+
+/**
+ * The check as first written, kept as the model: every writer compared with
+ * every step that declares a glob in one of its folders, and a search of the
+ * whole graph from each writer that overlaps some step. Slow, and plainly right.
+ */
+const reference = (plan: Plan.Plan): Array<Conflict> => {
+  const n = plan.steps.length
+  const pathsOf = (def: StepDef) => {
+    const permissions = def.permissions ?? plan.workflow.options?.permissions
+    const cache = resolveCacheOptions(def.cache, plan.workflow.options?.cache)
+    return { write: [...(permissions?.write ?? []), ...(cache?.outputs ?? [])], read: [...(permissions?.read ?? []), ...(cache?.inputs ?? [])] }
+  }
+  const paths = plan.steps.map(pathsOf)
+  const declaring = [...paths.keys()].filter((i) => paths[i]!.write.length + paths[i]!.read.length > 0)
+  const folderOf = (glob: string) => {
+    const clean = glob.replace(/^(\.\/)+/, "").replace(/\/{2,}/g, "/")
+    const at = clean.search(/[*?[\]{}!()]/)
+    const prefix = at === -1 ? clean.replace(/\/$/, "") : clean.slice(0, at)
+    return prefix.includes("/") ? prefix.slice(0, prefix.indexOf("/")) : at === -1 ? prefix : ""
+  }
+  const folders = paths.map(({ write, read }) => new Set([...write, ...read].map(folderOf)))
+  const inFolder = (f: string) => declaring.filter((i) => folders[i]!.has(f))
+  const first = (xs: ReadonlyArray<string>, ys: ReadonlyArray<string>) => {
+    for (const x of xs) for (const y of ys) if (overlap(x, y) !== undefined) return { x, y, path: overlap(x, y)! }
+    return undefined
+  }
+  const reach = (from: number, edges: ReadonlyArray<ReadonlyArray<number>>) => {
+    const found = new Set<number>()
+    for (const stack = [from]; stack.length > 0;) for (const next of edges[stack.pop()!]!) if (!found.has(next)) stack.push(found.add(next) && next)
+    return found
+  }
+  const conflicts: Array<Conflict> = []
+  const pairs = new Set<string>()
+  for (const w of declaring) {
+    const mine = paths[w]!.write
+    if (mine.length === 0) continue
+    const theirs = [...new Set(mine.map(folderOf))]
+    const others = theirs.includes("") ? declaring : [...new Set([...theirs, ""].flatMap(inFolder))]
+    const ordered = new Set([...reach(w, plan.deps), ...reach(w, plan.dependents)])
+    for (const o of others) {
+      if (o === w || ordered.has(o)) continue
+      const ww = o > w && paths[o]!.write.length > 0 ? first(mine, paths[o]!.write) : undefined
+      const wr = ww === undefined ? first(mine, paths[o]!.read) : undefined
+      const found = ww ?? wr
+      const pair = [Math.min(w, o), Math.max(w, o)].join(" ")
+      if (found === undefined || pairs.has(pair)) continue
+      pairs.add(pair)
+      const [a, b] = w < o ? [plan.ids[w]!, plan.ids[o]!] : [plan.ids[o]!, plan.ids[w]!]
+      const [globA, globB] = w < o ? [found.x, found.y] : [found.y, found.x]
+      const fix = "add needs/after between them or write to separate paths"
+      conflicts.push(ww !== undefined
+        ? { a, b, kind: "write/write", path: found.path, globA, globB, message: `steps "${a}" and "${b}" may run at the same time and both write ${found.path} (${a}: ${globA}, ${b}: ${globB}); ${fix}` }
+        : {
+          a, b, kind: "write/read", writer: plan.ids[w]!, path: found.path, globA, globB,
+          message: `steps "${a}" and "${b}" may run at the same time and "${plan.ids[w]}" writes ${found.path}, which "${plan.ids[o]}" reads (${a}: ${globA}, ${b}: ${globB}); ${fix}`
+        })
+    }
+  }
+  return conflicts
+}
+
+/** Globs from a few short names, so that prefixes often nest: `a/**`, `./ab//b`, `a*`, `*.js`, `b/`. */
+const glob = fc
+  .tuple(fc.constantFrom("", "./"), fc.array(fc.constantFrom("a", "b", "ab", "*", "**", "a*", "*.js", "{a,b}"), { minLength: 1, maxLength: 3 }), fc.constantFrom("", "/", "//"))
+  .map(([dot, parts, slash]) => dot + parts.join(slash === "//" ? "//" : "/") + (slash === "/" ? "/" : ""))
+const globs = fc.array(glob, { maxLength: 2 })
+
+/** A step: indices of earlier steps it waits for, and what it declares through permissions and cache. */
+const stepModel = fc.record({
+  needs: fc.array(fc.nat(), { maxLength: 2 }),
+  after: fc.array(fc.nat(), { maxLength: 1 }),
+  permissions: fc.option(fc.record({ write: globs, read: globs }), { nil: undefined }),
+  cache: fc.option(fc.record({ outputs: globs, inputs: globs }), { nil: undefined })
+})
+const workflowModel = fc.record({
+  steps: fc.array(stepModel, { minLength: 1, maxLength: 9 }),
+  permissions: fc.option(fc.record({ write: globs, read: globs }), { nil: undefined })
+})
+
+const fromModel = (model: typeof workflowModel extends fc.Arbitrary<infer M> ? M : never): Workflow<any> =>
+  Workflow.make("random", { ...(model.permissions && { permissions: model.permissions }) }, model.steps.map((step, i) => {
+    const earlier = (ks: ReadonlyArray<number>) => (i === 0 ? [] : [...new Set(ks.map((k) => `s${k % i}`))])
+    return makeStepDef(`s${i}`, { needs: earlier(step.needs), after: earlier(step.after), permissions: step.permissions, cache: step.cache }, () => i)
+  }))
+
+describe("raceCheck against the simple search it replaced", () => {
+  it("finds the same conflicts, in the same order, with the same messages, in random workflows", () => {
+    fc.assert(
+      fc.property(workflowModel, (model) => {
+        const plan = Plan.make(fromModel(model))
+        expect(raceCheck(plan)).toEqual({ conflicts: reference(plan), complete: true })
+      }),
+      { numRuns: 2000 }
+    )
+  })
+
+  it("agrees with more than a thousand racing writers (several passes over the graph, many bits per step)", () => {
+    fc.assert(
+      fc.property(fc.integer(), (seed) => {
+        // A small generator of its own: fast-check would shrink 2,000 steps one at a time.
+        let state = seed >>> 0
+        const next = (k: number) => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) % k
+        const defs = Array.from({ length: 2000 }, (_, i) => {
+          const needs = i === 0 ? [] : [...new Set([next(i), i - 1 - next(Math.min(i, 20))])].map((d) => `s${d}`)
+          const folder = `f${next(100)}`
+          const permissions = next(3) === 0 ? { read: [`${folder}/${next(4)}`] } : { write: [[`${folder}/${next(4)}`, `${folder}/**`, `${folder}/${next(4)}/*.js`][next(3)]!] }
+          return makeStepDef(`s${i}`, { needs, permissions }, () => i)
+        })
+        const plan = Plan.make(Workflow.make("big", {}, defs))
+        const found = raceCheck(plan)
+        expect(found.complete).toBe(true)
+        expect(found.conflicts.length).toBeGreaterThan(1000)
+        expect(found.conflicts).toEqual(reference(plan))
+      }),
+      { numRuns: 3 }
+    )
   })
 })
