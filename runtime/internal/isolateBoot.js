@@ -14,4 +14,6 @@ if (import.meta.url.includes("/node_modules/")) {
     }
   })
 }
+// The compile cache folder weft made for this child (isolated.ts), if any: weft and the workflow load from it, not from source.
+if (process.argv[2] !== undefined) nodeModule.enableCompileCache?.(process.argv[2])
 await import("./isolateChild.ts")

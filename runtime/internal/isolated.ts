@@ -5,11 +5,12 @@
  * torn down the same way when the step is interrupted.
  */
 import { fork } from "node:child_process"
+import { mkdirSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import * as Effect from "effect/Effect"
 import type { StepRun } from "../Pipeline.ts"
 import { killGroup, terminate, track, untrack } from "../Process.ts"
-import { deniedMessage, isolateFlags, type IsolatePolicy } from "../permissions/isolate.ts"
+import { compileCacheDir, deniedMessage, isolateFlags, type IsolatePolicy } from "../permissions/isolate.ts"
 import type { StepEnv } from "../permissions/StepEnv.ts"
 import { makeLineSplitter } from "./lineSplitter.ts"
 
@@ -57,6 +58,18 @@ const bootEnv = (values: Readonly<Record<string, string>>): Record<string, strin
   return rest
 }
 
+/** The child's compile cache folder, made ready for it; `undefined` (no cache) when it cannot be made. */
+const compileCache = (flags: ReadonlyArray<string>, workflowDir: string): string | undefined => {
+  const dir = compileCacheDir(flags, workflowDir)
+  try {
+    mkdirSync(dir, { recursive: true })
+    return dir
+  } catch {
+    // A read-only workflow folder: the step runs as before, only slower to start.
+    return undefined
+  }
+}
+
 /** Runs `step`'s function in a child Node process restricted by `policy`. */
 export const runIsolated = (step: StepRun, policy: IsolatePolicy): Effect.Effect<unknown, unknown> =>
   Effect.callback<unknown, unknown>((resume) => {
@@ -64,10 +77,12 @@ export const runIsolated = (step: StepRun, policy: IsolatePolicy): Effect.Effect
     if (file === undefined) {
       return void resume(Effect.fail(new IsolateError(`step "${step.id}" has isolate: true, but isolate needs the workflow to come from a file (run it with weft run <file>, or pass file to run())`)))
     }
-    const child = fork(childEntry, [], {
+    const flags = isolateFlags(policy, file, step.cwd)
+    const cache = compileCache(flags, step.cwd)
+    const child = fork(childEntry, cache === undefined ? [] : [cache], {
       execPath: process.execPath,
       // Installed, the child strips weft's own types itself (isolateBoot.js): Node's warning that this is experimental is not the step's output.
-      execArgv: [...isolateFlags(policy, file, step.cwd), ...(underNodeModules ? ["--disable-warning=ExperimentalWarning"] : [])],
+      execArgv: [...flags, ...(cache === undefined ? [] : [`--allow-fs-read=${cache}`, `--allow-fs-write=${cache}`]), ...(underNodeModules ? ["--disable-warning=ExperimentalWarning"] : [])],
       cwd: step.cwd,
       env: bootEnv(step.env.values),
       detached: true,

@@ -77,6 +77,20 @@ describe("isolate: true", () => {
     expect(logsOf(events, "b")).toEqual(["in child true", "console too"])
   })
 
+  it("keeps Node's compile cache in .weft/compile-cache, one folder per set of permissions, and cannot write beside it", async () => {
+    const { dir, result } = await runFile(`
+      .step("one", { permissions: { isolate: true } }, () => 1)
+      .step("two", { permissions: { isolate: true, read: ["data/**"] } }, () => 2)
+      .step("escape", { permissions: { isolate: true } }, () => writeFileSync(".weft/elsewhere.txt", "no"))`,
+      { "data/.keep": "" })
+    expect(result.outputs).toMatchObject({ one: 1, two: 2 })
+    const folders = readdirSync(path.join(dir, ".weft", "compile-cache"))
+    // "one" and "escape" have the same permissions; "two" reads more.
+    expect(folders).toHaveLength(2)
+    expect(folders.some((f) => readdirSync(path.join(dir, ".weft", "compile-cache", f)).length > 0)).toBe(true)
+    expect(result.steps.escape?.error).toBe(`step "escape" may not write ${dir}/.weft/elsewhere.txt: declare it in permissions.write`)
+  })
+
   it("reads a declared file; an undeclared read fails naming the step, the path and permissions.read", async () => {
     const { dir, result } = await runFile(`
       .step("declared", { permissions: { isolate: true, read: ["data/**"] } }, () => readFileSync("data/in.txt", "utf8"))
