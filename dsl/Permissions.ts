@@ -86,6 +86,10 @@ export interface Permissions {
    *   .step("parse", { permissions: { isolate: true, read: ["data/**"] } }, () => parse(readFileSync("data/in.csv", "utf8")))
    */
   readonly isolate?: boolean
-  /** With `isolate: true`, let the step start processes and worker threads (default: off). */
-  readonly run?: boolean
+  /**
+   * With `isolate: true`, let the step start processes and worker threads
+   * (`true`), or only the programs listed, by name or path (`["git"]`; no
+   * shell, no workers). Default: none.
+   */
+  readonly run?: boolean | ReadonlyArray<string>
 }

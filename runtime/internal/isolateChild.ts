@@ -15,6 +15,7 @@ import type { StepRun } from "../Pipeline.ts"
 import { runBody } from "./body.ts"
 import { installConsoleCapture } from "./consoleCapture.ts"
 import { describeError } from "./describeError.ts"
+import { restrictPrograms } from "./isolatePrograms.ts"
 import type { IsolateMessage, IsolateTask } from "./isolated.ts"
 
 const send = (message: IsolateMessage): Promise<void> =>
@@ -63,6 +64,7 @@ const run = async (task: IsolateTask): Promise<IsolateMessage> => {
 process.once("message", (task: IsolateTask) => {
   // What weft held back from the child's boot (`NODE_OPTIONS`, see `bootEnv`) is still the step's to read.
   Object.assign(process.env, task.env.values)
+  if (task.programs !== undefined) restrictPrograms(task.programs)
   run(task)
     .catch(failure)
     .then(async (message) => {

@@ -25,6 +25,8 @@ export interface IsolateTask {
   readonly attempt: number
   readonly cwd: string
   readonly env: StepEnv
+  /** `permissions.run` as a list: the only programs the child may start. */
+  readonly programs?: ReadonlyArray<string> | undefined
 }
 
 /** What the child sends back: reports while it runs, then one outcome. */
@@ -121,7 +123,7 @@ export const runIsolated = (step: StepRun, policy: IsolatePolicy): Effect.Effect
       onClosed.forEach((f) => f())
       resume(outcome ?? Effect.fail(new IsolateError(`step "${step.id}": its isolated process exited (${signal ?? `code ${code}`}) without reporting a result`)))
     })
-    const task: IsolateTask = { file, id: step.id, inputs: step.inputs, attempt: step.attempt, cwd: step.cwd, env: { ...step.env, redact: undefined, isolate: undefined } }
+    const task: IsolateTask = { file, id: step.id, inputs: step.inputs, attempt: step.attempt, cwd: step.cwd, env: { ...step.env, redact: undefined, isolate: undefined }, programs: Array.isArray(policy.run) ? policy.run : undefined }
     const unsent = (error: Error) => {
       // The child waits for a task forever: end it, and `close` reports why.
       outcome ??= Effect.fail(new IsolateError(`step "${step.id}": its inputs cannot be sent to an isolated process: ${error.message}`))

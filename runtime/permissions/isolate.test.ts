@@ -114,8 +114,35 @@ describe("isolate: true", () => {
     const { result } = await runFile(`
       .step("denied", { permissions: { isolate: true } }, () => execFileSync("true").toString())
       .step("allowed", { permissions: { isolate: true, run: true } }, () => execFileSync("echo", ["hi"]).toString())`)
-    expect(result.steps.denied?.error).toMatch(/^step "denied" may not start a process \(.*\): declare permissions\.run: true$/)
+    expect(result.steps.denied?.error).toMatch(/^step "denied" may not start a process \(.*\): declare permissions\.run: true, or list the programs it runs, like run: \["git"\]$/)
     expect(result.outputs.allowed).toBe("hi\n")
+  })
+
+  it("run: [programs] starts only those, by name or path; no shell, no workers", async () => {
+    const { result } = await runFile(`
+      .step("listed", { permissions: { isolate: true, run: ["echo"] } }, () => execFileSync("echo", ["hi"]).toString())
+      .step("byPath", { permissions: { isolate: true, run: ["echo"] } }, async () => {
+        const { spawnSync } = await import("node:child_process")
+        return spawnSync("/bin/echo", ["path"]).stdout.toString()
+      })
+      .step("other", { permissions: { isolate: true, run: ["echo"] } }, () => execFileSync("true").toString())
+      .step("shell", { permissions: { isolate: true, run: ["echo"] } }, async () => {
+        const { execSync } = await import("node:child_process")
+        return execSync("echo hi; true").toString()
+      })
+      .step("shellOption", { permissions: { isolate: true, run: ["echo"] } }, () => execFileSync("echo", ["x"], { shell: true }).toString())
+      .step("worker", { permissions: { isolate: true, run: ["echo"] } }, async () => {
+        const { Worker } = await import("node:worker_threads")
+        new Worker("setTimeout(() => {}, 10)", { eval: true })
+      })`)
+    expect(result.outputs.listed).toBe("hi\n")
+    expect(result.outputs.byPath).toBe("path\n")
+    expect(result.steps.other?.error).toBe(`step "other" may not run true: add it to permissions.run, like run: ["true"]`)
+    expect(result.steps.shell?.error).toBe(
+      `step "shell" may not run a shell command (echo hi; true): permissions.run lists programs, and a shell runs anything; start the program directly (execFile("git", [...])), or declare run: true`
+    )
+    expect(result.steps.shellOption?.error).toMatch(/^step "shellOption" may not run a shell command \(echo\)/)
+    expect(result.steps.worker?.error).toBe(`step "worker" may not start a worker thread: declare permissions.run: true`)
   })
 
   it("kills the child's process group when the step times out", async () => {
@@ -227,5 +254,8 @@ describe("isolate: true", () => {
     expect(permissionsProblems({ isolate: "yes" })).toEqual(["permissions.isolate must be true or false, not \"yes\""])
     expect(permissionsProblems({ run: true })).toEqual([expect.stringMatching(/^permissions.run only applies to isolated function steps/)])
     expect(permissionsProblems({ isolate: true, run: true, read: ["data/**"] })).toEqual([])
+    expect(permissionsProblems({ isolate: true, run: ["git", "/usr/bin/pandoc"] })).toEqual([])
+    expect(permissionsProblems({ isolate: true, run: ["git", ""] })).toEqual([`permissions.run must be true, false or a list of programs, like run: ["git"], not ["git",""]`])
+    expect(permissionsProblems({ run: ["git"] })).toEqual([expect.stringMatching(/^permissions.run only applies to isolated function steps/)])
   })
 })

@@ -23,8 +23,8 @@ export interface IsolatePolicy {
   readonly read: ReadonlyArray<string>
   /** `permissions.write`: globs relative to the workflow folder. */
   readonly write: ReadonlyArray<string>
-  /** `permissions.run`: start processes and worker threads. */
-  readonly run: boolean
+  /** `permissions.run`: `true` starts any process and worker threads; a list, only those programs (no workers). */
+  readonly run: boolean | ReadonlyArray<string>
 }
 
 const strings = (u: unknown): ReadonlyArray<string> => (Array.isArray(u) ? u.filter((s): s is string => typeof s === "string") : [])
@@ -34,7 +34,7 @@ export const isolatePolicyOf = (permissions: unknown): IsolatePolicy | undefined
   if (typeof permissions !== "object" || permissions === null) return undefined
   const { isolate, read, write, run } = permissions as { isolate?: unknown; read?: unknown; write?: unknown; run?: unknown }
   if (isolate !== true) return undefined
-  return { read: strings(read), write: strings(write), run: run === true }
+  return { read: strings(read), write: strings(write), run: run === true ? true : Array.isArray(run) ? strings(run) : false }
 }
 
 /** weft's install folder: this file is `<root>/runtime/permissions/isolate.ts`. */
@@ -57,7 +57,8 @@ export const isolateFlags = (policy: IsolatePolicy, file: string, workflowDir: s
     "--permission",
     ...[...reads].map((p) => `--allow-fs-read=${p}`),
     ...declared(policy.write).map((p) => `--allow-fs-write=${p}`),
-    ...(policy.run ? ["--allow-child-process", "--allow-worker"] : [])
+    // A list of programs: weft checks each start in the child (isolatePrograms.ts); workers stay off.
+    ...(policy.run === true ? ["--allow-child-process", "--allow-worker"] : policy.run !== false && policy.run.length > 0 ? ["--allow-child-process"] : [])
   ]
 }
 
@@ -88,7 +89,11 @@ export const deniedMessage = (step: string, denied: AccessDenied): string => {
     case "FileSystemWrite":
       return `step "${step}" may not write ${denied.resource}: declare it in permissions.write`
     case "ChildProcess":
-      return `step "${step}" may not start a process (${denied.resource}): declare permissions.run: true`
+      return `step "${step}" may not start a process (${denied.resource}): declare permissions.run: true, or list the programs it runs, like run: ["git"]`
+    case "ChildProcessProgram":
+      return denied.resource.startsWith("a shell command")
+        ? `step "${step}" may not run ${denied.resource}: permissions.run lists programs, and a shell runs anything; start the program directly (execFile("git", [...])), or declare run: true`
+        : `step "${step}" may not run ${denied.resource}: add it to permissions.run, like run: [${JSON.stringify(denied.resource)}]`
     case "WorkerThreads":
       return `step "${step}" may not start a worker thread: declare permissions.run: true`
     default:

@@ -14,7 +14,7 @@ export const permissionsProblems = (option: unknown): Array<string> => {
   for (const key of Object.keys(option)) {
     if (!keys.includes(key)) problems.push(`unknown permissions option "${key}": the options are ${keys.join(", ")}.${suggestion(key, keys)}`)
   }
-  for (const flag of ["sandbox", "net", "isolate", "run"]) {
+  for (const flag of ["sandbox", "net", "isolate"]) {
     const value = (option as Record<string, unknown>)[flag]
     if (value !== undefined && typeof value !== "boolean") {
       problems.push(`permissions.${flag} must be true or false, not ${describe(value)}`)
@@ -23,8 +23,11 @@ export const permissionsProblems = (option: unknown): Array<string> => {
   if ((option as { net?: unknown }).net === true && (option as { sandbox?: unknown }).sandbox !== true) {
     problems.push(`permissions.net only applies to sandboxed commands: add sandbox: true, or remove net: true (without a sandbox the network is not restricted)`)
   }
-  if ((option as { run?: unknown }).run === true && (option as { isolate?: unknown }).isolate !== true) {
-    problems.push(`permissions.run only applies to isolated function steps: add isolate: true, or remove run: true (without isolation starting processes is not restricted)`)
+  const run = (option as { run?: unknown }).run
+  if (run !== undefined && typeof run !== "boolean" && !(Array.isArray(run) && run.every((p) => typeof p === "string" && p.trim() !== ""))) {
+    problems.push(`permissions.run must be true, false or a list of programs, like run: ["git"], not ${describe(run)}`)
+  } else if ((run === true || Array.isArray(run)) && (option as { isolate?: unknown }).isolate !== true) {
+    problems.push(`permissions.run only applies to isolated function steps: add isolate: true, or remove run (without isolation starting processes is not restricted)`)
   }
   for (const field of ["read", "write"]) problems.push(...globsProblems(field, (option as Record<string, unknown>)[field]))
   const env = (option as { env?: unknown }).env
