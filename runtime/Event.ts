@@ -16,6 +16,16 @@ export interface StepInfo {
   readonly deps: ReadonlyArray<string>
   /** How long the step should take (ms): its `estimate`, else its recent median from history; absent when unknown. */
   readonly estimateMs?: number
+  /** The rate limit each attempt waits for (a key of `run:start`'s `rateLimits`), if any. */
+  readonly rateLimit?: string
+  /** What it holds while it runs, of `run:start`'s `resources`, if anything. */
+  readonly resources?: Readonly<Record<string, number>>
+}
+
+/** A rate limit as `run:start` announces it: at most `limit` starts in any `perMs`. */
+export interface RateLimitInfo {
+  readonly limit: number
+  readonly perMs: number
 }
 
 export type LogStream = "stdout" | "stderr" | "log"
@@ -23,7 +33,18 @@ export type LogStream = "stdout" | "stderr" | "log"
 export type Event =
   /** `run` is the run's id (`20261125-225447-3f2a`): it names the run's history record, report and log folder. */
   /** `permissionsOff`: the run was started with `--allow-all` (`allowAll`), so every step sees the whole environment. */
-  | { readonly type: "run:start"; readonly time: number; readonly run: string; readonly workflow: string; readonly steps: ReadonlyArray<StepInfo>; readonly concurrency: number; readonly permissionsOff?: true }
+  /** `rateLimits` and `resources` (capacities) are the workflow's, when it declares any: what the steps' own fields name. */
+  | {
+    readonly type: "run:start"
+    readonly time: number
+    readonly run: string
+    readonly workflow: string
+    readonly steps: ReadonlyArray<StepInfo>
+    readonly concurrency: number
+    readonly permissionsOff?: true
+    readonly rateLimits?: Readonly<Record<string, RateLimitInfo>>
+    readonly resources?: Readonly<Record<string, number>>
+  }
   | { readonly type: "step:ready"; readonly time: number; readonly step: string }
   | { readonly type: "step:start"; readonly time: number; readonly step: string; readonly attempt: number }
   | { readonly type: "step:log"; readonly time: number; readonly step: string; readonly stream: LogStream; readonly text: string; readonly replayed?: true }

@@ -116,6 +116,24 @@ describe("rate limits", () => {
       .toEqual(["call", "call:0", "call:1", "call:2", "call:3"])
   })
 
+  it("run:start announces the limits and resources, and each step's, for reporters (the dashboard's ETA)", async () => {
+    const wf = workflow("announced", { rateLimits: { api: { limit: 3, per: "2 seconds" } }, resources: { db: 1 } })
+      .step("call", { rateLimit: "api" }, () => 1)
+      .step("migrate", { resources: { db: 1 } }, () => 2)
+      .step("plain", () => 3)
+    const { start } = await runVirtual(wf)
+    expect(start.rateLimits).toEqual({ api: { limit: 3, perMs: 2000 } })
+    expect(start.resources).toEqual({ db: 1 })
+    expect(start.steps).toEqual([
+      { id: "call", deps: [], rateLimit: "api" },
+      { id: "migrate", deps: [], resources: { db: 1 } },
+      { id: "plain", deps: [] }
+    ])
+    const { start: bare } = await runVirtual(workflow("bare").step("plain", () => 3))
+    expect(bare).not.toHaveProperty("rateLimits")
+    expect(bare).not.toHaveProperty("resources")
+  })
+
   it("costs nothing and says nothing for a step without a rate limit", async () => {
     const wf = workflow("free", { concurrency: 10, rateLimits: { openai: { limit: 1, per: "1 second" } } })
       .each("call", ids(10), () => () => 1)

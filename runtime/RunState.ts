@@ -8,7 +8,10 @@
  * methods. The state is mutated in place rather than copied per event, so a
  * 100,000-step run costs O(1) per event instead of O(steps).
  */
-import type { Event, RunStatus, StepInfo } from "./Event.ts"
+import type { StepDef } from "../dsl/Step.ts"
+import type { RateLimitOption } from "../dsl/Workflow.ts"
+import type { Event, RateLimitInfo, RunStatus, StepInfo } from "./Event.ts"
+import { toMillis } from "./internal/duration.ts"
 import type { Update } from "./internal/Update.ts"
 import type { Plan } from "./Plan.ts"
 import { ResourcePool } from "./Resources.ts"
@@ -151,15 +154,27 @@ export class RunState {
     // sees the event before this method returns.
     const steps = new Array<StepInfo>(n)
     const workflow = this.plan.workflow.name
-    this.#emit(this.#permissionsOff
-      ? { type: "run:start", time: 0, run: this.runId, workflow, steps, concurrency: this.concurrency, permissionsOff: true }
-      : { type: "run:start", time: 0, run: this.runId, workflow, steps, concurrency: this.concurrency })
+    const { rateLimits, resources } = this.plan.workflow.options
+    const limited = rateLimits !== undefined || resources !== undefined
+    this.#emit({
+      type: "run:start",
+      time: 0,
+      run: this.runId,
+      workflow,
+      steps,
+      concurrency: this.concurrency,
+      ...(this.#permissionsOff ? { permissionsOff: true } : {}),
+      ...(rateLimits === undefined ? {} : { rateLimits: rateLimitInfos(rateLimits) }),
+      ...(resources === undefined ? {} : { resources })
+    })
     const estimateMs = this.plan.estimateMs
     for (let i = 0; i < n; i++) {
       const ds = deps[i]!
       const dependsOn = ds.length === 0 ? noIds : this.#depIds(i, ds)
       const ms = estimateMs[i]!
-      steps[i] = Number.isNaN(ms) ? { id: ids[i]!, deps: dependsOn } : { id: ids[i]!, deps: dependsOn, estimateMs: ms }
+      // Two literals, not spreads, on the path every step takes.
+      const info: StepInfo = Number.isNaN(ms) ? { id: ids[i]!, deps: dependsOn } : { id: ids[i]!, deps: dependsOn, estimateMs: ms }
+      steps[i] = limited ? withLimits(info, this.plan.steps[i]!) : info
       if (ds.length === 0) this.#makeReady(i, time)
     }
     if (this.#stopping !== undefined) this.#stop(this.#stopping, time)
@@ -455,6 +470,15 @@ export class RunState {
     this.outbox.events.push(event)
   }
 }
+
+/** `info` with the step's rate limit and resources, when it has them. */
+const withLimits = (info: StepInfo, def: StepDef): StepInfo =>
+  def.rateLimit === undefined && def.resources === undefined
+    ? info
+    : { ...info, ...(def.rateLimit === undefined ? {} : { rateLimit: def.rateLimit }), ...(def.resources === undefined ? {} : { resources: def.resources }) }
+
+const rateLimitInfos = (options: Readonly<Record<string, RateLimitOption>>): Record<string, RateLimitInfo> =>
+  Object.fromEntries(Object.entries(options).map(([name, option]) => [name, { limit: option.limit, perMs: toMillis(option.per)! }]))
 
 /** A step's hold on the executor: see `RunState.#dispatched`. */
 const NONE = 0
