@@ -23,6 +23,8 @@ const send = (message: IsolateMessage): Promise<void> =>
 
 const failure = (error: unknown): IsolateMessage => {
   const denied = error as { code?: unknown; permission?: unknown; resource?: unknown }
+  // Node refuses addons under --permission with its own code, and names no file.
+  if (denied?.code === "ERR_DLOPEN_DISABLED") return { type: "denied", permission: "Addons", resource: "" }
   if (denied?.code !== "ERR_ACCESS_DENIED") return { type: "failed", message: describeError(error) }
   const permission = String(denied.permission)
   const resource = String(denied.resource ?? "")

@@ -3,8 +3,8 @@
  * under Node's permission model. Each test runs real child processes, from a
  * workflow file written to a temporary folder (the child imports it).
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { homedir, tmpdir } from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import type { Event } from "../Event.ts"
@@ -21,13 +21,14 @@ afterAll(() => {
 })
 
 /** Writes a workflow file whose default export chains `steps`, and runs it from its folder (without fail-fast unless `options` say so). */
-const runFile = async (steps: string, files: Record<string, string> = {}, options: RunOptions = {}) => {
+const runFile = async (steps: string, files: Record<string, string> = {}, options: RunOptions = {}, prepare?: (dir: string) => void) => {
   const dir = realpathSync(mkdtempSync(path.join(tmpdir(), "weft-isolate-")))
   dirs.push(dir)
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(dir, name)), { recursive: true })
     writeFileSync(path.join(dir, name), text)
   }
+  prepare?.(dir)
   const file = path.join(dir, "wf.ts")
   writeFileSync(file, [
     `import { existsSync, readFileSync, writeFileSync } from "node:fs"`,
@@ -143,6 +144,27 @@ describe("isolate: true", () => {
     )
     expect(result.steps.shellOption?.error).toMatch(/^step "shellOption" may not run a shell command \(echo\)/)
     expect(result.steps.worker?.error).toBe(`step "worker" may not start a worker thread: declare permissions.run: true`)
+  })
+
+  it("denies what was not declared even where it matters most: ~/.ssh, and native addons", async () => {
+    const { result } = await runFile(`
+      .step("ssh", { permissions: { isolate: true } }, () => readFileSync(${JSON.stringify(path.join(homedir(), ".ssh", "id_rsa"))}))
+      .step("addon", { permissions: { isolate: true } }, () => process.dlopen({ exports: {} }, "/nonexistent/addon.node"))`)
+    expect(result.steps.ssh?.error).toBe(`step "ssh" may not read ${path.join(homedir(), ".ssh", "id_rsa")}: declare it in permissions.read`)
+    expect(result.steps.addon?.error).toBe(`step "addon" may not load a native addon: isolated steps run without them; run this step without isolate: true`)
+  })
+
+  it("known hole, as documented: a symlink inside a declared folder is followed outside it (Node's permission model does so)", async () => {
+    const outside = realpathSync(mkdtempSync(path.join(tmpdir(), "weft-outside-")))
+    dirs.push(outside)
+    const target = path.join(outside, "target.txt")
+    writeFileSync(target, "outside")
+    const { result } = await runFile(`
+      .step("follow", { permissions: { isolate: true, read: ["data/**"] } }, () => readFileSync("data/link.txt", "utf8"))
+      .step("direct", { permissions: { isolate: true, read: ["data/**"] } }, () => readFileSync(${JSON.stringify(target)}, "utf8"))`,
+      { "data/.keep": "" }, {}, (dir) => symlinkSync(target, path.join(dir, "data", "link.txt")))
+    expect(result.outputs.follow).toBe("outside")
+    expect(result.steps.direct?.error).toBe(`step "direct" may not read ${target}: declare it in permissions.read`)
   })
 
   it("kills the child's process group when the step times out", async () => {

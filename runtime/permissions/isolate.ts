@@ -96,6 +96,8 @@ export const deniedMessage = (step: string, denied: AccessDenied): string => {
         : `step "${step}" may not run ${denied.resource}: add it to permissions.run, like run: [${JSON.stringify(denied.resource)}]`
     case "WorkerThreads":
       return `step "${step}" may not start a worker thread: declare permissions.run: true`
+    case "Addons":
+      return `step "${step}" may not load a native addon: isolated steps run without them; run this step without isolate: true`
     default:
       return `step "${step}" was denied ${denied.permission}${denied.resource ? ` on ${denied.resource}` : ""} by Node's permission model`
   }
