@@ -250,6 +250,42 @@ describe("secrets", () => {
     expect(result.steps.throws!.error).toBe("bad key:\n***")
   })
 
+  it("encoded as programs print credentials: base64 (whole, unpadded, url-safe, inside a Basic header) and URL-encoded", async () => {
+    const token = "p@ss/w0rd+long-enough?"
+    Object.assign(process.env, { WEFT_P_ENCODED: token })
+    try {
+      const wf = workflow("encoded").step("s", { permissions: { env: [secret("WEFT_P_ENCODED")] } }, (_, ctx) => {
+        const t = ctx.env.WEFT_P_ENCODED!
+        ctx.log(`b64 ${Buffer.from(t).toString("base64")}`)
+        ctx.log(`b64url ${Buffer.from(t).toString("base64url")}`)
+        for (const user of ["a", "ab", "abc"]) ctx.log(`Authorization: Basic ${Buffer.from(`${user}:${t}`).toString("base64")}`)
+        ctx.log(`https://x.test/?token=${encodeURIComponent(t)}`)
+      })
+      const { events } = await runAll(wf)
+      const logs = events.flatMap((e) => (e.type === "step:log" ? [e.text] : []))
+      expect(logs[0]).toBe("b64 ***")
+      expect(logs[1]).toBe("b64url ***")
+      expect(logs[5]).toBe("https://x.test/?token=***")
+      const text = JSON.stringify(events)
+      for (const form of [token, encodeURIComponent(token), Buffer.from(token).toString("base64"), Buffer.from(token).toString("base64url")]) {
+        expect(text).not.toContain(form)
+      }
+      // In a Basic header the secret's encoding depends on where it starts: the groups wholly inside it are masked whatever the offset.
+      for (const line of logs.slice(2, 5)) expect(line).toMatch(/^Authorization: Basic [A-Za-z0-9+/]{0,8}\*\*\*[A-Za-z0-9+/=]{0,4}$/)
+    } finally {
+      delete process.env.WEFT_P_ENCODED
+    }
+  })
+
+  it("not covered, as documented: hex and the value reversed show as they are", () => {
+    const secret = "s3cr3t-t0ken-value"
+    const redact = makeRedactor([secret])
+    const hex = Buffer.from(secret).toString("hex")
+    const reversed = [...secret].reverse().join("")
+    expect(redact(`hex ${hex}`)).toBe(`hex ${hex}`)
+    expect(redact(`reversed ${reversed}`)).toBe(`reversed ${reversed}`)
+  })
+
   it("a line of a multi-line secret shorter than 4 characters is not masked on its own, nor an empty one", () => {
     const redact = makeRedactor(["first-line-of-it\n  }\n\n  indented-line  \r\nlast"])
     expect(redact("x first-line-of-it\n  }\n\n  indented-line  \r\nlast y")).toBe("x *** y")

@@ -39,6 +39,7 @@ export const makeRedactor = (secrets: Iterable<string>): Redactor => {
   for (const secret of secrets) {
     if (secret === "") continue
     for (const form of escapedForms(secret)) values.add(form)
+    for (const form of encodedForms(secret)) values.add(form)
     if (!/[\r\n]/.test(secret)) continue
     for (const line of secret.split(/\r\n|\r|\n/)) {
       const fragment = line.trim()
@@ -53,6 +54,38 @@ export const makeRedactor = (secrets: Iterable<string>): Redactor => {
     return out
   }
 }
+
+/** The shortest run of base64 taken for a secret found inside a longer encoded text: shorter ones would match ordinary base64 by chance. */
+const minBase64Core = 8
+
+/**
+ * `value` encoded as programs commonly print a credential: URL-encoded
+ * (`encodeURIComponent`), and base64 or base64url, whole (with and without
+ * padding) and inside a longer encoded text, as in an HTTP Basic
+ * `Authorization` header (`base64("user:" + token)`). There the secret's
+ * encoding depends on its offset modulo 3, so for each offset the characters
+ * that depend only on the secret (the groups of four wholly inside it) are
+ * masked, when at least {@link minBase64Core} long. Not covered: hex, other
+ * encodings, the value reversed or cut up, and these forms of a secret's
+ * separate lines.
+ */
+const encodedForms = (value: string): Array<string> => {
+  const forms: Array<string> = []
+  const uri = encodeURIComponent(value)
+  if (uri !== value) forms.push(uri)
+  const bytes = Buffer.from(value, "utf8")
+  for (const standard of [bytes.toString("base64")]) {
+    for (const form of [standard, standard.replace(/=+$/, "")]) forms.push(form, toBase64Url(form))
+  }
+  for (let offset = 0; offset < 3; offset++) {
+    const shifted = Buffer.concat([Buffer.alloc(offset), bytes]).toString("base64")
+    const core = shifted.slice(offset === 0 ? 0 : 4, Math.floor((offset + bytes.length) / 3) * 4)
+    if (core.length >= minBase64Core) forms.push(core, toBase64Url(core))
+  }
+  return forms
+}
+
+const toBase64Url = (base64: string): string => base64.replace(/\+/g, "-").replace(/\//g, "_")
 
 /** `value` as it is written raw, inside a JSON string and inside an inspected string (without the quotes). */
 const escapedForms = (value: string): ReadonlyArray<string> => [
