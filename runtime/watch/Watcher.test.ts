@@ -50,6 +50,39 @@ describe("makeWatcher", () => {
     expect(batches[0]!.map((c) => path.basename(c.path)).sort()).toEqual(["a.txt", "b.txt", "c.txt"])
   })
 
+  it("hands over a burst that never settles once the maximum wait has passed, and keeps going", async () => {
+    const dir = folder()
+    let emit: (event: string, file: string) => void = () => {}
+    const fake = (_paths: Array<string>, _options: unknown): FileWatcher => {
+      const listeners: Record<string, (...args: Array<never>) => void> = {}
+      const watcher: FileWatcher = {
+        on: (event: string, listener: (...args: Array<never>) => void) => {
+          listeners[event] = listener
+          if (event === "ready") setTimeout(listener, 0)
+          return watcher
+        },
+        close: async () => {}
+      } as FileWatcher
+      emit = (event, file) => (listeners.all as (e: string, f: string) => void)(event, file)
+      return watcher
+    }
+    const batches: Array<{ at: number; files: number }> = []
+    const watcher = makeWatcher({ debounceMs: 50, maxWaitMs: 200, onChange: (b) => batches.push({ at: Date.now(), files: b.length }), onWarning: () => {}, factory: fake })
+    open.push(watcher)
+    await watcher.watch({ patterns: patternsOf(dir, "*.txt"), ignored: [] })
+    const started = Date.now()
+    // A write every 20 ms for 700 ms: never 50 ms of quiet.
+    for (let i = 0; Date.now() - started < 700; i++) {
+      emit("change", path.join(dir, `f${i % 5}.txt`))
+      await sleep(20)
+    }
+    const streaming = batches.filter((b) => b.at - started < 700)
+    expect(streaming.length).toBeGreaterThanOrEqual(2)
+    expect(streaming[0]!.at - started).toBeLessThan(400)
+    await sleep(150)
+    expect(batches.reduce((n, b) => n + b.files, 0)).toBeGreaterThan(streaming.length)
+  })
+
   it("does not lose a second save inside chokidar's 50 ms window, where chokidar drops it", async () => {
     const dir = folder()
     writeFileSync(path.join(dir, "a.txt"), "0")

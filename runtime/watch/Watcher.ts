@@ -14,7 +14,10 @@
  *
  * - Debounce: each relevant event (re)starts a timer of `debounceMs`; when it
  *   fires, every path seen since is handed over at once (`onChange`), each
- *   with the time of its first event. Hundreds of writes make one batch.
+ *   with the time of its first event. Hundreds of writes make one batch. A
+ *   burst that never settles (a generator writing all the time) is handed
+ *   over anyway once `maxWaitMs` has passed since its first event, so watch
+ *   mode never goes quiet while files change.
  * - No change is missed: chokidar drops a path's `change` events for 50 ms
  *   after one (and its raw events for 5 ms), without a trailing event, so a
  *   second save right after a first went unseen. Each reported path is
@@ -72,6 +75,8 @@ export interface WatchStatus {
 export interface WatcherOptions {
   /** Quiet time that ends a burst (ms). */
   readonly debounceMs: number
+  /** The longest a burst is held before it is handed over, settled or not (ms; default 20 × `debounceMs`, at least 1 s). */
+  readonly maxWaitMs?: number | undefined
   /** A burst settled: the files it changed. */
   readonly onChange: (changes: ReadonlyArray<FileChange>) => void
   /** Something the user should know: the polling fallback and its fix, a watcher error. */
@@ -167,6 +172,9 @@ export const makeWatcher = (options: WatcherOptions): Watcher => {
   let current: FileWatcher | undefined
   let pending = new Map<string, number>()
   let timer: ReturnType<typeof setTimeout> | undefined
+  const maxWaitMs = options.maxWaitMs ?? Math.max(1000, 20 * options.debounceMs)
+  /** When the pending burst's first event came (epoch ms). */
+  let burstStart = 0
   const rechecks = new Map<string, ReturnType<typeof setTimeout>>()
   const warned = new Set<string>()
   // One change of instance at a time: `watch` calls and the polling fallback.
@@ -189,9 +197,11 @@ export const makeWatcher = (options: WatcherOptions): Watcher => {
     if (closed || (event !== "add" && event !== "change" && event !== "unlink")) return
     const abs = path.resolve(file)
     if (!relevant(target, abs)) return
-    if (!pending.has(abs)) pending.set(abs, now())
+    const at = now()
+    if (pending.size === 0) burstStart = at
+    if (!pending.has(abs)) pending.set(abs, at)
     clearTimeout(timer)
-    timer = setTimeout(flush, options.debounceMs)
+    timer = setTimeout(flush, Math.max(0, Math.min(options.debounceMs, burstStart + maxWaitMs - at)))
     const seen = versionOf(abs)
     clearTimeout(rechecks.get(abs))
     rechecks.set(abs, setTimeout(() => {
