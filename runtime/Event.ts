@@ -62,9 +62,10 @@ export type Event =
   /**
    * The step waits (`reason`: "rate limit openai"). A running step waiting
    * inside its body (a memoized call's rate limit) says `over` when the wait
-   * ends; a step waiting to start ends its wait with `step:start`.
+   * ends; a step waiting to start ends its wait with `step:start`. `releases`:
+   * the step gave its concurrency slot back for the wait.
    */
-  | { readonly type: "step:waiting"; readonly time: number; readonly step: string; readonly reason: string; readonly over?: true }
+  | { readonly type: "step:waiting"; readonly time: number; readonly step: string; readonly reason: string; readonly over?: true; readonly releases?: true }
   | { readonly type: "step:retry"; readonly time: number; readonly step: string; readonly attempt: number; readonly error: string; readonly delayMs: number }
   /**
    * A memoized call answered. A miss of a batched function (`memo.batched`)

@@ -82,9 +82,9 @@ describe("rate limits", () => {
       .each("call", ids(5), { rateLimit: "openai" }, () => () => 1)
     const { events } = await runVirtual(wf)
     const waiting = events.filter((e): e is EventOf<"step:waiting"> => e.type === "step:waiting")
-    expect(waiting.map((e) => [e.step, e.time, e.reason])).toEqual([
-      ["call:3", 0, "rate limit openai"],
-      ["call:4", 0, "rate limit openai"]
+    expect(waiting.map((e) => [e.step, e.time, e.reason, e.releases])).toEqual([
+      ["call:3", 0, "rate limit openai", true],
+      ["call:4", 0, "rate limit openai", true]
     ])
     const started = events.findIndex((e) => e.type === "step:start" && e.step === "call:3")
     expect(events.findIndex((e) => e.type === "step:waiting" && e.step === "call:3")).toBeLessThan(started)

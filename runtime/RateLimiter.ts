@@ -43,7 +43,12 @@ export class RateLimiter {
     return this.#starts.length < this.limit ? 0 : Math.max(0, this.#starts[this.#oldest]! + this.perMs - now)
   }
 
-  #record(now: number): void {
+  /**
+   * Counts a start at `now` without waiting: for a caller that checked
+   * `waitAt(now) === 0` and keeps its own queue (the dashboard's ETA
+   * simulates the engine's schedule with its own clock).
+   */
+  record(now: number): void {
     if (this.#starts.length < this.limit) {
       this.#starts.push(now)
       return
@@ -63,7 +68,7 @@ export class RateLimiter {
     return Effect.clockWith((clock) => {
       const now = clock.currentTimeMillisUnsafe()
       if (this.#queued === 0 && this.waitAt(now) === 0) {
-        this.#record(now)
+        this.record(now)
         return Effect.void
       }
       onWait()
@@ -72,7 +77,7 @@ export class RateLimiter {
         const ms = this.waitAt(clock.currentTimeMillisUnsafe())
         if (ms === 0) {
           // Nobody else counts a start meanwhile (they queue behind this one), so the window only gains room.
-          return Effect.andThen(reclaim, Effect.sync(() => this.#record(clock.currentTimeMillisUnsafe())))
+          return Effect.andThen(reclaim, Effect.sync(() => this.record(clock.currentTimeMillisUnsafe())))
         }
         // Looks again after the sleep: the window is measured by the clock, not by the timer.
         return Effect.andThen(Effect.sleep(ms), turn)

@@ -83,7 +83,7 @@ export const demandProblems = (demand: unknown, capacity: Amounts): Array<string
 }
 
 /** The resource plan of `steps` under a valid `capacity`; `undefined` when the workflow declares none, so runs without resources take the plain path. */
-export const planResources = (steps: ReadonlyArray<StepDef>, capacity: Amounts): ResourcePlan | undefined => {
+export const planResources = (steps: ReadonlyArray<{ readonly resources?: StepDef["resources"] }>, capacity: Amounts): ResourcePlan | undefined => {
   if (capacity === undefined) return undefined
   const names = Object.keys(capacity)
   if (names.length === 0) return undefined

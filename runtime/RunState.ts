@@ -235,15 +235,17 @@ export class RunState {
       case "waiting":
         // A memoized call's wait may be told over after its step ended (interrupted).
         if (isFinal(this.status[i]!)) return
-        this.#emit(update.over === true
-          ? { type: "step:waiting", time, step: id, reason: update.reason, over: true }
-          : { type: "step:waiting", time, step: id, reason: update.reason })
         if (update.releases === true && this.#dispatched[i] === SLOT) {
+          this.#emit({ type: "step:waiting", time, step: id, reason: update.reason, releases: true })
           this.#dispatched[i] = PARKED
           this.#inFlight--
           this.#parked++
           this.#dispatch()
+          return
         }
+        this.#emit(update.over === true
+          ? { type: "step:waiting", time, step: id, reason: update.reason, over: true }
+          : { type: "step:waiting", time, step: id, reason: update.reason })
         return
       case "resume":
         if (this.#dispatched[i] === PARKED) {

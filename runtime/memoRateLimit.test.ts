@@ -44,6 +44,8 @@ describe("memo's rateLimit", () => {
     expect(new Set(waits.map((e) => e.reason))).toEqual(new Set(["rate limit api (memo lookup)"]))
     expect(waits.filter((e) => e.over !== true).map((e) => e.step).sort()).toEqual(["ask:2", "ask:3", "ask:4", "ask:5"])
     expect(waits.filter((e) => e.over === true).map((e) => e.step).sort()).toEqual(["ask:2", "ask:3", "ask:4", "ask:5"])
+    // A memoized call's wait keeps the step's slot: the step is running.
+    expect(waits.some((e) => e.releases === true)).toBe(false)
     // `again` joined ask:0's call (or hit it): it never waited.
     expect(waits.some((e) => e.step === "again")).toBe(false)
   })

@@ -2,7 +2,11 @@ import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { depsOf, limitOf, workflowModel, type WorkflowModel } from "../properties/arbitraries.ts"
 import { referenceSchedule } from "../properties/referenceSchedule.ts"
-import { eta, formatEta, makeEtaGraph, type EtaProgress } from "./eta.ts"
+import { describeLimited, limitedModel, toLimitedWorkflow } from "../properties/etaModel.ts"
+import type { Event, StepInfo } from "../runtime/Event.ts"
+import { runVirtual } from "../test/fixtures/virtual.ts"
+import { eta, formatEta, makeEtaGraph, withLimits, type EtaProgress } from "./eta.ts"
+import { Model } from "./model.ts"
 
 const fresh = (n: number): EtaProgress => ({ ended: new Array(n).fill(false), running: [] })
 
@@ -61,6 +65,93 @@ describe("eta: the simulated remaining schedule", () => {
   })
 })
 
+describe("eta under rate limits and resources", () => {
+  const api = { api: { limit: 3, perMs: 1000 } }
+
+  it("50 steps at 3 per second take 16 s, not one 100 ms wave", () => {
+    const n = 50
+    const plain = makeEtaGraph(Array.from({ length: n }, () => []), new Array(n).fill(100))
+    const graph = withLimits(plain, { rateLimits: api, steps: new Array(n).fill({ rateLimit: "api" }) })
+    // 3 at 0, then 3 each second as the oldest start leaves the window: the 50th at 16 s.
+    expect(eta(graph, fresh(n), 50).ms).toBe(16_000 + 100)
+    expect(eta(plain, fresh(n), 50).ms).toBe(100)
+  })
+
+  it("db: 1 runs the steps that hold it one after another, beside those that do not", () => {
+    const plain = makeEtaGraph([[], [], [], []], [100, 100, 100, 250])
+    const db = { resources: { db: 1 } }
+    const graph = withLimits(plain, { resources: { db: 1 }, steps: [db, db, db, {}] })
+    expect(eta(graph, fresh(4), 4).ms).toBe(300)
+    expect(eta(plain, fresh(4), 4).ms).toBe(250)
+  })
+
+  it("the best blocked step reserves its demand: a smaller one does not overtake it", () => {
+    // db: 2. `a` (1) runs; `b` (2, ranked above `c`) waits for it and reserves
+    // both, so `c` (1) waits too although one is free: b at 100, c at 150.
+    const plain = makeEtaGraph([[], [], []], [100, 50, 10])
+    const graph = withLimits(plain, { resources: { db: 2 }, steps: [{ resources: { db: 1 } }, { resources: { db: 2 } }, { resources: { db: 1 } }] })
+    expect(eta(graph, { ended: [false, false, false], running: [{ step: 0, elapsedMs: 0 }] }, 4).ms).toBe(160)
+  })
+
+  it("a run in progress: the starts already in the window hold the next ones back", () => {
+    // api 3 per second; a, b, c started at 0, 100, 200 and ended; d and e
+    // (100 ms each) are left at 300: d may start at 1000, e at 1100.
+    const steps: ReadonlyArray<StepInfo> = ["a", "b", "c", "d", "e"].map((id) => ({ id, deps: [], estimateMs: 100, rateLimit: "api" }))
+    const clock = { now: 0 }
+    const model = new Model({ now: () => clock.now })
+    model.apply({ type: "run:start", time: 0, run: "r", workflow: "wf", steps, concurrency: 2, rateLimits: api })
+    for (const [id, t] of [["a", 0], ["b", 100], ["c", 200]] as const) {
+      model.apply({ type: "step:start", time: t, step: id, attempt: 1 })
+      model.apply({ type: "step:end", time: t + 100, step: id, status: "succeeded", durationMs: 100, attempts: 1 })
+    }
+    // d was handed a slot at 300 and gave it back to wait; a memoized call's wait would not have.
+    model.apply({ type: "step:waiting", time: 300, step: "d", reason: "rate limit api", releases: true })
+    clock.now = 300
+    expect(model.eta()).toEqual({ ms: 1100 + 100 - 300, left: 2, unknown: 0 })
+  })
+
+  it("steps parked on a rate limit keep their place in its queue, whatever their rank", () => {
+    // api 1 per second. x took the window at 0, so p (10 ms) parked at 0; h
+    // (100 ms, ranked above p) became ready after y and parked at 200. The
+    // limiter serves p first, at 1000, then h at 2000: 2100. By rank, h would go at 1000.
+    const steps: ReadonlyArray<StepInfo> = [
+      { id: "x", deps: [], estimateMs: 100, rateLimit: "api" },
+      { id: "y", deps: [], estimateMs: 200 },
+      { id: "p", deps: [], estimateMs: 10, rateLimit: "api" },
+      { id: "h", deps: ["y"], estimateMs: 100, rateLimit: "api" }
+    ]
+    const clock = { now: 0 }
+    const model = new Model({ now: () => clock.now })
+    const events: ReadonlyArray<Event> = [
+      { type: "run:start", time: 0, run: "r", workflow: "wf", steps, concurrency: 3, rateLimits: { api: { limit: 1, perMs: 1000 } } },
+      { type: "step:start", time: 0, step: "x", attempt: 1 },
+      { type: "step:start", time: 0, step: "y", attempt: 1 },
+      { type: "step:waiting", time: 0, step: "p", reason: "rate limit api", releases: true },
+      { type: "step:end", time: 100, step: "x", status: "succeeded", durationMs: 100, attempts: 1 },
+      { type: "step:end", time: 200, step: "y", status: "succeeded", durationMs: 200, attempts: 1 },
+      { type: "step:ready", time: 200, step: "h" },
+      { type: "step:waiting", time: 200, step: "h", reason: "rate limit api", releases: true }
+    ]
+    for (const event of events) model.apply(event)
+    clock.now = 300
+    expect(model.eta()!.ms).toBe(2100 - 300)
+  })
+
+  it("a step parked on its rate limit holds its resources, not its slot", () => {
+    // One slot, db: 1. `p` (db) is parked until its limiter's window has room
+    // at 500; `q` (db) cannot start meanwhile, `r` (no db) takes the slot.
+    const plain = makeEtaGraph([[], [], []], [100, 100, 300])
+    const graph = withLimits(plain, {
+      rateLimits: { api: { limit: 1, perMs: 1000 } },
+      resources: { db: 1 },
+      steps: [{ rateLimit: "api", resources: { db: 1 } }, { resources: { db: 1 } }, {}]
+    })
+    const progress: EtaProgress = { ended: [false, false, false], running: [], parked: [0], recentStarts: [[-500]] }
+    // r 0..300; p's turn at 500, slot free: 500..600; then q 600..700.
+    expect(eta(graph, progress, 1).ms).toBe(700)
+  })
+})
+
 describe("formatEta: honest about what it does not know", () => {
   it("shows ~X when every step left is estimated, ~X+ when a few are not, nothing when most are not", () => {
     expect(formatEta({ ms: 12_000, left: 4, unknown: 0 })).toBe("ETA ~12s")
@@ -94,5 +185,40 @@ describe("eta agrees with the engine's schedule (property)", () => {
         .map((s) => ({ step: s.step, elapsedMs: t - s.time }))
       expect(eta(graphOf(model), { ended, running }, limitOf(model), 0).ms).toBe(schedule.makespan - t)
     }), { numRuns: 300 })
+  })
+})
+
+describe("eta agrees with the engine under rate limits and resources (property, virtual time)", () => {
+  const limited = limitedModel({ maxSteps: 10 })
+
+  /** The model of a run on a clock the test sets, fed `events` up to `at` (events come at whole milliseconds). */
+  const modelAt = (events: ReadonlyArray<Event>, at: number) => {
+    const clock = { now: 0 }
+    const model = new Model({ now: () => clock.now, etaFloorMs: 0 })
+    for (const event of events) {
+      if (event.time > at) break
+      model.apply(event)
+    }
+    clock.now = at
+    return model
+  }
+
+  it("at time 0, with exact estimates, the ETA is the run's duration", async () => {
+    await fc.assert(fc.asyncProperty(limited, async (m) => {
+      const { events, result } = await runVirtual(toLimitedWorkflow(m))
+      expect(result.status).toBe("succeeded")
+      expect(modelAt(events.slice(0, 1), 0).eta()!.ms, describeLimited(m)).toBe(result.durationMs)
+    }), { numRuns: 150 })
+  })
+
+  it("mid-run, seeded with the starts already in each window: the ETA is the time the run still takes", async () => {
+    await fc.assert(fc.asyncProperty(limited, fc.nat(), async (m, pick) => {
+      const { events, result } = await runVirtual(toLimitedWorkflow(m))
+      const times = events.filter((e) => e.type === "step:start").map((e) => e.time)
+      // Just after one of the starts: no event shares this instant.
+      const at = times[pick % times.length]! + 0.5
+      if (at >= result.durationMs) return
+      expect(modelAt(events, at).eta()!.ms, describeLimited(m)).toBe(result.durationMs - at)
+    }), { numRuns: 150 })
   })
 })

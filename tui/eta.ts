@@ -1,21 +1,39 @@
 /**
  * How long the rest of a run should take. Not a sum of estimates: parallel
  * branches overlap, so the remaining schedule is simulated with the engine's
- * own rule (`Scheduler.ts`: among ready steps the one with the longest
- * weighted path to the end goes first, ties by declaration order, while slots
- * are free) and the same slot limit. Running steps hold their slots and end
- * after what is left of their estimate (never less than a small floor: a step
- * past its estimate is about to end, not ended); waiting steps take their
- * estimate. The ETA is when the last simulated step ends.
+ * own rules:
+ *
+ * - priority (`Scheduler.ts`): among ready steps the one with the longest
+ *   weighted path to the end goes first, ties by declaration order, while
+ *   slots are free;
+ * - resources (`Resources.ts`): a step starts only if its whole demand fits,
+ *   and the best blocked step reserves its demand. The simulation decides with
+ *   the engine's own `ResourcePool`;
+ * - rate limits (`RateLimiter.ts`): a step on a limiter starts only when the
+ *   window has room, first come first served; meanwhile it gives its slot back
+ *   (keeping its resources), and when its turn comes it takes the next free
+ *   slot ahead of steps not yet started (`RunState`'s resume queue). The
+ *   window is the engine's own `RateLimiter`, fed the simulated time,
+ *   and it starts with the recent starts the run already made on it.
+ *
+ * Running steps hold their slots (and resources) and end after what is left
+ * of their estimate (never less than a small floor: a step past its estimate
+ * is about to end, not ended); steps parked on a rate limit wait for their
+ * turn, in the order they began waiting; waiting steps take their estimate.
+ * The ETA is when the last simulated step ends.
  *
  * A step with no estimate is simulated as instant and counted in `unknown`,
- * so the figure is then a lower bound, and says so (`formatEta`).
+ * so the figure is then a lower bound, and says so (`formatEta`). Retries are
+ * not foreseen.
  *
  * @example
  * const graph = makeEtaGraph([[], [0], [0]], [10, 20, 30])
  * eta(graph, { ended: [false, false, false], running: [] }, 2).ms // => 40: 0, then 1 and 2 together
  */
+import type { RateLimitInfo, StepInfo } from "../runtime/Event.ts"
 import { longestPaths } from "../runtime/Plan.ts"
+import { RateLimiter } from "../runtime/RateLimiter.ts"
+import { planResources, ResourcePool, type ResourcePlan } from "../runtime/Resources.ts"
 import { Heap } from "../runtime/internal/Heap.ts"
 import { ReadyQueue } from "../runtime/Scheduler.ts"
 import { short } from "./format.ts"
@@ -28,14 +46,34 @@ export interface EtaGraph {
   readonly estimateMs: Float64Array
   /** The engine's priority: longest path to the end, weighing each step by its estimate, else 1 (as `Plan.make` does). */
   readonly rank: Float64Array
+  /** The run's rate limits and resources, when it has any (`withLimits`). */
+  readonly limits?: EtaLimits | undefined
+}
+
+/** What holds steps back besides slots, as `run:start` announces it. */
+export interface EtaLimits {
+  /** The rate limits, by index. */
+  readonly rateLimits: ReadonlyArray<RateLimitInfo & { readonly name: string }>
+  /** Each step's rate limit (an index of `rateLimits`), -1 for none. */
+  readonly rateLimitOf: Int32Array
+  /** The resources, laid out as the engine lays them out; `undefined` when there are none. */
+  readonly resources: ResourcePlan | undefined
 }
 
 /** Where the run is now. */
 export interface EtaProgress {
   /** Which steps have ended, whatever their status. */
   readonly ended: ArrayLike<boolean>
-  /** The running steps in the order they started, each with the time it has run. */
+  /** The running steps (holding a slot) in the order they started, each with the time it has run. */
   readonly running: ReadonlyArray<{ readonly step: number; readonly elapsedMs: number }>
+  /** Steps that gave their slot back to wait for their rate limit, in the order they began waiting. */
+  readonly parked?: ReadonlyArray<number> | undefined
+  /**
+   * For each rate limit (by index), the times of its latest starts relative
+   * to now (so at most 0), oldest first: they fill its window. Only the last
+   * `limit` within `perMs` matter.
+   */
+  readonly recentStarts?: ReadonlyArray<ReadonlyArray<number>> | undefined
 }
 
 export interface Eta {
@@ -62,6 +100,57 @@ export const makeEtaGraph = (deps: ReadonlyArray<ReadonlyArray<number>>, estimat
   return { deps, dependents, estimateMs, rank: longestPaths(dependents, weight) }
 }
 
+/** What `run:start` says of rate limits and resources: the workflow's, and each step's. */
+export interface EtaLimitsInfo {
+  readonly rateLimits?: Readonly<Record<string, RateLimitInfo>> | undefined
+  readonly resources?: Readonly<Record<string, number>> | undefined
+  /** In declaration order, as the graph's steps. */
+  readonly steps: ReadonlyArray<Pick<StepInfo, "rateLimit" | "resources">>
+}
+
+/** `graph` under the run's rate limits and resources; `graph` itself when it has neither (the plain, faster simulation). */
+export const withLimits = (graph: EtaGraph, info: EtaLimitsInfo): EtaGraph => {
+  const names = Object.keys(info.rateLimits ?? {})
+  // The engine's own layout: only `resources` of each step is read.
+  const resources = planResources(info.steps, info.resources)
+  if (names.length === 0 && resources === undefined) return graph
+  const index = new Map(names.map((name, l) => [name, l]))
+  const rateLimitOf = Int32Array.from(info.steps, (s) => (s.rateLimit === undefined ? -1 : index.get(s.rateLimit) ?? -1))
+  const rateLimits = names.map((name) => ({ name, limit: info.rateLimits![name]!.limit, perMs: info.rateLimits![name]!.perMs }))
+  return { ...graph, limits: { rateLimits, rateLimitOf, resources } }
+}
+
+/**
+ * The latest starts on one rate limit, as the dashboard sees them
+ * (`step:start`): its last `limit` start times, a ring like the limiter's own,
+ * so recording one is O(1).
+ */
+export class RecentStarts {
+  readonly #limit: number
+  readonly #times: Array<number> = []
+  #oldest = 0
+
+  constructor(limit: number) {
+    this.#limit = limit
+  }
+
+  push(time: number): void {
+    if (this.#times.length < this.#limit) this.#times.push(time)
+    else {
+      this.#times[this.#oldest] = time
+      this.#oldest = (this.#oldest + 1) % this.#limit
+    }
+  }
+
+  /** The starts relative to `now`, oldest first, for `EtaProgress.recentStarts`. */
+  relativeTo(now: number): Array<number> {
+    const times = this.#times
+    const out = new Array<number>(times.length)
+    for (let k = 0; k < times.length; k++) out[k] = times[(this.#oldest + k) % times.length]! - now
+    return out
+  }
+}
+
 /** How far past its estimate a running step is still given (ms). */
 export const defaultFloorMs = 100
 
@@ -69,47 +158,207 @@ export const defaultFloorMs = 100
 export const eta = (graph: EtaGraph, progress: EtaProgress, concurrency: number, floorMs = defaultFloorMs): Eta => {
   const n = graph.rank.length
   const { ended, running } = progress
+  const limits = graph.limits
   const known = (step: number) => !Number.isNaN(graph.estimateMs[step]!)
-  const isRunning = new Uint8Array(n)
-  for (const r of running) isRunning[r.step] = 1
+  // 1: running (holds a slot), 2: parked on its rate limit (holds no slot).
+  const held = new Uint8Array(n)
+  for (const r of running) held[r.step] = 1
+  const parked = limits === undefined ? [] : (progress.parked ?? []).filter((s) => !ended[s] && held[s] === 0)
+  for (const s of parked) held[s] = 2
   const waiting = new Int32Array(n)
-  const ready = new ReadyQueue(graph.rank)
+  const pool = limits?.resources === undefined ? undefined : new ResourcePool(limits.resources, graph.rank)
+  if (pool !== undefined) {
+    // What running and parked steps hold: together it fits, so the pool hands it all out.
+    for (let i = 0; i < n; i++) if (held[i] !== 0) pool.push(i)
+    pool.take(n)
+    pool.drain()
+  }
+  const ready = pool ?? new ReadyQueue(graph.rank)
   let left = 0
   let unknown = 0
   for (let i = 0; i < n; i++) {
     if (ended[i]) continue
     left++
     if (!known(i)) unknown++
-    if (isRunning[i] === 1) continue
+    if (held[i] !== 0) continue
     for (const d of graph.deps[i]!) if (!ended[d]) waiting[i]!++
     if (waiting[i] === 0) ready.push(i)
   }
   const timers = new TimerHeap()
-  let now = 0
+  const sim = { now: 0 }
   // Steps already running were started in this order, so on a tie the engine
   // wakes them in it: their timers get the first sequence numbers.
   for (const { step, elapsedMs } of running) {
     const rest = known(step) ? Math.max(graph.estimateMs[step]! - elapsedMs, floorMs) : floorMs
     timers.push(rest, step)
   }
-  let inFlight = running.length
-  const dispatch = () => {
-    while (inFlight < concurrency && ready.size > 0) {
-      const step = ready.pop()!
-      inFlight++
-      timers.push(now + (known(step) ? graph.estimateMs[step]! : 0), step)
-    }
-  }
-  dispatch()
-  for (let timer = timers.pop(); timer !== undefined; timer = timers.pop()) {
-    now = timer.time
-    inFlight--
-    for (const d of graph.dependents[timer.step]!) {
-      if (!ended[d] && --waiting[d]! === 0) ready.push(d)
+  let free = concurrency - running.length
+  const startStep = (step: number) => timers.push(sim.now + (known(step) ? graph.estimateMs[step]! : 0), step)
+  const gates = limits === undefined || limits.rateLimits.length === 0 ? undefined : makeGates(limits, progress.recentStarts, parked, sim, timers)
+  if (gates === undefined) {
+    // The plain rule: free slots go to the best ready steps.
+    const dispatch = () => {
+      if (pool !== undefined) {
+        for (const step of pool.take(free)) {
+          free--
+          startStep(step)
+        }
+        return
+      }
+      while (free > 0 && ready.size > 0) {
+        free--
+        startStep((ready as ReadyQueue).pop()!)
+      }
     }
     dispatch()
+    for (let timer = timers.pop(); timer !== undefined; timer = timers.pop()) {
+      sim.now = timer.time
+      free++
+      pool?.release(timer.step)
+      for (const d of graph.dependents[timer.step]!) if (!ended[d] && --waiting[d]! === 0) ready.push(d)
+      dispatch()
+    }
+    return { ms: sim.now, left, unknown }
   }
-  return { ms: now, left, unknown }
+  const rateLimitOf = limits!.rateLimitOf
+  // One turn of the machine and the executor: the slots handed back go to
+  // the steps asking for them, first come first served, the rest to the best
+  // ready steps; new starts on a limiter take their turn or queue; resumed
+  // steps count their start, and their limiter's next waiter takes its turn.
+  // Steps that queued give their slot back, which starts another turn.
+  const settle = () => {
+    for (;;) {
+      const resumed = gates.resume(free)
+      free -= resumed.length
+      const starts = pool !== undefined ? pool.take(free) : takeBest(ready as ReadyQueue, free)
+      free -= starts.length
+      let released = 0
+      for (const step of starts) {
+        const l = rateLimitOf[step]!
+        if (l === -1 || gates.startsNow(l)) startStep(step)
+        else {
+          gates.queue(l, step)
+          released++
+        }
+      }
+      for (const step of resumed) {
+        gates.started(rateLimitOf[step]!)
+        startStep(step)
+      }
+      free += released
+      if (released === 0 && !(free > 0 && gates.asking())) return
+    }
+  }
+  gates.begin()
+  settle()
+  for (let timer = timers.pop(); timer !== undefined; timer = timers.pop()) {
+    sim.now = timer.time
+    if (timer.step < 0) gates.wake(-timer.step - 1)
+    else {
+      free++
+      pool?.release(timer.step)
+      for (const d of graph.dependents[timer.step]!) if (!ended[d] && --waiting[d]! === 0) ready.push(d)
+    }
+    settle()
+  }
+  return { ms: sim.now, left, unknown }
+}
+
+const takeBest = (ready: ReadyQueue, free: number): Array<number> => {
+  const chosen: Array<number> = []
+  while (chosen.length < free && ready.size > 0) chosen.push(ready.pop()!)
+  return chosen
+}
+
+/** A limiter in the simulation: the engine's window, and the steps queued at its gate (see `RateLimiter.take`). */
+interface Gate {
+  readonly limiter: RateLimiter
+  readonly queue: Array<number>
+  head: number
+  /** A step is at the gate: sleeping until the window has room, or asking for its slot back. */
+  busy: boolean
+}
+
+/** The rate limits' gates on the simulated clock `sim`; a limiter's wake-up is a timer with step `-1 - l`. */
+const makeGates = (
+  limits: EtaLimits,
+  recentStarts: ReadonlyArray<ReadonlyArray<number>> | undefined,
+  parked: ReadonlyArray<number>,
+  sim: { now: number },
+  timers: TimerHeap
+) => {
+  const gates: Array<Gate> = limits.rateLimits.map(({ name, limit, perMs }, l) => {
+    const limiter = new RateLimiter(name, limit, perMs)
+    const times = recentStarts?.[l] ?? []
+    // Starts older than the window never hold anyone back.
+    for (let k = Math.max(0, times.length - limit); k < times.length; k++) {
+      if (times[k]! > -perMs) record(limiter, times[k]!)
+    }
+    return { limiter, queue: [], head: 0, busy: false }
+  })
+  for (const step of parked) gates[limits.rateLimitOf[step]!]?.queue.push(step)
+  /** Steps whose turn came, asking for a slot back, in the order they asked. */
+  const asking: Array<number> = []
+  let askingHead = 0
+  /** The next waiter at the gate of `l`, if it is free, takes its turn: now, or a timer for when the window has room. */
+  const next = (l: number) => {
+    const gate = gates[l]!
+    if (gate.busy || gate.head === gate.queue.length) return
+    gate.busy = true
+    const wait = gate.limiter.waitAt(sim.now)
+    if (wait > roundingMs) timers.push(sim.now + wait, -1 - l)
+    else asking.push(gate.queue[gate.head++]!)
+  }
+  return {
+    /** The queued steps take their turns, limiter by limiter. */
+    begin: () => gates.forEach((_, l) => next(l)),
+    /** Whether a step on `l` not queued before starts now: nobody is queued and the window has room. */
+    startsNow: (l: number): boolean => {
+      const gate = gates[l]!
+      if (gate.busy || gate.head < gate.queue.length || gate.limiter.waitAt(sim.now) > roundingMs) return false
+      record(gate.limiter, sim.now)
+      return true
+    },
+    /** A step on `l` queues, giving its slot back. */
+    queue: (l: number, step: number) => {
+      gates[l]!.queue.push(step)
+      next(l)
+    },
+    /** A resumed step on `l` counts its start; the gate goes to the next waiter. */
+    started: (l: number) => {
+      const gate = gates[l]!
+      record(gate.limiter, sim.now)
+      gate.busy = false
+      next(l)
+    },
+    /** The head of `l` wakes: the window has room (else it sleeps again). */
+    wake: (l: number) => {
+      const gate = gates[l]!
+      const wait = gate.limiter.waitAt(sim.now)
+      if (wait > roundingMs) timers.push(sim.now + wait, -1 - l)
+      else asking.push(gate.queue[gate.head++]!)
+    },
+    asking: (): boolean => askingHead < asking.length,
+    /** Hands up to `free` slots to the steps asking, first come first served. */
+    resume: (free: number): Array<number> => {
+      const resumed: Array<number> = []
+      while (resumed.length < free && askingHead < asking.length) resumed.push(asking[askingHead++]!)
+      return resumed
+    }
+  }
+}
+
+/** Below this (ms), a wait is floating-point noise from times relative to a fractional now. */
+const roundingMs = 1e-6
+
+/**
+ * Counts a start at `t` in the engine's own window (moved on by any rounding
+ * left, so the window has room, as the engine would have waited).
+ */
+const record = (limiter: RateLimiter, t: number): void => {
+  let at = t + limiter.waitAt(t)
+  if (limiter.waitAt(at) > 0) at += limiter.waitAt(at) + roundingMs
+  limiter.record(at)
 }
 
 /**
@@ -125,6 +374,7 @@ export const formatEta = (e: Eta): string | undefined => {
 interface Timer {
   readonly time: number
   readonly seq: number
+  /** The step that ends, or `-1 - l` for rate limit `l`'s waiter waking. */
   readonly step: number
 }
 
