@@ -1,8 +1,10 @@
 /**
  * What one run needs for caching and memoized calls: the store, the file
- * hasher, the module digest and the memo scope, made once per run from the
+ * hasher, the module digest (or each function step's own source digest)
+ * and the memo scope, made once per run from the
  * cache settings.
  */
+import { createHash, randomUUID } from "node:crypto"
 import * as path from "node:path"
 import type { Workflow } from "../../dsl/Workflow.ts"
 import { makeMemoScope, type MemoEvent, type MemoScope, type MemoScopeOptions } from "../memo.ts"
@@ -12,6 +14,8 @@ import { makeFileStore } from "./FileStore.ts"
 import { moduleGraphDigest } from "./moduleGraph.ts"
 import { resolveCacheOptions } from "./options.ts"
 import { caching, makeStepKeys } from "./stage.ts"
+import type { StepDigest } from "../watch/diff.ts"
+import type { ModuleTexts } from "../watch/moduleTexts.ts"
 
 /** How a run uses the cache. */
 export interface CacheSettings {
@@ -23,6 +27,17 @@ export interface CacheSettings {
   readonly root?: string | undefined
   /** The workflow file, so function steps' keys cover it and the local modules it imports. */
   readonly file?: string | undefined
+  /**
+   * The texts of `file` and its local modules as the workflow was loaded from
+   * them (`loadWithTexts`; `weft run` and `weft watch` pass them). With them,
+   * a function step's key covers only the source it depends on, when that can
+   * be proven (`makeStepDigest`): editing one step leaves the others cached.
+   * Texts that are not those the workflow was loaded from can give a wrong hit.
+   * `"unknown"`: the workflow came from `file`, but a save fell during the
+   * load, so which text it runs is unknown: its function steps get keys no
+   * later run can produce (nothing stale is ever reused), with a warning.
+   */
+  readonly moduleTexts?: ModuleTexts | "unknown" | undefined
 }
 
 /** The default store folder for a workflow in `root`. */
@@ -54,12 +69,16 @@ export const makeRunCache = (
   // Made on first use: a run that neither caches nor journals reads no files for them.
   let hasher: FileHasher | undefined
   let modules: { readonly digest: string | undefined } | undefined
+  const entry = settings.file === undefined ? undefined : path.resolve(root, settings.file)
+  const given = settings.moduleTexts
+  const texts = entry !== undefined && given !== undefined && given !== "unknown" && given.has(entry) ? given : undefined
   const hasherOf = () => (hasher ??= makeFileHasher(path.join(dir, "..", "file-hashes.json")))
+  // From the texts when given: those are what the code was loaded from, while the disk may have moved on since.
   const modulesOf = () =>
-    (modules ??= { digest: settings.file === undefined ? undefined : moduleGraphDigest(path.resolve(root, settings.file)) }).digest
+    (modules ??= { digest: entry === undefined ? undefined : given === "unknown" ? unknownCode(entry, hooks.onWarning) : texts === undefined ? moduleGraphDigest(entry) : textsDigest(entry, texts) }).digest
   const optionsOf = (step: StepRun) => resolveCacheOptions(step.def.cache, wf.options.cache)
   // One key per step, shared by the journal and the cache stage.
-  const keys = makeStepKeys(hasherOf, modulesOf, root, optionsOf)
+  const keys = makeStepKeys(hasherOf, modulesOf, root, optionsOf, texts === undefined ? undefined : sourcesOf(wf, entry!, texts))
   const keyOfStep = keys.keyOf
   const cached = mode !== "off" && wf.steps.some((def) => resolveCacheOptions(def.cache, wf.options.cache) !== undefined)
   if (!cached) return { stage: undefined, memo, keyOf: keyOfStep }
@@ -74,4 +93,43 @@ export const makeRunCache = (
     optionsOf
   })
   return { stage, memo, keyOf: keyOfStep }
+}
+
+/**
+ * The stand-in digest of code whose text is unknown: unique to this run, so
+ * its function steps' results are never found by another run.
+ */
+const unknownCode = (entry: string, warn: (message: string) => void): string => {
+  warn(`${path.basename(entry)} (or a module it imports) changed while weft loaded it: its function steps are not reused from the cache, nor kept for later runs, this time`)
+  return `unknown:${randomUUID()}`
+}
+
+/** `moduleGraphDigest` of the files as `texts` holds them (the same digest for the same contents). */
+const textsDigest = (entry: string, texts: ModuleTexts): string => {
+  const root = path.dirname(entry)
+  const hash = createHash("sha256")
+  for (const file of [...texts.keys()].sort()) {
+    hash.update(path.relative(root, file)).update("\0")
+    hash.update(createHash("sha256").update(texts.get(file)!, "utf8").digest("hex")).update("\n")
+  }
+  return hash.digest("hex")
+}
+
+/**
+ * Each function step's own source digest, or `undefined` when the workflow
+ * caches no function step. Parsing the module (acorn, loaded on demand)
+ * happens once, at the first key asked for: a run without cached function
+ * steps pays nothing for it at start-up.
+ */
+const sourcesOf = (wf: Workflow<any>, entry: string, texts: ModuleTexts): ((step: StepRun) => Promise<string | undefined> | undefined) | undefined => {
+  const wanted = wf.steps.some((def) => typeof def.run === "function" && resolveCacheOptions(def.cache, wf.options.cache) !== undefined)
+  if (!wanted) return undefined
+  let digests: Promise<StepDigest> | undefined
+  const unprovable: StepDigest = () => undefined
+  return (step) => {
+    if (typeof step.def.run !== "function") return undefined
+    // Anything unexpected proves nothing: the module digest stands in.
+    digests ??= import("../watch/stepSources.ts").then(({ makeStepDigest }) => makeStepDigest(wf, entry, texts), () => unprovable)
+    return digests.then((digest) => digest(step.def))
+  }
 }

@@ -49,11 +49,12 @@ const maxLoggedLines = 10_000
  * The cache and the run journal share it, so a step is replayed by either
  * exactly when its key is unchanged.
  */
-export const keyOf = (step: StepRun, options: CacheOptions, modules: string | undefined, files: string): string =>
+export const keyOf = (step: StepRun, options: CacheOptions, modules: string | undefined, files: string, source?: string | undefined): string =>
   stepKey({
     workflow: step.workflow,
     step: step.def,
     modules,
+    source,
     inputs: step.inputs,
     userKey: typeof options.key === "function" ? options.key(step.inputs) : options.key,
     files,
@@ -80,7 +81,9 @@ export const makeStepKeys = (
   hasher: () => FileHasher,
   modules: () => string | undefined,
   root: string,
-  optionsOf: (step: StepRun) => CacheOptions | undefined
+  optionsOf: (step: StepRun) => CacheOptions | undefined,
+  /** The step's own source digest (see `KeyParts.source`); `undefined` (not a promise) when there is none to wait for. */
+  sourceOf: (step: StepRun) => Promise<string | undefined> | undefined = () => undefined
 ): StepKeys => {
   const inputs = new WeakMap<StepRun, Promise<FileSetDigest>>()
   const keys = new WeakMap<StepRun, Promise<string>>()
@@ -97,7 +100,10 @@ export const makeStepKeys = (
     keyOf: (step) => {
       let key = keys.get(step)
       if (key === undefined) {
-        key = inputsOf(step).then((files) => keyOf(step, optionsOf(step) ?? {}, modules(), files.digest))
+        const source = sourceOf(step)
+        key = source === undefined
+          ? inputsOf(step).then((files) => keyOf(step, optionsOf(step) ?? {}, modules(), files.digest))
+          : Promise.all([inputsOf(step), source]).then(([files, digest]) => keyOf(step, optionsOf(step) ?? {}, modules(), files.digest, digest))
         keys.set(step, key)
       }
       return key

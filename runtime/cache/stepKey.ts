@@ -6,9 +6,12 @@
  *   `process.arch`) and Node's major version;
  * - the workflow's name and the step's id;
  * - the step's definition: a command's argv, cwd and env; a function's source
- *   text, together with a digest of the workflow file and every local module
- *   it imports (so editing a helper it calls changes the key); a
- *   sub-workflow's steps, recursively;
+ *   text, together with a digest of the source it depends on: the step's own
+ *   (`["step", digest]`, `watch/stepSources.ts`) when the run has the texts
+ *   the workflow was loaded from and that digest is provable, else one of the
+ *   workflow file and every local module it imports (`["modules", digest]`),
+ *   so editing a helper it calls changes the key; a sub-workflow's steps,
+ *   recursively (their functions with the module digest);
  * - `cache.key`: a string, or what the function returns for the inputs;
  * - the canonical encoding of the outputs it `needs` (so a dependency that
  *   reran and produced the same output leaves the key unchanged: early cutoff);
@@ -36,6 +39,12 @@ export interface KeyParts {
   readonly step: StepDef
   /** Digest of the workflow file and its local imports (`moduleGraphDigest`), when the file is known. */
   readonly modules: string | undefined
+  /**
+   * Digest of exactly the source a function step depends on (`makeStepDigest`),
+   * when provable: it stands in for `modules`, so an edit elsewhere in the
+   * file leaves the key as it was.
+   */
+  readonly source?: string | undefined
   readonly inputs: Readonly<Record<string, unknown>>
   /** The `cache.key` option as resolved for these inputs. */
   readonly userKey: unknown
@@ -48,11 +57,17 @@ export interface KeyParts {
   readonly environment?: NodeJS.ProcessEnv
 }
 
-/** What a runner is, as text that changes whenever its behaviour can. */
-export const definitionOf = (run: unknown, modules: string | undefined): unknown => {
+/**
+ * What a runner is, as text that changes whenever its behaviour can. A
+ * function's code is named by its step's own digest (`source`) or the module
+ * digest, tagged so that the one can never be taken for the other.
+ */
+export const definitionOf = (run: unknown, modules: string | undefined, source?: string | undefined): unknown => {
   if (isCommand(run)) return ["command", run.argv, run.cwd ?? null, run.env ?? null]
   if (isWorkflow(run)) return ["workflow", (run as Workflow<any>).name, (run as Workflow<any>).steps.map(stepDefinition(modules))]
-  if (typeof run === "function") return ["function", run.toString(), modules ?? null]
+  if (typeof run === "function") {
+    return ["function", run.toString(), source !== undefined ? ["step", source] : modules !== undefined ? ["modules", modules] : null]
+  }
   return ["unknown", String(run)]
 }
 
@@ -71,7 +86,7 @@ export const stepKey = (parts: KeyParts): string => {
     process.versions.node.split(".")[0],
     parts.workflow,
     parts.step.id,
-    definitionOf(parts.step.run, parts.modules),
+    definitionOf(parts.step.run, parts.modules, parts.source),
     parts.userKey ?? null,
     canonicalHash(parts.inputs),
     parts.files,

@@ -10,6 +10,7 @@ import * as Data from "effect/Data"
 import { isDefinitionError } from "../../dsl/DefinitionError.ts"
 import { fromSpec, type Spec } from "../../dsl/Spec.ts"
 import { isWorkflow, type Workflow } from "../../dsl/Workflow.ts"
+import { loadWithTexts, type ModuleTexts } from "../watch/moduleTexts.ts"
 
 export class LoadError extends Data.TaggedError("LoadError")<{
   readonly file: string
@@ -23,6 +24,13 @@ export class LoadError extends Data.TaggedError("LoadError")<{
 export interface Loaded {
   readonly file: string
   readonly workflow: Workflow<any>
+  /**
+   * The texts of a module file and its local modules, as the workflow was
+   * loaded from them (read before and after the import, kept when both
+   * agree); `"unknown"` when a save fell in between; `undefined` for a spec
+   * file. The run's cache settings take them (`moduleTexts`).
+   */
+  readonly texts?: ModuleTexts | "unknown" | undefined
 }
 
 const moduleExtensions = [".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs", ".jsx"]
@@ -44,8 +52,9 @@ export const loadWorkflow = async (file: string, cwd: string = process.cwd()): P
   if (ext === ".json" || ext === ".yaml" || ext === ".yml") return { file: shown, workflow: loadSpec(absolute, shown, ext, fail) }
   if (!moduleExtensions.includes(ext)) fail(`weft reads .ts, .js, .json and .yaml workflow files, not ${ext || "files without an extension"}`)
   let module: Record<string, unknown>
+  let texts: ModuleTexts | undefined
   try {
-    module = await importModule(absolute)
+    ;({ value: module, texts } = await loadWithTexts(absolute, () => importModule(absolute)))
   } catch (error) {
     return fail(describeImportError(error, absolute, shown))
   }
@@ -55,7 +64,7 @@ export const loadWorkflow = async (file: string, cwd: string = process.cwd()): P
     fail(`has no default export. Add \`export default workflow("name")…\`${named.length > 0 ? ` (it exports ${named.join(", ")}: export one as default)` : ""}`)
   }
   if (!isWorkflow(candidate)) fail(`its default export is ${describe(candidate)}, not a workflow. Export the result of workflow("name").step(…)`)
-  return { file: shown, workflow: candidate as Workflow<any> }
+  return { file: shown, workflow: candidate as Workflow<any>, texts: texts ?? "unknown" }
 }
 
 const loadSpec = (absolute: string, shown: string, ext: string, fail: (problem: string) => never): Workflow<any> => {

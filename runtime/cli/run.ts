@@ -36,7 +36,8 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
     mode: values["no-cache"] ? "off" : values.force ? "force" : "use",
     dir: cacheDir,
     root: folder,
-    file: path.resolve(io.cwd, file)
+    file: path.resolve(io.cwd, file),
+    moduleTexts: loaded.texts
   }
   const extras = await runExtras({ io, workflow: loaded.workflow, cacheDir, trace })
   const controller = new AbortController()

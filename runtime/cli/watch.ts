@@ -14,7 +14,6 @@ import { tee } from "../Reporter.ts"
 import { defaultCacheDir } from "../cache/runCache.ts"
 import { readKeys, type WatchKey } from "../watch/keys.ts"
 import { startSession, type Session } from "../watch/Session.ts"
-import { loadWithTexts } from "../watch/stepSources.ts"
 import type { WatchControls } from "../watch/WatchEvent.ts"
 import { load, parse, UsageError, type Io } from "./common.ts"
 import { chooseReporter, reporterName } from "./reporters.ts"
@@ -43,8 +42,9 @@ export const watchCommand = async (args: ReadonlyArray<string>, io: Io): Promise
   const name = reporterName(values.reporter as string | undefined, io)
   const [file = "weft.ts", ...only] = positionals
   // As `weft run`: a workflow that does not load or is not valid at the start is exit code 2.
-  // The module texts it was loaded from let the first edit keep the function steps it did not touch.
-  const { value: loaded, texts } = await loadWithTexts(path.resolve(io.cwd, file), () => load(file, io))
+  // The module texts it was loaded from (`loaded.texts`) let the first edit keep the function steps it did not touch.
+  const loaded = await load(file, io)
+  const texts = loaded.texts
   Plan.make(loaded.workflow, { file: loaded.file, only })
   const folder = path.dirname(path.resolve(io.cwd, file))
   const cacheDir = path.resolve(io.cwd, defaultCacheDir(folder))

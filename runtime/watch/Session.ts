@@ -64,8 +64,9 @@ export interface SessionOptions {
    * The texts of `file`'s modules as `workflow` was loaded from them (see
    * `loadWithTexts`): they let the first edit keep the results of function
    * steps it did not touch. Without them, that edit reruns every function step.
+   * `"unknown"`: a save fell during the load (see `CacheSettings.moduleTexts`).
    */
-  readonly sources?: ModuleTexts | undefined
+  readonly sources?: ModuleTexts | "unknown" | undefined
   /** Run only these steps and what they depend on. */
   readonly only?: ReadonlyArray<string> | undefined
   readonly concurrency?: number | undefined
@@ -143,7 +144,9 @@ export const startSession = (options: SessionOptions): Session => {
   let modules = moduleFiles(absolute)
   let modulesDigest = digestOf(modules)
   /** The digests of the function steps of `workflow`, from the texts it was loaded from. */
-  let stepDigest = makeStepDigest(workflow, absolute, options.sources)
+  let stepDigest = makeStepDigest(workflow, absolute, options.sources === "unknown" ? undefined : options.sources)
+  /** The texts `workflow` was loaded from: each run's function steps are keyed by their own source (`CacheSettings.moduleTexts`). */
+  let sources: ModuleTexts | "unknown" | undefined = options.sources
   /** The last edit did not load: the next good load, even of the same content, must say it is fixed. */
   let broken = false
   const kept = new Map<string, KeptResult>()
@@ -241,7 +244,7 @@ export const startSession = (options: SessionOptions): Session => {
         durations: options.durations,
         file: shown,
         cwd: root,
-        cache: { ...options.cache, root, file: absolute },
+        cache: { ...options.cache, root, file: absolute, moduleTexts: sources },
         journal: options.journal,
         reporter,
         onEvent: follow,
@@ -350,6 +353,8 @@ export const startSession = (options: SessionOptions): Session => {
     broken = false
     workflow = next
     stepDigest = nextDigest
+    // Read around the load: none means a save fell in between, and which text runs is unknown.
+    sources = texts ?? "unknown"
     plan = nextPlan
     modules = files
     modulesDigest = digest

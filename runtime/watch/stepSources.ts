@@ -43,12 +43,10 @@
  * a comment inside a statement the digest covers changes it.
  */
 import { createHash } from "node:crypto"
-import { readFileSync } from "node:fs"
 import * as path from "node:path"
 import type { CallExpression } from "acorn"
 import type { StepDef } from "../../dsl/Step.ts"
 import type { Workflow } from "../../dsl/Workflow.ts"
-import { localModules } from "../cache/moduleGraph.ts"
 import type { StepDigest } from "./diff.ts"
 import { functionShapes, shapeOfSource } from "./internal/functionShape.ts"
 import { makeImports, type Imports } from "./internal/imports.ts"
@@ -56,42 +54,9 @@ import { makeLoadEffects } from "./internal/loadEffects.ts"
 import { parseModule } from "./internal/syntax.ts"
 import { topLevelOf, unitOf, type TopLevel, type Unit } from "./internal/topLevel.ts"
 import { defaultChain, makersOf } from "./internal/workflowChain.ts"
+import type { ModuleTexts } from "./moduleTexts.ts"
 
-/** The text of a workflow module and of every local module it imports, by absolute path. */
-export type ModuleTexts = ReadonlyMap<string, string>
-
-const moduleExtension = /\.[cm]?[jt]sx?$/i
-
-/** The texts of `entry` and its local modules, read now; none for a spec file. */
-export const readModuleTexts = (entry: string): ModuleTexts => {
-  const texts = new Map<string, string>()
-  if (!moduleExtension.test(entry)) return texts
-  for (const file of localModules(entry)) {
-    try {
-      texts.set(file, readFileSync(file, "utf8"))
-    } catch {
-      // Gone: any digest that needs it is unprovable.
-    }
-  }
-  return texts
-}
-
-const sameTexts = (a: ModuleTexts, b: ModuleTexts): boolean => a.size === b.size && [...a].every(([file, text]) => b.get(file) === text)
-
-/**
- * Runs `load` between two reads of `entry`'s module texts. When both agree,
- * they are the texts that were loaded; when a save fell in between, which
- * one was loaded is unknown: `texts` is `undefined`.
- *
- * @example
- * const { value, texts } = await loadWithTexts(file, () => load(file))
- * const digest = makeStepDigest(value, file, texts)
- */
-export const loadWithTexts = async <A>(entry: string, load: () => Promise<A>): Promise<{ readonly value: A; readonly texts: ModuleTexts | undefined }> => {
-  const before = readModuleTexts(entry)
-  const value = await load()
-  return { value, texts: sameTexts(before, readModuleTexts(entry)) ? before : undefined }
-}
+export { loadWithTexts, readModuleTexts, type ModuleTexts } from "./moduleTexts.ts"
 
 const unprovable: StepDigest = () => undefined
 
