@@ -34,11 +34,11 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks"
 import type * as Duration from "effect/Duration"
-import type { CacheEntry, CacheStore } from "./cache/CacheStore.ts"
 import { canonicalHash, isUnhashableValueError } from "./cache/canonical.ts"
-import { deserializeValue, isUnstorableValueError, serializeValue } from "./cache/serialize.ts"
-import { makeBatchWindow } from "./internal/batchWindow.ts"
 import { toMillis } from "./internal/duration.ts"
+import { makeMemoScope, type BatchSpec, type MemoScope } from "./MemoScope.ts"
+
+export { makeMemoScope, MemoScope, type MemoEvent, type MemoScopeOptions, type MemoStats } from "./MemoScope.ts"
 
 /** Options of {@link memo}. */
 export interface MemoOptions<A extends ReadonlyArray<unknown>> {
@@ -56,398 +56,12 @@ export interface MemoOptions<A extends ReadonlyArray<unknown>> {
   readonly rateLimit?: string
 }
 
-/** Per-function counts, as shown in the run summary and `step:memo` events. */
-export interface MemoStats {
-  /** Every call made through the memoized function. */
-  readonly calls: number
-  /** Answered from a remembered or stored result. */
-  readonly hits: number
-  /** Joined an identical call already in flight. */
-  readonly coalesced: number
-  /** Called the function (successfully or not). */
-  readonly misses: number
-  /** The sum, over hits and coalesced calls, of how long the original call took. */
-  readonly savedMs: number
-}
-
-/** One memoized call, told to `onMemo` when it is answered. */
-export interface MemoEvent {
-  /** The step it was made in (see {@link withMemoStep}), if known. */
-  readonly step: string | undefined
-  /** The memoized function's name. */
-  readonly name: string
-  readonly outcome: "hit" | "coalesced" | "miss"
-  /** How long the original call took, for a hit or a coalesced call that succeeded; else 0. */
-  readonly savedMs: number
-  /** For a miss: how long the call took. */
-  readonly durationMs?: number
-  /** The call (or the one it joined) failed: nothing was remembered. */
-  readonly failed?: boolean
-  /** For a miss of a batched function: how many keys the one call carried. */
-  readonly keys?: number
-}
-
-/** Options of {@link makeMemoScope}. */
-export interface MemoScopeOptions {
-  /** Where results outlive the scope. Absent: kept in memory only. */
-  readonly store?: CacheStore
-  /** Recorded in stored entries, for `weft cache stats`. */
-  readonly workflow?: string
-  /** Epoch milliseconds (default `Date.now`): TTLs and durations are measured with it. */
-  readonly now?: () => number
-  /** Called for every call once it is answered. */
-  readonly onMemo?: (event: MemoEvent) => void
-  /** A result that was not stored, or a store that failed (default: `process.emitWarning`). */
-  readonly onWarning?: (message: string) => void
-  /** How many results are remembered in memory, least recently used dropped first (default 1000). */
-  readonly maxEntries?: number
-  /**
-   * Waits for a turn of the rate limit `limit` before a real call of memo
-   * `name` made for `steps` (a run's executor provides it). Absent: calls
-   * with a `rateLimit` do not wait.
-   */
-  readonly rateLimit?: (limit: string, name: string, steps: ReadonlyArray<string | undefined>) => Promise<void>
-}
-
 /**
  * `A`, but not inferred from here: the arguments are `fn`'s, and a `key` taking
  * fewer still type-checks. (`NoInfer<A>` would reject such a `key`: it compares
  * the rest tuples whole.)
  */
 type Later<A> = [A][A extends unknown ? 0 : never]
-
-interface Remembered {
-  readonly value: Uint8Array
-  readonly durationMs: number
-  readonly expiresAt: number | undefined
-}
-
-interface Answer {
-  readonly value: unknown
-  readonly durationMs: number
-}
-
-type MutableStats = { -readonly [K in keyof MemoStats]: MemoStats[K] }
-
-/** @internal A function made by {@link batched}, as a scope sees it. */
-export interface BatchSpec {
-  readonly name: string
-  readonly invoke: (items: Array<unknown>) => unknown
-  readonly maxBatch: number
-  readonly windowMs: number | undefined
-  readonly ttlMs: number | undefined
-  readonly rateLimit: string | undefined
-}
-
-/** A key waiting in a batching window for the batch that answers it. */
-interface Pending {
-  readonly key: string
-  readonly item: unknown
-  readonly step: string | undefined
-  readonly resolve: (answer: Answer) => void
-  readonly reject: (error: unknown) => void
-}
-
-/** What a run shares between its memoized calls. Make one with {@link makeMemoScope}. */
-export class MemoScope {
-  readonly workflow: string
-  readonly #store: CacheStore | undefined
-  readonly #now: () => number
-  readonly #onMemo: ((event: MemoEvent) => void) | undefined
-  readonly #onWarning: (message: string) => void
-  readonly #maxEntries: number
-  readonly #rateLimit: MemoScopeOptions["rateLimit"]
-  readonly #remembered = new Map<string, Remembered>()
-  readonly #inFlight = new Map<string, Promise<Answer>>()
-  readonly #stats = new Map<string, MutableStats>()
-  readonly #windows = new WeakMap<BatchSpec, (pending: Pending) => void>()
-
-  constructor(options: MemoScopeOptions = {}) {
-    this.workflow = options.workflow ?? ""
-    this.#store = options.store
-    this.#now = options.now ?? Date.now
-    this.#onMemo = options.onMemo
-    this.#onWarning = options.onWarning ?? ((message) => process.emitWarning(message, "WeftMemoWarning"))
-    this.#maxEntries = Math.max(0, options.maxEntries ?? 1000)
-    this.#rateLimit = options.rateLimit
-  }
-
-  /** Counts so far, by function name. */
-  stats(): Record<string, MemoStats> {
-    return Object.fromEntries([...this.#stats].map(([name, s]) => [name, { ...s }]))
-  }
-
-  /** Forgets remembered results and counts (not the store, not calls in flight). */
-  clear(): void {
-    this.#remembered.clear()
-    this.#stats.clear()
-  }
-
-  /** @internal Answers one call of `name` identified by `key`. */
-  call(name: string, key: string, invoke: () => unknown, ttlMs: number | undefined, rateLimit?: string): Promise<unknown> {
-    const stats = this.#statsOf(name)
-    const step = storage.getStore()?.step
-    stats.calls++
-    return this.#early(name, key, step, stats) ?? this.#track(key, this.#answer(name, key, invoke, ttlMs, step, stats, rateLimit))
-  }
-
-  /** Waits for `limit`'s turn, when there is a limit and a run to keep it. */
-  #turn(limit: string | undefined, name: string, steps: ReadonlyArray<string | undefined>): Promise<void> | undefined {
-    return limit === undefined || this.#rateLimit === undefined ? undefined : this.#rateLimit(limit, name, steps)
-  }
-
-  /**
-   * @internal Answers one call of a batched function: from memory, by joining
-   * the same key in flight, or else in the batch its window sends.
-   */
-  callBatched(batch: BatchSpec, key: string, item: unknown): Promise<unknown> {
-    const stats = this.#statsOf(batch.name)
-    const step = storage.getStore()?.step
-    stats.calls++
-    const early = this.#early(batch.name, key, step, stats)
-    if (early !== undefined) return early
-    let add = this.#windows.get(batch)
-    if (add === undefined) {
-      add = makeBatchWindow<Pending>({ windowMs: batch.windowMs, maxItems: batch.maxBatch }, (pending) => {
-        // Our own defect must still reach the callers, not hang them.
-        this.#dispatch(batch, pending).catch((error: unknown) => pending.forEach((p) => p.reject(error)))
-      })
-      this.#windows.set(batch, add)
-    }
-    const join = add
-    // In flight from now on: the same key called again, batched or not, joins it.
-    return this.#track(key, new Promise<Answer>((resolve, reject) => join({ key, item, step, resolve, reject })))
-  }
-
-  /** A remembered result (a hit) or the same call in flight (coalesced), when either answers the call. */
-  #early(name: string, key: string, step: string | undefined, stats: MutableStats): Promise<unknown> | undefined {
-    const remembered = this.#recall(key)
-    if (remembered !== undefined) {
-      // A copy per hit, so a caller mutating its result cannot change what the next one gets.
-      const value = deserializeValue(remembered.value)
-      stats.hits++
-      stats.savedMs += remembered.durationMs
-      this.#emit({ step, name, outcome: "hit", savedMs: remembered.durationMs })
-      return Promise.resolve(value)
-    }
-    const inFlight = this.#inFlight.get(key)
-    if (inFlight !== undefined) {
-      stats.coalesced++
-      return inFlight.then(
-        (answer) => {
-          stats.savedMs += answer.durationMs
-          this.#emit({ step, name, outcome: "coalesced", savedMs: answer.durationMs })
-          return answer.value
-        },
-        (error: unknown) => {
-          this.#emit({ step, name, outcome: "coalesced", savedMs: 0, failed: true })
-          throw error
-        }
-      )
-    }
-    return undefined
-  }
-
-  #track(key: string, answer: Promise<Answer>): Promise<unknown> {
-    this.#inFlight.set(key, answer)
-    const settled = () => {
-      this.#inFlight.delete(key)
-    }
-    answer.then(settled, settled)
-    return answer.then((a) => a.value)
-  }
-
-  /** Answers a closed window's keys: stored ones from the store, the others with one call of the batch function. */
-  async #dispatch(batch: BatchSpec, pending: ReadonlyArray<Pending>): Promise<void> {
-    const { name } = batch
-    const stats = this.#statsOf(name)
-    const stored = await Promise.all(pending.map((p) => this.#lookup(name, p.key)))
-    const misses = pending.filter((p, i) => {
-      const answer = stored[i]
-      if (answer === undefined) return true
-      stats.hits++
-      stats.savedMs += answer.durationMs
-      this.#emit({ step: p.step, name, outcome: "hit", savedMs: answer.durationMs })
-      p.resolve(answer)
-      return false
-    })
-    if (misses.length === 0) return
-    stats.misses += misses.length
-    const keys = misses.length
-    let started = this.#now()
-    const fail = (error: unknown) => {
-      const durationMs = Math.max(0, this.#now() - started)
-      for (const p of misses) {
-        this.#emit({ step: p.step, name, outcome: "miss", savedMs: 0, durationMs, failed: true, keys })
-        p.reject(error)
-      }
-    }
-    let values: unknown
-    try {
-      const turn = this.#turn(batch.rateLimit, name, [...new Set(misses.map((p) => p.step))])
-      if (turn !== undefined) {
-        await turn
-        started = this.#now()
-      }
-      values = await batch.invoke(misses.map((p) => p.item))
-    } catch (error) {
-      return fail(error)
-    }
-    if (!Array.isArray(values) || values.length !== misses.length) {
-      const got = Array.isArray(values) ? `${values.length} value${values.length === 1 ? "" : "s"}` : `${values === null ? "null" : typeof values}, not an array,`
-      return fail(new TypeError(`memo.batched("${name}"): the batch function returned ${got} for ${misses.length} key${misses.length === 1 ? "" : "s"}; it must return an array with one value per key, in the keys' order`))
-    }
-    const durationMs = Math.max(0, this.#now() - started)
-    // Each key is remembered as costing its share of the call: hits on all of
-    // a batch's keys then save one batch call (what they would cost), not n.
-    const share = durationMs / misses.length
-    await Promise.all(misses.map(async (p, i) => {
-      this.#emit({ step: p.step, name, outcome: "miss", savedMs: 0, durationMs, keys })
-      try {
-        await this.#keep(name, p.key, values[i], share, batch.ttlMs, p.step)
-        p.resolve({ value: values[i], durationMs: share })
-      } catch (error) {
-        p.reject(error)
-      }
-    }))
-  }
-
-  async #answer(
-    name: string,
-    key: string,
-    invoke: () => unknown,
-    ttlMs: number | undefined,
-    step: string | undefined,
-    stats: MutableStats,
-    rateLimit: string | undefined
-  ): Promise<Answer> {
-    const stored = await this.#lookup(name, key)
-    if (stored !== undefined) {
-      stats.hits++
-      stats.savedMs += stored.durationMs
-      this.#emit({ step, name, outcome: "hit", savedMs: stored.durationMs })
-      return stored
-    }
-    stats.misses++
-    let started = this.#now()
-    let value: unknown
-    try {
-      const turn = this.#turn(rateLimit, name, [step])
-      if (turn !== undefined) {
-        await turn
-        started = this.#now()
-      }
-      value = await invoke()
-    } catch (error) {
-      this.#emit({ step, name, outcome: "miss", savedMs: 0, durationMs: this.#now() - started, failed: true })
-      throw error
-    }
-    const durationMs = Math.max(0, this.#now() - started)
-    this.#emit({ step, name, outcome: "miss", savedMs: 0, durationMs })
-    await this.#keep(name, key, value, durationMs, ttlMs, step)
-    return { value, durationMs }
-  }
-
-  /** A live entry of the store, remembered from now on; store failures and unreadable entries are misses. */
-  async #lookup(name: string, key: string): Promise<Answer | undefined> {
-    if (this.#store === undefined) return undefined
-    let entry: CacheEntry | undefined
-    try {
-      entry = await this.#store.get(key)
-    } catch (error) {
-      this.#onWarning(`memo("${name}"): the cache store could not be read (${describe(error)}); calling the function`)
-      return undefined
-    }
-    if (entry === undefined || entry.kind !== "memo" || this.#expired(entry.expiresAt)) return undefined
-    let value: unknown
-    try {
-      value = deserializeValue(entry.value)
-    } catch (error) {
-      this.#onWarning(`memo("${name}"): a stored result could not be read (${describe(error)}); calling the function`)
-      return undefined
-    }
-    this.#remember(key, { value: entry.value, durationMs: entry.durationMs, expiresAt: entry.expiresAt })
-    return { value, durationMs: entry.durationMs }
-  }
-
-  /** Remembers and stores a result; one that cannot be serialized is neither, and a warning says why. */
-  async #keep(name: string, key: string, value: unknown, durationMs: number, ttlMs: number | undefined, step: string | undefined): Promise<void> {
-    let bytes: Uint8Array
-    try {
-      bytes = serializeValue(value, { step: step ?? "", root: "result" })
-    } catch (error) {
-      if (!isUnstorableValueError(error)) throw error
-      this.#onWarning(`memo("${name}"): the result was not cached: ${error.path} ${error.reason}`)
-      return
-    }
-    const createdAt = this.#now()
-    const expiresAt = ttlMs === undefined || ttlMs === Infinity ? undefined : createdAt + ttlMs
-    this.#remember(key, { value: bytes, durationMs, expiresAt })
-    if (this.#store === undefined) return
-    try {
-      await this.#store.put({
-        key,
-        kind: "memo",
-        workflow: this.workflow,
-        name,
-        value: bytes,
-        logs: [],
-        files: [],
-        durationMs,
-        createdAt,
-        expiresAt
-      })
-    } catch (error) {
-      this.#onWarning(`memo("${name}"): the result could not be stored (${describe(error)})`)
-    }
-  }
-
-  #recall(key: string): Remembered | undefined {
-    const remembered = this.#remembered.get(key)
-    if (remembered === undefined) return undefined
-    this.#remembered.delete(key)
-    if (this.#expired(remembered.expiresAt)) return undefined
-    this.#remembered.set(key, remembered) // most recently used last
-    return remembered
-  }
-
-  #remember(key: string, remembered: Remembered): void {
-    this.#remembered.delete(key)
-    this.#remembered.set(key, remembered)
-    for (const oldest of this.#remembered.keys()) {
-      if (this.#remembered.size <= this.#maxEntries) break
-      this.#remembered.delete(oldest)
-    }
-  }
-
-  #expired(expiresAt: number | undefined): boolean {
-    return expiresAt !== undefined && this.#now() > expiresAt
-  }
-
-  #statsOf(name: string): MutableStats {
-    let stats = this.#stats.get(name)
-    if (stats === undefined) {
-      stats = { calls: 0, hits: 0, coalesced: 0, misses: 0, savedMs: 0 }
-      this.#stats.set(name, stats)
-    }
-    return stats
-  }
-
-  #emit(event: MemoEvent): void {
-    this.#onMemo?.(event)
-  }
-}
-
-/**
- * A scope for one run: results shared by its steps, persisted to `store` when
- * given.
- *
- * @example
- * const scope = makeMemoScope({ store, workflow: "research", onMemo: (e) => console.log(e) })
- * await withMemoScope(scope, () => agent(), { step: "agent" })
- * scope.stats() // { get_company_profile: { calls: 4, hits: 3, ... } }
- */
-export const makeMemoScope = (options: MemoScopeOptions = {}): MemoScope => new MemoScope(options)
 
 interface Binding {
   readonly scope: MemoScope
@@ -491,7 +105,7 @@ const memoOne = <A extends ReadonlyArray<unknown>, R>(
     } catch (error) {
       return Promise.reject(error)
     }
-    return currentMemoScope().call(name, key, () => fn(...args), ttlMs, rateLimit) as Promise<R>
+    return currentMemoScope().call(name, key, () => fn(...args), ttlMs, rateLimit, storage.getStore()?.step) as Promise<R>
   }
 }
 
@@ -565,7 +179,7 @@ export const batched = <K, V>(
     } catch (error) {
       return Promise.reject(error)
     }
-    return currentMemoScope().callBatched(spec, key, item) as Promise<V>
+    return currentMemoScope().callBatched(spec, key, item, storage.getStore()?.step) as Promise<V>
   }
 }
 
@@ -620,5 +234,3 @@ const identify = (label: string, name: string, args: ReadonlyArray<unknown>, key
     throw new TypeError(`${label}: cannot identify the call: ${error.path} ${error.reason}; ${fix}`, { cause: error })
   }
 }
-
-const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error))
