@@ -247,6 +247,8 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
       limiters,
       // Only a rate-limited step gives its slot back: the rest keep one object less each.
       reclaimSlot: rateLimiter === undefined ? undefined : reclaimSlotOf(step),
+      // Asked where to cut a long line or part, so `report` gets each secret whole.
+      redact,
       report: (reported) => {
         // Masked at the source: every reporter, log file, trace and cache entry gets the masked text.
         const update = redact === undefined ? reported : redactUpdate(reported, redact)

@@ -14,6 +14,7 @@ import type { Outcome, Update } from "./internal/Update.ts"
 import type { LogStream } from "./Event.ts"
 import type { MemoScope } from "./memo.ts"
 import type { RateLimiter } from "./RateLimiter.ts"
+import type { Redactor } from "./permissions/redact.ts"
 import type { StepEnv } from "./permissions/StepEnv.ts"
 
 /** One step's execution, shared by its stages. */
@@ -56,6 +57,12 @@ export interface StepRun {
   readonly reclaimSlot?: Effect.Effect<void> | undefined
   /** What the step may see of the environment (`permissions.env`), and the redaction of its secrets. */
   readonly env: StepEnv
+  /**
+   * Masks every secret of the workflow (`report` applies it). What cuts a
+   * text before reporting it (a long line, a long part) asks it where, so no
+   * secret is split between pieces and shown in part. Absent without secrets.
+   */
+  readonly redact?: Redactor | undefined
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never

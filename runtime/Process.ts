@@ -18,7 +18,7 @@ import { StringDecoder } from "node:string_decoder"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import type { Command, CommandOutput } from "../dsl/Command.ts"
-import { makeLineSplitter } from "./internal/lineSplitter.ts"
+import { makeLineSplitter, maxLineBytes, type SafeCut } from "./internal/lineSplitter.ts"
 import { guard, release } from "./internal/watchdog.ts"
 
 /** How `runCommand` spawns and reports. */
@@ -36,6 +36,12 @@ export interface RunCommandOptions {
    * 64 KiB) rather than one per line.
    */
   readonly onLines?: ((stream: "stdout" | "stderr", lines: Array<string>) => void) | undefined
+  /**
+   * Where a line over 64 KiB may be cut (the redactor's `safeByteCut`), so a
+   * secret printed across the cut is not split between two pieces, each then
+   * masked without it. Without it, pieces are exactly 64 KiB.
+   */
+  readonly safeCut?: SafeCut | undefined
   /** Milliseconds between SIGTERM and SIGKILL when interrupted (default 2000). */
   readonly graceMs?: number
 }
@@ -115,12 +121,12 @@ export const runCommand = (command: Command, options: RunCommandOptions): Effect
       if (options.onLines !== undefined) options.onLines(stream, lines)
       else for (const text of lines) options.onLine(stream, text)
     }
-    const stdout = makeLineSplitter((text) => outLines.push(text))
+    const stdout = makeLineSplitter((text) => outLines.push(text), maxLineBytes, options.safeCut)
     const stderr = makeLineSplitter((text) => {
       tail.push(text)
       if (tail.length > stderrTailLines) tail.shift()
       errLines.push(text)
-    })
+    }, maxLineBytes, options.safeCut)
     child.stdout.on("data", (chunk: Buffer) => {
       stdout.push(chunk)
       deliver("stdout")

@@ -5,7 +5,7 @@
  */
 import type { StepContext } from "../dsl/Step.ts"
 import { formatLines } from "./internal/consoleCapture.ts"
-import { partText } from "./internal/partText.ts"
+import { maxPartChars, partText } from "./internal/partText.ts"
 import { makeCtxEnv } from "./permissions/ctxEnv.ts"
 import type { StepRun } from "./Pipeline.ts"
 
@@ -44,7 +44,7 @@ export const makeStepContext = (step: StepRun, signal: AbortSignal): StepContext
       for (const text of formatLines(args)) step.report({ kind: "log", stream: "log", text })
     },
     progress: (done: number, total?: number, message?: string) => step.report({ kind: "progress", done, total, message }),
-    emit: (part: unknown) => step.report({ kind: "partial", index: index++, text: partText(part) })
+    emit: (part: unknown) => step.report({ kind: "partial", index: index++, text: partText(part, maxPartChars, step.redact?.safeCut) })
   }
   return ctx as unknown as StepContext
 }

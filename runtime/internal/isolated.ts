@@ -108,7 +108,7 @@ export const runIsolated = (step: StepRun, policy: IsolatePolicy): Effect.Effect
     })
     // What the child writes outside its console (a warning from Node, a native module) is still the step's log.
     for (const stream of ["stdout", "stderr"] as const) {
-      const lines = makeLineSplitter((text) => step.report({ kind: "log", stream, text }))
+      const lines = makeLineSplitter((text) => step.report({ kind: "log", stream, text }), undefined, step.redact?.safeByteCut)
       child[stream]!.on("data", (chunk: Buffer) => lines.push(chunk))
       child[stream]!.on("end", () => lines.end())
     }

@@ -25,7 +25,18 @@ export interface LineSplitter {
  * chunks, which the garbage collector then copied and promoted; and holding
  * views of the chunks kept each 64 KiB chunk alive.
  */
-export const makeLineSplitter = (onLine: (text: string) => void, maxBytes: number = maxLineBytes): LineSplitter => {
+/**
+ * Where a full piece of `limit` bytes may be cut (at most `limit`), so that a
+ * secret is not split between two pieces and left partly unmasked: the
+ * redactor's `safeByteCut`. The bytes after the cut start the next piece.
+ */
+export type SafeCut = (bytes: Uint8Array, limit: number) => number
+
+/**
+ * With `safeCut`, a long line is cut where it says rather than at exactly
+ * `maxBytes` (never at 0: a secret longer than a piece is cut at `maxBytes`).
+ */
+export const makeLineSplitter = (onLine: (text: string) => void, maxBytes: number = maxLineBytes, safeCut?: SafeCut): LineSplitter => {
   const decoder = new StringDecoder("utf8")
   /** The unfinished line's bytes (allocated when a line first spans chunks), `bytes` of them, and the last of them. */
   let held: Buffer | undefined
@@ -37,6 +48,15 @@ export const makeLineSplitter = (onLine: (text: string) => void, maxBytes: numbe
     const text = bytes === 0 ? "" : decoder.write(held!.subarray(0, bytes))
     bytes = 0
     return text
+  }
+  /** Delivers the held piece of a line longer than `maxBytes`, keeping what comes after a safe cut for the next one. */
+  const cutHeld = () => {
+    const at = safeCut === undefined ? bytes : safeCut(held!, bytes)
+    if (at <= 0 || at >= bytes) return onLine(decodeHeld())
+    // A cut at a secret's first byte is at a character's start: the decoder holds nothing back.
+    onLine(decoder.write(held!.subarray(0, at)))
+    held!.copyWithin(0, at, bytes)
+    bytes -= at
   }
   // Only called at a newline or at the end, where no valid character can be
   // half-decoded; `end()` flushes invalid leftovers as U+FFFD and resets the decoder.
@@ -65,7 +85,7 @@ export const makeLineSplitter = (onLine: (text: string) => void, maxBytes: numbe
       while (start < stop) {
         // Cut only when more of the line follows, so a line of exactly
         // `maxBytes` is not followed by an empty one.
-        if (bytes === maxBytes) onLine(decodeHeld())
+        if (bytes === maxBytes) cutHeld()
         const take = Math.min(stop - start, maxBytes - bytes)
         held ??= Buffer.allocUnsafe(maxBytes)
         chunk.copy(held, bytes, start, start + take)

@@ -12,16 +12,23 @@ import { inspect } from "node:util"
  */
 export const maxPartChars = 64 * 1024
 
-export const partText = (part: unknown, max: number = maxPartChars): string => {
+/**
+ * `safeCut` (the redactor's) moves the cut back before a secret that would
+ * straddle it, so the kept text holds it whole (and it is masked) or not at
+ * all, never its first characters.
+ */
+export const partText = (part: unknown, max: number = maxPartChars, safeCut?: (text: string, limit: number) => number): string => {
   const text = typeof part === "string"
     ? part
     : inspect(part, { breakLength: Infinity, compact: true, depth: 4, maxArrayLength: 100, maxStringLength: max })
-  return text.length <= max ? text : cut(text, max)
+  return text.length <= max ? text : cut(text, max, safeCut)
 }
 
-const cut = (text: string, max: number): string => {
+const cut = (text: string, max: number, safeCut: ((text: string, limit: number) => number) | undefined): string => {
+  const safe = safeCut === undefined ? max : safeCut(text, max)
+  const at = safe > 0 ? safe : max
   // Never split a surrogate pair: half an emoji is not text any terminal shows.
-  const end = isHighSurrogate(text.charCodeAt(max - 1)) ? max - 1 : max
+  const end = isHighSurrogate(text.charCodeAt(at - 1)) ? at - 1 : at
   return `${text.slice(0, end)}… (${text.length - end} more characters)`
 }
 

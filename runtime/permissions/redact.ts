@@ -1,8 +1,22 @@
 /** Masking secret values in text the engine shows or writes. */
 import { inspect } from "node:util"
 
-/** Replaces every secret value in `text` with `***`. */
-export type Redactor = (text: string) => string
+/** Replaces every secret value in `text` with `***`, and says where a text may be cut without splitting one. */
+export interface Redactor {
+  (text: string): string
+  /**
+   * The largest position `<= limit` at which `text` may be cut without
+   * splitting a secret: not inside an occurrence of one in `text[0, limit)`,
+   * nor before a secret's beginning at the end of it (what follows `limit` is
+   * taken as unknown, as it is for a line still arriving). `limit` itself
+   * when nothing straddles it; `0` when no such place is within twice the
+   * longest secret's length before `limit` (a secret longer than the text, a
+   * long run of overlapping occurrences): the caller then cuts at `limit`.
+   */
+  readonly safeCut: (text: string, limit: number) => number
+  /** {@link Redactor.safeCut} over UTF-8 bytes, for a line cut before it is decoded. */
+  readonly safeByteCut: (bytes: Uint8Array, limit: number) => number
+}
 
 /** The mask that stands for a secret's value. */
 export const mask = "***"
@@ -47,12 +61,66 @@ export const makeRedactor = (secrets: Iterable<string>): Redactor => {
     }
   }
   const ordered = [...values].sort((a, b) => b.length - a.length)
-  if (ordered.length === 0) return (text) => text
-  return (text) => {
+  if (ordered.length === 0) return Object.assign((text: string) => text, { safeCut: (_: string, limit: number) => limit, safeByteCut: (_: Uint8Array, limit: number) => limit })
+  const redact = (text: string) => {
     let out = text
     for (const value of ordered) if (out.includes(value)) out = out.split(value).join(mask)
     return out
   }
+  const encoded = ordered.map((value) => Buffer.from(value, "utf8"))
+  return Object.assign(redact, {
+    safeCut: (text: string, limit: number) => safeCutOf(ordered, limit, (from) => text.slice(from, limit)),
+    safeByteCut: (bytes: Uint8Array, limit: number) => {
+      const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      return safeCutOf(encoded, limit, (from) => buffer.subarray(from, limit))
+    }
+  })
+}
+
+/**
+ * Where a text (or its bytes) known up to `limit` may be cut, given its
+ * secret `values`: a cut that lands inside a value's occurrence, or inside a
+ * value begun at the end and not complete yet, moves back to where that
+ * value starts, until none does. Weft cuts a text only to bound it (a log
+ * line over 64 KiB, a streamed part), so moving a cut back costs nothing,
+ * and each piece is then masked whole. Only a value's length before the cut
+ * is looked at (`known(from)` is the text from `from` to `limit`), so the
+ * cost is per cut, not per character of output.
+ */
+const safeCutOf = <T extends string | Buffer>(values: ReadonlyArray<T>, limit: number, known: (from: number) => T): number => {
+  // Secrets overlapping one another run at most two of the longest back; a
+  // text that is one long run of overlapping occurrences (a secret `----` in
+  // a line of dashes) is masked whole anyway, and walking it would cost a
+  // step per character.
+  let longest = 0
+  for (const value of values) longest = Math.max(longest, value.length)
+  const floor = limit - 2 * longest
+  let cut = limit
+  for (let moved = true; moved && cut > 0;) {
+    if (cut < floor) return 0
+    moved = false
+    for (const value of values) {
+      const from = Math.max(0, cut - value.length + 1)
+      const text = known(from)
+      const first = value[0]!
+      for (let at = text.indexOf(first as never, 0); at !== -1 && from + at < cut; at = text.indexOf(first as never, at + 1)) {
+        if (beginsAt(text, value, at)) {
+          cut = from + at
+          moved = true
+          break
+        }
+      }
+    }
+  }
+  return cut
+}
+
+/** Whether `value` begins at `at` in `text`, as far as `text` goes. */
+const beginsAt = <T extends string | Buffer>(text: T, value: T, at: number): boolean => {
+  const length = Math.min(value.length, text.length - at)
+  return typeof text === "string"
+    ? text.startsWith((value as string).slice(0, length), at)
+    : text.compare(value as Buffer, 0, length, at, at + length) === 0
 }
 
 /** The shortest run of base64 taken for a secret found inside a longer encoded text: shorter ones would match ordinary base64 by chance. */
