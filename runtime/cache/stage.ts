@@ -11,11 +11,11 @@
  */
 import * as Effect from "effect/Effect"
 import type { CacheOptions } from "../../dsl/Step.ts"
-import type { LogStream } from "../Event.ts"
 import type { StepRun, Stage } from "../Pipeline.ts"
 import { toMillis } from "../internal/duration.ts"
 import { describeError } from "../internal/describeError.ts"
-import type { CacheEntry, CacheStore } from "./CacheStore.ts"
+import { captureOutput, replayOutput } from "../internal/stepOutput.ts"
+import type { CacheStore } from "./CacheStore.ts"
 import type { FileHasher, FileSetDigest } from "./fileHashes.ts"
 import { captureOutputs, outputsOnDisk, restoreOutputs } from "./outputs.ts"
 import { deserializeValue, serializeValue } from "./serialize.ts"
@@ -39,9 +39,6 @@ export interface RunCache {
   /** The cache options of a step, with the workflow's defaults applied; `undefined`: not cached. */
   readonly optionsOf: (step: StepRun) => CacheOptions | undefined
 }
-
-/** Log lines kept with an entry, at most: a step that prints more is replayed in part. */
-const maxLoggedLines = 10_000
 
 /**
  * The key of `step` under `options` (`{}` for a step that is not cached: the
@@ -138,32 +135,15 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
     if (prepared === undefined) return yield* next
     const { before, key, hit } = prepared
     if (hit !== undefined) {
-      replay(step, hit.logs, hit.partials)
+      replayOutput(step, hit)
       step.cached = { savedMs: hit.durationMs }
       return hit.value
     }
-    const logs: Array<{ stream: LogStream; text: string }> = []
-    let dropped = 0
-    step.logTap = (stream, text) => {
-      if (logs.length < maxLoggedLines) logs.push({ stream, text })
-      else dropped++
-    }
-    let partials: Array<{ text: string; afterLogs: number }> = []
-    let droppedParts = 0
-    step.partialTap = (index, text) => {
-      // A retry streams its result again from part 0: only the last attempt's parts are the result's.
-      if (index === 0) {
-        partials = []
-        droppedParts = 0
-      }
-      if (partials.length < maxLoggedLines) partials.push({ text, afterLogs: logs.length })
-      else droppedParts++
-    }
+    const capture = captureOutput(step)
     const started = cache.now()
     const value = yield* next
     const durationMs = cache.now() - started
-    step.logTap = undefined
-    step.partialTap = undefined
+    const { logs, partials } = capture.stop("the cache")
     yield* attempt("storing", async () => {
       const after = await hashInputs()
       if (after.digest !== before.digest) {
@@ -172,8 +152,6 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
       }
       const produced = await cache.hasher.hashGlobs(cache.root, options.outputs ?? [])
       const { files, blobs } = await captureOutputs(cache.root, produced.files)
-      if (dropped > 0) logs.push({ stream: "stderr", text: `weft: … ${dropped} more log lines were not kept in the cache` })
-      if (droppedParts > 0) logs.push({ stream: "stderr", text: `weft: … ${droppedParts} more streamed parts were not kept in the cache` })
       const ttlMs = options.ttl === undefined ? undefined : toMillis(options.ttl)
       await store.put({
         key,
@@ -201,21 +179,6 @@ const lookup = async (cache: RunCache, store: CacheStore, key: string, warn: (me
     if (!(await restoreOutputs(cache.root, entry.files, store, warn))) return undefined
   }
   return { value: deserializeValue(entry.value), logs: entry.logs, partials: entry.partials ?? [], durationMs: entry.durationMs }
-}
-
-/** Reports a hit's log lines and streamed parts, marked replayed, interleaved as the step produced them. */
-const replay = (step: StepRun, logs: CacheEntry["logs"], partials: NonNullable<CacheEntry["partials"]>) => {
-  let shown = 0
-  const logsUpTo = (end: number) => {
-    for (; shown < Math.min(end, logs.length); shown++) {
-      step.report({ kind: "log", stream: logs[shown]!.stream, text: logs[shown]!.text, replayed: true })
-    }
-  }
-  partials.forEach((part, index) => {
-    logsUpTo(part.afterLogs)
-    step.report({ kind: "partial", index, text: part.text, replayed: true })
-  })
-  logsUpTo(logs.length)
 }
 
 const changed = (before: ReadonlyArray<{ path: string; digest: string }>, after: ReadonlyArray<{ path: string; digest: string }>) => {

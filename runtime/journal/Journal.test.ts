@@ -41,6 +41,23 @@ describe("parseJournal", () => {
     expect(journal.records.get("a")!.key).toBe("new")
     expect(journal.end).toBe("failed")
   })
+
+  it("reads a record's logs and parts; without them (an older journal), or unreadable, the record still counts", () => {
+    const logs = [{ stream: "stdout", text: "hello" }, { stream: "log", text: "token ***" }]
+    const partials = [{ text: "part", afterLogs: 1 }]
+    const text = [
+      header("r1"),
+      { ...record("new"), logs, partials },
+      record("old"),
+      { ...record("odd"), logs: [{ stream: "nowhere", text: "x" }], partials: "nope" },
+      { ...record("half"), logs: "nope", partials }
+    ].map((l) => JSON.stringify(l)).join("\n")
+    const journal = parseJournal(text)!
+    expect(journal.records.get("new")).toEqual({ ...record("new"), logs, partials })
+    expect(journal.records.get("old")).toEqual(record("old"))
+    expect(journal.records.get("odd")).toEqual(record("odd"))
+    expect(journal.records.get("half")).toEqual({ ...record("half"), partials })
+  })
 })
 
 describe("openJournal", () => {

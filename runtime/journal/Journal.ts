@@ -7,7 +7,7 @@
  *
  * ```
  * {"run":"…","workflow":"build","file":"weft.ts","startedAt":…,"resumes":"…"}   header
- * {"step":"lint","key":"<hex>","value":"<base64>","durationMs":12}            a step that ended well
+ * {"step":"lint","key":"<hex>","value":"<base64>","durationMs":12,"logs":[…],"partials":[…]}   a step that ended well
  * {"end":"succeeded"}                                                         the run ended
  * ```
  *
@@ -16,11 +16,18 @@
  * which reading ignores. A kill loses at most the batch being written: those
  * steps run again on resume. Steps are at-least-once; a recorded completion
  * is reused exactly when the step's key (`stepKey`) is unchanged.
+ *
+ * The key carries weft's cache format version, so a change to what a record
+ * means makes old records mismatch (the steps run again). `logs` and
+ * `partials` are optional instead: a journal written before they were kept
+ * still resumes, its steps replayed without their output, and one whose
+ * `logs` or `partials` do not read as such resumes the same way.
  */
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { isErrno } from "../cache/internal/atomic.ts"
+import type { StepOutput } from "../internal/stepOutput.ts"
 
 /** The first line of a journal. */
 export interface JournalHeader {
@@ -39,6 +46,10 @@ export interface JournalRecord {
   /** `serializeValue` of its output, base64. */
   readonly value: string
   readonly durationMs: number
+  /** Its log lines, replayed (marked `replayed`) on resume; absent: none, or written before weft kept them. */
+  readonly logs?: StepOutput["logs"] | undefined
+  /** The parts it streamed, replayed on resume with its log lines; absent: none. */
+  readonly partials?: StepOutput["partials"] | undefined
 }
 
 /** How a run ended, as its last line says; `undefined`: it never said (killed). */
@@ -80,12 +91,27 @@ export const parseJournal = (text: string): JournalContents | undefined => {
       if (typeof entry.run === "string" && typeof entry.workflow === "string") header = entry as unknown as JournalHeader
       else return undefined
     } else if (typeof entry.step === "string" && typeof entry.key === "string" && typeof entry.value === "string") {
-      records.set(entry.step, entry as unknown as JournalRecord)
+      records.set(entry.step, recordOf(entry))
     } else if (typeof entry.end === "string") {
       end = entry.end as JournalEnd
     }
   }
   return header === undefined ? undefined : { header, records, end }
+}
+
+const streams: ReadonlySet<unknown> = new Set(["stdout", "stderr", "log"])
+const isLog = (x: unknown): boolean => typeof x === "object" && x !== null && streams.has((x as { stream?: unknown }).stream) && typeof (x as { text?: unknown }).text === "string"
+const isPart = (x: unknown): boolean =>
+  typeof x === "object" && x !== null && typeof (x as { text?: unknown }).text === "string" && Number.isSafeInteger((x as { afterLogs?: unknown }).afterLogs)
+
+/** A record line as a record, with its `logs` and `partials` only where they read as such: the value replays regardless. */
+const recordOf = (entry: Record<string, unknown>): JournalRecord => {
+  const { logs, partials, ...rest } = entry
+  return {
+    ...(rest as unknown as JournalRecord),
+    ...(Array.isArray(logs) && logs.every(isLog) ? { logs: logs as JournalRecord["logs"] } : {}),
+    ...(Array.isArray(partials) && partials.every(isPart) ? { partials: partials as JournalRecord["partials"] } : {})
+  }
 }
 
 /** Reads the journal of `run`; `undefined` when it is missing or has no header. */

@@ -1,7 +1,9 @@
 /**
  * The journal stage of the step pipeline, outermost: records every step that
- * ends well in the run journal, and, when resuming, replays a step the
- * resumed run recorded under the same key instead of running it.
+ * ends well in the run journal, with its log lines and streamed parts, and,
+ * when resuming, replays a step the resumed run recorded under the same key
+ * instead of running it, its output reported again marked `replayed`, as a
+ * cache hit's is.
  *
  * A recorded step whose key differs (its definition, its inputs or the files
  * it reads changed) is never replayed: it runs again, and says so.
@@ -9,6 +11,7 @@
 import * as Effect from "effect/Effect"
 import type { Stage, StepRun } from "../Pipeline.ts"
 import { describeError } from "../internal/describeError.ts"
+import { captureOutput, replayOutput } from "../internal/stepOutput.ts"
 import { deserializeValue, isUnstorableValueError, serializeValue } from "../cache/serialize.ts"
 import type { JournalRecord, JournalWriter } from "./Journal.ts"
 
@@ -61,6 +64,7 @@ export const journaling = (journal: RunJournal): Stage => (step, next) =>
         })
         if (value !== undefined) {
           say(`weft: resumed from run ${journal.resumed!.run}`, true)
+          replayOutput(step, { logs: recorded.logs ?? [], partials: recorded.partials ?? [] })
           step.cached = { savedMs: recorded.durationMs }
           journal.writer.record(recorded)
           return value.ok
@@ -70,8 +74,11 @@ export const journaling = (journal: RunJournal): Stage => (step, next) =>
       }
     }
     const started = journal.now()
-    const value = yield* next
+    // Inside it, the cache stage captures too (it chains to this tap): a hit's replayed output is recorded as well.
+    const capture = captureOutput(step)
+    const value = yield* Effect.ensuring(next, Effect.sync(() => capture.stop("the run journal")))
     const durationMs = step.cached?.savedMs ?? journal.now() - started
+    const { logs, partials } = capture.stop("the run journal")
     let bytes: Uint8Array
     try {
       bytes = serializeValue(value, { step: step.id })
@@ -80,6 +87,13 @@ export const journaling = (journal: RunJournal): Stage => (step, next) =>
       say(`weft: journal: cannot record the output of ${step.id} (${why}); it will run again on resume`)
       return value
     }
-    journal.writer.record({ step: step.id, key, value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"), durationMs })
+    journal.writer.record({
+      step: step.id,
+      key,
+      value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"),
+      durationMs,
+      ...(logs.length === 0 ? {} : { logs }),
+      ...(partials.length === 0 ? {} : { partials })
+    })
     return value
   })
