@@ -118,6 +118,26 @@ describe("weft run after an edit to the workflow's code", () => {
     expect(second.ran, shown(second.r)).toEqual(["a", "b"])
   })
 
+  it("steps sharing module-level state: editing the step that writes it reruns the step that reads it", async ({ expect }) => {
+    // b reads what a pushed: b's own code and the array's declaration do not change when a's body does.
+    const shared = {
+      head: `const collected: Array<string> = []`,
+      a: `() => (ran("a"), collected.push("a1"), "a")`,
+      b: `() => (ran("b"), collected.join(","))`,
+      tail: ""
+    }
+    const dir = project(shared)
+    // b after a, so it sees the push.
+    const ordered = (parts: Partial<Parts>) => module(parts).replace(`.step("b", `, `.step("b", { after: ["a"] }, `)
+    writeFileSync(path.join(dir, "weft.ts"), ordered(shared))
+    const first = await runIn(dir)
+    expect(first.ran, shown(first.r)).toEqual(["a", "b"])
+    writeFileSync(path.join(dir, "weft.ts"), ordered({ ...shared, a: `() => (ran("a"), collected.push("a2"), "a")` }))
+    const second = await runIn(dir)
+    expect(second.ran, shown(second.r)).toEqual(["a", "b"])
+    expect(eventsOf(second.r.stdout).some((e) => e.type === "step:end" && e.step === "b" && e.status === "cached")).toBe(false)
+  })
+
   it("a module whose steps cannot be proven (a reassigned top-level let) falls back to the whole file: any edit reruns every function step", async ({ expect }) => {
     const unprovable = {
       head: `let suffix = "!"\nsuffix = "!!"`,

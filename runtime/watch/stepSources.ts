@@ -28,6 +28,10 @@
  * - the texts are not those the workflow was loaded from (`loadWithTexts`);
  * - the module is not what Node's type stripping and acorn can read (enums,
  *   namespaces, JSX), or it calls `eval`;
+ * - the digest would take in state another step may change as it runs: a
+ *   top-level object, array, `Map`, regex, class or what a call returns, or
+ *   anything imported from a local module that has such state
+ *   (`internal/sharedState.ts`): another step's body could write it;
  * - the digest would take in a name assigned anywhere in the module (a `let`
  *   that something sets, a function reassigned), `import.meta` (its URL
  *   changes with every reload; `import.meta.dirname`, `.filename` and
@@ -51,6 +55,7 @@ import type { StepDigest } from "./diff.ts"
 import { functionShapes, shapeOfSource } from "./internal/functionShape.ts"
 import { makeImports, type Imports } from "./internal/imports.ts"
 import { makeLoadEffects } from "./internal/loadEffects.ts"
+import { mayHoldState } from "./internal/sharedState.ts"
 import { parseModule } from "./internal/syntax.ts"
 import { topLevelOf, unitOf, type TopLevel, type Unit } from "./internal/topLevel.ts"
 import { defaultChain, makersOf } from "./internal/workflowChain.ts"
@@ -129,7 +134,11 @@ const closure = (top: TopLevel, imports: Imports, file: string, roots: ReadonlyA
       if (bindings === undefined) continue
       // Written after its declaration: what the step sees depends on when, and on code anywhere.
       if (top.assigned.has(name)) return undefined
-      for (const binding of bindings) queue.push(binding.unit)
+      for (const binding of bindings) {
+        // State another step may change as it runs: no digest can cover that (see `sharedState.ts`).
+        if (binding.kind === "import" ? imports.holdsState(file, binding.source!) : mayHoldState(binding)) return undefined
+        queue.push(binding.unit)
+      }
     }
   }
   return [...seen].sort((a, b) => a.start - b.start)

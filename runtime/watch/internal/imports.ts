@@ -25,6 +25,7 @@ import { fileURLToPath } from "node:url"
 import { localModules, resolveLocal } from "../../cache/moduleGraph.ts"
 import { makeLoadEffects } from "./loadEffects.ts"
 import { parseModule } from "./syntax.ts"
+import { mayHoldState } from "./sharedState.ts"
 import { topLevelOf, type TopLevel } from "./topLevel.ts"
 
 export interface Import {
@@ -41,6 +42,13 @@ export interface Imports {
   readonly isWeft: (from: string, specifier: string) => boolean
   /** The packages each local module imports, in order: a new one runs its top level when first imported. */
   readonly packages: () => string
+  /**
+   * Whether what `specifier` (imported by `from`) exports may carry state
+   * steps change while they run: a local module with a top-level binding
+   * that may hold state, itself or through its local imports (see
+   * `sharedState.ts`). weft, builtins and packages: no.
+   */
+  readonly holdsState: (from: string, specifier: string) => boolean
 }
 
 const weftRoot = fileURLToPath(new URL("../../../", import.meta.url))
@@ -135,7 +143,30 @@ export const makeImports = (texts: ReadonlyMap<string, string>, root: string): I
     return found
   }
 
-  return { of, isWeft, packages }
+  const stateful = new Map<string, boolean>()
+  const moduleHoldsState = (file: string): boolean => {
+    const known = stateful.get(file)
+    if (known !== undefined) return known
+    // A cycle back here adds nothing new: assume no, and let the rest of the cycle decide.
+    stateful.set(file, false)
+    let holds: boolean
+    if (file.endsWith(".json")) holds = true // an imported object, shared by whoever imports it
+    else {
+      const top = texts.has(file) ? topOf(file) : undefined
+      holds = top === undefined || [...top.bindings.values()].some((bindings) =>
+        bindings.some((binding) => binding.kind === "import" ? holdsState(file, binding.source!) : mayHoldState(binding))
+      )
+    }
+    stateful.set(file, holds)
+    return holds
+  }
+  const holdsState = (from: string, specifier: string): boolean => {
+    if (isWeft(from, specifier) || !isLocal(specifier)) return false
+    const file = resolveLocal(from, specifier)
+    return file === undefined || isWeftFile(file) ? file === undefined : moduleHoldsState(file)
+  }
+
+  return { of, isWeft, packages, holdsState }
 }
 
 /** The version of the package `specifier` names, installed in a node_modules folder above `from` (not linked from elsewhere). */
