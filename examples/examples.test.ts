@@ -205,10 +205,10 @@ describe("examples", () => {
     expect(requests).toHaveLength(6)
     expect(requests.every((r) => r.topics.length === 2)).toBe(true)
     expect(requests.flatMap((r) => r.topics).sort()).toEqual([...TOPICS].sort())
-    // Three at once, three once the second has passed: the limit held, and it was needed.
+    // Three at once, three once the second has passed (less the network's slack): the limit held, and it was needed.
     const times = requests.map((r) => r.at - requests[0]!.at)
     expect(times.filter((t) => t < 500)).toHaveLength(3)
-    expect(times.filter((t) => t >= 980)).toHaveLength(3)
+    expect(times.filter((t) => t >= 900)).toHaveLength(3)
     // The steps whose request waited said so, and said when the wait was over.
     const waits = events.filter((e): e is EventOf<"step:waiting"> => e.type === "step:waiting")
     expect(new Set(waits.map((e) => e.reason))).toEqual(new Set(["rate limit search (memo search_papers)"]))

@@ -43,9 +43,10 @@ export const resetApi = (): void => {
 /**
  * How much later than its client an API sees a request: the network. weft
  * spaces the requests it sends; the API's own window allows this much slack,
- * as a real one must, or no client could keep to it exactly.
+ * as a real one must, or no client could keep to it exactly (on a loaded
+ * machine one request can leave later than the next does).
  */
-const NETWORK_MS = 20
+const NETWORK_MS = 100
 
 /** The simulated API: at most 2 topics per request, 3 requests per second, 80 ms each. */
 const searchApi = async (topics: ReadonlyArray<string>): Promise<Array<{ topic: string; title: string; citations: number }>> => {
