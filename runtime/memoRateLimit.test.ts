@@ -37,9 +37,10 @@ describe("memo's rateLimit", () => {
     expect(result.status).toBe("succeeded")
     expect(result.outputs.ask).toEqual([0, 2, 4, 6, 8, 10])
     expect(calls).toHaveLength(6)
-    // Two per 300 ms (less a little for the clocks' rounding), so the six take at least 600 ms.
-    expect(busiest(calls, 295)).toBeLessThanOrEqual(2)
-    expect(Math.max(...calls) - Math.min(...calls)).toBeGreaterThanOrEqual(590)
+    // Two per 300 ms, so the six take at least 600 ms. The calls are timed as they run, a moment after
+    // their turn (later still on a loaded machine): 50 ms of slack, far less than the limit's spacing.
+    expect(busiest(calls, 250)).toBeLessThanOrEqual(2)
+    expect(Math.max(...calls) - Math.min(...calls)).toBeGreaterThanOrEqual(550)
     const waits = events.filter((e): e is EventOf<"step:waiting"> => e.type === "step:waiting")
     expect(new Set(waits.map((e) => e.reason))).toEqual(new Set(["rate limit api (memo lookup)"]))
     expect(waits.filter((e) => e.over !== true).map((e) => e.step).sort()).toEqual(["ask:2", "ask:3", "ask:4", "ask:5"])
@@ -63,7 +64,8 @@ describe("memo's rateLimit", () => {
     expect(result.outputs.ask).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9])
     expect(batches.map((b) => b.keys.length)).toEqual([3, 3, 3])
     const gaps = batches.slice(1).map((b, i) => b.at - batches[i]!.at)
-    expect(gaps.every((gap) => gap >= 245)).toBe(true)
+    // 250 ms apart at their turns; timed as they run, with 50 ms of slack for a loaded machine.
+    expect(gaps.every((gap) => gap >= 200)).toBe(true)
   })
 
   it("a name that is not one of the workflow's rateLimits fails the step, naming the memo and the limit", async () => {
