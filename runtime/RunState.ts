@@ -108,11 +108,6 @@ export class RunState {
     return this.#begun && this.#ended === this.status.length
   }
 
-  /** Steps currently holding a slot. */
-  get inFlight(): number {
-    return this.#inFlight
-  }
-
   /** The status of a step, by id. */
   statusOf(id: string): StepStatus | undefined {
     const i = this.plan.indexOf.get(id)

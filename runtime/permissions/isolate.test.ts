@@ -42,6 +42,20 @@ const runFile = async (steps: string, files: Record<string, string> = {}, option
   return { dir, result, events }
 }
 
+/** Runs `f` with `vars` set in weft's environment, then puts back what was there (a variable that was unset is unset again). */
+const withEnv = async <A>(vars: Readonly<Record<string, string>>, f: () => Promise<A>): Promise<A> => {
+  const before = Object.fromEntries(Object.keys(vars).map((name) => [name, process.env[name]]))
+  Object.assign(process.env, vars)
+  try {
+    return await f()
+  } finally {
+    for (const [name, value] of Object.entries(before)) {
+      if (value === undefined) delete process.env[name]
+      else process.env[name] = value
+    }
+  }
+}
+
 /**
  * Live processes whose working directory is `dir`: an isolated child runs in
  * its step's folder (the test's own temporary one), so this finds it even when
@@ -209,41 +223,29 @@ describe("isolate: true", () => {
   })
 
   it("gives the child only the declared environment, and masks its secrets in what it reports", async () => {
-    process.env.WEFT_ISO_SECRET = "hunter22"
-    process.env.WEFT_ISO_HIDDEN = "undeclared"
-    try {
+    await withEnv({ WEFT_ISO_SECRET: "hunter22", WEFT_ISO_HIDDEN: "undeclared" }, async () => {
       const { events } = await runFile(`
         .step("env", { permissions: { isolate: true, env: [secret("WEFT_ISO_SECRET")] } }, (_, ctx) => {
           console.log(process.env.WEFT_ISO_SECRET, ctx.env.WEFT_ISO_SECRET, String(process.env.WEFT_ISO_HIDDEN))
         })`)
       expect(logsOf(events, "env")).toEqual(["*** *** undefined"])
-    } finally {
-      delete process.env.WEFT_ISO_SECRET
-      delete process.env.WEFT_ISO_HIDDEN
-    }
+    })
   })
 
   it("the child's process.env is exactly the step's environment: the declared names and the base, nothing of weft's", async () => {
-    process.env.WEFT_ISO_DECLARED = "declared"
-    process.env.WEFT_ISO_HIDDEN = "undeclared"
-    try {
+    await withEnv({ WEFT_ISO_DECLARED: "declared", WEFT_ISO_HIDDEN: "undeclared" }, async () => {
       const { result } = await runFile(`
         .step("env", { permissions: { isolate: true, env: ["WEFT_ISO_DECLARED"] } }, () => ({ ...process.env }))`)
       const expected: Record<string, string> = {}
       for (const name of [...baseEnvNames, "WEFT_ISO_DECLARED"]) if (process.env[name] !== undefined) expected[name] = process.env[name]
       expect(result.outputs.env).toEqual(expected)
       expect(expected.WEFT_ISO_DECLARED).toBe("declared")
-    } finally {
-      delete process.env.WEFT_ISO_DECLARED
-      delete process.env.WEFT_ISO_HIDDEN
-    }
+    })
   })
 
   it("under allowAll the child sees the whole environment, yet NODE_OPTIONS cannot lift its permissions", async () => {
-    process.env.WEFT_ISO_HIDDEN = "undeclared"
-    // Were it applied when the child boots, this would let it write anywhere.
-    process.env.NODE_OPTIONS = "--allow-fs-write=*"
-    try {
+    // NODE_OPTIONS: were it applied when the child boots, it would let it write anywhere.
+    await withEnv({ WEFT_ISO_HIDDEN: "undeclared", NODE_OPTIONS: "--allow-fs-write=*" }, async () => {
       const { dir, result } = await runFile(`
         .step("env", { permissions: { isolate: true } }, () => {
           let wrote = true
@@ -261,10 +263,7 @@ describe("isolate: true", () => {
       expect(env.WEFT_ISO_HIDDEN).toBe("undeclared")
       expect(wrote).toBe(false)
       expect(existsSync(path.join(dir, "elsewhere.txt"))).toBe(false)
-    } finally {
-      delete process.env.WEFT_ISO_HIDDEN
-      delete process.env.NODE_OPTIONS
-    }
+    })
   })
 
   it("needs the workflow to come from a file", async () => {
