@@ -62,7 +62,12 @@ export const journaling = (journal: RunJournal): Stage => (step, next) =>
         ? true
         : recorded.outputs === undefined
         ? journal.outputs.globsOf(step).length === 0
-        : yield* Effect.promise(() => checkOutputs(journal.outputs!, step, recorded.outputs!, journal.resumed!.run, say))
+        : yield* Effect.promise(() =>
+          checkOutputs(journal.outputs!, step, recorded.outputs!, journal.resumed!.run, say).catch((error) => {
+            say(`weft: journal: checking the output files of ${step.id}: ${describeError(error)}; running it again`)
+            return false
+          })
+        )
       if (!outputsHold && recorded.outputs === undefined) {
         say(`weft: journal: ${step.id} declares output files its record does not list; running it again`)
       }
@@ -95,7 +100,7 @@ export const journaling = (journal: RunJournal): Stage => (step, next) =>
     let outputs: Awaited<ReturnType<typeof recordOutputs>>
     if (journal.outputs !== undefined) {
       const described = yield* Effect.promise(() =>
-        recordOutputs(journal.outputs!, step).then((files) => ({ files }), (error) => ({ error: describeError(error) })) 
+        recordOutputs(journal.outputs!, step).then((files) => ({ files }), (error) => ({ error: describeError(error) }))
       )
       if ("error" in described) {
         say(`weft: journal: cannot record the output files of ${step.id} (${described.error}); it will run again on resume`)
