@@ -178,7 +178,7 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
   const stages = [
     ...(input.keep === undefined || input.keep.size === 0 ? [] : [keeping(input.keep)]),
     permitting,
-    ...(journal === undefined ? [] : [journaling({ ...journal, keyOf: runCache.keyOf, now })]),
+    ...(journal === undefined ? [] : [journaling({ ...journal, keyOf: runCache.keyOf, now, outputs: runCache.outputs })]),
     ...(runCache.stage === undefined ? [] : [runCache.stage]),
     ...input.stages
   ]

@@ -11,7 +11,7 @@ import type { Event } from "./Event.ts"
 import { openRunJournal, runsDir, type JournalSettings } from "./journal/open.ts"
 import { recordRun } from "./history/recordRun.ts"
 import { RunRecorder } from "./history/RunDetail.ts"
-import { makeRunId } from "./history/runId.ts"
+import { isRunId, makeRunId } from "./history/runId.ts"
 import { installConsoleCapture } from "./internal/consoleCapture.ts"
 import { compile, type CompileOptions } from "./Machine.ts"
 import { silent, type Reporter } from "./Reporter.ts"
@@ -53,11 +53,17 @@ export const runEffect = <O extends Record<string, unknown>>(
     const services = yield* Effect.context<never>()
     // Epoch time from the run's clock: a test's `TestClock` decides it too.
     const startedAt = yield* Clock.currentTimeMillis
-    const runId = options.runId ?? makeRunId(startedAt)
+    const chosenId = options.runId ?? makeRunId(startedAt)
     const journaled = options.journal === undefined || options.journal === false ? (options.resume ? {} : undefined) : options.journal === true ? {} : options.journal
-    const journal = journaled === undefined ? undefined : yield* Effect.promise(() =>
-      openRunJournal(wf, journaled.dir ?? runsDir(options.cache, options.cwd), { file: options.file, ...journaled, resume: options.resume ?? journaled.resume })
+    // A bad id given by the caller is compile's to reject: it must not name a folder first.
+    const journal = journaled === undefined || !isRunId(chosenId) ? undefined : yield* Effect.promise(() =>
+      openRunJournal(wf, journaled.dir ?? runsDir(options.cache, options.cwd), { file: options.file, ...journaled, resume: options.resume ?? journaled.resume }, {
+        run: chosenId,
+        fresh: options.runId === undefined ? () => makeRunId(startedAt) : undefined
+      })
     )
+    // One id for the run everywhere: its journal's (another only if two runs drew the same one).
+    const runId = journal === undefined || journal.writer.run === "" ? chosenId : journal.writer.run
     const machine = yield* Effect.try({
       try: () => compile(wf, { ...options, services, journal, runId }),
       catch: (error) => {

@@ -14,6 +14,7 @@ import { makeFileStore } from "./FileStore.ts"
 import { moduleGraphDigest } from "./moduleGraph.ts"
 import { resolveCacheOptions } from "./options.ts"
 import { caching, makeStepKeys } from "./stage.ts"
+import type { JournalOutputs } from "../journal/outputs.ts"
 import type { StepDigest } from "../watch/diff.ts"
 import type { ModuleTexts } from "../watch/moduleTexts.ts"
 
@@ -49,6 +50,8 @@ export interface RunCacheParts {
   readonly memo: MemoScope
   /** A step's key, as the cache stage computes it (`{}` options for a step that is not cached): the run journal's. */
   readonly keyOf: (step: StepRun) => Promise<string>
+  /** What the run journal needs to record a step's declared output files and, on resume, restore them. */
+  readonly outputs: JournalOutputs
 }
 
 export const makeRunCache = (
@@ -80,8 +83,14 @@ export const makeRunCache = (
   // One key per step, shared by the journal and the cache stage.
   const keys = makeStepKeys(hasherOf, modulesOf, root, optionsOf, texts === undefined ? undefined : sourcesOf(wf, entry!, texts))
   const keyOfStep = keys.keyOf
+  const outputs: JournalOutputs = {
+    root,
+    globsOf: (step) => optionsOf(step)?.outputs ?? [],
+    hasher: hasherOf,
+    storeFor: mode === "off" ? undefined : (warn) => makeFileStore(dir, { onWarning: warn })
+  }
   const cached = mode !== "off" && wf.steps.some((def) => resolveCacheOptions(def.cache, wf.options.cache) !== undefined)
-  if (!cached) return { stage: undefined, memo, keyOf: keyOfStep }
+  if (!cached) return { stage: undefined, memo, keyOf: keyOfStep, outputs }
   modulesOf() // at the start of the run, before any step can see an edit
   const stage = caching({
     storeFor: (warn) => makeFileStore(dir, { onWarning: warn }),
@@ -92,7 +101,7 @@ export const makeRunCache = (
     now: hooks.now,
     optionsOf
   })
-  return { stage, memo, keyOf: keyOfStep }
+  return { stage, memo, keyOf: keyOfStep, outputs }
 }
 
 /**

@@ -9,7 +9,9 @@ import * as path from "node:path"
 import { defaultCacheDir } from "../cache/runCache.ts"
 import { historyDir, readRuns, type HistoryRecord } from "../history/History.ts"
 import { readRunDetail } from "../history/RunDetail.ts"
+import { journalFile } from "../journal/Journal.ts"
 import { parse, UsageError, type Io } from "./common.ts"
+import { findJournal, renderJournalReport } from "./journalReport.ts"
 import { renderHistory, renderReport } from "./historyView.ts"
 
 const workflowFile = /\.(ts|mts|cts|js|mjs|cjs|json|ya?ml)$/i
@@ -60,6 +62,13 @@ export const reportCommand = async (args: ReadonlyArray<string>, io: Io): Promis
   const dir = historyDir(cacheDir)
   const found = resolveRun(records, refs[0] ?? "-1")
   if (typeof found === "string") {
+    // A run that never ended has no history record, but its journal names it by the same id.
+    const runs = path.join(cacheDir, "..", "runs")
+    const journal = refs[0] === undefined || /^-\d+$/.test(refs[0]) ? undefined : await findJournal(runs, refs[0])
+    if (journal !== undefined) {
+      io.stdout(renderJournalReport(journal, path.relative(io.cwd, journalFile(runs, journal.header.run)), values.json))
+      return 0
+    }
     io.stderr(`weft: ${found}\n`)
     return 2
   }

@@ -2,7 +2,8 @@ import * as fs from "node:fs/promises"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
-import { journalFile, latestResumable, makeRunId, openJournal, parseJournal, readJournal, recordsOf, type JournalHeader } from "./Journal.ts"
+import { journalFile, latestResumable, openJournal, parseJournal, readJournal, recordsOf, type JournalHeader } from "./Journal.ts"
+import { sealLine } from "./seal.ts"
 
 const dirs: Array<string> = []
 const tempDir = async () => {
@@ -14,20 +15,48 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) await fs.rm(dir, { recursive: true, force: true })
 })
 
-const header = (run: string, workflow = "wf", resumes?: string): JournalHeader => ({ run, workflow, file: "weft.ts", startedAt: 0, resumes })
+/** Runs named `<n>-…` started at `n`. */
+const header = (run: string, workflow = "wf", resumes?: string, startedAt = Number.parseInt(run) || 0): JournalHeader => ({ run, workflow, file: "weft.ts", startedAt, resumes })
+/** Journal text as the writer writes it: each line sealed with its checksum. */
+const text = (lines: Array<object>) => lines.map((line) => sealLine(line) + "\n").join("")
 const record = (step: string, key = `k-${step}`) => ({ step, key, value: Buffer.from(step).toString("base64"), durationMs: 5 })
 const noError = (message: string) => {
   throw new Error(`unexpected journal error: ${message}`)
 }
 
 describe("parseJournal", () => {
-  it("reads the records before a torn or garbage last line", () => {
-    const whole = [header("r1"), record("a"), record("b")].map((line) => JSON.stringify(line)).join("\n") + "\n"
-    for (const tail of [`{"step":"c","key":"k-c","val`, "\u0000\u0000\u0000", "{", "null", "[1,2"]) {
+  it("reads the records before a torn or garbage last line, and lists that line as torn", () => {
+    const whole = text([header("r1"), record("a"), record("b")])
+    for (const tail of [`{"step":"c","key":"k-c","val`, "\u0000\u0000\u0000", "{", "null", "[1,2", sealLine(record("c")).slice(0, -3)]) {
       const journal = parseJournal(whole + tail)!
       expect([...journal.records.keys()]).toEqual(["a", "b"])
       expect(journal.end).toBeUndefined()
+      expect(journal.damaged).toEqual([{ line: 4, step: tail.startsWith(`{"step":"c"`) ? "c" : undefined, torn: true }])
     }
+  })
+
+  it("never reads a line whose bytes changed: the record is damaged, naming its step", () => {
+    const lines = text([header("r1"), { ...record("a"), value: Buffer.from("ALICE").toString("base64") }, record("b"), { end: "failed" }]).split("\n")
+    const value = Buffer.from("ALICE").toString("base64")
+    for (let at = 0; at < lines[1]!.length; at++) {
+      // Every single-byte change of a's line, anywhere in it (its checksum included), is caught.
+      const flipped = [...lines]
+      flipped[1] = lines[1]!.slice(0, at) + String.fromCharCode(lines[1]!.charCodeAt(at) ^ 1) + lines[1]!.slice(at + 1)
+      const journal = parseJournal(flipped.join("\n"))!
+      expect([...journal.records.keys()], `byte ${at}`).toEqual(["b"])
+      expect(journal.damaged.map(({ line, torn }) => ({ line, torn })), `byte ${at}`).toEqual([{ line: 2, torn: false }])
+      // Past `{"step":"a"` the step it names is still a; a change inside that names another, or none.
+      if (at >= `{"step":"a"`.length) expect(journal.damaged[0]!.step).toBe("a")
+      expect(journal.end).toBe("failed")
+    }
+    expect(lines[1]).toContain(value)
+  })
+
+  it("has no header for a journal whose lines carry no checksum (written by an older weft) or whose header is damaged", () => {
+    const plain = [header("r1"), record("a")].map((line) => JSON.stringify(line)).join("\n") + "\n"
+    expect(parseJournal(plain)).toBeUndefined()
+    const sealed = text([header("r1"), record("a")])
+    expect(parseJournal(sealed.replace(`"workflow":"wf"`, `"workflow":"wg"`))).toBeUndefined()
   })
 
   it("has no header for a file torn inside its first line", () => {
@@ -36,8 +65,7 @@ describe("parseJournal", () => {
   })
 
   it("keeps the last record of a step, and the end line", () => {
-    const text = [header("r1"), record("a", "old"), record("a", "new"), { end: "failed" }].map((l) => JSON.stringify(l)).join("\n")
-    const journal = parseJournal(text)!
+    const journal = parseJournal(text([header("r1"), record("a", "old"), record("a", "new"), { end: "failed" }]))!
     expect(journal.records.get("a")!.key).toBe("new")
     expect(journal.end).toBe("failed")
   })
@@ -45,14 +73,13 @@ describe("parseJournal", () => {
   it("reads a record's logs and parts; without them (an older journal), or unreadable, the record still counts", () => {
     const logs = [{ stream: "stdout", text: "hello" }, { stream: "log", text: "token ***" }]
     const partials = [{ text: "part", afterLogs: 1 }]
-    const text = [
+    const journal = parseJournal(text([
       header("r1"),
       { ...record("new"), logs, partials },
       record("old"),
       { ...record("odd"), logs: [{ stream: "nowhere", text: "x" }], partials: "nope" },
       { ...record("half"), logs: "nope", partials }
-    ].map((l) => JSON.stringify(l)).join("\n")
-    const journal = parseJournal(text)!
+    ]))!
     expect(journal.records.get("new")).toEqual({ ...record("new"), logs, partials })
     expect(journal.records.get("old")).toEqual(record("old"))
     expect(journal.records.get("odd")).toEqual(record("odd"))
@@ -93,7 +120,7 @@ describe("openJournal", () => {
 describe("latestResumable", () => {
   const write = async (dir: string, run: string, lines: Array<unknown>) => {
     await fs.mkdir(path.join(dir, run), { recursive: true })
-    await fs.writeFile(journalFile(dir, run), lines.map((l) => JSON.stringify(l)).join("\n") + "\n")
+    await fs.writeFile(journalFile(dir, run), text(lines as Array<object>))
   }
 
   it("is the newest run of the workflow, unless that one succeeded", async () => {
@@ -117,7 +144,10 @@ describe("latestResumable", () => {
     expect(Object.fromEntries([...records].map(([step, r]) => [step, r.key]))).toEqual({ x: "new", y: "k-y" })
   })
 
-  it("run ids sort by start time", () => {
-    expect(makeRunId(1_000) < makeRunId(2_000)).toBe(true)
+  it("is the newest by start time, also among runs whose ids (to the second) do not sort", async () => {
+    const dir = await tempDir()
+    await write(dir, "20261206-101010-ffff", [header("20261206-101010-ffff", "wf", undefined, 1_000), record("x")])
+    await write(dir, "20261206-101010-0000", [header("20261206-101010-0000", "wf", undefined, 1_500), record("y")])
+    expect((await latestResumable(dir, "wf"))!.header.run).toBe("20261206-101010-0000")
   })
 })

@@ -6,16 +6,24 @@
  * One file per run, `<runs>/<runId>/journal.ndjson`, one JSON object a line:
  *
  * ```
- * {"run":"…","workflow":"build","file":"weft.ts","startedAt":…,"resumes":"…"}   header
- * {"step":"lint","key":"<hex>","value":"<base64>","durationMs":12,"logs":[…],"partials":[…]}   a step that ended well
- * {"end":"succeeded"}                                                         the run ended
+ * {"run":"…","workflow":"build","file":"weft.ts","startedAt":…,"resumes":"…","sum":"…"}   header
+ * {"step":"lint","key":"<hex>","value":"<base64>","durationMs":12,"logs":[…],"partials":[…],"outputs":[…],"sum":"…"}   a step that ended well
+ * {"end":"succeeded","sum":"…"}                                               the run ended
  * ```
  *
+ * The run id is the run's id everywhere (`run:start`, the history, `weft
+ * report`, the log folders). Every line ends with the SHA-256 of its own
+ * bytes (see `seal.ts`): a line that fails the check, or that a kill cut
+ * short, is not a record, and reading lists it as damaged so that the caller
+ * can say which step runs again. A journal written before lines carried a
+ * checksum has no verifiable header and is not resumed at all.
+ *
  * Only ever appended, each batch with one `write` and one `fdatasync`, so a
- * kill at any instant leaves whole lines followed by at most one torn line,
- * which reading ignores. A kill loses at most the batch being written: those
+ * kill at any instant leaves whole lines followed by at most one torn line.
+ * A kill loses at most the batch being written: those
  * steps run again on resume. Steps are at-least-once; a recorded completion
- * is reused exactly when the step's key (`stepKey`) is unchanged.
+ * is reused exactly when the step's key (`stepKey`) is unchanged and its
+ * declared output files (`outputs`) are on disk as recorded.
  *
  * The key carries weft's cache format version, so a change to what a record
  * means makes old records mismatch (the steps run again). `logs` and
@@ -23,11 +31,12 @@
  * still resumes, its steps replayed without their output, and one whose
  * `logs` or `partials` do not read as such resumes the same way.
  */
-import { randomBytes } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { isErrno } from "../cache/internal/atomic.ts"
+import type { StoredFile } from "../cache/CacheStore.ts"
 import type { StepOutput } from "../internal/stepOutput.ts"
+import { openLine, sealLine, stepNamedBy } from "./seal.ts"
 
 /** The first line of a journal. */
 export interface JournalHeader {
@@ -50,6 +59,22 @@ export interface JournalRecord {
   readonly logs?: StepOutput["logs"] | undefined
   /** The parts it streamed, replayed on resume with its log lines; absent: none. */
   readonly partials?: StepOutput["partials"] | undefined
+  /**
+   * Its declared output files (`cache.outputs`) as they were when it ended:
+   * `--resume` replays it only with these on disk (restored from the cache
+   * if need be). Absent: it declares none.
+   */
+  readonly outputs?: ReadonlyArray<StoredFile> | undefined
+}
+
+/** A journal line that is not a record: its bytes changed, or a kill cut it short. */
+export interface JournalDamage {
+  /** 1-based. */
+  readonly line: number
+  /** The step it was about, when that much can still be read. */
+  readonly step: string | undefined
+  /** Cut short: the journal's unterminated last line (a kill during its write). */
+  readonly torn: boolean
 }
 
 /** How a run ended, as its last line says; `undefined`: it never said (killed). */
@@ -61,42 +86,40 @@ export interface JournalContents {
   /** The last record of each step. */
   readonly records: ReadonlyMap<string, JournalRecord>
   readonly end: JournalEnd | undefined
+  /** Lines after the header that could not be trusted, in order. */
+  readonly damaged: ReadonlyArray<JournalDamage>
 }
 
 /** The journal file of `run` under `dir` (the runs folder). */
 export const journalFile = (dir: string, run: string): string => path.join(dir, run, "journal.ndjson")
 
-/** A fresh run id: sorts by start time (then randomly within a millisecond). */
-export const makeRunId = (now: number = Date.now()): string =>
-  `${new Date(now).toISOString().replace(/[-:.]/g, "")}-${randomBytes(3).toString("hex")}`
-
 /**
- * Parses a journal's text. Lines that do not parse (a torn last line) are
- * skipped; `undefined` when there is no header.
+ * Parses a journal's text. A line that fails its checksum or was cut short
+ * is listed in `damaged`, never read as a record; `undefined` when the
+ * header itself cannot be trusted (or there is none).
  */
 export const parseJournal = (text: string): JournalContents | undefined => {
   let header: JournalHeader | undefined
   const records = new Map<string, JournalRecord>()
+  const damaged: Array<JournalDamage> = []
   let end: JournalEnd | undefined
-  for (const line of text.split("\n")) {
+  const lines = text.split("\n")
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!
     if (line === "") continue
-    let entry: Record<string, unknown>
-    try {
-      entry = JSON.parse(line)
-    } catch {
+    const opened = openLine(line)
+    const entry = opened.ok ? opened.entry : undefined
+    if (header === undefined) {
+      if (entry !== undefined && typeof entry.run === "string" && typeof entry.workflow === "string") header = entry as unknown as JournalHeader
+      else return undefined
       continue
     }
-    if (typeof entry !== "object" || entry === null) continue
-    if (header === undefined) {
-      if (typeof entry.run === "string" && typeof entry.workflow === "string") header = entry as unknown as JournalHeader
-      else return undefined
-    } else if (typeof entry.step === "string" && typeof entry.key === "string" && typeof entry.value === "string") {
-      records.set(entry.step, recordOf(entry))
-    } else if (typeof entry.end === "string") {
-      end = entry.end as JournalEnd
-    }
+    const record = entry === undefined ? undefined : recordOf(entry)
+    if (record !== undefined) records.set(record.step, record)
+    else if (entry !== undefined && (entry.end === "succeeded" || entry.end === "failed" || entry.end === "cancelled")) end = entry.end
+    else damaged.push({ line: i + 1, step: stepNamedBy(line), torn: i === lines.length - 1 })
   }
-  return header === undefined ? undefined : { header, records, end }
+  return header === undefined ? undefined : { header, records, end, damaged }
 }
 
 const streams: ReadonlySet<unknown> = new Set(["stdout", "stderr", "log"])
@@ -104,8 +127,21 @@ const isLog = (x: unknown): boolean => typeof x === "object" && x !== null && st
 const isPart = (x: unknown): boolean =>
   typeof x === "object" && x !== null && typeof (x as { text?: unknown }).text === "string" && Number.isSafeInteger((x as { afterLogs?: unknown }).afterLogs)
 
-/** A record line as a record, with its `logs` and `partials` only where they read as such: the value replays regardless. */
-const recordOf = (entry: Record<string, unknown>): JournalRecord => {
+const isStoredFile = (x: unknown): boolean => {
+  if (typeof x !== "object" || x === null) return false
+  const f = x as Record<string, unknown>
+  return typeof f.path === "string" && typeof f.digest === "string" && /^[0-9a-f]{64}$/.test(f.digest) &&
+    Number.isSafeInteger(f.size) && Number.isSafeInteger(f.mode)
+}
+
+/**
+ * A record line as a record, with its `logs` and `partials` only where they
+ * read as such: the value replays regardless. `undefined` when it is not a
+ * record, or its `outputs` do not read as files (then nothing could check them).
+ */
+const recordOf = (entry: Record<string, unknown>): JournalRecord | undefined => {
+  if (typeof entry.step !== "string" || typeof entry.key !== "string" || typeof entry.value !== "string") return undefined
+  if (entry.outputs !== undefined && !(Array.isArray(entry.outputs) && entry.outputs.every(isStoredFile))) return undefined
   const { logs, partials, ...rest } = entry
   return {
     ...(rest as unknown as JournalRecord),
@@ -138,12 +174,12 @@ const runsNewestFirst = async (dir: string): Promise<Array<string>> => {
  * succeeded (then there is nothing to resume). `undefined` when none.
  */
 export const latestResumable = async (dir: string, workflow: string): Promise<JournalContents | undefined> => {
-  for (const run of await runsNewestFirst(dir)) {
-    const journal = await readJournal(dir, run)
-    if (journal === undefined || journal.header.workflow !== workflow) continue
-    return journal.end === "succeeded" ? undefined : journal
-  }
-  return undefined
+  // Run ids sort by start time to the second only: within a second, the header's start time decides.
+  const journals = (await Promise.all((await runsNewestFirst(dir)).map((run) => readJournal(dir, run).catch(() => undefined))))
+    .filter((journal): journal is JournalContents => journal !== undefined && journal.header.workflow === workflow)
+    .sort((a, b) => b.header.startedAt - a.header.startedAt)
+  const newest = journals[0]
+  return newest === undefined || newest.end === "succeeded" ? undefined : newest
 }
 
 /**
@@ -152,12 +188,17 @@ export const latestResumable = async (dir: string, workflow: string): Promise<Jo
  * still offers them.
  */
 export const recordsOf = async (dir: string, journal: JournalContents, depth = 20): Promise<Map<string, JournalRecord>> => {
+  const records = new Map<string, JournalRecord>()
+  for (const each of await chainOf(dir, journal, depth)) for (const [step, record] of each.records) records.set(step, record)
+  return records
+}
+
+/** `journal` and the runs it resumed, transitively (at most `depth` back), the oldest first. */
+export const chainOf = async (dir: string, journal: JournalContents, depth = 20): Promise<Array<JournalContents>> => {
   const older = journal.header.resumes === undefined || depth <= 0
     ? undefined
     : await readJournal(dir, journal.header.resumes).catch(() => undefined)
-  const records = older === undefined ? new Map<string, JournalRecord>() : await recordsOf(dir, older, depth - 1)
-  for (const [step, record] of journal.records) records.set(step, record)
-  return records
+  return [...(older === undefined ? [] : await chainOf(dir, older, depth - 1)), journal]
 }
 
 /** Appends a run's records. */
@@ -182,7 +223,7 @@ export interface OpenOptions {
  * Starts the journal of a new run under `dir`, header written and synced.
  *
  * @example
- * const journal = await openJournal(".weft/runs", { run: makeRunId(), workflow: "build", file: "weft.ts", startedAt: Date.now() }, { onError })
+ * const journal = await openJournal(".weft/runs", { run: makeRunId(Date.now()), workflow: "build", file: "weft.ts", startedAt: Date.now() }, { onError })
  * journal.record({ step: "lint", key, value: base64, durationMs: 12 })
  * await journal.close("succeeded")
  */
@@ -190,7 +231,8 @@ export const openJournal = async (dir: string, header: JournalHeader, options: O
   await prune(dir, (options.keep ?? 20) - 1)
   const file = journalFile(dir, header.run)
   await fs.mkdir(path.dirname(file), { recursive: true })
-  const handle = await fs.open(file, "a")
+  // Exclusive: two runs given one id must never share a journal (the caller picks another id).
+  const handle = await fs.open(file, "wx")
   let failed = false
   const append = async (text: string) => {
     if (failed || text === "") return
@@ -202,7 +244,7 @@ export const openJournal = async (dir: string, header: JournalHeader, options: O
       options.onError(`cannot write the run journal ${file}: ${error instanceof Error ? error.message : String(error)}; this run cannot be resumed`)
     }
   }
-  await append(JSON.stringify(header) + "\n")
+  await append(sealLine(header) + "\n")
   let pending: Array<string> = []
   let scheduled = false
   // One write at a time, in order: records that end while a sync is under way go in the next batch.
@@ -218,14 +260,14 @@ export const openJournal = async (dir: string, header: JournalHeader, options: O
   return {
     run: header.run,
     record: (record) => {
-      pending.push(JSON.stringify(record) + "\n")
+      pending.push(sealLine(record) + "\n")
       if (!scheduled) {
         scheduled = true
         setImmediate(flush)
       }
     },
     close: async (end) => {
-      pending.push(JSON.stringify({ end }) + "\n")
+      pending.push(sealLine({ end }) + "\n")
       flush()
       await writing
       await handle.close().catch(() => {})

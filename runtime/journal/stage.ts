@@ -6,7 +6,9 @@
  * cache hit's is.
  *
  * A recorded step whose key differs (its definition, its inputs or the files
- * it reads changed) is never replayed: it runs again, and says so.
+ * it reads changed) is never replayed: it runs again, and says so. Nor is
+ * one whose declared output files differ from what it recorded, unless the
+ * cache can put them back (see `outputs.ts`).
  */
 import * as Effect from "effect/Effect"
 import type { Stage, StepRun } from "../Pipeline.ts"
@@ -14,6 +16,7 @@ import { describeError } from "../internal/describeError.ts"
 import { captureOutput, replayOutput } from "../internal/stepOutput.ts"
 import { deserializeValue, isUnstorableValueError, serializeValue } from "../cache/serialize.ts"
 import type { JournalRecord, JournalWriter } from "./Journal.ts"
+import { checkOutputs, recordOutputs, type JournalOutputs } from "./outputs.ts"
 
 /** The run being resumed. */
 export interface Resumed {
@@ -38,6 +41,8 @@ export interface RunJournal extends JournalSetup {
   /** The step's key, as the cache computes it (`keyOf`). */
   readonly keyOf: (step: StepRun) => Promise<string>
   readonly now: () => number
+  /** Recording and checking declared output files; without it, a step's outputs are neither recorded nor checked. */
+  readonly outputs?: JournalOutputs | undefined
 }
 
 export const journaling = (journal: RunJournal): Stage => (step, next) =>
@@ -53,7 +58,20 @@ export const journaling = (journal: RunJournal): Stage => (step, next) =>
     if (key === undefined) return yield* next
     const recorded = journal.resumed?.records.get(step.id)
     if (recorded !== undefined) {
-      if (recorded.key === key) {
+      const outputsHold = recorded.key !== key || journal.outputs === undefined
+        ? true
+        : recorded.outputs === undefined
+        ? journal.outputs.globsOf(step).length === 0
+        : yield* Effect.promise(() =>
+          checkOutputs(journal.outputs!, step, recorded.outputs!, journal.resumed!.run, say).catch((error) => {
+            say(`weft: journal: checking the output files of ${step.id}: ${describeError(error)}; running it again`)
+            return false
+          })
+        )
+      if (!outputsHold && recorded.outputs === undefined) {
+        say(`weft: journal: ${step.id} declares output files its record does not list; running it again`)
+      }
+      if (recorded.key === key && outputsHold) {
         const value = yield* Effect.sync(() => {
           try {
             return { ok: deserializeValue(Buffer.from(recorded.value, "base64")) }
@@ -69,7 +87,7 @@ export const journaling = (journal: RunJournal): Stage => (step, next) =>
           journal.writer.record(recorded)
           return value.ok
         }
-      } else {
+      } else if (recorded.key !== key) {
         say(`weft: journal mismatch for ${step.id}: its definition or inputs changed; running it again`)
       }
     }
@@ -79,6 +97,17 @@ export const journaling = (journal: RunJournal): Stage => (step, next) =>
     const value = yield* Effect.ensuring(next, Effect.sync(() => capture.stop("the run journal")))
     const durationMs = step.cached?.savedMs ?? journal.now() - started
     const { logs, partials } = capture.stop("the run journal")
+    let outputs: Awaited<ReturnType<typeof recordOutputs>>
+    if (journal.outputs !== undefined) {
+      const described = yield* Effect.promise(() =>
+        recordOutputs(journal.outputs!, step).then((files) => ({ files }), (error) => ({ error: describeError(error) }))
+      )
+      if ("error" in described) {
+        say(`weft: journal: cannot record the output files of ${step.id} (${described.error}); it will run again on resume`)
+        return value
+      }
+      outputs = described.files
+    }
     let bytes: Uint8Array
     try {
       bytes = serializeValue(value, { step: step.id })
@@ -93,7 +122,8 @@ export const journaling = (journal: RunJournal): Stage => (step, next) =>
       value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"),
       durationMs,
       ...(logs.length === 0 ? {} : { logs }),
-      ...(partials.length === 0 ? {} : { partials })
+      ...(partials.length === 0 ? {} : { partials }),
+      ...(outputs === undefined ? {} : { outputs })
     })
     return value
   })
