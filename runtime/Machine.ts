@@ -66,6 +66,12 @@ export interface CompileOptions extends Plan.PlanOptions {
    * definition holds), so the limit holds across both runs.
    */
   readonly rateLimiters?: ReadonlyMap<string, RateLimiter> | undefined
+  /**
+   * Cancels the run when aborted: running steps are interrupted, the run ends
+   * `cancelled`. Once it is aborted no step starts, so a signal aborted before
+   * the run starts none: every step ends `cancelled`.
+   */
+  readonly signal?: AbortSignal | undefined
 }
 
 /** What can be sent to a running workflow's actor. */
@@ -193,7 +199,8 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
             journal: options.journal,
             keep: options.keep,
             allowAll: options.allowAll,
-            rateLimiters: options.rateLimiters
+            rateLimiters: options.rateLimiters,
+            signal: options.signal
           })
         },
         on: {

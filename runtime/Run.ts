@@ -90,21 +90,18 @@ export const runEffect = <O extends Record<string, unknown>>(
             const output = actor.getSnapshot().output!
             void (journal?.writer.close(output.status) ?? Promise.resolve()).then(() => {
               if (ending !== undefined) deliver(ending)
-              options.signal?.removeEventListener("abort", cancel)
               resolve()
               resume(Effect.succeed(output))
             })
           },
           error: (error) => {
-            options.signal?.removeEventListener("abort", cancel)
             resolve()
             resume(Effect.die(error))
           }
         })
       })
+      // The machine itself heeds `options.signal` (see `CompileOptions.signal`).
       actor.start()
-      if (options.signal?.aborted) cancel()
-      else options.signal?.addEventListener("abort", cancel, { once: true })
       // Interrupting the run cancels it and waits until every step has ended.
       return Effect.promise(() => {
         cancel()
