@@ -66,7 +66,8 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
   try {
     const result = await run(loaded.workflow, {
       concurrency,
-      failFast: !values.continue,
+      // Only when given: else the workflow's own failFast holds (it may turn fail-fast off itself).
+      failFast: values.continue ? false : undefined,
       only,
       file: loaded.file,
       cwd: folder,
