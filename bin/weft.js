@@ -16,4 +16,17 @@ if (major < 22) {
 (await import("node:module")).enableCompileCache?.()
 if (import.meta.url.includes("/node_modules/")) (await import("tsx/esm/api")).register()
 const { main } = await import("../runtime/cli/main.ts")
-process.exitCode = await main(process.argv.slice(2))
+const code = await main(process.argv.slice(2))
+// weft is done when its command is: a step's forgotten timer or socket must
+// not hold the process (runtime/cli/openHandles.ts says what was left). But
+// first everything written must be out: a write to a pipe may still be
+// queued, and exit() drops it. A write's callback runs once it and all
+// before it are handed over (or failed: a reader gone is not ours to wait for).
+const flushed = (stream) =>
+  new Promise((resolve) => {
+    if (stream.destroyed || stream.writableEnded) return resolve()
+    stream.once("error", () => resolve())
+    stream.write("", () => resolve())
+  })
+await Promise.all([flushed(process.stdout), flushed(process.stderr)])
+process.exit(code)

@@ -49,17 +49,24 @@ export const cmd = (argv: ReadonlyArray<string>, options: CommandOptions = {}): 
 })
 
 /**
- * A shell script. Interpolated values are single-quoted, so `${file}` stays one
- * argument whatever it contains; arrays become several quoted arguments.
+ * A shell script. Its text is taken raw, as a shell script is written: a
+ * backslash reaches the shell as typed (`sed 's/\./,/g'`, `printf 'a\0b'`),
+ * not as a JavaScript escape. Interpolated values are single-quoted, so
+ * `${file}` stays one argument whatever it contains; arrays become several
+ * quoted arguments.
  *
  * @example
  * const file = "notes; rm -rf ~.md"
  * workflow("lint").step("lint", sh`markdownlint ${file}`) // runs: markdownlint 'notes; rm -rf ~.md'
+ * workflow("csv").step("commas", sh`echo a.b.c | sed 's/\./,/g'`) // prints a,b,c
  */
 export const sh = (strings: TemplateStringsArray, ...values: ReadonlyArray<unknown>): Command => {
-  let script = strings[0] ?? ""
+  // The cooked strings turn `\.` into `.` and `\0` into a NUL byte; the raw
+  // ones are the script's text. (A hand-made array without `raw` is taken as given.)
+  const text: ReadonlyArray<string | undefined> = strings.raw ?? strings
+  let script = text[0] ?? ""
   values.forEach((value, i) => {
-    script += (Array.isArray(value) ? value.map((v) => quote(String(v))).join(" ") : quote(String(value))) + strings[i + 1]
+    script += (Array.isArray(value) ? value.map((v) => quote(String(v))).join(" ") : quote(String(value))) + (text[i + 1] ?? "")
   })
   return shell(script)
 }

@@ -47,6 +47,8 @@ export interface ExecutorInput {
   readonly allowAll?: boolean | undefined
   /** The enclosing run's rate limiters (this run is a sub-workflow's), shared by name. */
   readonly rateLimiters?: ReadonlyMap<string, RateLimiter> | undefined
+  /** Cancels the run when aborted; once it is, no step starts (see `start`). */
+  readonly signal?: AbortSignal | undefined
 }
 
 /**
@@ -65,6 +67,8 @@ export type ExecutorCommand =
  */
 export type ExecutorEvent =
   | { readonly type: "executor.ready"; readonly time: number }
+  /** The run's signal was aborted: the machine cancels the run. */
+  | { readonly type: "cancel" }
   | { readonly type: "executor.updates"; readonly updates: Array<Update> }
 
 /**
@@ -188,6 +192,13 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
   /** Steps waiting for their slot back (`StepRun.reclaimSlot`), and how to wake each. */
   const reclaiming = new Map<number, () => void>()
 
+  // An abort is told to the machine as it happens; a signal aborted before
+  // the run, before `executor.ready`, so that the run begins stopped.
+  const signal = input.signal
+  const cancel = () => sendBack({ type: "cancel" })
+  if (signal?.aborted) cancel()
+  else signal?.addEventListener("abort", cancel, { once: true })
+
   const driver = fork(Effect.gen(function*() {
     const time = now()
     if (input.allowAll === true) {
@@ -225,6 +236,13 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
     })
 
   const start = (step: number, inputs: Record<string, unknown>) => {
+    // Starts the machine decided before it heard of the abort (a step of the
+    // same batch aborted it, or it came while the batch was on its way) end
+    // cancelled without running: nothing starts once the signal is aborted.
+    if (signal?.aborted) {
+      Queue.offerUnsafe(queue, { kind: "end", step, time: now(), attempts: 0, outcome: { _tag: "cancelled" } })
+      return
+    }
     const env = envOf(plan.steps[step]!)
     const rateLimiter = limiters.size === 0 ? undefined : rateLimiterOf(plan.steps[step]!.rateLimit)
     const run: StepRun = {
@@ -293,6 +311,7 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
   })
 
   return () => {
+    signal?.removeEventListener("abort", cancel)
     for (const fiber of fibers.values()) fiber.interruptUnsafe()
     for (const fiber of turns) fiber.interruptUnsafe()
     driver.interruptUnsafe()

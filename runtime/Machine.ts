@@ -24,7 +24,8 @@ import { defaultStages, type Stage } from "./Pipeline.ts"
 import type { CacheSettings } from "./cache/runCache.ts"
 import type { JournalSetup } from "./journal/stage.ts"
 import type { KeptResult } from "./watch/keep.ts"
-import { isRunId, makeRunId } from "./history/runId.ts"
+import { makeRunId } from "./history/runId.ts"
+import { runOptionsError } from "./runOptions.ts"
 import * as Plan from "./Plan.ts"
 import { RunState, type Outbox, type RunResult } from "./RunState.ts"
 import type { RateLimiter } from "./RateLimiter.ts"
@@ -66,6 +67,12 @@ export interface CompileOptions extends Plan.PlanOptions {
    * definition holds), so the limit holds across both runs.
    */
   readonly rateLimiters?: ReadonlyMap<string, RateLimiter> | undefined
+  /**
+   * Cancels the run when aborted: running steps are interrupted, the run ends
+   * `cancelled`. Once it is aborted no step starts, so a signal aborted before
+   * the run starts none: every step ends `cancelled`.
+   */
+  readonly signal?: AbortSignal | undefined
 }
 
 /** What can be sent to a running workflow's actor. */
@@ -152,17 +159,17 @@ const finish = (now: () => number) => settle<unknown>("finish", (run) => run.fin
  * actor.start()
  */
 export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
+  // `run` checked these already; `compile` may be called on its own. The
+  // journal here is the one `run` opened, not `run`'s option of that name.
+  const invalid = runOptionsError(wf, options, { unknown: false, skip: ["journal"] })
+  if (invalid !== undefined) throw invalid
   const plan = Plan.make(wf, options)
   const services = options.services ?? Context.empty()
   const now = clockOf(services)
   const concurrency = options.concurrency ?? wf.options.concurrency ?? availableParallelism()
-  if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
-    throw new RangeError(`concurrency must be a whole number of at least 1, not ${concurrency}`)
-  }
   const failFast = options.failFast ?? wf.options.failFast ?? true
+  // A run id names files and folders: the check keeps out anything that could leave them.
   const runId = options.runId ?? makeRunId(now())
-  // It names files and folders: nothing that could leave them.
-  if (!isRunId(runId)) throw new RangeError(`runId must be letters, digits, ".", "_" and "-" (at most 100), not ${JSON.stringify(runId)}`)
 
   return setup({
     types: {} as {
@@ -193,7 +200,8 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
             journal: options.journal,
             keep: options.keep,
             allowAll: options.allowAll,
-            rateLimiters: options.rateLimiters
+            rateLimiters: options.rateLimiters,
+            signal: options.signal
           })
         },
         on: {

@@ -18,6 +18,7 @@ import { silent, type Reporter } from "./Reporter.ts"
 import { json } from "./reporters/json.ts"
 import { plain } from "./reporters/plain.ts"
 import type { RunResult } from "./RunState.ts"
+import { runOptionsError } from "./runOptions.ts"
 
 export interface RunOptions extends Omit<CompileOptions, "services" | "journal"> {
   /** Cancels the run when aborted: running steps are interrupted, the run ends `cancelled`. */
@@ -49,6 +50,9 @@ export const runEffect = <O extends Record<string, unknown>>(
   given: RunOptions = {}
 ): Effect.Effect<RunResult<O>, DefinitionError> =>
   Effect.gen(function*() {
+    // Before anything is opened or started: a run that cannot start leaves nothing behind.
+    const invalid = runOptionsError(wf, given, { unknown: true })
+    if (invalid !== undefined) return yield* Effect.fail(invalid)
     const options = given.cacheDir === undefined ? given : { ...given, cache: { ...given.cache, dir: given.cacheDir } }
     const services = yield* Effect.context<never>()
     // Epoch time from the run's clock: a test's `TestClock` decides it too.
@@ -96,21 +100,18 @@ export const runEffect = <O extends Record<string, unknown>>(
             const output = actor.getSnapshot().output!
             void (journal?.writer.close(output.status) ?? Promise.resolve()).then(() => {
               if (ending !== undefined) deliver(ending)
-              options.signal?.removeEventListener("abort", cancel)
               resolve()
               resume(Effect.succeed(output))
             })
           },
           error: (error) => {
-            options.signal?.removeEventListener("abort", cancel)
             resolve()
             resume(Effect.die(error))
           }
         })
       })
+      // The machine itself heeds `options.signal` (see `CompileOptions.signal`).
       actor.start()
-      if (options.signal?.aborted) cancel()
-      else options.signal?.addEventListener("abort", cancel, { once: true })
       // Interrupting the run cancels it and waits until every step has ended.
       return Effect.promise(() => {
         cancel()

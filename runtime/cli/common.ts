@@ -18,6 +18,11 @@ export interface Io {
   readonly env?: NodeJS.ProcessEnv
   /** Where `weft watch` reads its keys (r, f, c, q) when the dashboard does not: a terminal in raw mode, or lines (default: none). */
   readonly stdin?: KeySource | undefined
+  /**
+   * What keeps the process alive now (`process.getActiveResourcesInfo`), so
+   * that `weft run` can say what a step left open (default: not asked).
+   */
+  readonly openResources?: (() => ReadonlyArray<string>) | undefined
 }
 
 /** A mistake in how weft was called: exit code 2, with a pointer to `--help`. */

@@ -33,6 +33,7 @@ const defaultIo = (): Io => ({
   signals: process,
   isTTY: process.stdout.isTTY === true,
   env: process.env,
+  openResources: () => process.getActiveResourcesInfo(),
   // A getter: merely touching process.stdin sets up a stream, which only `weft watch` reads.
   get stdin() {
     return process.stdin

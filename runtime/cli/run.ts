@@ -12,6 +12,7 @@ import { run } from "../Run.ts"
 import { load, parse, type Io } from "./common.ts"
 import { chooseReporter } from "./reporters.ts"
 import { runExtras } from "./runExtras.ts"
+import { describeOpened, leftOpen } from "./openHandles.ts"
 import { checkRunFlags, runFlags } from "./runFlags.ts"
 
 export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> => {
@@ -63,10 +64,13 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
   const signals = io.signals
   signals?.on("SIGINT", onSignal)
   signals?.on("SIGTERM", onSignal)
+  // What is open before the run, to tell what its steps left open after it.
+  const before = io.openResources?.()
   try {
     const result = await run(loaded.workflow, {
       concurrency,
-      failFast: !values.continue,
+      // Only when given: else the workflow's own failFast holds (it may turn fail-fast off itself).
+      failFast: values.continue ? false : undefined,
       only,
       file: loaded.file,
       cwd: folder,
@@ -79,6 +83,10 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
       resume: values.resume,
       allowAll: values["allow-all"]
     })
+    // The reporters have flushed (`run` waited for them): weft exits now with
+    // the run's code (bin/weft.js), whatever is left open, and says so.
+    const left = before === undefined ? undefined : describeOpened(await leftOpen(before, io.openResources!))
+    if (left !== undefined) io.stderr(`weft: ${left}\n`)
     if (interrupted !== undefined || result.status === "cancelled") return interrupted === "SIGTERM" ? 143 : 130
     return result.status === "succeeded" ? 0 : 1
   } finally {

@@ -99,7 +99,8 @@ export const watchCommand = async (args: ReadonlyArray<string>, io: Io): Promise
       sources: texts,
       only,
       concurrency,
-      failFast: !values.continue,
+      // Only when given: else the workflow's own failFast holds (it may turn fail-fast off itself).
+      failFast: values.continue ? false : undefined,
       allowAll: values["allow-all"],
       cache: { mode: values["no-cache"] ? "off" : values.force ? "force" : "use", dir: cacheDir },
       // Every run keeps a journal, as with `weft run`, so that it can be resumed.
