@@ -96,6 +96,34 @@ describe("FileStore under corruption", () => {
     })
   }
 
+  // Issue 10, item 8: damage in place of a blob or an entry was warned about on every put, forever.
+  const damages: ReadonlyArray<readonly [string, (s: Setup) => Promise<unknown>]> = [
+    ["its blob replaced by a directory", async (s) => (await unlink(s.blobFile), await mkdir(path.join(s.blobFile, "inner"), { recursive: true }))],
+    ["its blob's shard directory replaced by a file", async (s) => (await rm(path.dirname(s.blobFile), { recursive: true }), await writeFile(path.dirname(s.blobFile), "x"))],
+    ["its entry replaced by a directory, never read", async (s) => (await unlink(s.entryFile), await mkdir(path.join(s.entryFile, "inner"), { recursive: true }))],
+    ["its entry's shard directory replaced by a file", async (s) => (await rm(path.dirname(s.entryFile), { recursive: true }), await writeFile(path.dirname(s.entryFile), "x"))]
+  ]
+  for (const [what, damage] of damages) {
+    it(`repairs a store with ${what}: the next put rewrites it and the entry is a hit again`, async () => {
+      const s = await storeWithEntry()
+      await damage(s)
+      await s.store.put(s.entry, s.blobs)
+      expect(await s.store.get(s.entry.key)).toEqual(s.entry)
+      expect(Buffer.from((await s.store.readBlob(s.entry.files[0]!.digest))!).toString()).toBe("output bytes")
+      await s.store.put(s.entry, s.blobs)
+      expect(await s.store.get(s.entry.key)).toEqual(s.entry)
+    })
+  }
+
+  it("removes a directory found where a blob should be when reading it", async () => {
+    const s = await storeWithEntry()
+    await unlink(s.blobFile)
+    await mkdir(s.blobFile)
+    expect(await s.store.readBlob(s.entry.files[0]!.digest)).toBeUndefined()
+    expect(existsSync(s.blobFile)).toBe(false)
+    expect(s.warnings.join("\n")).toMatch(/blob .* is not a file/)
+  })
+
   it("misses an entry file copied under another key", async () => {
     const s = await storeWithEntry()
     const other = keyOf("other")

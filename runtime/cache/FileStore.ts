@@ -72,6 +72,8 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
   const entriesDir = path.join(dir, "entries")
   const blobsDir = path.join(dir, "blobs")
   const tmpDir = path.join(dir, "tmp")
+  // A store repairs what it finds in its way: warned once, then written over.
+  const onRepair = (found: string) => warn(`cache: ${path.relative(dir, found)} was damaged (not what the store keeps there); it was removed and written again`)
   const entryPath = (key: string) => path.join(entriesDir, key.slice(0, 2), key)
   const blobPath = (digest: string) => path.join(blobsDir, digest.slice(0, 2), digest)
 
@@ -104,7 +106,7 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
       try {
         if ((await fs.stat(blobPath(file.digest))).size !== file.size) return file
       } catch (error) {
-        if (isErrno(error, "ENOENT")) return file
+        if (isErrno(error, "ENOENT", "ENOTDIR")) return file
         throw error
       }
     }
@@ -117,7 +119,8 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
     try {
       fd = fsSync.openSync(file, "r")
     } catch (error) {
-      if (isErrno(error, "ENOENT")) return undefined
+      // ENOTDIR: a file where its shard directory should be, repaired by the next put.
+      if (isErrno(error, "ENOENT", "ENOTDIR")) return undefined
       throw error
     }
     let stat: fsSync.Stats
@@ -181,14 +184,15 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
   const storeBlob = async (key: string, file: StoredFile, source: string | undefined): Promise<void> => {
     const target = blobPath(file.digest)
     try {
-      if ((await fs.stat(target)).size === file.size) {
+      const stat = await fs.lstat(target)
+      if (stat.isFile() && stat.size === file.size) {
         // Young again, so a concurrent prune leaves it to the entry we are about to write.
         const time = now()
         await fs.utimes(target, time / 1000, time / 1000).catch(() => {})
         return
       }
     } catch (error) {
-      if (!isErrno(error, "ENOENT")) throw error
+      if (!isErrno(error, "ENOENT", "ENOTDIR")) throw error
     }
     if (source === undefined) {
       throw new TypeError(`weft cache: entry ${key} lists output file ${file.path} (blob ${file.digest}), which is neither stored nor passed to put`)
@@ -206,6 +210,7 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
         target,
         durable: options.durable,
         mtimeMs: now(),
+        onRepair,
         write: async (output) => {
           const hash = createHash("sha256")
           let size = 0
@@ -252,6 +257,7 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
         target: entryPath(normalized.key),
         durable: options.durable,
         mtimeMs: now(),
+        onRepair,
         write: (handle) => handle.writeFile(bytes)
       })
     },
@@ -299,7 +305,12 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
           await handle.close()
         }
       } catch (error) {
-        if (isErrno(error, "ENOENT", "EISDIR")) return undefined
+        if (isErrno(error, "EISDIR")) {
+          warn(`cache blob ${digest} is not a file; it was removed and counts as a miss`)
+          await fs.rm(file, { recursive: true, force: true })
+          return undefined
+        }
+        if (isErrno(error, "ENOENT", "ENOTDIR")) return undefined
         throw error
       }
       if (createHash("sha256").update(bytes).digest("hex") !== digest) {
