@@ -17,7 +17,7 @@ import { describeError } from "../internal/describeError.ts"
 import { captureOutput, replayOutput } from "../internal/stepOutput.ts"
 import type { CacheStore } from "./CacheStore.ts"
 import type { FileHasher, FileSetDigest } from "./fileHashes.ts"
-import { captureOutputs, outputsOnDisk, restoreOutputs } from "./outputs.ts"
+import { captureOutputs, outputsOnDisk, removeStaleTemps, restoreOutputs } from "./outputs.ts"
 import { deserializeValue, serializeValue } from "./serialize.ts"
 import { stepKey } from "./stepKey.ts"
 
@@ -151,6 +151,7 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
         return
       }
       const produced = await cache.hasher.hashGlobs(cache.root, options.outputs ?? [])
+      if (produced.temps !== undefined) await removeStaleTemps(produced.temps)
       const { files, blobs } = await captureOutputs(cache.root, produced.files)
       const ttlMs = options.ttl === undefined ? undefined : toMillis(options.ttl)
       await store.put({
