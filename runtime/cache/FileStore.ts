@@ -6,6 +6,7 @@
  * entries/<k0k1>/<key>        header + meta + body (see internal/entryFile.ts), checksummed
  * blobs/<d0d1>/<digest>       the raw bytes of an output file, named by SHA-256
  * tmp/                        files being written; renamed into place when complete
+ * leases/<key>                who is producing the entry of a key now (see internal/lease.ts)
  * ```
  *
  * Every write goes to a unique temp file, is flushed and renamed into place,
@@ -29,6 +30,7 @@ import { CachePutError } from "./CachePutError.ts"
 import { ignoreMissing, isErrno, writeAtomic } from "./internal/atomic.ts"
 import { assertDigest, assertKey, isDigest, isExpired, isKey, normalizeEntry } from "./internal/entry.ts"
 import { decodeEntryFile, encodeEntryFile } from "./internal/entryFile.ts"
+import { takeFileLease } from "./internal/lease.ts"
 import { planPrune } from "./internal/prune.ts"
 import { fannedFiles, filesIn, readMeta, type Scanned } from "./internal/scan.ts"
 
@@ -365,6 +367,11 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
         if (time - tmp.mtimeMs > graceMs && await removeIfSame(tmp.file, tmp.ino)) freedBytes += tmp.bytes
       }
       return { removed, freedBytes }
+    },
+
+    lease: (key, leaseOptions) => {
+      assertKey(key)
+      return takeFileLease(path.join(dir, "leases"), tmpDir, key, leaseOptions)
     },
 
     clear: async () => {

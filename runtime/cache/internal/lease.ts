@@ -1,0 +1,157 @@
+/**
+ * A file store's per-key lease: a lock file `leases/<key>` naming its holder
+ * (pid, the process's start identity, host, and a nonce). It is created whole
+ * or not at all (written to a temp file, then hard-linked into place, which
+ * fails when the name exists), so a reader never sees half a holder.
+ *
+ * A waiter polls, with backoff, until the file is gone. A file whose holder
+ * is gone (`processGone`: not running, or its pid now names a process that
+ * started at another time) is taken over: renamed away (only one waiter can
+ * rename it), checked to be the very file judged stale, then removed. If the
+ * rename caught a fresh lease instead (its holder took over a stale one in
+ * between), it is linked back.
+ *
+ * Only processes on this machine can be checked: a lease from another host
+ * (a store on a shared network folder) is waited for, never taken over.
+ */
+import { randomBytes } from "node:crypto"
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
+import type { CacheLease, LeaseOptions } from "../CacheStore.ts"
+import { ignoreMissing, isErrno, tempName } from "./atomic.ts"
+import { processGone, processStartOf, thisHost } from "./processAlive.ts"
+
+interface Holder {
+  readonly pid: number
+  readonly start: string
+  readonly host: string
+  readonly nonce: string
+}
+
+const firstPollMs = 5
+const maxPollMs = 200
+
+let self: Omit<Holder, "nonce"> | undefined
+const me = () => (self ??= { pid: process.pid, start: processStartOf(process.pid), host: thisHost() })
+
+const parse = (text: string): Holder | undefined => {
+  try {
+    const h = JSON.parse(text) as Partial<Holder>
+    return typeof h.pid === "number" && typeof h.start === "string" && typeof h.host === "string" && typeof h.nonce === "string"
+      ? (h as Holder)
+      : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const describe = (h: Holder): string =>
+  h.host === me().host ? (h.pid === process.pid ? "another run in this process" : `weft process ${h.pid}`) : `weft process ${h.pid} on ${h.host}`
+
+/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+const pause = (ms: number, signal: AbortSignal | undefined): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal!.reason)
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener("abort", onAbort, { once: true })
+  })
+
+/** The holder recorded in `file`, `undefined` when there is no file; a damaged file counts as held by no one alive. */
+const readHolder = async (file: string): Promise<Holder | "damaged" | undefined> => {
+  try {
+    return parse(await fs.readFile(file, "utf8")) ?? "damaged"
+  } catch (error) {
+    if (isErrno(error, "ENOENT")) return undefined
+    if (isErrno(error, "EISDIR")) return "damaged"
+    throw error
+  }
+}
+
+/** Tries once to create `file` naming `holder`; `false` when someone holds it. */
+const create = async (file: string, tmpDir: string, holder: Holder): Promise<boolean> => {
+  const tmp = path.join(tmpDir, tempName())
+  await fs.mkdir(tmpDir, { recursive: true })
+  await fs.writeFile(tmp, JSON.stringify(holder))
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await fs.link(tmp, file)
+        return true
+      } catch (error) {
+        if (isErrno(error, "EEXIST")) return false
+        if (!isErrno(error, "ENOENT") || attempt > 0) throw error
+        await fs.mkdir(path.dirname(file), { recursive: true })
+      }
+    }
+  } finally {
+    await ignoreMissing(fs.unlink(tmp))
+  }
+}
+
+/** Removes `file` if it still is the lease of `stale` (or still damaged); it may have been replaced since it was read. */
+const takeOver = async (file: string, tmpDir: string, stale: Holder | "damaged"): Promise<void> => {
+  const claimed = path.join(tmpDir, tempName())
+  try {
+    await fs.rename(file, claimed)
+  } catch (error) {
+    if (isErrno(error, "ENOENT")) return
+    if (isErrno(error, "EISDIR", "ENOTDIR", "ENOTEMPTY") || stale === "damaged") {
+      await fs.rm(file, { recursive: true, force: true })
+      return
+    }
+    throw error
+  }
+  const found = await readHolder(claimed)
+  const same = stale === "damaged" ? found === "damaged" : found !== undefined && found !== "damaged" && found.nonce === stale.nonce
+  if (!same) {
+    // A live lease taken between our read and our rename: put it back (unless yet another holder came).
+    await fs.link(claimed, file).catch(() => {})
+  }
+  await ignoreMissing(fs.unlink(claimed))
+}
+
+/** Takes the lease on `key` in `dir` (`leases/` and the temp folder `tmpDir` beside it). */
+export const takeFileLease = async (leasesDir: string, tmpDir: string, key: string, options: LeaseOptions = {}): Promise<CacheLease> => {
+  const file = path.join(leasesDir, key)
+  const holder: Holder = { ...me(), nonce: randomBytes(12).toString("hex") }
+  let pollMs = firstPollMs
+  let told = false
+  for (;;) {
+    options.signal?.throwIfAborted()
+    if (await create(file, tmpDir, holder)) break
+    const current = await readHolder(file)
+    if (current === undefined) continue
+    if (current === "damaged" || processGone(current)) {
+      await takeOver(file, tmpDir, current)
+      continue
+    }
+    if (!told) {
+      told = true
+      options.onWait?.(describe(current))
+    }
+    await pause(pollMs, options.signal)
+    pollMs = Math.min(maxPollMs, Math.ceil(pollMs * 1.5))
+  }
+  if (options.signal?.aborted) {
+    // Aborted as the lease came: the caller will not take it, so nobody would release it.
+    await ignoreMissing(fs.unlink(file))
+    throw options.signal.reason
+  }
+  let released = false
+  return {
+    release: async () => {
+      if (released) return
+      released = true
+      const current = await readHolder(file).catch(() => undefined)
+      // Taken over meanwhile (we were judged gone): the file is someone else's now.
+      if (current !== undefined && current !== "damaged" && current.nonce === holder.nonce) await ignoreMissing(fs.unlink(file))
+    }
+  }
+}
