@@ -88,6 +88,12 @@ export interface LeaseOptions {
 }
 
 export interface CacheStore {
+  /**
+   * What the store keeps its entries in (a `FileStore`'s folder): two stores
+   * with one `id` are the same storage, so runs in one process using either
+   * share their memoized calls in flight. Absent: only this object is itself.
+   */
+  readonly id?: string | undefined
   /** The entry, verified, or `undefined` (absent, expired, or corrupt and removed). Marks it used (LRU). */
   get(key: string): Promise<CacheEntry | undefined>
   /** Stores an entry atomically; `blobs` maps a stored file's digest to the file to copy in. */

@@ -241,6 +241,8 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
   const scanBlobs = () => fannedFiles(blobsDir, isDigest)
 
   return {
+    id: `file:${path.resolve(dir)}`,
+
     get: (key) => read(key, true),
 
     has: async (key) => (await read(key, false)) !== undefined,

@@ -68,4 +68,27 @@ export default workflow("concurrent")
     expect(entry.files.map((f) => f.path)).toEqual(["out/token.txt"])
     expect(Buffer.from((await store.readBlob(entry.files[0]!.digest))!).toString()).toBe(token)
   })
+
+  it("make one real call per memoized key across processes", async () => {
+    const dir = tempDir("weft-concurrent-memo-")
+    writeFileSync(path.join(dir, "weft.ts"), `${header}
+const tool = (name: string) => memo(name, async (ticker: string) => {
+  appendFileSync(here("calls.log"), name + "\\n")
+  await sleep(1000)
+  return name + ":" + ticker
+}, { ttl: "1 hour" })
+const tools = ["get_profile", "get_financials", "get_news", "get_price"].map(tool)
+
+export default workflow("sessions")
+  .step("agent", async () => {
+    const answers = await Promise.all(tools.map((ask) => ask("ACME")))
+    appendFileSync(here("answers.log"), answers.join(",") + "\\n")
+  })
+`)
+    writeFileSync(path.join(dir, "calls.log"), "")
+    writeFileSync(path.join(dir, "answers.log"), "")
+    await runTogether(dir, 3)
+    expect(lines(path.join(dir, "calls.log")).sort()).toEqual(["get_financials", "get_news", "get_price", "get_profile"])
+    expect(lines(path.join(dir, "answers.log"))).toEqual(Array(3).fill("get_profile:ACME,get_financials:ACME,get_news:ACME,get_price:ACME"))
+  })
 })
