@@ -325,9 +325,10 @@ describe("FileStore leases across processes", () => {
       leaseFile(cacheDir, keyOf(2), { pid: process.pid, start: "another-boot:1" })
       await (await store.lease(keyOf(2))).release()
     }
-    // Damaged: not a holder at all.
+    // Damaged: not a holder at all, and not being written (it is old).
     mkdirSync(path.join(cacheDir, "leases"), { recursive: true })
     writeFileSync(path.join(cacheDir, "leases", keyOf(3)), "{half")
+    await minutesAgo(path.join(cacheDir, "leases", keyOf(3)), 1)
     await (await store.lease(keyOf(3))).release()
     expect(existsSync(path.join(cacheDir, "leases", keyOf(1)))).toBe(false)
   })

@@ -1,8 +1,8 @@
 /**
  * A file store's per-key lease: a lock file `leases/<key>` naming its holder
- * (pid, the process's start identity, host, and a nonce). It is created whole
- * or not at all (written to a temp file, then hard-linked into place, which
- * fails when the name exists), so a reader never sees half a holder.
+ * (pid, the process's start identity, host, and a nonce), created
+ * exclusively (`O_EXCL`). A reader that finds it empty or cut short (being
+ * written) waits, unless it stays so for seconds: damage, taken over.
  *
  * A waiter polls, with backoff, until the file is gone. A file whose holder
  * is gone (`processGone`: not running, or its pid now names a process that
@@ -63,10 +63,21 @@ const pause = (ms: number, signal: AbortSignal | undefined): Promise<void> =>
     signal?.addEventListener("abort", onAbort, { once: true })
   })
 
-/** The holder recorded in `file`, `undefined` when there is no file; a damaged file counts as held by no one alive. */
-const readHolder = async (file: string): Promise<Holder | "damaged" | undefined> => {
+/** How long a lease file may stay unreadable (being written) before it counts as damaged. */
+const writingMs = 5_000
+
+/**
+ * The holder recorded in `file`, `undefined` when there is no file. A file
+ * that cannot be read as a holder is one being written (`"writing"`) when
+ * young, else damage (`"damaged"`), which counts as held by no one alive.
+ */
+const readHolder = async (file: string): Promise<Holder | "writing" | "damaged" | undefined> => {
   try {
-    return parse(await fs.readFile(file, "utf8")) ?? "damaged"
+    const text = await fs.readFile(file, "utf8")
+    const holder = parse(text)
+    if (holder !== undefined) return holder
+    const stat = await fs.stat(file)
+    return Date.now() - stat.mtimeMs < writingMs ? "writing" : "damaged"
   } catch (error) {
     if (isErrno(error, "ENOENT")) return undefined
     if (isErrno(error, "EISDIR")) return "damaged"
@@ -74,30 +85,24 @@ const readHolder = async (file: string): Promise<Holder | "damaged" | undefined>
   }
 }
 
-/** Tries once to create `file` naming `holder`; `false` when someone holds it. */
-const create = async (file: string, tmpDir: string, holder: Holder): Promise<boolean> => {
-  const tmp = path.join(tmpDir, tempName())
-  await fs.mkdir(tmpDir, { recursive: true })
-  await fs.writeFile(tmp, JSON.stringify(holder))
-  try {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await fs.link(tmp, file)
-        return true
-      } catch (error) {
-        if (isErrno(error, "EEXIST")) return false
-        if (!isErrno(error, "ENOENT") || attempt > 0) throw error
-        await fs.mkdir(path.dirname(file), { recursive: true })
-      }
+/** Tries once to create `file` naming `holder` (exclusively: it fails when the name exists); `false` when someone holds it. */
+const create = async (file: string, holder: Holder): Promise<boolean> => {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await fs.writeFile(file, JSON.stringify(holder), { flag: "wx" })
+      return true
+    } catch (error) {
+      if (isErrno(error, "EEXIST")) return false
+      if (!isErrno(error, "ENOENT") || attempt > 0) throw error
+      await fs.mkdir(path.dirname(file), { recursive: true })
     }
-  } finally {
-    await ignoreMissing(fs.unlink(tmp))
   }
 }
 
 /** Removes `file` if it still is the lease of `stale` (or still damaged); it may have been replaced since it was read. */
 const takeOver = async (file: string, tmpDir: string, stale: Holder | "damaged"): Promise<void> => {
   const claimed = path.join(tmpDir, tempName())
+  await fs.mkdir(tmpDir, { recursive: true })
   try {
     await fs.rename(file, claimed)
   } catch (error) {
@@ -109,7 +114,7 @@ const takeOver = async (file: string, tmpDir: string, stale: Holder | "damaged")
     throw error
   }
   const found = await readHolder(claimed)
-  const same = stale === "damaged" ? found === "damaged" : found !== undefined && found !== "damaged" && found.nonce === stale.nonce
+  const same = stale === "damaged" ? found === "damaged" : typeof found === "object" && found.nonce === stale.nonce
   if (!same) {
     // A live lease taken between our read and our rename: put it back (unless yet another holder came).
     await fs.link(claimed, file).catch(() => {})
@@ -125,14 +130,14 @@ export const takeFileLease = async (leasesDir: string, tmpDir: string, key: stri
   let told = false
   for (;;) {
     options.signal?.throwIfAborted()
-    if (await create(file, tmpDir, holder)) break
+    if (await create(file, holder)) break
     const current = await readHolder(file)
     if (current === undefined) continue
-    if (current === "damaged" || processGone(current)) {
+    if (current === "damaged" || (current !== "writing" && processGone(current))) {
       await takeOver(file, tmpDir, current)
       continue
     }
-    if (!told) {
+    if (!told && current !== "writing") {
       told = true
       options.onWait?.(describe(current))
     }
@@ -151,7 +156,7 @@ export const takeFileLease = async (leasesDir: string, tmpDir: string, key: stri
       released = true
       const current = await readHolder(file).catch(() => undefined)
       // Taken over meanwhile (we were judged gone): the file is someone else's now.
-      if (current !== undefined && current !== "damaged" && current.nonce === holder.nonce) await ignoreMissing(fs.unlink(file))
+      if (typeof current === "object" && current.nonce === holder.nonce) await ignoreMissing(fs.unlink(file))
     }
   }
 }
