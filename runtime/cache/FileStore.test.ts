@@ -332,4 +332,15 @@ describe("FileStore leases across processes", () => {
     await (await store.lease(keyOf(3))).release()
     expect(existsSync(path.join(cacheDir, "leases", keyOf(1)))).toBe(false)
   })
+
+  it("prune removes the leases of processes that are gone, and keeps those of live ones", async () => {
+    const cacheDir = path.join(await tempDir(), "cache")
+    const store = makeFileStore(cacheDir)
+    leaseFile(cacheDir, keyOf(1), { pid: spawnSync(process.execPath, ["-e", ""]).pid!, start: "" })
+    const live = await store.lease(keyOf(2))
+    await store.prune({})
+    expect(existsSync(path.join(cacheDir, "leases", keyOf(1)))).toBe(false)
+    expect(existsSync(path.join(cacheDir, "leases", keyOf(2)))).toBe(true)
+    await live.release()
+  })
 })

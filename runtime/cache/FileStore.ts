@@ -30,7 +30,7 @@ import { CachePutError } from "./CachePutError.ts"
 import { ignoreMissing, isErrno, writeAtomic } from "./internal/atomic.ts"
 import { assertDigest, assertKey, isDigest, isExpired, isKey, normalizeEntry } from "./internal/entry.ts"
 import { decodeEntryFile, encodeEntryFile } from "./internal/entryFile.ts"
-import { takeFileLease } from "./internal/lease.ts"
+import { removeStaleLease, takeFileLease } from "./internal/lease.ts"
 import { planPrune } from "./internal/prune.ts"
 import { fannedFiles, filesIn, readMeta, type Scanned } from "./internal/scan.ts"
 
@@ -74,6 +74,7 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
   const entriesDir = path.join(dir, "entries")
   const blobsDir = path.join(dir, "blobs")
   const tmpDir = path.join(dir, "tmp")
+  const leasesDir = path.join(dir, "leases")
   // A store repairs what it finds in its way: warned once, then written over.
   const onRepair = (found: string) => warn(`cache: ${path.relative(dir, found)} was damaged (not what the store keeps there); it was removed and written again`)
   const entryPath = (key: string) => path.join(entriesDir, key.slice(0, 2), key)
@@ -368,12 +369,16 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
       for (const tmp of await filesIn(tmpDir)) {
         if (time - tmp.mtimeMs > graceMs && await removeIfSame(tmp.file, tmp.ino)) freedBytes += tmp.bytes
       }
+      // Leases of killed processes: taken over when wanted anyway, but not kept forever.
+      for (const lease of await filesIn(leasesDir)) {
+        if (await removeStaleLease(lease.file, tmpDir)) freedBytes += lease.bytes
+      }
       return { removed, freedBytes }
     },
 
     lease: (key, leaseOptions) => {
       assertKey(key)
-      return takeFileLease(path.join(dir, "leases"), tmpDir, key, leaseOptions)
+      return takeFileLease(leasesDir, tmpDir, key, leaseOptions)
     },
 
     clear: async () => {

@@ -122,6 +122,14 @@ const takeOver = async (file: string, tmpDir: string, stale: Holder | "damaged")
   await ignoreMissing(fs.unlink(claimed))
 }
 
+/** Removes lease file `file` when its holder is gone or it is damaged (for `prune`); whether it did. */
+export const removeStaleLease = async (file: string, tmpDir: string): Promise<boolean> => {
+  const current = await readHolder(file)
+  if (current === undefined || current === "writing" || (current !== "damaged" && !processGone(current))) return false
+  await takeOver(file, tmpDir, current)
+  return true
+}
+
 /** Takes the lease on `key` in `dir` (`leases/` and the temp folder `tmpDir` beside it). */
 export const takeFileLease = async (leasesDir: string, tmpDir: string, key: string, options: LeaseOptions = {}): Promise<CacheLease> => {
   const file = path.join(leasesDir, key)
