@@ -3,7 +3,7 @@
  * is answered): the remembered results, the batching windows, the calls in
  * flight, the store and the statistics.
  */
-import type { CacheEntry, CacheStore } from "./cache/CacheStore.ts"
+import type { CacheEntry, CacheLease, CacheStore } from "./cache/CacheStore.ts"
 import { deserializeValue, isUnstorableValueError, serializeValue } from "./cache/serialize.ts"
 import { makeBatchWindow } from "./internal/batchWindow.ts"
 
@@ -102,7 +102,8 @@ export class MemoScope {
   readonly #maxEntries: number
   readonly #rateLimit: MemoScopeOptions["rateLimit"]
   readonly #remembered = new Map<string, Remembered>()
-  readonly #inFlight = new Map<string, Promise<Answer>>()
+  /** Shared with every scope of this process on the same store (see `inFlightTableOf`). */
+  readonly #inFlight: Map<string, Promise<Answer>>
   readonly #stats = new Map<string, MutableStats>()
   readonly #windows = new WeakMap<BatchSpec, (pending: Pending) => void>()
 
@@ -114,6 +115,7 @@ export class MemoScope {
     this.#onWarning = options.onWarning ?? ((message) => process.emitWarning(message, "WeftMemoWarning"))
     this.#maxEntries = Math.max(0, options.maxEntries ?? 1000)
     this.#rateLimit = options.rateLimit
+    this.#inFlight = inFlightTableOf(options.store)
   }
 
   /** Counts so far, by function name. */
@@ -193,7 +195,7 @@ export class MemoScope {
   #track(key: string, answer: Promise<Answer>): Promise<unknown> {
     this.#inFlight.set(key, answer)
     const settled = () => {
-      this.#inFlight.delete(key)
+      if (this.#inFlight.get(key) === answer) this.#inFlight.delete(key)
     }
     answer.then(settled, settled)
     return answer.then((a) => a.value)
@@ -203,17 +205,34 @@ export class MemoScope {
   async #dispatch(batch: BatchSpec, pending: ReadonlyArray<Pending>): Promise<void> {
     const { name } = batch
     const stats = this.#statsOf(name)
-    const stored = await Promise.all(pending.map((p) => this.#lookup(name, p.key)))
-    const misses = pending.filter((p, i) => {
-      const answer = stored[i]
-      if (answer === undefined) return true
-      stats.hits++
-      stats.savedMs += answer.durationMs
-      this.#emit({ step: p.step, name, outcome: "hit", savedMs: answer.durationMs })
-      p.resolve(answer)
-      return false
-    })
+    /** The pending keys the store did not answer; those it did are resolved. */
+    const unanswered = (asked: ReadonlyArray<Pending>, stored: ReadonlyArray<Answer | undefined>) =>
+      asked.filter((p, i) => {
+        const answer = stored[i]
+        if (answer === undefined) return true
+        stats.hits++
+        stats.savedMs += answer.durationMs
+        this.#emit({ step: p.step, name, outcome: "hit", savedMs: answer.durationMs })
+        p.resolve(answer)
+        return false
+      })
+    const misses = unanswered(pending, await Promise.all(pending.map((p) => this.#lookup(name, p.key))))
     if (misses.length === 0) return
+    // As for a single call (`#answer`): hold the keys, then take what another process stored meanwhile.
+    const leases = await this.#leases(name, misses.map((p) => p.key))
+    try {
+      const late = await Promise.all(misses.map((p, i) => (leases[i] === undefined ? undefined : this.#lookup(name, p.key, true))))
+      const still = unanswered(misses, late)
+      if (still.length > 0) await this.#send(batch, still)
+    } finally {
+      await Promise.all(leases.map((lease) => lease?.release().catch(() => {})))
+    }
+  }
+
+  /** Sends the keys of `misses` in one call of the batch function, answering each. */
+  async #send(batch: BatchSpec, misses: ReadonlyArray<Pending>): Promise<void> {
+    const { name } = batch
+    const stats = this.#statsOf(name)
     stats.misses += misses.length
     const keys = misses.length
     let started = this.#now()
@@ -263,13 +282,34 @@ export class MemoScope {
     stats: MutableStats,
     rateLimit: string | undefined
   ): Promise<Answer> {
-    const stored = await this.#lookup(name, key)
-    if (stored !== undefined) {
+    const hit = (stored: Answer): Answer => {
       stats.hits++
       stats.savedMs += stored.durationMs
       this.#emit({ step, name, outcome: "hit", savedMs: stored.durationMs })
       return stored
     }
+    const stored = await this.#lookup(name, key)
+    if (stored !== undefined) return hit(stored)
+    // Another process may be making this very call: hold the key, and take
+    // its result if it stored one while we waited.
+    const [lease] = await this.#leases(name, [key])
+    try {
+      const late = lease === undefined ? undefined : await this.#lookup(name, key, true)
+      return late !== undefined ? hit(late) : await this.#miss(name, key, invoke, ttlMs, step, stats, rateLimit)
+    } finally {
+      await lease?.release().catch(() => {})
+    }
+  }
+
+  async #miss(
+    name: string,
+    key: string,
+    invoke: () => unknown,
+    ttlMs: number | undefined,
+    step: string | undefined,
+    stats: MutableStats,
+    rateLimit: string | undefined
+  ): Promise<Answer> {
     stats.misses++
     let started = this.#now()
     let value: unknown
@@ -290,14 +330,37 @@ export class MemoScope {
     return { value, durationMs }
   }
 
+  /**
+   * The store's leases on `keys` (in the order given), so that another
+   * process making the same calls waits for ours and takes our results.
+   * Taken in sorted order, so two batches sharing keys cannot each hold one
+   * the other waits for. A store that cannot lease is warned about and the
+   * calls go on unguarded (an `undefined` lease).
+   */
+  async #leases(name: string, keys: ReadonlyArray<string>): Promise<Array<CacheLease | undefined>> {
+    const store = this.#store
+    if (store === undefined) return keys.map(() => undefined)
+    const held = new Map<string, CacheLease | undefined>()
+    for (const key of [...new Set(keys)].sort()) {
+      try {
+        held.set(key, await store.lease(key))
+      } catch (error) {
+        this.#onWarning(`memo("${name}"): the cache store could not hold the call for this run (${describe(error)}); calling the function anyway`)
+        held.set(key, undefined)
+      }
+    }
+    return keys.map((key) => held.get(key))
+  }
+
   /** A live entry of the store, remembered from now on; store failures and unreadable entries are misses. */
-  async #lookup(name: string, key: string): Promise<Answer | undefined> {
+  async #lookup(name: string, key: string, again = false): Promise<Answer | undefined> {
     if (this.#store === undefined) return undefined
     let entry: CacheEntry | undefined
     try {
       entry = await this.#store.get(key)
     } catch (error) {
-      this.#onWarning(`memo("${name}"): the cache store could not be read (${describe(error)}); calling the function`)
+      // Looked up again under the lease: the first look said it already.
+      if (!again) this.#onWarning(`memo("${name}"): the cache store could not be read (${describe(error)}); calling the function`)
       return undefined
     }
     if (entry === undefined || entry.kind !== "memo" || this.#expired(entry.expiresAt)) return undefined
@@ -378,6 +441,26 @@ export class MemoScope {
   #emit(event: MemoEvent): void {
     this.#onMemo?.(event)
   }
+}
+
+/**
+ * The calls in flight, by key, of every scope in this process on one store:
+ * runs that overlap (ten sessions started together, or one after another
+ * while the first calls are out) join one call instead of making their own.
+ * Stores are told apart by `id` (one folder, however many `FileStore`
+ * objects open it), else by object; a scope without a store has its own.
+ * Tables are tiny and empty between calls, so they are never dropped.
+ */
+const tablesById = new Map<string, Map<string, Promise<Answer>>>()
+const tablesByStore = new WeakMap<CacheStore, Map<string, Promise<Answer>>>()
+const inFlightTableOf = (store: CacheStore | undefined): Map<string, Promise<Answer>> => {
+  if (store === undefined) return new Map()
+  const shared = store.id === undefined ? tablesByStore.get(store) : tablesById.get(store.id)
+  if (shared !== undefined) return shared
+  const table = new Map<string, Promise<Answer>>()
+  if (store.id === undefined) tablesByStore.set(store, table)
+  else tablesById.set(store.id, table)
+  return table
 }
 
 /**

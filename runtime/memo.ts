@@ -33,6 +33,7 @@
  * too.
  */
 import { AsyncLocalStorage } from "node:async_hooks"
+import { createHash } from "node:crypto"
 import type * as Duration from "effect/Duration"
 import { canonicalHash, isUnhashableValueError } from "./cache/canonical.ts"
 import { toMillis } from "./internal/duration.ts"
@@ -95,13 +96,15 @@ const memoOne = <A extends ReadonlyArray<unknown>, R>(
   options: MemoOptions<Later<A>> = {}
 ): ((...args: A) => Promise<R>) => {
   if (typeof name !== "string" || name === "") throw new TypeError("memo: the name must be a non-empty string")
+  if (typeof fn !== "function") throw new TypeError(`memo("${name}"): the second argument must be the function to memoize`)
   const ttlMs = ttlOf(`memo("${name}")`, options.ttl)
   const rateLimit = rateLimitOf(`memo("${name}")`, options.rateLimit)
   const keyOf = options.key
+  const source = sourceDigest(fn)
   return (...args: A): Promise<R> => {
     let key: string
     try {
-      key = identify(`memo("${name}")`, name, args, keyOf)
+      key = identify(`memo("${name}")`, name, source, args, keyOf)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -134,7 +137,9 @@ export interface BatchedOptions<K> {
  * `memo` per key: a key already answered is a hit and is not sent, one in
  * flight (batched or not) is joined, and each value is remembered and stored
  * on its own, so a later call of the same key is a hit. A key is identified as
- * `memo(name, (key) => …)` identifies its argument: the two share results.
+ * `memo(name, (key) => …)` identifies its argument, with the batch function's
+ * own text: a plain `memo` of the same name is another function, and the two
+ * share no results.
  *
  * Calls are collected in a window (see {@link BatchedOptions.window}); when it
  * closes, keys found in the store are answered from it and the rest are sent
@@ -172,10 +177,11 @@ export const batched = <K, V>(
   const rateLimit = rateLimitOf(label, options.rateLimit)
   const spec: BatchSpec = { name, invoke: (items) => fn(items as Array<K>), maxBatch, windowMs, ttlMs, rateLimit }
   const keyOf = options.key
+  const source = sourceDigest(fn)
   return (item: K): Promise<V> => {
     let key: string
     try {
-      key = identify(label, name, [item], keyOf)
+      key = identify(label, name, source, [item], keyOf)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -191,8 +197,10 @@ export const batched = <K, V>(
  * the next call tries again. `memo.batched` (see {@link batched}) does the same
  * for a function of many keys, sending the keys asked for together in one call.
  *
- * The name identifies the function across runs: two `memo`s with one name
- * share results. A hit returns a structured-clone copy of the result (a class
+ * The name and the function's own text (`fn.toString()`) identify it across
+ * runs: two `memo`s with one name and one body share results, and editing the
+ * body makes its earlier results unreachable (an edit to a helper it calls is
+ * not seen: put a version in `key` for that). A hit returns a structured-clone copy of the result (a class
  * instance comes back a plain object: return plain data); calls that joined
  * one in flight get the very value its caller got. A result structured clone
  * refuses (a function, a socket) is returned but never reused. The call runs
@@ -222,12 +230,20 @@ const ttlOf = (label: string, ttl: Duration.Input | undefined): number | undefin
   return ms
 }
 
-/** The key of a call of `name`: the canonical hash of its arguments, or of what `key` makes of them. */
-const identify = (label: string, name: string, args: ReadonlyArray<unknown>, keyOf: ((...args: any) => unknown) | undefined): string => {
+/**
+ * The digest of a memoized function's own text, part of every key of its
+ * calls (as a step's source is part of its key): results stored by an earlier
+ * body are not served to an edited one. The text is the function's alone;
+ * an edit to a helper it calls is not seen (name a version in `key` then).
+ */
+const sourceDigest = (fn: Function): string => createHash("sha256").update(Function.prototype.toString.call(fn)).digest("hex")
+
+/** The key of a call of `name`: the canonical hash of its arguments, or of what `key` makes of them, with the function's source. */
+const identify = (label: string, name: string, source: string, args: ReadonlyArray<unknown>, keyOf: ((...args: any) => unknown) | undefined): string => {
   try {
     // The arguments hashed on their own first, so a refusal names their path ("arguments[0].signal").
     const id = keyOf === undefined ? canonicalHash(args, { root: "arguments" }) : canonicalHash(keyOf(...args), { root: "key(…)" })
-    return canonicalHash([name, id])
+    return canonicalHash([name, id, source])
   } catch (error) {
     if (!isUnhashableValueError(error)) throw error // thrown by the user's `key`
     const fix = keyOf === undefined ? "pass a `key` that leaves it out" : "make `key` return plain data"

@@ -9,7 +9,10 @@
  *   miss (reported through `onWarning`) and is removed, never an error and
  *   never a wrong value;
  * - two processes using one store at once corrupt nothing: the last complete
- *   put of a key wins, readers see one complete entry or none.
+ *   put of a key wins, readers see one complete entry or none;
+ * - `lease` gives one holder at a time per key, across every process using
+ *   the store, and a lease whose holder is gone is taken over: so one
+ *   execution makes a key's entry while the others wait and take its hit.
  */
 import type { LogStream } from "../Event.ts"
 
@@ -70,7 +73,27 @@ export interface StoreStats {
   readonly bytes: number
 }
 
+/** Exclusive use of one key of a store: see `CacheStore.lease`. */
+export interface CacheLease {
+  /** Gives the key up, so the next waiter takes it. Calling it again does nothing. */
+  release(): Promise<void>
+}
+
+/** How `lease` waits. */
+export interface LeaseOptions {
+  /** Aborting it ends the wait: `lease` rejects with its reason and holds nothing. */
+  readonly signal?: AbortSignal | undefined
+  /** Told once, in words for the user, when the key is held by someone else and the wait begins. */
+  readonly onWait?: ((holder: string) => void) | undefined
+}
+
 export interface CacheStore {
+  /**
+   * What the store keeps its entries in (a `FileStore`'s folder): two stores
+   * with one `id` are the same storage, so runs in one process using either
+   * share their memoized calls in flight. Absent: only this object is itself.
+   */
+  readonly id?: string | undefined
   /** The entry, verified, or `undefined` (absent, expired, or corrupt and removed). Marks it used (LRU). */
   get(key: string): Promise<CacheEntry | undefined>
   /** Stores an entry atomically; `blobs` maps a stored file's digest to the file to copy in. */
@@ -85,4 +108,13 @@ export interface CacheStore {
   prune(options: { readonly maxBytes?: number; readonly now?: number }): Promise<{ readonly removed: number; readonly freedBytes: number }>
   /** Removes everything. */
   clear(): Promise<void>
+  /**
+   * Takes `key` for the caller alone: resolves once no one else, in this
+   * process or another, holds it. The engine holds a step's key from its
+   * miss to its put, and a memoized call's from its miss to its result, so
+   * a second run wanting the same key waits for the first and takes its hit
+   * instead of running the work again (and never stores a mix of two
+   * executions). A lease whose holder has died is taken over.
+   */
+  lease(key: string, options?: LeaseOptions): Promise<CacheLease>
 }

@@ -1,6 +1,7 @@
-import { spawn } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import { createHash } from "node:crypto"
-import { existsSync } from "node:fs"
+import { existsSync, mkdirSync, writeFileSync } from "node:fs"
+import { hostname } from "node:os"
 import { mkdir, mkdtemp, readdir, readFile, rm, truncate, unlink, utimes, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
@@ -95,6 +96,34 @@ describe("FileStore under corruption", () => {
       expect(await s.store.get(s.entry.key)).toEqual(s.entry)
     })
   }
+
+  // Issue 10, item 8: damage in place of a blob or an entry was warned about on every put, forever.
+  const damages: ReadonlyArray<readonly [string, (s: Setup) => Promise<unknown>]> = [
+    ["its blob replaced by a directory", async (s) => (await unlink(s.blobFile), await mkdir(path.join(s.blobFile, "inner"), { recursive: true }))],
+    ["its blob's shard directory replaced by a file", async (s) => (await rm(path.dirname(s.blobFile), { recursive: true }), await writeFile(path.dirname(s.blobFile), "x"))],
+    ["its entry replaced by a directory, never read", async (s) => (await unlink(s.entryFile), await mkdir(path.join(s.entryFile, "inner"), { recursive: true }))],
+    ["its entry's shard directory replaced by a file", async (s) => (await rm(path.dirname(s.entryFile), { recursive: true }), await writeFile(path.dirname(s.entryFile), "x"))]
+  ]
+  for (const [what, damage] of damages) {
+    it(`repairs a store with ${what}: the next put rewrites it and the entry is a hit again`, async () => {
+      const s = await storeWithEntry()
+      await damage(s)
+      await s.store.put(s.entry, s.blobs)
+      expect(await s.store.get(s.entry.key)).toEqual(s.entry)
+      expect(Buffer.from((await s.store.readBlob(s.entry.files[0]!.digest))!).toString()).toBe("output bytes")
+      await s.store.put(s.entry, s.blobs)
+      expect(await s.store.get(s.entry.key)).toEqual(s.entry)
+    })
+  }
+
+  it("removes a directory found where a blob should be when reading it", async () => {
+    const s = await storeWithEntry()
+    await unlink(s.blobFile)
+    await mkdir(s.blobFile)
+    expect(await s.store.readBlob(s.entry.files[0]!.digest)).toBeUndefined()
+    expect(existsSync(s.blobFile)).toBe(false)
+    expect(s.warnings.join("\n")).toMatch(/blob .* is not a file/)
+  })
 
   it("misses an entry file copied under another key", async () => {
     const s = await storeWithEntry()
@@ -247,5 +276,71 @@ describe("FileStore shared by two processes", () => {
     await store.prune({ maxBytes: 20_000 })
     expect((await store.stats()).bytes).toBeLessThanOrEqual(20_000)
     expect(warnings).toEqual([])
+  })
+})
+
+describe("FileStore leases across processes", () => {
+  const holderFixture = path.join(import.meta.dirname, "internal", "leaseHolderFixture.ts")
+
+  /** A process holding `key` until it is killed, started once it holds it. */
+  const holder = (cacheDir: string, key: string) =>
+    new Promise<ReturnType<typeof spawn>>((resolve, reject) => {
+      const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", holderFixture, cacheDir, key], { stdio: ["ignore", "pipe", "inherit"] })
+      child.on("error", reject)
+      child.on("exit", (code) => reject(new Error(`the lease holder exited with ${code} before holding`)))
+      child.stdout!.setEncoding("utf8").on("data", (text: string) => text.includes("held") && resolve(child))
+    })
+
+  it("waits for a live holder in another process, and takes the lease over once it is killed", async () => {
+    const cacheDir = path.join(await tempDir(), "cache")
+    const key = keyOf("held")
+    const child = await holder(cacheDir, key)
+    const holders: Array<string> = []
+    let held = false
+    try {
+      const waiting = makeFileStore(cacheDir).lease(key, { onWait: (h) => holders.push(h) }).then((lease) => ((held = true), lease))
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(held).toBe(false)
+      expect(holders).toEqual([`weft process ${child.pid}`])
+      child.kill("SIGKILL")
+      await (await waiting).release()
+    } finally {
+      child.kill("SIGKILL")
+    }
+  })
+
+  const leaseFile = (cacheDir: string, key: string, holder: object) => {
+    mkdirSync(path.join(cacheDir, "leases"), { recursive: true })
+    writeFileSync(path.join(cacheDir, "leases", key), JSON.stringify({ host: hostname(), nonce: "n", ...holder }))
+  }
+
+  it("takes over a lease left by a process that is gone, or whose pid now names a newer process", async () => {
+    const cacheDir = path.join(await tempDir(), "cache")
+    const store = makeFileStore(cacheDir)
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid!
+    leaseFile(cacheDir, keyOf(1), { pid: dead, start: "" })
+    await (await store.lease(keyOf(1))).release()
+    if (existsSync("/proc/self/stat")) {
+      // Our own pid, but a start time that is not ours: a process that had the pid before us.
+      leaseFile(cacheDir, keyOf(2), { pid: process.pid, start: "another-boot:1" })
+      await (await store.lease(keyOf(2))).release()
+    }
+    // Damaged: not a holder at all, and not being written (it is old).
+    mkdirSync(path.join(cacheDir, "leases"), { recursive: true })
+    writeFileSync(path.join(cacheDir, "leases", keyOf(3)), "{half")
+    await minutesAgo(path.join(cacheDir, "leases", keyOf(3)), 1)
+    await (await store.lease(keyOf(3))).release()
+    expect(existsSync(path.join(cacheDir, "leases", keyOf(1)))).toBe(false)
+  })
+
+  it("prune removes the leases of processes that are gone, and keeps those of live ones", async () => {
+    const cacheDir = path.join(await tempDir(), "cache")
+    const store = makeFileStore(cacheDir)
+    leaseFile(cacheDir, keyOf(1), { pid: spawnSync(process.execPath, ["-e", ""]).pid!, start: "" })
+    const live = await store.lease(keyOf(2))
+    await store.prune({})
+    expect(existsSync(path.join(cacheDir, "leases", keyOf(1)))).toBe(false)
+    expect(existsSync(path.join(cacheDir, "leases", keyOf(2)))).toBe(true)
+    await live.release()
   })
 })

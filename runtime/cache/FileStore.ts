@@ -6,6 +6,7 @@
  * entries/<k0k1>/<key>        header + meta + body (see internal/entryFile.ts), checksummed
  * blobs/<d0d1>/<digest>       the raw bytes of an output file, named by SHA-256
  * tmp/                        files being written; renamed into place when complete
+ * leases/<key>                who is producing the entry of a key now (see internal/lease.ts)
  * ```
  *
  * Every write goes to a unique temp file, is flushed and renamed into place,
@@ -29,6 +30,7 @@ import { CachePutError } from "./CachePutError.ts"
 import { ignoreMissing, isErrno, writeAtomic } from "./internal/atomic.ts"
 import { assertDigest, assertKey, isDigest, isExpired, isKey, normalizeEntry } from "./internal/entry.ts"
 import { decodeEntryFile, encodeEntryFile } from "./internal/entryFile.ts"
+import { removeStaleLease, takeFileLease } from "./internal/lease.ts"
 import { planPrune } from "./internal/prune.ts"
 import { fannedFiles, filesIn, readMeta, type Scanned } from "./internal/scan.ts"
 
@@ -72,6 +74,9 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
   const entriesDir = path.join(dir, "entries")
   const blobsDir = path.join(dir, "blobs")
   const tmpDir = path.join(dir, "tmp")
+  const leasesDir = path.join(dir, "leases")
+  // A store repairs what it finds in its way: warned once, then written over.
+  const onRepair = (found: string) => warn(`cache: ${path.relative(dir, found)} was damaged (not what the store keeps there); it was removed and written again`)
   const entryPath = (key: string) => path.join(entriesDir, key.slice(0, 2), key)
   const blobPath = (digest: string) => path.join(blobsDir, digest.slice(0, 2), digest)
 
@@ -104,7 +109,7 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
       try {
         if ((await fs.stat(blobPath(file.digest))).size !== file.size) return file
       } catch (error) {
-        if (isErrno(error, "ENOENT")) return file
+        if (isErrno(error, "ENOENT", "ENOTDIR")) return file
         throw error
       }
     }
@@ -117,7 +122,8 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
     try {
       fd = fsSync.openSync(file, "r")
     } catch (error) {
-      if (isErrno(error, "ENOENT")) return undefined
+      // ENOTDIR: a file where its shard directory should be, repaired by the next put.
+      if (isErrno(error, "ENOENT", "ENOTDIR")) return undefined
       throw error
     }
     let stat: fsSync.Stats
@@ -181,14 +187,15 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
   const storeBlob = async (key: string, file: StoredFile, source: string | undefined): Promise<void> => {
     const target = blobPath(file.digest)
     try {
-      if ((await fs.stat(target)).size === file.size) {
+      const stat = await fs.lstat(target)
+      if (stat.isFile() && stat.size === file.size) {
         // Young again, so a concurrent prune leaves it to the entry we are about to write.
         const time = now()
         await fs.utimes(target, time / 1000, time / 1000).catch(() => {})
         return
       }
     } catch (error) {
-      if (!isErrno(error, "ENOENT")) throw error
+      if (!isErrno(error, "ENOENT", "ENOTDIR")) throw error
     }
     if (source === undefined) {
       throw new TypeError(`weft cache: entry ${key} lists output file ${file.path} (blob ${file.digest}), which is neither stored nor passed to put`)
@@ -206,6 +213,7 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
         target,
         durable: options.durable,
         mtimeMs: now(),
+        onRepair,
         write: async (output) => {
           const hash = createHash("sha256")
           let size = 0
@@ -234,6 +242,8 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
   const scanBlobs = () => fannedFiles(blobsDir, isDigest)
 
   return {
+    id: `file:${path.resolve(dir)}`,
+
     get: (key) => read(key, true),
 
     has: async (key) => (await read(key, false)) !== undefined,
@@ -252,6 +262,7 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
         target: entryPath(normalized.key),
         durable: options.durable,
         mtimeMs: now(),
+        onRepair,
         write: (handle) => handle.writeFile(bytes)
       })
     },
@@ -299,7 +310,12 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
           await handle.close()
         }
       } catch (error) {
-        if (isErrno(error, "ENOENT", "EISDIR")) return undefined
+        if (isErrno(error, "EISDIR")) {
+          warn(`cache blob ${digest} is not a file; it was removed and counts as a miss`)
+          await fs.rm(file, { recursive: true, force: true })
+          return undefined
+        }
+        if (isErrno(error, "ENOENT", "ENOTDIR")) return undefined
         throw error
       }
       if (createHash("sha256").update(bytes).digest("hex") !== digest) {
@@ -353,7 +369,16 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
       for (const tmp of await filesIn(tmpDir)) {
         if (time - tmp.mtimeMs > graceMs && await removeIfSame(tmp.file, tmp.ino)) freedBytes += tmp.bytes
       }
+      // Leases of killed processes: taken over when wanted anyway, but not kept forever.
+      for (const lease of await filesIn(leasesDir)) {
+        if (await removeStaleLease(lease.file, tmpDir)) freedBytes += lease.bytes
+      }
       return { removed, freedBytes }
+    },
+
+    lease: (key, leaseOptions) => {
+      assertKey(key)
+      return takeFileLease(leasesDir, tmpDir, key, leaseOptions)
     },
 
     clear: async () => {

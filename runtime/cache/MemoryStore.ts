@@ -36,6 +36,8 @@ export const makeMemoryStore = (options: MemoryStoreOptions = {}): CacheStore =>
   const now = options.now ?? Date.now
   const entries = new Map<string, Held>()
   const blobs = new Map<string, Uint8Array>()
+  /** Keys leased, each to the promise its holder settles on release. */
+  const leases = new Map<string, Promise<void>>()
   /** Blobs of puts in progress, by how many refer to them: not removable until their entry is in. */
   const pinned = new Map<string, number>()
 
@@ -146,9 +148,45 @@ export const makeMemoryStore = (options: MemoryStoreOptions = {}): CacheStore =>
       return { removed: plan.entries.length, freedBytes: plan.freedBytes }
     },
 
+    lease: async (key, leaseOptions = {}) => {
+      assertKey(key)
+      const { signal } = leaseOptions
+      let told = false
+      for (let held = leases.get(key); held !== undefined; held = leases.get(key)) {
+        signal?.throwIfAborted()
+        if (!told) {
+          told = true
+          leaseOptions.onWait?.("another run in this process")
+        }
+        await untilSettledOrAborted(held, signal)
+      }
+      signal?.throwIfAborted()
+      let settle!: () => void
+      const held = new Promise<void>((resolve) => (settle = resolve))
+      leases.set(key, held)
+      return {
+        release: async () => {
+          if (leases.get(key) === held) leases.delete(key)
+          settle()
+        }
+      }
+    },
+
     clear: async () => {
       entries.clear()
       blobs.clear()
     }
   }
 }
+
+/** Resolves when `promise` settles, or rejects with the signal's reason when it aborts first. */
+const untilSettledOrAborted = (promise: Promise<void>, signal: AbortSignal | undefined): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const onAbort = () => reject(signal!.reason)
+    signal?.addEventListener("abort", onAbort, { once: true })
+    promise.then(() => {
+      signal?.removeEventListener("abort", onAbort)
+      resolve()
+    })
+  })

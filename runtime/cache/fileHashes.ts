@@ -36,6 +36,7 @@ import * as path from "node:path"
 import * as Data from "effect/Data"
 import { isErrno, writeAtomic } from "./internal/atomic.ts"
 import { mapLimit } from "./internal/mapLimit.ts"
+import { isOutputTemp } from "./internal/outputTemp.ts"
 
 /** One input file: its path relative to the root, with `/` separators, and the SHA-256 of its content. */
 export interface FileDigest {
@@ -47,6 +48,11 @@ export interface FileDigest {
 export interface FileSetDigest {
   readonly digest: string
   readonly files: ReadonlyArray<FileDigest>
+  /**
+   * Temporary files of a restore the globs matched (`internal/outputTemp.ts`),
+   * absolute: never part of `files`, listed so a leftover can be removed.
+   */
+  readonly temps?: ReadonlyArray<string>
 }
 
 export interface FileHasher {
@@ -131,14 +137,20 @@ const loadTable = async (stateFile: string): Promise<Map<string, Remembered>> =>
   }
 }
 
-/** Each matching file's absolute path; `.weft` and `node_modules` skipped unless the glob names them. */
-const expand = async (root: string, glob: string): Promise<Array<string>> => {
+/**
+ * Each matching file's absolute path; `.weft` and `node_modules` skipped
+ * unless the glob names them. Temporary files of a restore go to `temps`:
+ * half-written copies are no one's input or output.
+ */
+const expand = async (root: string, glob: string, temps: Array<string>): Promise<Array<string>> => {
   const segments = glob.split(/[\\/]/)
   const skipped = new Set(skippedDirs.filter((name) => !segments.includes(name)))
   const found: Array<string> = []
   const entries = fs.glob(glob, { cwd: root, withFileTypes: true, exclude: (dirent: Dirent) => skipped.has(dirent.name) })
   for await (const dirent of entries) {
-    if (dirent.isFile() || dirent.isSymbolicLink()) found.push(path.join(dirent.parentPath, dirent.name))
+    if (!(dirent.isFile() || dirent.isSymbolicLink())) continue
+    if (isOutputTemp(dirent.name)) temps.push(path.join(dirent.parentPath, dirent.name))
+    else found.push(path.join(dirent.parentPath, dirent.name))
   }
   return found
 }
@@ -204,7 +216,8 @@ export const makeFileHasher = (stateFile: string, options: FileHasherOptions = {
     const root = path.resolve(rootDir)
     table ??= loadTable(stateFile)
     const remembered = await table
-    const absolute = [...new Set((await Promise.all(globs.map((glob) => expand(root, glob)))).flat())]
+    const temps: Array<string> = []
+    const absolute = [...new Set((await Promise.all(globs.map((glob) => expand(root, glob, temps)))).flat())]
     const time = now()
     let changed = false
     const hashed = await mapLimit(absolute, parallelFiles, async (file): Promise<FileDigest | undefined> => {
@@ -239,7 +252,7 @@ export const makeFileHasher = (stateFile: string, options: FileHasherOptions = {
     })
     const files = hashed.filter((f) => f !== undefined).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
     if (changed) await save(remembered)
-    return { digest: combine(files), files }
+    return temps.length === 0 ? { digest: combine(files), files } : { digest: combine(files), files, temps: [...new Set(temps)] }
   }
 
   return {

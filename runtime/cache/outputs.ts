@@ -10,6 +10,8 @@ import { existsSync, lstatSync, realpathSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import type { CacheStore, StoredFile } from "./CacheStore.ts"
+import { ignoreMissing } from "./internal/atomic.ts"
+import { isStaleOutputTemp, outputTempOf } from "./internal/outputTemp.ts"
 
 /** Why a stored path may not be written, or `undefined` when it may. */
 export const unsafePath = (root: string, relative: string): string | undefined => {
@@ -85,10 +87,23 @@ export const restoreOutputs = async (
     if (bytes === undefined) return false
     const target = path.join(root, file.path)
     await fs.mkdir(path.dirname(target), { recursive: true })
-    const temp = `${target}.weft-${process.pid}-${Math.random().toString(36).slice(2)}`
-    await fs.writeFile(temp, bytes, { mode: file.mode })
-    await fs.chmod(temp, file.mode)
-    await fs.rename(temp, target)
+    const temp = outputTempOf(target)
+    try {
+      await fs.writeFile(temp, bytes, { mode: file.mode })
+      await fs.chmod(temp, file.mode)
+      await fs.rename(temp, target)
+    } catch (error) {
+      // Disk full, a directory in the way: no half-written copy is left behind.
+      await ignoreMissing(fs.rm(temp, { force: true }))
+      throw error
+    }
   }
   return true
+}
+
+/** Removes the temporary files in `temps` whose writer is gone (a restore killed or crashed midway). */
+export const removeStaleTemps = async (temps: ReadonlyArray<string>): Promise<void> => {
+  for (const temp of temps) {
+    if (isStaleOutputTemp(temp)) await ignoreMissing(fs.rm(temp, { force: true }))
+  }
 }

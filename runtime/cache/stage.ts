@@ -15,9 +15,9 @@ import type { StepRun, Stage } from "../Pipeline.ts"
 import { toMillis } from "../internal/duration.ts"
 import { describeError } from "../internal/describeError.ts"
 import { captureOutput, replayOutput } from "../internal/stepOutput.ts"
-import type { CacheStore } from "./CacheStore.ts"
+import type { CacheLease, CacheStore } from "./CacheStore.ts"
 import type { FileHasher, FileSetDigest } from "./fileHashes.ts"
-import { captureOutputs, outputsOnDisk, restoreOutputs } from "./outputs.ts"
+import { captureOutputs, outputsOnDisk, removeStaleTemps, restoreOutputs } from "./outputs.ts"
 import { deserializeValue, serializeValue } from "./serialize.ts"
 import { stepKey } from "./stepKey.ts"
 
@@ -130,15 +130,26 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
     return { before, key, hit }
   }
 
-  return Effect.gen(function*() {
-    const prepared = yield* Effect.promise(prepare)
-    if (prepared === undefined) return yield* next
-    const { before, key, hit } = prepared
-    if (hit !== undefined) {
-      replayOutput(step, hit)
-      step.cached = { savedMs: hit.durationMs }
-      return hit.value
-    }
+  const replay = (hit: Hit) => {
+    replayOutput(step, hit)
+    step.cached = { savedMs: hit.durationMs }
+    return hit.value
+  }
+  /**
+   * The key's lease, or `undefined` when the store cannot give one (said, and
+   * the step runs unguarded, as before leases). Interrupting the step aborts
+   * the wait.
+   */
+  const takeLease = (key: string, signal: AbortSignal): Promise<CacheLease | undefined> =>
+    store.lease(key, { signal, onWait: (holder) => warn(`waiting for ${holder}, which is running this step with the same key`) }).catch((error) => {
+      if (signal.aborted) throw error
+      warn(`taking the lease: ${describeError(error)}`)
+      return undefined
+    })
+  const release = (lease: CacheLease | undefined) => lease === undefined ? Effect.void : Effect.promise(() => lease.release().catch(() => {}))
+
+  /** Runs the step and stores what it made, unless an input changed meanwhile. */
+  const execute = (before: FileSetDigest, key: string) => Effect.gen(function*() {
     const capture = captureOutput(step)
     const started = cache.now()
     const value = yield* next
@@ -151,6 +162,7 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
         return
       }
       const produced = await cache.hasher.hashGlobs(cache.root, options.outputs ?? [])
+      if (produced.temps !== undefined) await removeStaleTemps(produced.temps)
       const { files, blobs } = await captureOutputs(cache.root, produced.files)
       const ttlMs = options.ttl === undefined ? undefined : toMillis(options.ttl)
       await store.put({
@@ -169,7 +181,29 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
     })
     return value
   })
+
+  return Effect.gen(function*() {
+    const prepared = yield* Effect.promise(prepare)
+    if (prepared === undefined) return yield* next
+    const { before, key, hit } = prepared
+    if (hit !== undefined) return replay(hit)
+    // One execution per key across runs and processes: the key is held from
+    // the miss to the put, so the entry is that execution's value, logs and
+    // files, and a run that waited for it takes its hit instead of running.
+    return yield* Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(restore(Effect.promise((signal) => takeLease(key, signal))), (lease) =>
+        restore(Effect.gen(function*() {
+          if (lease !== undefined && cache.mode === "use") {
+            const late = yield* attempt("reading", () => lookup(cache, store, key, warn))
+            if (late !== undefined) return replay(late)
+          }
+          return yield* execute(before, key)
+        })).pipe(Effect.ensuring(release(lease))))
+    )
+  })
 }
+
+type Hit = NonNullable<Awaited<ReturnType<typeof lookup>>>
 
 /** A usable hit: the entry, with its outputs on disk as stored (restored if need be). */
 const lookup = async (cache: RunCache, store: CacheStore, key: string, warn: (message: string) => void) => {

@@ -260,5 +260,67 @@ export const storeContract = (name: string, make: (env: ContractEnv) => Promise<
       expect(Buffer.from((await store.readBlob(got.files[0]!.digest))!).toString()).toBe(`output ${i}`)
       expect((await store.list()).length).toBe(1)
     })
+
+    it("leases a key to one holder at a time: a second waits for its release; another key does not", async () => {
+      const first = await store.lease(keyOf(1))
+      let secondHeld = false
+      const second = store.lease(keyOf(1)).then((lease) => ((secondHeld = true), lease))
+      const other = await store.lease(keyOf(2))
+      await other.release()
+      await pause(50) // room for a wrong grant to show
+      expect(secondHeld).toBe(false)
+      await first.release()
+      const next = await second
+      await first.release() // a second release is harmless: it does not free the key from its new holder
+      let thirdHeld = false
+      const third = store.lease(keyOf(1)).then((lease) => ((thirdHeld = true), lease))
+      await pause(50)
+      expect(thirdHeld).toBe(false)
+      await next.release()
+      await (await third).release()
+    })
+
+    it("tells onWait who holds the key; an aborted wait rejects with the signal's reason and holds nothing", async () => {
+      const first = await store.lease(keyOf(1))
+      const holders: Array<string> = []
+      const controller = new AbortController()
+      const waiting = store.lease(keyOf(1), { signal: controller.signal, onWait: (holder) => holders.push(holder) })
+      await until(() => holders.length > 0)
+      expect(holders).toHaveLength(1)
+      controller.abort(new Error("cancelled by the test"))
+      await expect(waiting).rejects.toThrow("cancelled by the test")
+      await first.release()
+      await (await store.lease(keyOf(1))).release()
+      const aborted = new AbortController()
+      aborted.abort(new Error("already aborted"))
+      await expect(store.lease(keyOf(1), { signal: aborted.signal })).rejects.toThrow("already aborted")
+      await (await store.lease(keyOf(1))).release()
+    })
+
+    it("never has two holders of one key among many waiters", async () => {
+      let holding = 0
+      let most = 0
+      let turns = 0
+      await Promise.all(Array.from({ length: 8 }, async () => {
+        const lease = await store.lease(keyOf(1))
+        holding++
+        most = Math.max(most, holding)
+        await pause(2)
+        holding--
+        turns++
+        await lease.release()
+      }))
+      expect({ most, turns }).toEqual({ most: 1, turns: 8 })
+    })
   })
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Resolves once `condition` holds, polling; fails after ten seconds. */
+const until = async (condition: () => boolean): Promise<void> => {
+  for (let waited = 0; !condition(); waited += 5) {
+    if (waited > 10_000) throw new Error("condition not met in 10 s")
+    await pause(5)
+  }
 }

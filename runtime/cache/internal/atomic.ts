@@ -43,6 +43,13 @@ export interface WriteAtomicOptions {
   readonly mtimeMs?: number
   /** fsync the temp file before the rename (default true). */
   readonly durable?: boolean
+  /**
+   * Called with a path found in the way (a directory where the target or the
+   * temp file goes, a file where their directory goes), which is then removed
+   * so the write succeeds. Absent: such damage is an error, as it is for
+   * files weft does not own.
+   */
+  readonly onRepair?: (found: string) => void
 }
 
 /**
@@ -57,8 +64,9 @@ export const writeAtomic = async (options: WriteAtomicOptions): Promise<void> =>
     try {
       handle = await fs.open(tmp, "wx")
     } catch (error) {
-      if (!isErrno(error, "ENOENT") || attempt >= 3) throw error
-      await fs.mkdir(options.tmpDir, { recursive: true })
+      if (!isErrno(error, "ENOENT", "ENOTDIR") || attempt >= 3) throw error
+      if (isErrno(error, "ENOTDIR") && options.onRepair === undefined) throw error
+      await makeDir(options.tmpDir, options.onRepair)
       continue
     }
     try {
@@ -69,7 +77,7 @@ export const writeAtomic = async (options: WriteAtomicOptions): Promise<void> =>
         await handle.close()
       }
       if (options.mtimeMs !== undefined) await fs.utimes(tmp, options.mtimeMs / 1000, options.mtimeMs / 1000)
-      if (await renameInto(tmp, options.target)) return
+      if (await renameInto(tmp, options.target, options.onRepair)) return
     } catch (error) {
       await ignoreMissing(fs.unlink(tmp))
       if (!isErrno(error, "ENOENT") || attempt >= 3) throw error
@@ -78,17 +86,22 @@ export const writeAtomic = async (options: WriteAtomicOptions): Promise<void> =>
 }
 
 /** Renames `tmp` to `target`; `false` when `tmp` itself vanished and must be written again. */
-const renameInto = async (tmp: string, target: string): Promise<boolean> => {
+const renameInto = async (tmp: string, target: string, onRepair: WriteAtomicOptions["onRepair"]): Promise<boolean> => {
   for (let attempt = 0; ; attempt++) {
     try {
       await fs.rename(tmp, target)
       return true
     } catch (error) {
       if (isErrno(error, "ENOENT") && attempt === 0) {
-        await fs.mkdir(path.dirname(target), { recursive: true })
+        await makeDir(path.dirname(target), onRepair)
         continue
       }
       if (isErrno(error, "ENOENT")) return false
+      // A directory where the file goes, or a file where its directory goes:
+      // damage that would otherwise fail every later write of this target.
+      if (onRepair !== undefined && attempt < 3 && isErrno(error, "EISDIR", "ENOTEMPTY", "EEXIST", "ENOTDIR", "EPERM")) {
+        if (await clearWay(target, onRepair)) continue
+      }
       // Windows refuses to replace a file another process has open; it is brief.
       if (isErrno(error, "EPERM", "EACCES", "EBUSY") && process.platform === "win32" && attempt < 20) {
         await sleep(10)
@@ -97,4 +110,36 @@ const renameInto = async (tmp: string, target: string): Promise<boolean> => {
       throw error
     }
   }
+}
+
+/** Creates `dir`, first removing a file in its place when `onRepair` allows. */
+const makeDir = async (dir: string, onRepair: WriteAtomicOptions["onRepair"]): Promise<void> => {
+  try {
+    await fs.mkdir(dir, { recursive: true })
+  } catch (error) {
+    if (onRepair === undefined || !isErrno(error, "EEXIST", "ENOTDIR")) throw error
+    if (!(await clearWay(dir, onRepair, "directory"))) throw error
+    await fs.mkdir(dir, { recursive: true })
+  }
+}
+
+/**
+ * Removes what stands where a `want` (file or directory) should be at `at`,
+ * or at its parent when the parent is not a directory. `false`: nothing was
+ * in the way, so the failure has another cause.
+ */
+const clearWay = async (at: string, onRepair: (found: string) => void, want: "file" | "directory" = "file"): Promise<boolean> => {
+  const parent = path.dirname(at)
+  const parentStat = await fs.lstat(parent).catch(() => undefined)
+  if (parentStat !== undefined && !parentStat.isDirectory()) {
+    onRepair(parent)
+    await fs.rm(parent, { recursive: true, force: true })
+    await fs.mkdir(parent, { recursive: true })
+    return true
+  }
+  const stat = await fs.lstat(at).catch(() => undefined)
+  if (stat === undefined || (want === "file" ? stat.isFile() : stat.isDirectory())) return false
+  onRepair(at)
+  await fs.rm(at, { recursive: true, force: true })
+  return true
 }
