@@ -3,10 +3,12 @@
  * builder, a spec may list steps in any order, so it can describe a cycle:
  * `fromSpec` rejects one with its full path.
  */
-import * as Graph from "effect/Graph"
 import { shell, cmd, isCommand } from "./Command.ts"
 import { DefinitionError, type Problem } from "./DefinitionError.ts"
+import { cycles, dependencyOrder } from "./internal/dependencyOrder.ts"
 import { suggestion } from "./internal/didYouMean.ts"
+import { show } from "./internal/show.ts"
+import { commandFieldProblems, refsOf } from "./internal/specFields.ts"
 import { isSecret, secret, type Permissions, type Secret } from "./Permissions.ts"
 import { makeStepDef, type CacheOptions, type RetryOption, type StepDef, type StepFunction } from "./Step.ts"
 import { isWorkflow, Workflow, type RateLimitOption, type WorkflowOptions } from "./Workflow.ts"
@@ -82,12 +84,17 @@ const inSpecTerms = (message: string): string =>
     .replace(/^the workflow needs a name: .*$/, `the spec needs a name, like name: "build"`)
 
 const specKeys = ["name", "concurrency", "failFast", "cache", "rateLimits", "resources", "permissions", "steps"]
-const stepKeys = ["id", "run", "needs", "after", "optional", "retry", "timeout", "estimate", "cache", "rateLimit", "resources", "permissions", "cwd", "env"]
+const stepKeys = new Set(["id", "run", "needs", "after", "optional", "retry", "timeout", "estimate", "cache", "rateLimit", "resources", "permissions", "cwd", "env"])
+/** The keys `makeStepDef` takes as options; `needs` and `after` are resolved here, the others by the runner. */
+const notOptions = new Set(["id", "run", "needs", "after", "cwd", "env"])
 
 /**
- * Builds a workflow from data. Steps may be listed in any order.
+ * Builds a workflow from data. Steps may be listed in any order. Every field
+ * is checked for its type before it is read, and the work is linear in steps
+ * and edges (ids are looked up in one `Map`), so a spec of 100,000 steps
+ * builds about as fast as the builder makes the same graph.
  *
- * @throws DefinitionError listing every problem: unknown keys, bad runners, unknown ids, cycles (`a → b → a`).
+ * @throws DefinitionError listing every problem: unknown keys, wrong types, bad runners, unknown ids, each cycle (`a → b → a`).
  * @example
  * fromSpec({ name: "ci", steps: [
  *   { id: "test", run: "npm test", needs: ["build"] },
@@ -99,46 +106,77 @@ export const fromSpec = (spec: Spec, options: { readonly file?: string } = {}): 
   const fail = (): never => {
     throw new DefinitionError({ file: options.file, workflow: typeof spec?.name === "string" ? spec.name : undefined, problems })
   }
-  if (typeof spec !== "object" || spec === null) {
-    problems.push({ message: "a workflow spec must be an object like { name, steps: [...] }" })
+  if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
+    problems.push({ message: `a workflow spec must be an object like { name, steps: [...] }, not ${show(spec)}` })
     return fail()
   }
   for (const key of Object.keys(spec)) {
     if (!specKeys.includes(key)) problems.push({ message: `unknown key "${key}".${suggestion(key, specKeys)}` })
   }
   if (!Array.isArray(spec.steps)) {
-    problems.push({ message: "steps must be a list of { id, run, needs? }" })
+    problems.push({ message: `steps must be a list of { id, run, needs? }, not ${show(spec.steps)}` })
     return fail()
   }
-  const ids = spec.steps.map((s) => s?.id).filter((id): id is string => typeof id === "string")
-  const defs: Array<StepDef> = []
+  const steps = spec.steps as ReadonlyArray<unknown>
+  const n = steps.length
+  // Each id's first step: duplicates are the plan's to report.
+  const indexOf = new Map<string, number>()
+  const idOf = (i: number): string | undefined => {
+    const id = (steps[i] as { id?: unknown } | null)?.id
+    return typeof id === "string" && id !== "" ? id : undefined
+  }
+  for (let i = 0; i < n; i++) {
+    const id = idOf(i)
+    if (id !== undefined && !indexOf.has(id)) indexOf.set(id, i)
+  }
+  const labels = new Array<string>(n)
   // One per listed step, in the order written, for the plan's check (a step whose runner is wrong gets a stand-in).
-  const listed: Array<StepDef> = []
-  spec.steps.forEach((step, i) => {
-    const id = typeof step?.id === "string" && step.id !== "" ? step.id : undefined
-    const say = (message: string) => problems.push({ step: id ?? `#${i + 1}`, message })
-    if (typeof step !== "object" || step === null) {
-      listed.push(makeStepDef(`#${i + 1}`, {}, standIn))
-      return say("each step must be an object like { id, run }")
+  const listed = new Array<StepDef>(n)
+  const refs = new Array<{ readonly needs: ReadonlyArray<string>; readonly after: ReadonlyArray<string> }>(n)
+  let runnable = true
+  for (let i = 0; i < n; i++) {
+    const step = steps[i] as StepSpec
+    const label = idOf(i) ?? `#${i + 1}`
+    labels[i] = label
+    const say = (message: string) => problems.push({ step: label, message })
+    refs[i] = { needs: [], after: [] }
+    if (typeof step !== "object" || step === null || Array.isArray(step)) {
+      listed[i] = makeStepDef(label, {}, standIn)
+      say(`each step must be an object like { id, run }, not ${show(step)}`)
+      continue
     }
-    if (id === undefined) say("a step needs an id (a non-empty string)")
+    if (label !== step.id) say(`a step needs an id (a non-empty string)${"id" in step ? `, not ${show(step.id)}` : ""}`)
+    const stepOptions: Record<string, unknown> = {}
     for (const key of Object.keys(step)) {
-      if (!stepKeys.includes(key)) say(`unknown key "${key}".${suggestion(key, stepKeys)}`)
+      if (!stepKeys.has(key)) say(`unknown key "${key}".${suggestion(key, stepKeys)}`)
+      else if (!notOptions.has(key)) stepOptions[key] = step[key as keyof StepSpec]
     }
-    const { id: _id, run: _run, cwd: _cwd, env: _env, ...rest } = step
-    const optionsOnly = Object.fromEntries(Object.entries(rest).filter(([key]) => stepKeys.includes(key)))
-    if (optionsOnly.permissions !== undefined) optionsOnly.permissions = fromSpecPermissions(optionsOnly.permissions)
+    if (stepOptions.permissions !== undefined) stepOptions.permissions = fromSpecPermissions(stepOptions.permissions)
+    refs[i] = { needs: refsOf("needs", step.needs, say), after: refsOf("after", step.after, say) }
+    const isCommandText = !(typeof step.run === "function" || isCommand(step.run) || isWorkflow(step.run))
+    for (const message of commandFieldProblems(step, isCommandText)) say(message)
     const run = toRunner(step)
+    if (run === undefined) {
+      runnable = false
+      say(`run must be a shell command (a string), an argv list, a function or a workflow, not ${show(step.run)}`)
+    }
     // The spec resolves needs/after itself (in any order); the plan checks everything else.
-    listed.push(makeStepDef(id ?? `#${i + 1}`, { ...optionsOnly, needs: [], after: [] }, run ?? standIn))
-    if (run === undefined) return say("run must be a shell command (a string), an argv list, a function or a workflow")
-    defs.push(makeStepDef(id ?? `#${i + 1}`, optionsOnly, run))
-  })
-  for (const def of defs) {
-    for (const ref of [...def.needs, ...def.after]) {
-      if (!ids.includes(ref)) problems.push({ step: def.id, message: `needs "${ref}", which is not a step of this workflow.${suggestion(ref, ids)}` })
+    listed[i] = makeStepDef(label, stepOptions, run ?? standIn)
+  }
+  // Edges by index, for the layout: step i waits for deps[start[i]] … deps[start[i + 1] - 1].
+  const start = new Int32Array(n + 1)
+  const deps: Array<number> = []
+  for (let i = 0; i < n; i++) {
+    start[i] = deps.length
+    for (const field of ["needs", "after"] as const) {
+      for (const ref of refs[i]![field]) {
+        const at = indexOf.get(ref)
+        if (at !== undefined) deps.push(at)
+        else problems.push({ step: labels[i]!, message: `${field} "${ref}", which is not a step of this workflow.${suggestion(ref, indexOf.keys())}` })
+      }
     }
   }
+  start[n] = deps.length
   const workflowOptions: WorkflowOptions = {
     ...(spec.concurrency === undefined ? {} : { concurrency: spec.concurrency }),
     ...(spec.failFast === undefined ? {} : { failFast: spec.failFast }),
@@ -149,9 +187,21 @@ export const fromSpec = (spec: Spec, options: { readonly file?: string } = {}): 
   }
   // Options (rate limits, resources, permissions, retry, cache, ...) and duplicate ids, checked by the plan as for the builder.
   for (const p of check(Workflow.make(spec.name, workflowOptions, listed))) problems.push({ ...p, message: inSpecTerms(p.message) })
-  if (problems.length > 0) return fail()
-  const ordered = inDependencyOrder(defs, problems)
-  if (problems.length > 0) return fail()
+  // Loops are reported with the other problems, all at once.
+  const order = dependencyOrder({ start, deps })
+  if (order === undefined) {
+    for (const { path, others } of cycles({ start, deps }, labels)) {
+      const also = others.length === 0 ? "" : ` (${others.map((id) => `"${id}"`).join(", ")} ${others.length === 1 ? "is" : "are"} caught in the same loop)`
+      problems.push({ step: path[0]!, message: `steps wait for each other in a cycle: ${path.join(" → ")}${also}. Remove one of these needs/after.` })
+    }
+  }
+  if (problems.length > 0 || order === undefined || !runnable) return fail()
+  const ordered = new Array<StepDef>(n)
+  for (let k = 0; k < n; k++) {
+    const i = order[k]!
+    const { needs, after } = refs[i]!
+    ordered[k] = needs.length === 0 && after.length === 0 ? listed[i]! : { ...listed[i]!, needs, after }
+  }
   return Workflow.make(spec.name, workflowOptions, ordered)
 }
 
@@ -160,27 +210,12 @@ const standIn = () => undefined
 
 const toRunner = (step: StepSpec) => {
   const { run } = step
-  const options = { ...(step.cwd === undefined ? {} : { cwd: step.cwd }), ...(step.env === undefined ? {} : { env: step.env }) }
+  const options = {
+    ...(typeof step.cwd === "string" ? { cwd: step.cwd } : {}),
+    ...(typeof step.env === "object" && step.env !== null ? { env: step.env } : {})
+  }
   if (typeof run === "string" && run.trim() !== "") return shell(run, options)
   if (Array.isArray(run) && run.length > 0 && run.every((arg) => typeof arg === "string")) return cmd(run, options)
   if (typeof run === "function" || isCommand(run) || isWorkflow(run)) return run as StepFunction<any, unknown>
   return undefined
-}
-
-/** Steps ordered so each comes after what it waits for (declaration order otherwise), or a cycle reported. */
-const inDependencyOrder = (defs: ReadonlyArray<StepDef>, problems: Array<Problem>): Array<StepDef> => {
-  const index = new Map(defs.map((def, i) => [def.id, i]))
-  const graph = Graph.directed<string, void>((g) => {
-    for (const def of defs) Graph.addNode(g, def.id)
-    defs.forEach((def, i) => {
-      for (const ref of new Set([...def.needs, ...def.after])) Graph.addEdge(g, index.get(ref)!, i, undefined)
-    })
-  })
-  const cycle = Graph.findCycle(graph)
-  if (cycle._tag === "Some") {
-    const path = cycle.value.path.map((n) => defs[n]!.id)
-    problems.push({ step: path[0]!, message: `steps wait for each other in a cycle: ${path.join(" → ")}. Remove one of these needs/after.` })
-    return []
-  }
-  return Array.from(Graph.indices(Graph.topo(graph)), (n) => defs[n]!)
 }

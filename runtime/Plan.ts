@@ -6,6 +6,7 @@
 import { isCommand } from "../dsl/Command.ts"
 import { DefinitionError, type Problem } from "../dsl/DefinitionError.ts"
 import { suggestion } from "../dsl/internal/didYouMean.ts"
+import { show } from "../dsl/internal/show.ts"
 import type { StepDef } from "../dsl/Step.ts"
 import { isWorkflow, type Workflow } from "../dsl/Workflow.ts"
 import { cacheProblem } from "./cache/options.ts"
@@ -95,6 +96,8 @@ const checkAll = (wf: Workflow<any>, options: PlanOptions): Checked => {
   if (c !== undefined && !(Number.isInteger(c) && c >= 1)) {
     problems.push({ message: `concurrency must be a whole number of at least 1, not ${JSON.stringify(c)}` })
   }
+  const failFast = wf.options?.failFast
+  if (failFast !== undefined && typeof failFast !== "boolean") problems.push({ message: `failFast must be true or false, not ${show(failFast)}` })
   const workflowCache = cacheProblem(wf.options?.cache)
   if (workflowCache !== undefined) problems.push({ message: workflowCache })
   for (const message of rateLimitsProblems(wf.options?.rateLimits)) problems.push({ message })
@@ -109,9 +112,14 @@ const checkAll = (wf: Workflow<any>, options: PlanOptions): Checked => {
   const timeoutMs = new Array<number | undefined>(n)
   const say = (def: StepDef, message: string) => problems.push({ step: String(def.id), message })
   const checkRefs = (def: StepDef, field: "needs" | "after", list: ReadonlyArray<string>) => {
-    if (!Array.isArray(list)) return say(def, `${field} must be a list of step ids, like ${field}: ["build"]`)
+    if (!Array.isArray(list)) return say(def, `${field} must be a list of step ids, like ${field}: ["build"], not ${show(list)}`)
     for (let j = 0; j < list.length; j++) {
       const ref = list[j]!
+      if (typeof ref !== "string") {
+        refs.push(-1)
+        say(def, `${field} lists ${show(ref)}, which is not a step id: write ids as strings, like ${field}: ["build"]`)
+        continue
+      }
       const at = ref === def.id ? undefined : seen.get(ref)
       refs.push(at ?? -1)
       if (at !== undefined) continue
@@ -128,6 +136,7 @@ const checkAll = (wf: Workflow<any>, options: PlanOptions): Checked => {
     const first = seen.get(id)
     if (first !== undefined) say(def, `the id "${id}" is used twice (steps ${first + 1} and ${i + 1}): give each step its own id`)
     for (const key of def.unknownOptions) say(def, `unknown option "${key}".${suggestion(key, stepOptionKeys)}`)
+    if (typeof def.optional !== "boolean") say(def, `optional must be true or false, not ${show(def.optional)}`)
     checkRefs(def, "needs", def.needs)
     checkRefs(def, "after", def.after)
     const run = def.run
