@@ -10,10 +10,10 @@ import { suggestion } from "./internal/didYouMean.ts"
 import { show } from "./internal/show.ts"
 import { commandFieldProblems, refsOf } from "./internal/specFields.ts"
 import { isSecret, secret, type Permissions, type Secret } from "./Permissions.ts"
-import { makeStepDef, type CacheOptions, type RetryOption, type StepDef, type StepFunction } from "./Step.ts"
+import { makeStepDef, none, type CacheOptions, type RetryOption, type StepDef, type StepFunction, type StepOptions } from "./Step.ts"
 import { isWorkflow, Workflow, type RateLimitOption, type WorkflowOptions } from "./Workflow.ts"
 // The plan's definition check, so a spec's options are checked exactly as the builder's are.
-import { check } from "../runtime/Plan.ts"
+import { checkOptions } from "../runtime/Plan.ts"
 
 /** One step as data. `run` is a function, a shell script, or an argv array (no shell). */
 export interface StepSpec {
@@ -85,8 +85,6 @@ const inSpecTerms = (message: string): string =>
 
 const specKeys = ["name", "concurrency", "failFast", "cache", "rateLimits", "resources", "permissions", "steps"]
 const stepKeys = new Set(["id", "run", "needs", "after", "optional", "retry", "timeout", "estimate", "cache", "rateLimit", "resources", "permissions", "cwd", "env"])
-/** The keys `makeStepDef` takes as options; `needs` and `after` are resolved here, the others by the runner. */
-const notOptions = new Set(["id", "run", "needs", "after", "cwd", "env"])
 
 /**
  * Builds a workflow from data. Steps may be listed in any order. Every field
@@ -119,62 +117,68 @@ export const fromSpec = (spec: Spec, options: { readonly file?: string } = {}): 
   }
   const steps = spec.steps as ReadonlyArray<unknown>
   const n = steps.length
+  // Each step's id, or `#<position>` for one without: how messages name it.
+  const labels = new Array<string>(n)
   // Each id's first step: duplicates are the plan's to report.
   const indexOf = new Map<string, number>()
-  const idOf = (i: number): string | undefined => {
-    const id = (steps[i] as { id?: unknown } | null)?.id
-    return typeof id === "string" && id !== "" ? id : undefined
-  }
   for (let i = 0; i < n; i++) {
-    const id = idOf(i)
-    if (id !== undefined && !indexOf.has(id)) indexOf.set(id, i)
+    const id = (steps[i] as { id?: unknown } | null)?.id
+    if (typeof id === "string" && id !== "") {
+      labels[i] = id
+      if (!indexOf.has(id)) indexOf.set(id, i)
+    } else labels[i] = `#${i + 1}`
   }
-  const labels = new Array<string>(n)
-  // One per listed step, in the order written, for the plan's check (a step whose runner is wrong gets a stand-in).
-  const listed = new Array<StepDef>(n)
-  const refs = new Array<{ readonly needs: ReadonlyArray<string>; readonly after: ReadonlyArray<string> }>(n)
+  // One per listed step, in the order written, with its needs and after as
+  // written (a step whose runner is wrong gets a stand-in, so the plan's
+  // check still sees its options).
+  const defs = new Array<StepDef>(n)
+  const say = (i: number, message: string) => problems.push({ step: labels[i]!, message })
   let runnable = true
   for (let i = 0; i < n; i++) {
     const step = steps[i] as StepSpec
-    const label = idOf(i) ?? `#${i + 1}`
-    labels[i] = label
-    const say = (message: string) => problems.push({ step: label, message })
-    refs[i] = { needs: [], after: [] }
+    const label = labels[i]!
     if (typeof step !== "object" || step === null || Array.isArray(step)) {
-      listed[i] = makeStepDef(label, {}, standIn)
-      say(`each step must be an object like { id, run }, not ${show(step)}`)
+      defs[i] = makeStepDef(label, {}, standIn)
+      say(i, `each step must be an object like { id, run }, not ${show(step)}`)
       continue
     }
-    if (label !== step.id) say(`a step needs an id (a non-empty string)${"id" in step ? `, not ${show(step.id)}` : ""}`)
-    const stepOptions: Record<string, unknown> = {}
-    for (const key of Object.keys(step)) {
-      if (!stepKeys.has(key)) say(`unknown key "${key}".${suggestion(key, stepKeys)}`)
-      else if (!notOptions.has(key)) stepOptions[key] = step[key as keyof StepSpec]
+    if (label !== step.id) say(i, `a step needs an id (a non-empty string)${"id" in step ? `, not ${show(step.id)}` : ""}`)
+    for (const key in step) {
+      if (!stepKeys.has(key) && Object.hasOwn(step, key)) say(i, `unknown key "${key}".${suggestion(key, stepKeys)}`)
     }
-    if (stepOptions.permissions !== undefined) stepOptions.permissions = fromSpecPermissions(stepOptions.permissions)
-    refs[i] = { needs: refsOf("needs", step.needs, say), after: refsOf("after", step.after, say) }
-    const isCommandText = !(typeof step.run === "function" || isCommand(step.run) || isWorkflow(step.run))
-    for (const message of commandFieldProblems(step, isCommandText)) say(message)
+    const needs = step.needs === undefined ? none : refsOf("needs", step.needs, label, problems)
+    const after = step.after === undefined ? none : refsOf("after", step.after, label, problems)
+    if (step.cwd !== undefined || step.env !== undefined) {
+      const isCommandText = !(typeof step.run === "function" || isCommand(step.run) || isWorkflow(step.run))
+      for (const message of commandFieldProblems(step, isCommandText)) say(i, message)
+    }
     const run = toRunner(step)
     if (run === undefined) {
       runnable = false
-      say(`run must be a shell command (a string), an argv list, a function or a workflow, not ${show(step.run)}`)
+      say(i, `run must be a shell command (a string), an argv list, a function or a workflow, not ${show(step.run)}`)
     }
-    // The spec resolves needs/after itself (in any order); the plan checks everything else.
-    listed[i] = makeStepDef(label, stepOptions, run ?? standIn)
+    // The step itself is the options (the spec reports unknown keys itself);
+    // a copy only where a field reads differently from how it is written.
+    const options = (step.needs ?? none) === needs && (step.after ?? none) === after && step.permissions === undefined
+      ? step
+      : { ...step, needs, after, ...(step.permissions === undefined ? {} : { permissions: fromSpecPermissions(step.permissions) }) }
+    defs[i] = makeStepDef(label, options as StepOptions<string, string>, run ?? standIn, none)
   }
   // Edges by index, for the layout: step i waits for deps[start[i]] … deps[start[i + 1] - 1].
   const start = new Int32Array(n + 1)
   const deps: Array<number> = []
+  const resolve = (i: number, field: "needs" | "after", refs: ReadonlyArray<string>) => {
+    for (let j = 0; j < refs.length; j++) {
+      const ref = refs[j]!
+      const at = indexOf.get(ref)
+      if (at !== undefined) deps.push(at)
+      else say(i, `${field} "${ref}", which is not a step of this workflow.${suggestion(ref, indexOf.keys())}`)
+    }
+  }
   for (let i = 0; i < n; i++) {
     start[i] = deps.length
-    for (const field of ["needs", "after"] as const) {
-      for (const ref of refs[i]![field]) {
-        const at = indexOf.get(ref)
-        if (at !== undefined) deps.push(at)
-        else problems.push({ step: labels[i]!, message: `${field} "${ref}", which is not a step of this workflow.${suggestion(ref, indexOf.keys())}` })
-      }
-    }
+    resolve(i, "needs", defs[i]!.needs)
+    resolve(i, "after", defs[i]!.after)
   }
   start[n] = deps.length
   const workflowOptions: WorkflowOptions = {
@@ -186,7 +190,7 @@ export const fromSpec = (spec: Spec, options: { readonly file?: string } = {}): 
     ...(spec.permissions === undefined ? {} : { permissions: fromSpecPermissions(spec.permissions) as Permissions })
   }
   // Options (rate limits, resources, permissions, retry, cache, ...) and duplicate ids, checked by the plan as for the builder.
-  for (const p of check(Workflow.make(spec.name, workflowOptions, listed))) problems.push({ ...p, message: inSpecTerms(p.message) })
+  for (const p of checkOptions(Workflow.make(spec.name, workflowOptions, defs))) problems.push({ ...p, message: inSpecTerms(p.message) })
   // Loops are reported with the other problems, all at once.
   const order = dependencyOrder({ start, deps })
   if (order === undefined) {
@@ -197,20 +201,18 @@ export const fromSpec = (spec: Spec, options: { readonly file?: string } = {}): 
   }
   if (problems.length > 0 || order === undefined || !runnable) return fail()
   const ordered = new Array<StepDef>(n)
-  for (let k = 0; k < n; k++) {
-    const i = order[k]!
-    const { needs, after } = refs[i]!
-    ordered[k] = needs.length === 0 && after.length === 0 ? listed[i]! : { ...listed[i]!, needs, after }
-  }
+  for (let k = 0; k < n; k++) ordered[k] = defs[order[k]!]!
   return Workflow.make(spec.name, workflowOptions, ordered)
 }
 
 /** Stands in for a runner the spec got wrong (already reported), so the plan's check still sees the step's options. */
 const standIn = () => undefined
 
+const noOptions = Object.freeze({})
+
 const toRunner = (step: StepSpec) => {
   const { run } = step
-  const options = {
+  const options = step.cwd === undefined && step.env === undefined ? noOptions : {
     ...(typeof step.cwd === "string" ? { cwd: step.cwd } : {}),
     ...(typeof step.env === "object" && step.env !== null ? { env: step.env } : {})
   }

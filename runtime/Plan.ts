@@ -79,14 +79,21 @@ interface Checked {
 }
 
 /** Every problem of a workflow's definition; empty when it can run. */
-export const check = (wf: Workflow<any>, options: PlanOptions = {}): Array<Problem> => checkAll(wf, options).problems
+export const check = (wf: Workflow<any>, options: PlanOptions = {}): Array<Problem> => checkAll(wf, options, true).problems
+
+/**
+ * Every problem of a workflow's definition except its references (`needs`,
+ * `after`): for a spec, which lists steps in any order and resolves them
+ * itself.
+ */
+export const checkOptions = (wf: Workflow<any>): Array<Problem> => checkAll(wf, {}, false).problems
 
 /**
  * One pass over the steps. A valid step allocates nothing here (no closures,
  * no tuples, each id looked up once), since at 100,000 steps this pass was
  * most of `make`; the messages are built only when something is wrong.
  */
-const checkAll = (wf: Workflow<any>, options: PlanOptions): Checked => {
+const checkAll = (wf: Workflow<any>, options: PlanOptions, references: boolean): Checked => {
   const problems: Array<Problem> = []
   if (typeof wf.name !== "string" || wf.name.trim() === "") problems.push({ message: "the workflow needs a name: workflow(\"build\")" })
   for (const key of Object.keys(wf.options ?? {})) {
@@ -137,8 +144,10 @@ const checkAll = (wf: Workflow<any>, options: PlanOptions): Checked => {
     if (first !== undefined) say(def, `the id "${id}" is used twice (steps ${first + 1} and ${i + 1}): give each step its own id`)
     for (const key of def.unknownOptions) say(def, `unknown option "${key}".${suggestion(key, stepOptionKeys)}`)
     if (typeof def.optional !== "boolean") say(def, `optional must be true or false, not ${show(def.optional)}`)
-    checkRefs(def, "needs", def.needs)
-    checkRefs(def, "after", def.after)
+    if (references) {
+      checkRefs(def, "needs", def.needs)
+      checkRefs(def, "after", def.after)
+    }
     const run = def.run
     if (isCommand(run)) {
       if (run.argv.length === 0 || run.argv[0] === "") say(def, "its command is empty")
@@ -189,7 +198,7 @@ const checkDuration = (
  * @throws DefinitionError with every problem found, when the workflow cannot run.
  */
 export const make = (wf: Workflow<any>, options: PlanOptions = {}): Plan => {
-  const checked = checkAll(wf, options)
+  const checked = checkAll(wf, options, true)
   if (checked.problems.length > 0) throw new DefinitionError({ file: options.file, workflow: wf.name, problems: checked.problems })
   const all = wf.steps
   const kept = select(all, options.only, checked.indexOf)
