@@ -10,7 +10,7 @@ import * as fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { isDefinitionError } from "../../dsl/DefinitionError.ts"
 import { fromSpec, type Spec } from "../../dsl/Spec.ts"
-import { removeTempDirs, stackFrames, tempDir, weft } from "../../test/fixtures/cli/harness.ts"
+import { eventsOf, removeTempDirs, stackFrames, tempDir, weft } from "../../test/fixtures/cli/harness.ts"
 import { spec, specText } from "../../test/fixtures/specs.ts"
 import * as Plan from "../Plan.ts"
 import { parseSpec, prepareYaml } from "./parseSpec.ts"
@@ -94,5 +94,30 @@ describe("fuzzed specs through weft run", () => {
     expect(r.stderr).toContain(expected)
     expect(stackFrames(r.stderr)).toEqual([])
     expect(r.stderr).not.toContain("YAMLWarning")
+  })
+})
+
+describe("step ids named like Object.prototype's properties, through weft run", () => {
+  it("runs each, reports each, and caches each", async () => {
+    const dir = tempDir("weft-proto-")
+    writeFileSync(path.join(dir, "wf.yaml"), [
+      "name: proto",
+      "steps:",
+      "  - { id: __proto__, run: \"echo polluted\", cache: true }",
+      "  - { id: constructor, run: \"echo built\", cache: true }",
+      "  - { id: hasOwnProperty, run: \"echo own\", needs: [__proto__, constructor], cache: true }",
+      "  - { id: toString, run: \"echo text\", after: [hasOwnProperty], cache: true }",
+      "  - { id: valueOf, run: \"echo value\", needs: [toString, __proto__], cache: true }",
+      ""
+    ].join("\n"))
+    const ids = ["__proto__", "constructor", "hasOwnProperty", "toString", "valueOf"]
+    const endsOf = (stdout: string) =>
+      new Map(eventsOf(stdout).flatMap((e) => (e.type === "step:end" ? [[e.step, e.status] as const] : [])))
+    const first = await weft(["run", "wf.yaml", "--reporter", "json"], { cwd: dir })
+    expect(first.code, first.stderr).toBe(0)
+    expect([...endsOf(first.stdout).entries()].sort()).toEqual(ids.map((id) => [id, "succeeded"]).sort())
+    const second = await weft(["run", "wf.yaml", "--reporter", "json"], { cwd: dir })
+    expect(second.code, second.stderr).toBe(0)
+    expect([...endsOf(second.stdout).entries()].sort()).toEqual(ids.map((id) => [id, "cached"]).sort())
   })
 })
