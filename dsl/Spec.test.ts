@@ -217,6 +217,14 @@ describe("fromSpec: cycles", () => {
     expect(error.message).toContain(`step "h": unknown key "neds"`)
   })
 
+  it("shortens a loop through thousands of steps to its ends, saying how many are left out", () => {
+    const n = 5_000
+    const steps = Array.from({ length: n }, (_, i) => ({ id: `s${i}`, run: "true", needs: [`s${(i + n - 1) % n}`] }))
+    const [cycle, ...rest] = problemsOf({ name: "ring", steps }).problems
+    expect(rest).toEqual([])
+    expect(cycle!.message).toBe(`steps wait for each other in a cycle: s0 → s1 → s2 → s3 → s4 → s5 → s6 → s7 → … 4,990 more … → s4998 → s4999 → s0. Remove one of these needs/after.`)
+  })
+
   it("names every step of a tangle that one cycle does not cover", () => {
     const error = problemsOf({
       name: "tangle",

@@ -195,8 +195,8 @@ export const fromSpec = (spec: Spec, options: { readonly file?: string } = {}): 
   const order = dependencyOrder({ start, deps })
   if (order === undefined) {
     for (const { path, others } of cycles({ start, deps }, labels)) {
-      const also = others.length === 0 ? "" : ` (${others.map((id) => `"${id}"`).join(", ")} ${others.length === 1 ? "is" : "are"} caught in the same loop)`
-      problems.push({ step: path[0]!, message: `steps wait for each other in a cycle: ${path.join(" → ")}${also}. Remove one of these needs/after.` })
+      const also = others.length === 0 ? "" : ` (${listed(others.map((id) => `"${id}"`), ", ")} ${others.length === 1 ? "is" : "are"} caught in the same loop)`
+      problems.push({ step: path[0]!, message: `steps wait for each other in a cycle: ${listed(path, " → ")}${also}. Remove one of these needs/after.` })
     }
   }
   if (problems.length > 0 || order === undefined || !runnable) return fail()
@@ -204,6 +204,12 @@ export const fromSpec = (spec: Spec, options: { readonly file?: string } = {}): 
   for (let k = 0; k < n; k++) ordered[k] = defs[order[k]!]!
   return Workflow.make(spec.name, workflowOptions, ordered)
 }
+
+/** `items` joined, the middle left out of a long list: a loop through 100,000 steps is not a readable message. */
+const listed = (items: ReadonlyArray<string>, separator: string): string =>
+  items.length <= 12
+    ? items.join(separator)
+    : [...items.slice(0, 8), `… ${(items.length - 11).toLocaleString("en")} more …`, ...items.slice(-3)].join(separator)
 
 /** Stands in for a runner the spec got wrong (already reported), so the plan's check still sees the step's options. */
 const standIn = () => undefined

@@ -40,12 +40,32 @@ export const parseSpec = (text: string, format: "json" | "yaml"): Parsed => {
   }
   const other = doc.warnings[0]
   if (other !== undefined) return { problem: `is not valid YAML for weft: ${other.message}` }
+  let data: unknown
   try {
-    return { data: doc.toJS() }
+    data = doc.toJS()
   } catch (error) {
     // Too many aliases (a "billion laughs" file), for one.
     return { problem: `is not valid YAML: ${(error as Error).message}` }
   }
+  // `&a [*a]` is a list that holds itself: no field of a spec can be one, and every message about it would loop.
+  if (holdsItself(data)) return { problem: "has a YAML alias inside the value it names (like &a [*a]): a spec holds plain data, which cannot contain itself" }
+  return { data }
+}
+
+/** Whether a list or map contains itself; each shared value is walked once. */
+const holdsItself = (root: unknown): boolean => {
+  const open = new Set<object>()
+  const done = new Set<object>()
+  const walk = (value: unknown): boolean => {
+    if (typeof value !== "object" || value === null || done.has(value)) return false
+    if (open.has(value)) return true
+    open.add(value)
+    for (const child of value instanceof Map ? value.values() : Object.values(value)) if (walk(child)) return true
+    open.delete(value)
+    done.add(value)
+    return false
+  }
+  return walk(root)
 }
 
 /** `!!js/function` from "Unresolved tag: tag:yaml.org,2002:js/function at line …". */

@@ -54,6 +54,13 @@ describe("fuzzed specs in process", () => {
     )
   })
 
+  it("refuses a value that contains itself (&a [*a]), which no message could show", () => {
+    const parsed = parseSpec("name: x\nsteps:\n  - id: a\n    run: \"true\"\n    timeout: &a [*a]\n", "yaml")
+    expect(parsed).toEqual({ problem: expect.stringContaining("has a YAML alias inside the value it names") })
+    // A value used twice is fine.
+    expect(parseSpec("name: x\nenv: &e [A]\nsteps:\n  - { id: a, run: \"true\", permissions: { env: *e } }\n", "yaml")).toHaveProperty("data")
+  })
+
   it("refuses !!js/function in its own words, naming the tag and where it is", () => {
     const parsed = parseSpec("name: x\nsteps:\n  - id: a\n    run: !!js/function 'function () { return 1 }'\n", "yaml")
     expect(parsed).toEqual({ problem: expect.stringContaining("uses a YAML tag weft does not read (!!js/function at line 4, column 10)") })
