@@ -134,7 +134,6 @@ export const fromSpec = (spec: Spec, options: { readonly file?: string } = {}): 
   // check still sees its options).
   const defs = new Array<StepDef>(n)
   const say = (i: number, message: string) => problems.push({ step: labels[i]!, message })
-  let runnable = true
   for (let i = 0; i < n; i++) {
     const step = steps[i] as StepSpec
     const label = labels[i]!
@@ -154,10 +153,7 @@ export const fromSpec = (spec: Spec, options: { readonly file?: string } = {}): 
       for (const message of commandFieldProblems(step, isCommandText)) say(i, message)
     }
     const run = toRunner(step)
-    if (run === undefined) {
-      runnable = false
-      say(i, `run must be a shell command (a string), an argv list, a function or a workflow, not ${show(step.run)}`)
-    }
+    if (run === undefined) say(i, `run must be a shell command (a string), an argv list, a function or a workflow, not ${show(step.run)}`)
     // The step itself is the options (the spec reports unknown keys itself);
     // a copy only where a field reads differently from how it is written.
     const options = (step.needs ?? none) === needs && (step.after ?? none) === after && step.permissions === undefined
@@ -200,7 +196,7 @@ export const fromSpec = (spec: Spec, options: { readonly file?: string } = {}): 
       problems.push({ step: path[0]!, message: `steps wait for each other in a cycle: ${listed(path, " → ")}${also}. Remove one of these needs/after.` })
     }
   }
-  if (problems.length > 0 || order === undefined || !runnable) return fail()
+  if (problems.length > 0 || order === undefined) return fail()
   const ordered = new Array<StepDef>(n)
   for (let k = 0; k < n; k++) ordered[k] = defs[order[k]!]!
   return Workflow.make(spec.name, workflowOptions, ordered)
