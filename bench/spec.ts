@@ -19,6 +19,8 @@
  * issue 10 `fromSpec` was quadratic: a 50,000-step chain took 5–9 s.
  *
  *   node bench/spec.ts [--quick] [--steps 100000] [--repeats 7]
+ *
+ * `--quick`: 20,000 steps, 3 repeats (a smoke test).
  */
 import { parseArgs } from "node:util"
 import { shell } from "../dsl/Command.ts"
@@ -79,7 +81,7 @@ export interface SpecBenchOptions {
   readonly repeats?: number
 }
 
-/** Medians in milliseconds, by case: what `spec.test.ts` and the report read. */
+/** Medians in milliseconds, by case. */
 export const measure = (options: SpecBenchOptions = {}) => {
   const { steps = 100_000, repeats = 7 } = options
   const cases = [
@@ -115,7 +117,7 @@ if (import.meta.main) {
     options: { quick: { type: "boolean", default: false }, steps: { type: "string" }, repeats: { type: "string" } }
   })
   await main({
-    ...(values.steps === undefined ? {} : { steps: Number(values.steps) }),
+    ...(values.steps === undefined ? (values.quick ? { steps: 20_000 } : {}) : { steps: Number(values.steps) }),
     repeats: values.repeats === undefined ? (values.quick ? 3 : 7) : Number(values.repeats)
   })
 }
