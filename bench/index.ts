@@ -12,6 +12,7 @@ import * as history from "./history.ts"
 import * as limits from "./limits.ts"
 import * as output from "./output.ts"
 import * as processes from "./processes.ts"
+import * as spec from "./spec.ts"
 import * as steps from "./steps.ts"
 import * as tui from "./tui.ts"
 import * as watch from "./watch.ts"
@@ -34,3 +35,5 @@ process.stdout.write("\n")
 await tui.main(quick ? { repeats: 3 } : {})
 process.stdout.write("\n")
 await limits.main(quick ? limits.quick : {})
+process.stdout.write("\n")
+await spec.main(quick ? { steps: 20_000, repeats: 3 } : {})

@@ -163,10 +163,18 @@ const optionKeys = new Set(["needs", "after", "optional", "retry", "timeout", "e
  * Shared by the definitions that leave a list out (most of them): a workflow
  * of 100,000 steps otherwise keeps 200,000 empty arrays alive.
  */
-const none: ReadonlyArray<string> = Object.freeze([])
+export const none: ReadonlyArray<string> = Object.freeze([])
 
-/** Builds a `StepDef` from user options, keeping unknown keys for the plan's report. */
-export const makeStepDef = (id: string, options: StepOptions<string, string>, run: Runner): StepDef => ({
+/**
+ * Builds a `StepDef` from user options, keeping unknown keys for the plan's
+ * report (a spec, which reports its own, passes none).
+ */
+export const makeStepDef = (
+  id: string,
+  options: StepOptions<string, string>,
+  run: Runner,
+  unknownOptions: ReadonlyArray<string> = unknownKeys(options)
+): StepDef => ({
   id,
   needs: options.needs ?? none,
   after: options.after ?? none,
@@ -179,7 +187,7 @@ export const makeStepDef = (id: string, options: StepOptions<string, string>, ru
   resources: options.resources,
   permissions: options.permissions,
   run,
-  unknownOptions: unknownKeys(options)
+  unknownOptions
 })
 
 /** The keys of `options` weft does not know; allocates only when there is one. */

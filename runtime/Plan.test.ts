@@ -10,6 +10,26 @@ const untyped = (name: string, options: object, steps: Array<[string, object, un
 
 
 describe("Plan", () => {
+  it("reports wrong types from untyped code as problems, not crashes: needs [5], after {}, optional and failFast not booleans", () => {
+    const wf = untyped("loose", { failFast: "no" }, [
+      ["a", {}, () => 1],
+      ["b", { needs: [5, "a"], after: {}, optional: "yes" }, () => 2]
+    ])
+    const error = (() => {
+      try {
+        Plan.make(wf)
+      } catch (e) {
+        return e
+      }
+    })()
+    expect(error).toMatchObject({ _tag: "DefinitionError" })
+    const text = (error as Error).message
+    expect(text).toContain(`failFast must be true or false, not "no"`)
+    expect(text).toContain(`step "b": needs lists 5, which is not a step id: write ids as strings, like needs: ["build"]`)
+    expect(text).toContain(`step "b": after must be a list of step ids, like after: ["build"], not {}`)
+    expect(text).toContain(`step "b": optional must be true or false, not "yes"`)
+  })
+
   it("reports every definition problem at once, naming the file and each step", () => {
     const wf = untyped("release", { concurrency: 0, parallel: true }, [
       ["version", {}, () => 1],

@@ -6,6 +6,7 @@
 import { isCommand } from "../dsl/Command.ts"
 import { DefinitionError, type Problem } from "../dsl/DefinitionError.ts"
 import { suggestion } from "../dsl/internal/didYouMean.ts"
+import { show } from "../dsl/internal/show.ts"
 import type { StepDef } from "../dsl/Step.ts"
 import { isWorkflow, type Workflow } from "../dsl/Workflow.ts"
 import { cacheProblem } from "./cache/options.ts"
@@ -78,14 +79,21 @@ interface Checked {
 }
 
 /** Every problem of a workflow's definition; empty when it can run. */
-export const check = (wf: Workflow<any>, options: PlanOptions = {}): Array<Problem> => checkAll(wf, options).problems
+export const check = (wf: Workflow<any>, options: PlanOptions = {}): Array<Problem> => checkAll(wf, options, true).problems
+
+/**
+ * Every problem of a workflow's definition except its references (`needs`,
+ * `after`): for a spec, which lists steps in any order and resolves them
+ * itself.
+ */
+export const checkOptions = (wf: Workflow<any>): Array<Problem> => checkAll(wf, {}, false).problems
 
 /**
  * One pass over the steps. A valid step allocates nothing here (no closures,
  * no tuples, each id looked up once), since at 100,000 steps this pass was
  * most of `make`; the messages are built only when something is wrong.
  */
-const checkAll = (wf: Workflow<any>, options: PlanOptions): Checked => {
+const checkAll = (wf: Workflow<any>, options: PlanOptions, references: boolean): Checked => {
   const problems: Array<Problem> = []
   if (typeof wf.name !== "string" || wf.name.trim() === "") problems.push({ message: "the workflow needs a name: workflow(\"build\")" })
   for (const key of Object.keys(wf.options ?? {})) {
@@ -95,6 +103,8 @@ const checkAll = (wf: Workflow<any>, options: PlanOptions): Checked => {
   if (c !== undefined && !(Number.isInteger(c) && c >= 1)) {
     problems.push({ message: `concurrency must be a whole number of at least 1, not ${JSON.stringify(c)}` })
   }
+  const failFast = wf.options?.failFast
+  if (failFast !== undefined && typeof failFast !== "boolean") problems.push({ message: `failFast must be true or false, not ${show(failFast)}` })
   const workflowCache = cacheProblem(wf.options?.cache)
   if (workflowCache !== undefined) problems.push({ message: workflowCache })
   for (const message of rateLimitsProblems(wf.options?.rateLimits)) problems.push({ message })
@@ -109,9 +119,14 @@ const checkAll = (wf: Workflow<any>, options: PlanOptions): Checked => {
   const timeoutMs = new Array<number | undefined>(n)
   const say = (def: StepDef, message: string) => problems.push({ step: String(def.id), message })
   const checkRefs = (def: StepDef, field: "needs" | "after", list: ReadonlyArray<string>) => {
-    if (!Array.isArray(list)) return say(def, `${field} must be a list of step ids, like ${field}: ["build"]`)
+    if (!Array.isArray(list)) return say(def, `${field} must be a list of step ids, like ${field}: ["build"], not ${show(list)}`)
     for (let j = 0; j < list.length; j++) {
       const ref = list[j]!
+      if (typeof ref !== "string") {
+        refs.push(-1)
+        say(def, `${field} lists ${show(ref)}, which is not a step id: write ids as strings, like ${field}: ["build"]`)
+        continue
+      }
       const at = ref === def.id ? undefined : seen.get(ref)
       refs.push(at ?? -1)
       if (at !== undefined) continue
@@ -128,8 +143,11 @@ const checkAll = (wf: Workflow<any>, options: PlanOptions): Checked => {
     const first = seen.get(id)
     if (first !== undefined) say(def, `the id "${id}" is used twice (steps ${first + 1} and ${i + 1}): give each step its own id`)
     for (const key of def.unknownOptions) say(def, `unknown option "${key}".${suggestion(key, stepOptionKeys)}`)
-    checkRefs(def, "needs", def.needs)
-    checkRefs(def, "after", def.after)
+    if (typeof def.optional !== "boolean") say(def, `optional must be true or false, not ${show(def.optional)}`)
+    if (references) {
+      checkRefs(def, "needs", def.needs)
+      checkRefs(def, "after", def.after)
+    }
     const run = def.run
     if (isCommand(run)) {
       if (run.argv.length === 0 || run.argv[0] === "") say(def, "its command is empty")
@@ -180,7 +198,7 @@ const checkDuration = (
  * @throws DefinitionError with every problem found, when the workflow cannot run.
  */
 export const make = (wf: Workflow<any>, options: PlanOptions = {}): Plan => {
-  const checked = checkAll(wf, options)
+  const checked = checkAll(wf, options, true)
   if (checked.problems.length > 0) throw new DefinitionError({ file: options.file, workflow: wf.name, problems: checked.problems })
   const all = wf.steps
   const kept = select(all, options.only, checked.indexOf)

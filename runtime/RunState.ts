@@ -17,6 +17,7 @@ import type { Plan } from "./Plan.ts"
 import { ResourcePool } from "./Resources.ts"
 import { ReadyQueue } from "./Scheduler.ts"
 import { canTransition, isFinal, isSuccess, type EndStatus, type StepStatus } from "./StepStatus.ts"
+import { setById } from "./internal/byId.ts"
 
 /** One step's state as reported in results and snapshots. */
 export interface StepSummary {
@@ -118,7 +119,7 @@ export class RunState {
   get steps(): Record<string, StepSummary> {
     const steps = record<StepSummary>()
     const ids = this.plan.ids
-    for (let i = 0; i < ids.length; i++) steps[ids[i]!] = this.#summary(i)
+    for (let i = 0; i < ids.length; i++) setById(steps, ids[i]!, this.#summary(i))
     return steps
   }
 
@@ -286,8 +287,8 @@ export class RunState {
     const ids = this.plan.ids
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!
-      if (isSuccess(this.status[i]!)) outputs[id] = this.outputs[i]
-      steps[id] = this.#summary(i)
+      if (isSuccess(this.status[i]!)) setById(outputs, id, this.outputs[i])
+      setById(steps, id, this.#summary(i))
     }
     this.result = { status, outputs, steps, durationMs }
     return this.result
@@ -449,7 +450,7 @@ export class RunState {
     // string in a big plan).
     for (let j = 0; j < count; j++) {
       const d = deps[j]!
-      inputs[ids[d]!] = isSuccess(this.status[d]!) ? this.outputs[d] : undefined
+      setById(inputs, ids[d]!, isSuccess(this.status[d]!) ? this.outputs[d] : undefined)
     }
     return inputs
   }

@@ -7,10 +7,10 @@ import { existsSync, readFileSync, statSync } from "node:fs"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import * as Data from "effect/Data"
-import { isDefinitionError } from "../../dsl/DefinitionError.ts"
 import { fromSpec, type Spec } from "../../dsl/Spec.ts"
 import { isWorkflow, type Workflow } from "../../dsl/Workflow.ts"
 import { loadWithTexts, type ModuleTexts } from "../watch/moduleTexts.ts"
+import { parseSpec } from "./parseSpec.ts"
 
 export class LoadError extends Data.TaggedError("LoadError")<{
   readonly file: string
@@ -67,20 +67,11 @@ export const loadWorkflow = async (file: string, cwd: string = process.cwd()): P
   return { file: shown, workflow: candidate as Workflow<any>, texts: texts ?? "unknown" }
 }
 
+/** A spec file's workflow; its definition problems are a `DefinitionError` (exit 2), as a module's are. */
 const loadSpec = (absolute: string, shown: string, ext: string, fail: (problem: string) => never): Workflow<any> => {
-  let data: unknown
-  const text = readFileSync(absolute, "utf8")
-  try {
-    data = ext === ".json" ? JSON.parse(text) : parseYaml(text)
-  } catch (error) {
-    return fail(`is not valid ${ext === ".json" ? "JSON" : "YAML"}: ${(error as Error).message}`)
-  }
-  try {
-    return fromSpec(data as Spec, { file: shown })
-  } catch (error) {
-    if (isDefinitionError(error)) throw error
-    throw error
-  }
+  const parsed = parseSpec(readFileSync(absolute, "utf8"), ext === ".json" ? "json" : "yaml")
+  if ("problem" in parsed) return fail(parsed.problem)
+  return fromSpec(parsed.data as Spec, { file: shown })
 }
 
 /** Errors for which tsx, not Node's type stripping, can load the file; they occur before any module code runs. */
@@ -125,16 +116,7 @@ const importModule = async (absolute: string): Promise<Record<string, unknown>> 
   }
 }
 
-let yamlParse: ((text: string) => unknown) | undefined
-const parseYaml = (text: string): unknown => {
-  if (yamlParse === undefined) throw new Error("internal: yaml not loaded")
-  return yamlParse(text)
-}
-
-/** Loads the YAML parser, only when a YAML file is run (it costs start-up time). */
-export const prepareYaml = async (): Promise<void> => {
-  yamlParse ??= (await import("yaml")).parse
-}
+export { prepareYaml } from "./parseSpec.ts"
 
 /** Turns an import failure into one line for the author: where and what, no stack. */
 const describeImportError = (error: unknown, absolute: string, shown: string): string => {

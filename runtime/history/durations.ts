@@ -86,7 +86,8 @@ export const recordDurations = async (dir: string, detail: RunDetail, priorRuns:
   const file = durationsFile(dir, detail.workflow)
   const before = await readTimes(file)
   const runs = (before?.runs ?? (await priorRuns())) + 1
-  const steps: Record<string, { ms: ReadonlyArray<number>; seen: number }> = {}
+  // No prototype: a step may be called `__proto__` or `constructor`.
+  const steps: Record<string, { ms: ReadonlyArray<number>; seen: number }> = Object.create(null)
   for (const [id, times] of Object.entries(before?.steps ?? {})) {
     if (runs - times.seen < forgetAfterRuns) steps[id] = times
   }
