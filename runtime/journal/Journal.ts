@@ -8,6 +8,7 @@
  * ```
  * {"run":"…","workflow":"build","file":"weft.ts","startedAt":…,"resumes":"…"}   header
  * {"step":"lint","key":"<hex>","value":"<base64>","durationMs":12,"logs":[…],"partials":[…]}   a step that ended well
+ * {"step":"big","key":"<hex>","value":"<base64>","durationMs":9,"output":{"file":"<run>/output/big.1f2e.out",…}}   one whose output outgrew a line
  * {"end":"succeeded"}                                                         the run ended
  * ```
  *
@@ -50,6 +51,19 @@ export interface JournalRecord {
   readonly logs?: StepOutput["logs"] | undefined
   /** The parts it streamed, replayed on resume with its log lines; absent: none. */
   readonly partials?: StepOutput["partials"] | undefined
+  /** Its log lines and parts when they outgrew a record: a file beside the journal, replayed instead of `logs` and `partials`. */
+  readonly output?: RecordedOutput | undefined
+}
+
+/** A step's output kept in a file (`runtime/internal/outputFile.ts`), as a record refers to it. */
+export interface RecordedOutput {
+  /** Relative to the runs folder, with `/`: `<run>/output/<name>`. */
+  readonly file: string
+  /** SHA-256 of the file, hex, checked before it is replayed. */
+  readonly digest: string
+  readonly bytes: number
+  /** Streamed parts at its start that earlier attempts streamed: not replayed. */
+  readonly skipParts: number
 }
 
 /** How a run ended, as its last line says; `undefined`: it never said (killed). */
@@ -104,13 +118,20 @@ const isLog = (x: unknown): boolean => typeof x === "object" && x !== null && st
 const isPart = (x: unknown): boolean =>
   typeof x === "object" && x !== null && typeof (x as { text?: unknown }).text === "string" && Number.isSafeInteger((x as { afterLogs?: unknown }).afterLogs)
 
-/** A record line as a record, with its `logs` and `partials` only where they read as such: the value replays regardless. */
+const isOutput = (x: unknown): boolean => {
+  const o = x as Partial<Record<keyof RecordedOutput, unknown>> | null
+  return typeof o === "object" && o !== null && typeof o.file === "string" && !o.file.split("/").includes("..") &&
+    typeof o.digest === "string" && /^[0-9a-f]{64}$/.test(o.digest) && Number.isSafeInteger(o.bytes) && Number.isSafeInteger(o.skipParts)
+}
+
+/** A record line as a record, with its `logs`, `partials` and `output` only where they read as such: the value replays regardless. */
 const recordOf = (entry: Record<string, unknown>): JournalRecord => {
-  const { logs, partials, ...rest } = entry
+  const { logs, partials, output, ...rest } = entry
   return {
     ...(rest as unknown as JournalRecord),
     ...(Array.isArray(logs) && logs.every(isLog) ? { logs: logs as JournalRecord["logs"] } : {}),
-    ...(Array.isArray(partials) && partials.every(isPart) ? { partials: partials as JournalRecord["partials"] } : {})
+    ...(Array.isArray(partials) && partials.every(isPart) ? { partials: partials as JournalRecord["partials"] } : {}),
+    ...(isOutput(output) ? { output: output as RecordedOutput } : {})
   }
 }
 
