@@ -25,6 +25,7 @@ import * as fsSync from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import type { CacheEntry, CacheStore, EntryInfo, StoredFile, StoreStats } from "./CacheStore.ts"
+import { fileChunks, handleChunks } from "../internal/fileChunks.ts"
 import { CachePutError } from "./CachePutError.ts"
 import { ignoreMissing, isErrno, writeAtomic } from "./internal/atomic.ts"
 import { assertDigest, assertKey, blobsOf, isDigest, isExpired, isKey, normalizeEntry } from "./internal/entry.ts"
@@ -209,7 +210,7 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
         write: async (output) => {
           const hash = createHash("sha256")
           let size = 0
-          for await (const chunk of input.createReadStream({ autoClose: false, start: 0 }) as AsyncIterable<Buffer>) {
+          for await (const chunk of handleChunks(input)) {
             hash.update(chunk)
             size += chunk.length
             await output.write(chunk)
@@ -319,7 +320,7 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
         const handle = await fs.open(file, "r")
         try {
           ino = (await handle.stat()).ino
-          for await (const chunk of handle.createReadStream({ autoClose: false, start: 0 }) as AsyncIterable<Buffer>) hash.update(chunk)
+          for await (const chunk of handleChunks(handle)) hash.update(chunk)
         } finally {
           await handle.close()
         }
@@ -332,7 +333,7 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
         await removeIfSame(file, ino)
         return undefined
       }
-      return fsSync.createReadStream(file) as AsyncIterable<Buffer>
+      return fileChunks(file)
     },
 
     prune: async (prune) => {

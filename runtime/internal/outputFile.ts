@@ -22,6 +22,7 @@ import { createHash, randomBytes, type Hash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { LogStream } from "../Event.ts"
+import { fileChunks } from "./fileChunks.ts"
 
 const magic = Buffer.from("WEFTOUT\x01", "latin1")
 const headerBytes = 9
@@ -125,26 +126,35 @@ export class OutputFileError extends Error {
 }
 
 /**
- * The records of an output file, from its bytes in chunks (a read stream),
- * as they are decoded: at most one record and one chunk held at a time.
+ * The records of an output file, from its bytes in chunks (which may be
+ * views of one reused buffer: see `fileChunks.ts`), as they are decoded. A
+ * record cut between chunks is put together in one buffer kept for the
+ * purpose, grown to the longest record: nothing is allocated per chunk.
  * Throws `OutputFileError` on bytes that are not such a file.
  */
 export async function* readOutputRecords(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<OutputRecord> {
-  let held = Buffer.alloc(0)
+  let work = Buffer.allocUnsafe(blockBytes)
+  /** Bytes of `work` in use: the start of a record the last chunk cut. */
+  let held = 0
   let sawMagic = false
   for await (const chunk of chunks) {
-    const bytes = held.length === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([held, chunk])
+    const input = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    if (held + input.length > work.length) {
+      const grown = Buffer.allocUnsafe(Math.max(work.length * 2, held + input.length))
+      work.copy(grown, 0, 0, held)
+      work = grown
+    }
+    // Decoded from the chunk itself when nothing is held, else from `work`, where it is appended.
+    const bytes = held === 0 ? input : work.subarray(0, held + input.copy(work, held))
     let at = 0
     if (!sawMagic) {
-      if (bytes.length < magic.length) {
-        held = Buffer.from(bytes)
-        continue
+      if (bytes.length >= magic.length) {
+        if (!bytes.subarray(0, magic.length).equals(magic)) throw new OutputFileError("not a weft output file (no valid header)")
+        sawMagic = true
+        at = magic.length
       }
-      if (!bytes.subarray(0, magic.length).equals(magic)) throw new OutputFileError("not a weft output file (no valid header)")
-      sawMagic = true
-      at = magic.length
     }
-    while (bytes.length - at >= headerBytes) {
+    while (sawMagic && bytes.length - at >= headerBytes) {
       const length = bytes.readUInt32BE(at + 5)
       if (bytes.length - at - headerBytes < length) break
       const kind = kinds[bytes.readUInt8(at)]
@@ -153,17 +163,22 @@ export async function* readOutputRecords(chunks: AsyncIterable<Uint8Array>): Asy
       yield kind === "part" ? { kind: "part", index: bytes.readUInt32BE(at + 1), text } : { kind: "log", stream: kind, text }
       at += headerBytes + length
     }
-    // A copy: the rest of the chunk is all that is kept, not the chunk it is a view of.
-    held = at === bytes.length ? Buffer.alloc(0) : Buffer.from(bytes.subarray(at))
+    // The rest of a record, kept for the next chunk (the chunk may be reused once we ask for it).
+    if (at < bytes.length) {
+      if (bytes.length - at > work.length) work = Buffer.allocUnsafe(Math.max(work.length * 2, bytes.length - at))
+      held = bytes === input ? input.copy(work, 0, at) : (work.copyWithin(0, at, bytes.length), bytes.length - at)
+    } else {
+      held = 0
+    }
   }
-  if (!sawMagic || held.length > 0) throw new OutputFileError("cut short")
+  if (!sawMagic || held > 0) throw new OutputFileError("cut short")
 }
 
-/** The SHA-256 (hex) and size of `file`, read as a stream. */
+/** The SHA-256 (hex) and size of `file`. */
 export const digestFile = async (file: string): Promise<{ readonly digest: string; readonly bytes: number }> => {
   const hash = createHash("sha256")
   let bytes = 0
-  for await (const chunk of fs.createReadStream(file) as AsyncIterable<Buffer>) {
+  for await (const chunk of fileChunks(file)) {
     hash.update(chunk)
     bytes += chunk.length
   }

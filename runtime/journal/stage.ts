@@ -14,6 +14,7 @@ import * as path from "node:path"
 import * as Effect from "effect/Effect"
 import type { Stage, StepRun } from "../Pipeline.ts"
 import { describeError } from "../internal/describeError.ts"
+import { fileChunks } from "../internal/fileChunks.ts"
 import { digestFile } from "../internal/outputFile.ts"
 import { safeFileName } from "../internal/safeFileName.ts"
 import { captureOutput, replayOutput, replaySpilled } from "../internal/stepOutput.ts"
@@ -76,7 +77,7 @@ export const journaling = (journal: RunJournal): Stage => (step, next) =>
         if (value !== undefined && output !== undefined) {
           say(`weft: resumed from run ${journal.resumed!.run}`, true)
           if (output.file === undefined) replayOutput(step, { logs: recorded.logs ?? [], partials: recorded.partials ?? [] })
-          else yield* Effect.promise(() => replaySpilled(step, fs.createReadStream(output.file!), recorded.output!.skipParts))
+          else yield* Effect.promise(() => replaySpilled(step, fileChunks(output.file!), recorded.output!.skipParts))
           step.cached = { savedMs: recorded.durationMs }
           journal.writer.record(output.record)
           return value.ok
