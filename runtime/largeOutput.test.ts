@@ -115,6 +115,12 @@ describe("output bigger than weft keeps in memory", () => {
     expect(second.result.status).toBe("succeeded")
     expect(second.result.steps.print!.status).toBe("cached")
     expect(printed(second.events, true)).toEqual(original)
+    // The resumed run's record refers to a copy in its own folder, which outlives the first run's.
+    const resumedRun = readdirSync(runs).find((name) => name !== runId)!
+    const again = parseJournal(readFileSync(path.join(runs, resumedRun, "journal.ndjson"), "utf8"))!.records.get("print")!
+    expect(again.output).toEqual({ ...record.output, file: record.output!.file.replace(runId!, resumedRun) })
+    rmSync(path.join(runs, runId!), { recursive: true })
+    expect(readFileSync(path.join(runs, ...again.output!.file.split("/"))).length).toBe(record.output!.bytes)
   })
 
   it("is checked against its digest before a replay: a changed byte makes the step run again", async () => {

@@ -142,7 +142,7 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
     const { before, key, hit } = prepared
     if (hit !== undefined) {
       if (hit.blob === undefined) replayOutput(step, hit)
-      else yield* Effect.promise(() => replaySpilled(step, hit.blob!.chunks, hit.blob!.skipParts))
+      else yield* Effect.promise((signal) => replaySpilled(step, hit.blob!.chunks, hit.blob!.skipParts, signal))
       step.cached = { savedMs: hit.durationMs }
       return hit.value
     }

@@ -100,6 +100,22 @@ describe("captureOutput", () => {
 })
 
 describe("replaySpilled", () => {
+  it("stops reading when its signal is aborted (the step was interrupted mid-replay)", async () => {
+    const writing = fakeStep()
+    const capture = captureOutput(writing.step, { memoryBytes: 0, spillTo: () => path.join(dir, "out.bin") })
+    for (let i = 0; i < 100_000; i++) writing.step.report({ kind: "log", stream: "stdout", text: `line ${i}` })
+    const { spilled } = capture.stop("the cache")
+    const controller = new AbortController()
+    const { step, reported } = fakeStep()
+    const aborting = { ...step, report: (update: Reported) => {
+      step.report(update)
+      controller.abort()
+    } } as StepRun
+    await replaySpilled(aborting, createReadStream(spilled!.file), 0, controller.signal)
+    expect(reported).toHaveLength(1)
+    expect(flat(reported).length).toBeLessThan(100_000)
+  })
+
   it("replays a file cut short up to the cut, then says the rest could not be replayed", async () => {
     const { step } = fakeStep()
     const capture = captureOutput(step, { memoryBytes: 0, spillTo: () => path.join(dir, "out.bin") })

@@ -77,7 +77,7 @@ export const journaling = (journal: RunJournal): Stage => (step, next) =>
         if (value !== undefined && output !== undefined) {
           say(`weft: resumed from run ${journal.resumed!.run}`, true)
           if (output.file === undefined) replayOutput(step, { logs: recorded.logs ?? [], partials: recorded.partials ?? [] })
-          else yield* Effect.promise(() => replaySpilled(step, fileChunks(output.file!), recorded.output!.skipParts))
+          else yield* Effect.promise((signal) => replaySpilled(step, fileChunks(output.file!), recorded.output!.skipParts, signal))
           step.cached = { savedMs: recorded.durationMs }
           journal.writer.record(output.record)
           return value.ok
