@@ -203,7 +203,8 @@ export class RunState {
           : { type: "step:log", time, step: id, stream: update.stream, text: update.text })
         return
       case "logs":
-        for (const text of update.texts) this.#emit({ type: "step:log", time, step: id, stream: update.stream, text })
+        if (update.replayed) for (const text of update.texts) this.#emit({ type: "step:log", time, step: id, stream: update.stream, text, replayed: true })
+        else for (const text of update.texts) this.#emit({ type: "step:log", time, step: id, stream: update.stream, text })
         return
       case "partial":
         this.#emit(update.replayed

@@ -27,6 +27,15 @@ export interface StoredFile {
   readonly mode: number
 }
 
+/** A step's output kept as a blob (see `CacheEntry.output`). */
+export interface StoredOutput {
+  /** SHA-256 of the blob, hex: its name in the store. */
+  readonly digest: string
+  readonly size: number
+  /** Streamed parts at its start that earlier attempts streamed: not replayed. */
+  readonly skipParts: number
+}
+
 /** One cached step result or memoized call. */
 export interface CacheEntry {
   /** SHA-256 hex of everything the result depends on. */
@@ -46,6 +55,13 @@ export interface CacheEntry {
    */
   readonly partials?: ReadonlyArray<{ readonly text: string; readonly afterLogs: number }> | undefined
   readonly files: ReadonlyArray<StoredFile>
+  /**
+   * The step's log lines and streamed parts when they outgrew what an entry
+   * holds inline: a blob (in `runtime/internal/outputFile.ts`'s format), and
+   * `logs` and `partials` are then empty. Absent in entries written before
+   * weft kept big output apart.
+   */
+  readonly output?: StoredOutput | undefined
   /** How long producing it took: the time a hit saves. */
   readonly durationMs: number
   /** Epoch milliseconds. */
@@ -104,6 +120,12 @@ export interface CacheStore {
   stats(): Promise<StoreStats>
   /** A blob's bytes, verified against its digest, or `undefined`. */
   readBlob(digest: string): Promise<Uint8Array | undefined>
+  /**
+   * A blob's bytes as a stream, for one too big to hold in memory (a step's
+   * output): checked against its digest before it is returned, or
+   * `undefined` (absent, or corrupt and removed).
+   */
+  openBlob(digest: string): Promise<AsyncIterable<Uint8Array> | undefined>
   /** Removes expired entries, then least recently used ones until the store is under `maxBytes`; unreferenced blobs too. */
   prune(options: { readonly maxBytes?: number; readonly now?: number }): Promise<{ readonly removed: number; readonly freedBytes: number }>
   /** Removes everything. */

@@ -26,9 +26,10 @@ import * as fsSync from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import type { CacheEntry, CacheStore, EntryInfo, StoredFile, StoreStats } from "./CacheStore.ts"
+import { fileChunks, handleChunks } from "../internal/fileChunks.ts"
 import { CachePutError } from "./CachePutError.ts"
 import { ignoreMissing, isErrno, writeAtomic } from "./internal/atomic.ts"
-import { assertDigest, assertKey, isDigest, isExpired, isKey, normalizeEntry } from "./internal/entry.ts"
+import { assertDigest, assertKey, blobsOf, isDigest, isExpired, isKey, normalizeEntry } from "./internal/entry.ts"
 import { decodeEntryFile, encodeEntryFile } from "./internal/entryFile.ts"
 import { removeStaleLease, takeFileLease } from "./internal/lease.ts"
 import { planPrune } from "./internal/prune.ts"
@@ -175,8 +176,8 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
       await removeIfSame(file, stat.ino)
       return undefined
     }
-    if (entry.files.length > 0) {
-      const missing = await missingBlob(entry.files)
+    if (entry.files.length > 0 || entry.output !== undefined) {
+      const missing = await missingBlob(blobsOf(entry))
       if (missing !== undefined) return discard(key, stat.ino, `refers to output file ${missing.path}, whose stored copy is missing or cut short`)
     }
     if (touch && time - stat.mtimeMs >= touchAfterMs) await fs.utimes(file, time / 1000, time / 1000).catch(() => {})
@@ -217,7 +218,7 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
         write: async (output) => {
           const hash = createHash("sha256")
           let size = 0
-          for await (const chunk of input.createReadStream({ autoClose: false, start: 0 }) as AsyncIterable<Buffer>) {
+          for await (const chunk of handleChunks(input)) {
             hash.update(chunk)
             size += chunk.length
             await output.write(chunk)
@@ -251,7 +252,7 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
     put: async (entry, blobs) => {
       const normalized = normalizeEntry(entry)
       const seen = new Set<string>()
-      for (const file of normalized.files) {
+      for (const file of blobsOf(normalized)) {
         if (seen.has(file.digest)) continue
         seen.add(file.digest)
         await storeBlob(normalized.key, file, blobs?.get(file.digest))
@@ -324,6 +325,31 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
         return undefined
       }
       return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    },
+
+    openBlob: async (digest) => {
+      assertDigest(digest)
+      const file = blobPath(digest)
+      let ino: number
+      const hash = createHash("sha256")
+      try {
+        const handle = await fs.open(file, "r")
+        try {
+          ino = (await handle.stat()).ino
+          for await (const chunk of handleChunks(handle)) hash.update(chunk)
+        } finally {
+          await handle.close()
+        }
+      } catch (error) {
+        if (isErrno(error, "ENOENT", "EISDIR")) return undefined
+        throw error
+      }
+      if (hash.digest("hex") !== digest) {
+        warn(`cache blob ${digest} does not match its digest (its bytes were changed); it was removed and counts as a miss`)
+        await removeIfSame(file, ino)
+        return undefined
+      }
+      return fileChunks(file)
     },
 
     prune: async (prune) => {

@@ -16,7 +16,7 @@ import * as v8 from "node:v8"
 import type { CacheEntry, CacheStore, EntryInfo, StoredFile } from "./CacheStore.ts"
 import { CachePutError } from "./CachePutError.ts"
 import { isErrno } from "./internal/atomic.ts"
-import { assertDigest, assertKey, blobDigests, isExpired, normalizeEntry, plainBytes } from "./internal/entry.ts"
+import { assertDigest, assertKey, blobDigests, blobsOf, isExpired, normalizeEntry, plainBytes } from "./internal/entry.ts"
 import { planPrune } from "./internal/prune.ts"
 
 /** How a `MemoryStore` tells time. */
@@ -52,7 +52,7 @@ export const makeMemoryStore = (options: MemoryStoreOptions = {}): CacheStore =>
       entries.delete(key)
       return undefined
     }
-    if (held.entry.files.some((file) => !blobs.has(file.digest))) {
+    if (blobsOf(held.entry).some((file) => !blobs.has(file.digest))) {
       entries.delete(key)
       return undefined
     }
@@ -90,7 +90,7 @@ export const makeMemoryStore = (options: MemoryStoreOptions = {}): CacheStore =>
       const digests = blobDigests(normalized)
       for (const digest of digests) pinned.set(digest, (pinned.get(digest) ?? 0) + 1)
       try {
-        for (const file of normalized.files) await load(normalized.key, file, sources?.get(file.digest))
+        for (const file of blobsOf(normalized)) await load(normalized.key, file, sources?.get(file.digest))
         entries.set(normalized.key, { entry: normalized, bytes: v8.serialize(normalized).byteLength, lastUsedAt: now() })
       } finally {
         for (const digest of digests) {
@@ -127,6 +127,16 @@ export const makeMemoryStore = (options: MemoryStoreOptions = {}): CacheStore =>
       assertDigest(digest)
       const bytes = blobs.get(digest)
       return bytes === undefined ? undefined : plainBytes(bytes)
+    },
+
+    openBlob: async (digest) => {
+      assertDigest(digest)
+      const bytes = blobs.get(digest)
+      if (bytes === undefined) return undefined
+      const copy = plainBytes(bytes)
+      return (async function*() {
+        yield copy
+      })()
     },
 
     prune: async ({ maxBytes, now: at }) => {

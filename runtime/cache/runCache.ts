@@ -99,7 +99,9 @@ export const makeRunCache = (
     root,
     mode: mode === "force" ? "force" : "use",
     now: hooks.now,
-    optionsOf
+    optionsOf,
+    // On the store's disk, but not in its `tmp`, whose old files a prune removes: a step may print for longer than that.
+    spillDir: path.join(dir, "output")
   })
   return { stage, memo, keyOf: keyOfStep, outputs }
 }

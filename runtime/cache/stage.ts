@@ -14,7 +14,8 @@ import type { CacheOptions } from "../../dsl/Step.ts"
 import type { StepRun, Stage } from "../Pipeline.ts"
 import { toMillis } from "../internal/duration.ts"
 import { describeError } from "../internal/describeError.ts"
-import { captureOutput, replayOutput } from "../internal/stepOutput.ts"
+import { outputFilesIn } from "../internal/outputFile.ts"
+import { captureOutput, replayOutput, replaySpilled } from "../internal/stepOutput.ts"
 import type { CacheLease, CacheStore } from "./CacheStore.ts"
 import type { FileHasher, FileSetDigest } from "./fileHashes.ts"
 import { captureOutputs, outputsOnDisk, removeStaleTemps, restoreOutputs } from "./outputs.ts"
@@ -38,6 +39,11 @@ export interface RunCache {
   readonly now: () => number
   /** The cache options of a step, with the workflow's defaults applied; `undefined`: not cached. */
   readonly optionsOf: (step: StepRun) => CacheOptions | undefined
+  /**
+   * Where a step's output goes while it runs once it outgrows memory, to be
+   * stored as a blob; without it, what outgrows memory is not kept.
+   */
+  readonly spillDir?: string | undefined
 }
 
 /**
@@ -130,11 +136,12 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
     return { before, key, hit }
   }
 
-  const replay = (hit: Hit) => {
-    replayOutput(step, hit)
+  const replay = (hit: Hit) => Effect.gen(function*() {
+    if (hit.blob === undefined) replayOutput(step, hit)
+    else yield* Effect.promise((signal) => replaySpilled(step, hit.blob!.chunks, hit.blob!.skipParts, signal))
     step.cached = { savedMs: hit.durationMs }
     return hit.value
-  }
+  })
   /**
    * The key's lease, or `undefined` when the store cannot give one (said, and
    * the step runs unguarded, as before leases). Interrupting the step aborts
@@ -150,12 +157,12 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
 
   /** Runs the step and stores what it made, unless an input changed meanwhile. */
   const execute = (before: FileSetDigest, key: string) => Effect.gen(function*() {
-    const capture = captureOutput(step)
+    const capture = captureOutput(step, { spillTo: cache.spillDir === undefined ? undefined : outputFilesIn(cache.spillDir) })
     const started = cache.now()
-    const value = yield* next
+    const value = yield* Effect.onError(next, () => Effect.sync(capture.discard))
     const durationMs = cache.now() - started
-    const { logs, partials } = capture.stop("the cache")
-    yield* attempt("storing", async () => {
+    const { logs, partials, spilled } = capture.stop("the cache")
+    yield* Effect.ensuring(attempt("storing", async () => {
       const after = await hashInputs()
       if (after.digest !== before.digest) {
         warn(`not cached: an input file changed while the step ran (${changed(before.files, after.files).join(", ")})`)
@@ -164,6 +171,7 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
       const produced = await cache.hasher.hashGlobs(cache.root, options.outputs ?? [])
       if (produced.temps !== undefined) await removeStaleTemps(produced.temps)
       const { files, blobs } = await captureOutputs(cache.root, produced.files)
+      if (spilled !== undefined) blobs.set(spilled.digest, spilled.file)
       const ttlMs = options.ttl === undefined ? undefined : toMillis(options.ttl)
       await store.put({
         key,
@@ -174,11 +182,12 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
         logs,
         ...(partials.length === 0 ? {} : { partials }),
         files,
+        ...(spilled === undefined ? {} : { output: { digest: spilled.digest, size: spilled.bytes, skipParts: spilled.skipParts } }),
         durationMs,
         createdAt: cache.now(),
         expiresAt: ttlMs === undefined || ttlMs === Infinity ? undefined : cache.now() + ttlMs
       }, blobs)
-    })
+    }), Effect.sync(capture.discard))
     return value
   })
 
@@ -186,7 +195,7 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
     const prepared = yield* Effect.promise(prepare)
     if (prepared === undefined) return yield* next
     const { before, key, hit } = prepared
-    if (hit !== undefined) return replay(hit)
+    if (hit !== undefined) return yield* replay(hit)
     // One execution per key across runs and processes: the key is held from
     // the miss to the put, so the entry is that execution's value, logs and
     // files, and a run that waited for it takes its hit instead of running.
@@ -195,7 +204,7 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
         restore(Effect.gen(function*() {
           if (lease !== undefined && cache.mode === "use") {
             const late = yield* attempt("reading", () => lookup(cache, store, key, warn))
-            if (late !== undefined) return replay(late)
+            if (late !== undefined) return yield* replay(late)
           }
           return yield* execute(before, key)
         })).pipe(Effect.ensuring(release(lease))))
@@ -212,7 +221,16 @@ const lookup = async (cache: RunCache, store: CacheStore, key: string, warn: (me
   if (entry.files.length > 0 && !(await outputsOnDisk(cache.root, entry.files))) {
     if (!(await restoreOutputs(cache.root, entry.files, store, warn))) return undefined
   }
-  return { value: deserializeValue(entry.value), logs: entry.logs, partials: entry.partials ?? [], durationMs: entry.durationMs }
+  // Last, as it reads the whole blob to check it: an entry missed for its files costs no such read.
+  const chunks = entry.output === undefined ? undefined : await store.openBlob(entry.output.digest)
+  if (entry.output !== undefined && chunks === undefined) return undefined
+  return {
+    value: deserializeValue(entry.value),
+    logs: entry.logs,
+    partials: entry.partials ?? [],
+    blob: chunks === undefined ? undefined : { chunks, skipParts: entry.output!.skipParts },
+    durationMs: entry.durationMs
+  }
 }
 
 const changed = (before: ReadonlyArray<{ path: string; digest: string }>, after: ReadonlyArray<{ path: string; digest: string }>) => {

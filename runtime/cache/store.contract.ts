@@ -205,6 +205,27 @@ export const storeContract = (name: string, make: (env: ContractEnv) => Promise<
       expect(Buffer.from((await store.readBlob(shared.file.digest))!).toString()).toBe("shared")
     })
 
+    it("keeps a step's output as a blob the entry refers to: stored, streamed back, kept by prune while referred to", async () => {
+      const bytes = new Uint8Array(200_000).map((_, i) => (i * 13) % 251)
+      const out = await outputFile("<output>", bytes)
+      const entry = entryOf(1, { output: { digest: out.file.digest, size: bytes.byteLength, skipParts: 2 } })
+      await store.put(entry, blobsOf(out))
+      expect(await store.get(keyOf(1))).toEqual(entry)
+      const read = async (chunks: AsyncIterable<Uint8Array>) => {
+        const all: Array<Uint8Array> = []
+        for await (const chunk of chunks) all.push(chunk)
+        return new Uint8Array(Buffer.concat(all))
+      }
+      expect(await read((await store.openBlob(out.file.digest))!)).toEqual(bytes)
+      expect(await store.openBlob(sha256("absent"))).toBeUndefined()
+      clock += pastGrace
+      await store.prune({})
+      expect(await store.get(keyOf(1))).toEqual(entry)
+      await store.delete(keyOf(1))
+      await store.prune({})
+      expect(await store.openBlob(out.file.digest)).toBeUndefined()
+    })
+
     it("prunes everything with maxBytes 0", async () => {
       const out = await outputFile("out.txt", "content")
       await store.put(entryOf(1, { files: [out.file] }), blobsOf(out))

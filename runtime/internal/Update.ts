@@ -14,8 +14,8 @@ export type Outcome =
 export type Update =
   | { readonly kind: "start"; readonly step: number; readonly time: number; readonly attempt: number }
   | { readonly kind: "log"; readonly step: number; readonly time: number; readonly stream: LogStream; readonly text: string; readonly replayed?: true }
-  /** Several lines at once, as a command's output chunk brings them: one `step:log` each. */
-  | { readonly kind: "logs"; readonly step: number; readonly time: number; readonly stream: LogStream; readonly texts: ReadonlyArray<string> }
+  /** Several lines at once, as a command's output chunk (or a replay) brings them: one `step:log` each. */
+  | { readonly kind: "logs"; readonly step: number; readonly time: number; readonly stream: LogStream; readonly texts: ReadonlyArray<string>; readonly replayed?: true }
   /** A part of a streaming result: `index` counts from 0 per attempt; `text` is already bounded (see `partText`). */
   | { readonly kind: "partial"; readonly step: number; readonly time: number; readonly index: number; readonly text: string; readonly replayed?: true }
   | { readonly kind: "progress"; readonly step: number; readonly time: number; readonly done: number; readonly total?: number | undefined; readonly message?: string | undefined }

@@ -8,6 +8,7 @@
  * ```
  * {"run":"…","workflow":"build","file":"weft.ts","startedAt":…,"resumes":"…","sum":"…"}   header
  * {"step":"lint","key":"<hex>","value":"<base64>","durationMs":12,"logs":[…],"partials":[…],"outputs":[…],"sum":"…"}   a step that ended well
+ * {"step":"big","key":"<hex>","value":"<base64>","durationMs":9,"output":{"file":"<run>/output/big.1f2e.out",…},"sum":"…"}   one whose output outgrew a line
  * {"end":"succeeded","sum":"…"}                                               the run ended
  * ```
  *
@@ -65,6 +66,8 @@ export interface JournalRecord {
    * if need be). Absent: it declares none.
    */
   readonly outputs?: ReadonlyArray<StoredFile> | undefined
+  /** Its log lines and parts when they outgrew a record: a file beside the journal, replayed instead of `logs` and `partials`. */
+  readonly output?: RecordedOutput | undefined
 }
 
 /** A journal line that is not a record: its bytes changed, or a kill cut it short. */
@@ -75,6 +78,17 @@ export interface JournalDamage {
   readonly step: string | undefined
   /** Cut short: the journal's unterminated last line (a kill during its write). */
   readonly torn: boolean
+}
+
+/** A step's output kept in a file (`runtime/internal/outputFile.ts`), as a record refers to it. */
+export interface RecordedOutput {
+  /** Relative to the runs folder, with `/`: `<run>/output/<name>`. */
+  readonly file: string
+  /** SHA-256 of the file, hex, checked before it is replayed. */
+  readonly digest: string
+  readonly bytes: number
+  /** Streamed parts at its start that earlier attempts streamed: not replayed. */
+  readonly skipParts: number
 }
 
 /** How a run ended, as its last line says; `undefined`: it never said (killed). */
@@ -134,19 +148,29 @@ const isStoredFile = (x: unknown): boolean => {
     Number.isSafeInteger(f.size) && Number.isSafeInteger(f.mode)
 }
 
+const isOutput = (x: unknown): boolean => {
+  const o = x as Partial<Record<keyof RecordedOutput, unknown>> | null
+  return typeof o === "object" && o !== null && typeof o.file === "string" && !o.file.split("/").includes("..") &&
+    typeof o.digest === "string" && /^[0-9a-f]{64}$/.test(o.digest) && Number.isSafeInteger(o.bytes) && Number.isSafeInteger(o.skipParts)
+}
+
 /**
  * A record line as a record, with its `logs` and `partials` only where they
  * read as such: the value replays regardless. `undefined` when it is not a
- * record, or its `outputs` do not read as files (then nothing could check them).
+ * record, or its `outputs` do not read as files (then nothing could check
+ * them), or its `output` file reference does not read as one (then its
+ * replay would silently lose the step's output).
  */
 const recordOf = (entry: Record<string, unknown>): JournalRecord | undefined => {
   if (typeof entry.step !== "string" || typeof entry.key !== "string" || typeof entry.value !== "string") return undefined
   if (entry.outputs !== undefined && !(Array.isArray(entry.outputs) && entry.outputs.every(isStoredFile))) return undefined
-  const { logs, partials, ...rest } = entry
+  if (entry.output !== undefined && !isOutput(entry.output)) return undefined
+  const { logs, partials, output, ...rest } = entry
   return {
     ...(rest as unknown as JournalRecord),
     ...(Array.isArray(logs) && logs.every(isLog) ? { logs: logs as JournalRecord["logs"] } : {}),
-    ...(Array.isArray(partials) && partials.every(isPart) ? { partials: partials as JournalRecord["partials"] } : {})
+    ...(Array.isArray(partials) && partials.every(isPart) ? { partials: partials as JournalRecord["partials"] } : {}),
+    ...(isOutput(output) ? { output: output as RecordedOutput } : {})
   }
 }
 

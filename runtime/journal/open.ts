@@ -82,6 +82,7 @@ export const openRunJournal = async (wf: Workflow<any>, dir: string, settings: J
   }
   return {
     writer,
+    dir,
     resumed,
     listen: (warn) => {
       sink = warn

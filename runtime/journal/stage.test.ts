@@ -1,8 +1,8 @@
 import * as Effect from "effect/Effect"
-import { describe, expect, it } from "vitest"
+import { describe, expect, it, vi } from "vitest"
 import type { StepRun } from "../Pipeline.ts"
 import { serializeValue } from "../cache/serialize.ts"
-import { captureOutput, maxLoggedLines } from "../internal/stepOutput.ts"
+import { captureOutput } from "../internal/stepOutput.ts"
 import type { JournalRecord } from "./Journal.ts"
 import { journaling } from "./stage.ts"
 
@@ -62,18 +62,23 @@ describe("journaling", () => {
     expect(step.logTap).toBeUndefined()
   })
 
-  it("keeps at most maxLoggedLines lines, and says how many it did not", async () => {
-    const records: Array<JournalRecord> = []
-    const { step } = fakeStep()
-    const chatty = Effect.sync(() => {
-      for (let i = 0; i < maxLoggedLines + 2; i++) step.report({ kind: "log", stream: "stdout", text: `line ${i}` })
-      return 1
-    })
-    await Effect.runPromise(journaling(setup(records))(step, chatty))
-    const logs = records[0]!.logs!
-    expect(logs).toHaveLength(maxLoggedLines + 1)
-    expect(logs.at(-2)!.text).toBe(`line ${maxLoggedLines - 1}`)
-    expect(logs.at(-1)).toEqual({ stream: "stderr", text: "weft: … 2 more log lines were not kept in the run journal" })
+  it("without a runs folder to spill to, keeps what fits in memory, and says how much it did not", async () => {
+    vi.stubEnv("WEFT_OUTPUT_MEMORY_BYTES", String(1000 * (32 + 8)))
+    try {
+      const records: Array<JournalRecord> = []
+      const { step } = fakeStep()
+      const chatty = Effect.sync(() => {
+        for (let i = 0; i < 1002; i++) step.report({ kind: "log", stream: "stdout", text: `line ${String(i).padStart(3, "0")}` })
+        return 1
+      })
+      await Effect.runPromise(journaling(setup(records))(step, chatty))
+      const logs = records[0]!.logs!
+      expect(logs).toHaveLength(1001)
+      expect(logs.at(-2)!.text).toBe("line 999")
+      expect(logs.at(-1)).toEqual({ stream: "stderr", text: "weft: … 2 more log lines (0.0 MiB) were not kept in the run journal" })
+    } finally {
+      vi.unstubAllEnvs()
+    }
   })
 
   it("replays a recorded step's lines and parts, marked replayed, in the order they came; none for an older record", async () => {

@@ -10,10 +10,16 @@
  * one whose declared output files differ from what it recorded, unless the
  * cache can put them back (see `outputs.ts`).
  */
+import { randomBytes } from "node:crypto"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import * as Effect from "effect/Effect"
 import type { Stage, StepRun } from "../Pipeline.ts"
 import { describeError } from "../internal/describeError.ts"
-import { captureOutput, replayOutput } from "../internal/stepOutput.ts"
+import { fileChunks } from "../internal/fileChunks.ts"
+import { digestFile } from "../internal/outputFile.ts"
+import { safeFileName } from "../internal/safeFileName.ts"
+import { captureOutput, replayOutput, replaySpilled } from "../internal/stepOutput.ts"
 import { deserializeValue, isUnstorableValueError, serializeValue } from "../cache/serialize.ts"
 import type { JournalRecord, JournalWriter } from "./Journal.ts"
 import { checkOutputs, recordOutputs, type JournalOutputs } from "./outputs.ts"
@@ -27,6 +33,11 @@ export interface Resumed {
 /** A run's journal, as the caller opened it (see `openRunJournal`). */
 export interface JournalSetup {
   readonly writer: JournalWriter
+  /**
+   * The runs folder: a step's output that outgrows a record goes to a file in
+   * its run's folder there. Without it, what outgrows a record is not kept.
+   */
+  readonly dir?: string | undefined
   /** Set with `--resume` when there is a run to resume. */
   readonly resumed: Resumed | undefined
   /**
@@ -80,11 +91,13 @@ export const journaling = (journal: RunJournal): Stage => (step, next) =>
             return undefined
           }
         })
-        if (value !== undefined) {
+        const output = value === undefined ? undefined : yield* Effect.promise(() => recordedOutput(journal, recorded, say))
+        if (value !== undefined && output !== undefined) {
           say(`weft: resumed from run ${journal.resumed!.run}`, true)
-          replayOutput(step, { logs: recorded.logs ?? [], partials: recorded.partials ?? [] })
+          if (output.file === undefined) replayOutput(step, { logs: recorded.logs ?? [], partials: recorded.partials ?? [] })
+          else yield* Effect.promise((signal) => replaySpilled(step, fileChunks(output.file!), recorded.output!.skipParts, signal))
           step.cached = { savedMs: recorded.durationMs }
-          journal.writer.record(recorded)
+          journal.writer.record(output.record)
           return value.ok
         }
       } else if (recorded.key !== key) {
@@ -93,16 +106,20 @@ export const journaling = (journal: RunJournal): Stage => (step, next) =>
     }
     const started = journal.now()
     // Inside it, the cache stage captures too (it chains to this tap): a hit's replayed output is recorded as well.
-    const capture = captureOutput(step)
-    const value = yield* Effect.ensuring(next, Effect.sync(() => capture.stop("the run journal")))
+    const runFolder = journal.dir === undefined || journal.writer.run === "" ? undefined : path.join(journal.dir, journal.writer.run)
+    const capture = captureOutput(step, {
+      spillTo: runFolder === undefined ? undefined : () => path.join(runFolder, "output", `${safeFileName(step.id)}.${randomBytes(4).toString("hex")}.out`)
+    })
+    const value = yield* Effect.onError(next, () => Effect.sync(capture.discard))
     const durationMs = step.cached?.savedMs ?? journal.now() - started
-    const { logs, partials } = capture.stop("the run journal")
+    const { logs, partials, spilled } = capture.stop("the run journal")
     let outputs: Awaited<ReturnType<typeof recordOutputs>>
     if (journal.outputs !== undefined) {
       const described = yield* Effect.promise(() =>
         recordOutputs(journal.outputs!, step).then((files) => ({ files }), (error) => ({ error: describeError(error) }))
       )
       if ("error" in described) {
+        capture.discard()
         say(`weft: journal: cannot record the output files of ${step.id} (${described.error}); it will run again on resume`)
         return value
       }
@@ -112,6 +129,7 @@ export const journaling = (journal: RunJournal): Stage => (step, next) =>
     try {
       bytes = serializeValue(value, { step: step.id })
     } catch (error) {
+      capture.discard()
       const why = isUnstorableValueError(error) ? `${error.path} ${error.reason}` : describeError(error)
       say(`weft: journal: cannot record the output of ${step.id} (${why}); it will run again on resume`)
       return value
@@ -123,7 +141,46 @@ export const journaling = (journal: RunJournal): Stage => (step, next) =>
       durationMs,
       ...(logs.length === 0 ? {} : { logs }),
       ...(partials.length === 0 ? {} : { partials }),
-      ...(outputs === undefined ? {} : { outputs })
+      ...(outputs === undefined ? {} : { outputs }),
+      ...(spilled === undefined ? {} : {
+        output: { file: path.relative(journal.dir!, spilled.file).split(path.sep).join("/"), digest: spilled.digest, bytes: spilled.bytes, skipParts: spilled.skipParts }
+      })
     })
     return value
   })
+
+/**
+ * Where `recorded`'s output is, checked, and the record to write for this
+ * run: one whose output is a file gets it linked (copied, if need be) into
+ * this run's folder, so the record stays good when the older run's folder is
+ * pruned. `undefined`, said, when the file is missing or does not match its
+ * digest: the step runs again rather than replay a damaged output.
+ */
+const recordedOutput = async (
+  journal: RunJournal,
+  recorded: JournalRecord,
+  say: (text: string) => void
+): Promise<{ readonly file?: string | undefined; readonly record: JournalRecord } | undefined> => {
+  const output = recorded.output
+  if (output === undefined) return { record: recorded }
+  const fail = (why: string) => void say(`weft: journal: cannot replay the output recorded for ${recorded.step} (${why}); running it again`)
+  if (journal.dir === undefined) return fail("no runs folder to read it from")
+  const file = path.join(journal.dir, ...output.file.split("/"))
+  try {
+    const found = await digestFile(file)
+    if (found.digest !== output.digest || found.bytes !== output.bytes) return fail(`${file} does not match its digest`)
+  } catch (error) {
+    return fail(describeError(error))
+  }
+  if (journal.writer.run === "") return { file, record: recorded }
+  const relative = `${journal.writer.run}/output/${path.basename(file)}`
+  const target = path.join(journal.dir, ...relative.split("/"))
+  try {
+    await fs.promises.mkdir(path.dirname(target), { recursive: true })
+    await fs.promises.link(file, target).catch(() => fs.promises.copyFile(file, target))
+  } catch {
+    // Replayed all the same; the record keeps pointing at the older run.
+    return { file, record: recorded }
+  }
+  return { file: target, record: { ...recorded, output: { ...output, file: relative } } }
+}

@@ -2,7 +2,7 @@
  * Checks shared by every store: which keys and digests are acceptable, the
  * shape of an entry read back from storage, and expiry.
  */
-import type { CacheEntry, StoredFile } from "../CacheStore.ts"
+import type { CacheEntry, StoredFile, StoredOutput } from "../CacheStore.ts"
 
 const keyPattern = /^[0-9a-f]{2,128}$/
 const digestPattern = /^[0-9a-f]{64}$/
@@ -47,6 +47,7 @@ export const normalizeEntry = (entry: CacheEntry): CacheEntry => {
     logs: entry.logs.map((line) => ({ stream: line.stream, text: line.text })),
     ...(entry.partials === undefined ? {} : { partials: entry.partials.map((part) => ({ text: part.text, afterLogs: part.afterLogs })) }),
     files: entry.files.map((file) => ({ path: file.path, digest: file.digest, size: file.size, mode: file.mode })),
+    ...(entry.output === undefined ? {} : { output: { digest: entry.output.digest, size: entry.output.size, skipParts: entry.output.skipParts } }),
     durationMs: entry.durationMs,
     createdAt: entry.createdAt,
     ...(entry.expiresAt === undefined ? {} : { expiresAt: entry.expiresAt })
@@ -91,14 +92,22 @@ export const entryProblem = (u: unknown): string | undefined => {
     const problem = fileProblem(file, index)
     if (problem !== undefined) return problem
   }
+  if (u.output !== undefined) {
+    const output = u.output
+    if (!isRecord(output) || !isDigest(output.digest) || !isFiniteNumber(output.size) || output.size < 0 || !isFiniteNumber(output.skipParts)) return "its output blob is malformed"
+  }
   if (!isFiniteNumber(u.durationMs) || !isFiniteNumber(u.createdAt)) return "its duration or creation time is not a number"
   if (u.expiresAt !== undefined && !isFiniteNumber(u.expiresAt)) return "its expiry is not a number"
   return undefined
 }
 
+/** Every blob an entry refers to: its output files, and its output when kept as a blob (as a file named `<output>`, never restored). */
+export const blobsOf = (entry: { readonly files: ReadonlyArray<StoredFile>; readonly output?: StoredOutput | undefined }): ReadonlyArray<StoredFile> =>
+  entry.output === undefined ? entry.files : [...entry.files, { path: "<output>", digest: entry.output.digest, size: entry.output.size, mode: 0o644 }]
+
 /** The distinct blob digests an entry refers to. */
-export const blobDigests = (entry: { readonly files: ReadonlyArray<StoredFile> }): ReadonlyArray<string> => [
-  ...new Set(entry.files.map((file) => file.digest))
+export const blobDigests = (entry: { readonly files: ReadonlyArray<StoredFile>; readonly output?: StoredOutput | undefined }): ReadonlyArray<string> => [
+  ...new Set(blobsOf(entry).map((file) => file.digest))
 ]
 
 /** A copy of `bytes` as a plain `Uint8Array` (not a `Buffer`, not a view into a larger buffer). */
