@@ -46,8 +46,8 @@ describe("the dashboard in a terminal", () => {
     await weft.until(/watching \d+ files?/, "the first run to end")
     const first = weft.output().length
     writeFileSync(path.join(dir, "a.txt"), "a2")
-    await weft.until(/changed a\.txt/, "the change to be shown")
-    await weft.until(/run \d+[\s\S]*✓ a[\s\S]*watching/, "the rerun")
+    await weft.until(/changed a\.txt/, "the change to be shown", first)
+    await weft.until(/run \d+[\s\S]*✓ a[\s\S]*watching/, "the rerun", first)
     expect(weft.output().slice(first)).toMatch(/a2/)
     // Now a step that is still running when q is pressed.
     writeFileSync(path.join(dir, "g.txt"), "wait")
