@@ -29,7 +29,7 @@ import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import type { Command, CommandOutput } from "../dsl/Command.ts"
 import { makeLineSplitter, maxLineBytes, type SafeCut } from "./internal/lineSplitter.ts"
-import { newTreeId, ProcessTree, treeVariable } from "./internal/processTree.ts"
+import { newTreeId, processTable, ProcessTree, treeVariable } from "./internal/processTree.ts"
 import { guard, release } from "./internal/watchdog.ts"
 
 /** How `runCommand` spawns and reports. */
@@ -278,9 +278,12 @@ export const untrack = (pid: number): void => {
 
 /** Signals every process tree weft started and is still running: the forced path of a second Ctrl-C. */
 export const killAllGroups = (signal: NodeJS.Signals): void => {
+  if (live.size === 0) return
+  // One look at /proc for every tree, all taken before any is signalled.
+  const table = processTable()
   for (const tree of live.values()) {
     try {
-      tree.signal(signal)
+      tree.signal(signal, table)
     } catch {}
   }
 }

@@ -3,8 +3,9 @@ import { mkdtempSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileS
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
+import { makeFileHasher } from "./fileHashes.ts"
 import { makeMemoryStore } from "./MemoryStore.ts"
-import { restoreOutputs, unsafePath } from "./outputs.ts"
+import { refusedOutput, restoreOutputs, unsafePath } from "./outputs.ts"
 
 describe("restore paths", () => {
   const root = mkdtempSync(path.join(tmpdir(), "weft-out-"))
@@ -50,5 +51,25 @@ describe("restoreOutputs", () => {
     expect(await restoreOutputs(root, [file], ["dist/**"], swapped, (w) => warnings.push(w))).toBe(false)
     expect(() => readFileSync(path.join(root, "dist/big.bin"))).toThrow(/ENOENT/)
     expect(warnings).toEqual([expect.stringContaining(`"dist/big.bin"`)])
+  })
+})
+
+describe("refusedOutput", () => {
+  it("accepts every file the hasher captures for the globs, and nothing they do not match", async () => {
+    const root = mkdtempSync(path.join(tmpdir(), "weft-globs-"))
+    for (const file of ["dist/a.js", "dist/.hidden", "dist/sub/b.js", "a/x.js", "b/y.js", "c/z.js", "top.txt", ".config/rc", "node_modules/foo/i.js", "out/m/n.map", ".git/hooks/pre-commit", ".weft/x.txt"]) {
+      mkdirSync(path.dirname(path.join(root, file)), { recursive: true })
+      writeFileSync(path.join(root, file), file)
+    }
+    const globs = ["dist/**", "*.txt", "{a,b}/*.js", "out/**/*.map", ".config/*", "node_modules/foo/**"]
+    const { files } = await makeFileHasher(path.join(root, "hashes.json")).hashGlobs(root, globs)
+    const stored = files.map((f) => ({ ...f, size: 0, mode: 0o644 }))
+    expect(stored.map((f) => f.path).sort()).toEqual(["a/x.js", "b/y.js", "dist/a.js", "dist/sub/b.js", "node_modules/foo/i.js", "out/m/n.map", "top.txt", ".config/rc"].sort())
+    expect(refusedOutput(root, stored, globs)).toBeUndefined()
+    for (const other of ["dist/.hidden", "c/z.js", ".git/hooks/pre-commit", ".weft/x.txt", "wf.yaml"]) {
+      expect(refusedOutput(root, [...stored, { path: other, digest: "", size: 0, mode: 0o644 }], globs)).toContain(`"${other}"`)
+    }
+    // Weft's own folder, even when a glob names it.
+    expect(refusedOutput(root, [{ path: ".weft/x.txt", digest: "", size: 0, mode: 0o644 }], [".weft/**"])).toMatch(/weft's own/)
   })
 })

@@ -33,7 +33,8 @@ let spawned = 0
 /** A tree id unique to this weft process and spawn: `<weft pid>.<random>.<n>`. */
 export const newTreeId = (): string => `${process.pid}.${nonce}.${++spawned}`
 
-interface Proc {
+/** One process as `/proc/<pid>/stat` tells it. */
+export interface Proc {
   readonly ppid: number
   readonly pgrp: number
   /** Start time in clock ticks since boot: with the pid, it names one process for good. */
@@ -43,9 +44,10 @@ interface Proc {
 
 const isLinux = process.platform === "linux"
 
-/** Every process now, by pid (empty when `/proc` cannot be read). */
-const processTable = (): Map<number, Proc> => {
+/** Every process now, by pid (empty when `/proc` cannot be read, or not Linux). */
+export const processTable = (): Map<number, Proc> => {
   const table = new Map<number, Proc>()
+  if (!isLinux) return table
   let entries: Array<string>
   try {
     entries = readdirSync("/proc")
@@ -92,9 +94,11 @@ export class ProcessTree {
     this.#entry = id === undefined ? undefined : Buffer.from(`\0${treeVariable}=${id}\0`)
   }
 
-  /** Looks in `/proc` for the tree's processes; returns the live ones. */
-  scan(): Array<number> {
-    const table = isLinux ? processTable() : new Map<number, Proc>()
+  /**
+   * Looks in `/proc` for the tree's processes; returns the live ones.
+   * `table`: one taken just now, to share between trees.
+   */
+  scan(table: Map<number, Proc> = processTable()): Array<number> {
     const self = process.pid
     const found = new Set<number>()
     for (const [pid, proc] of table) {
@@ -135,8 +139,8 @@ export class ProcessTree {
    * by pid: what is not in the group is reached too. Looks first, so what a
    * killed process leaves behind is already known.
    */
-  signal(signal: NodeJS.Signals): void {
-    const live = this.scan()
+  signal(signal: NodeJS.Signals, table?: Map<number, Proc>): void {
+    const live = this.scan(table)
     try {
       process.kill(-this.#leader, signal)
     } catch {} // the group is gone, or none of it is ours to signal
