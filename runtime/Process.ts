@@ -6,10 +6,20 @@
  *
  * Each command gets its own process group (`detached: true`), so a signal to
  * the group reaches everything it started: `npm run build` → `sh` → `tsc`.
- * On a normal exit the group is left alone: a program that deliberately
- * leaves a background process running keeps it. But the step only ends when
- * every process holding its stdout or stderr has closed them (the `close`
- * event), exactly like a shell pipeline.
+ * What left the group (`setsid`, a daemon) is found in `/proc` by its parent
+ * chain or the tree id in its environment, and signalled with the group
+ * (`internal/processTree.ts`). On a normal exit the tree is left alone: a
+ * program that deliberately leaves a background process running keeps it.
+ * But the step only ends when every process holding its stdout or stderr has
+ * closed them (the `close` event), exactly like a shell pipeline.
+ *
+ * Why not a PID namespace, where nothing of a step could outlive it: it
+ * needs an unprivileged user namespace (refused by some distributions'
+ * defaults, and inside many containers), costs a process per command, and
+ * changes what a step sees (its own pid 1, another `/proc`, uid mapping);
+ * and it would end a background process the step meant to leave running.
+ * A step that wants it can declare the sandbox (`permissions.sandbox`),
+ * which runs it in one.
  */
 import { spawn } from "node:child_process"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
@@ -19,6 +29,7 @@ import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import type { Command, CommandOutput } from "../dsl/Command.ts"
 import { makeLineSplitter, maxLineBytes, type SafeCut } from "./internal/lineSplitter.ts"
+import { newTreeId, processTable, ProcessTree, treeVariable } from "./internal/processTree.ts"
 import { guard, release } from "./internal/watchdog.ts"
 
 /** How `runCommand` spawns and reports. */
@@ -97,15 +108,17 @@ export const runCommand = (command: Command, options: RunCommandOptions): Effect
     if (program === undefined) return void fail({ exitCode: null, signal: null, stderrTail: [], reason: "the command is empty: argv has no program" })
 
     const cwd = path.resolve(options.cwd, command.cwd ?? ".")
+    const treeId = newTreeId()
     const child = spawn(program, command.argv.slice(1), {
       cwd,
-      // Copying the environment costs ~50 us a spawn; `spawn` reads it once anyway.
-      env: command.env === undefined || Object.keys(command.env).length === 0 ? options.env : { ...options.env, ...command.env },
+      // Last, so a command cannot take it off: teardown finds what left the group by it.
+      env: { ...options.env, ...command.env, [treeVariable]: treeId },
       detached: true,
       stdio: ["ignore", "pipe", "pipe"]
     })
 
-    if (child.pid !== undefined) track(child.pid)
+    const tree = child.pid === undefined ? undefined : new ProcessTree(child.pid, treeId)
+    if (child.pid !== undefined) track(child.pid, tree, treeId)
     const kept: Array<Buffer> = []
     let keptBytes = 0
     let truncated = false
@@ -175,23 +188,23 @@ export const runCommand = (command: Command, options: RunCommandOptions): Effect
     })
 
     const pid = child.pid
-    if (pid === undefined) return
+    if (pid === undefined || tree === undefined) return
     return Effect.callback<void>((done) => {
-      if (closed && !groupAlive(pid)) return done(Effect.void)
+      if (closed && !tree.alive()) return done(Effect.void)
       terminate(pid, options.graceMs ?? 2000, () => closed, onClosed, () => {
-        // Only an unkillable process, or one that left the group still holding
-        // our pipes, gets here; stop reading so we do not wait on it forever.
+        // Only an unkillable process, or one out of reach still holding our
+        // pipes, gets here; stop reading so we do not wait on it forever.
         child.stdout.destroy()
         child.stderr.destroy()
-      }, () => done(Effect.void))
+      }, () => done(Effect.void), tree)
     })
   })
 
 /**
- * SIGTERM to the group, SIGKILL to the group after `graceMs`, and `done` once
- * the child has closed and no process of its group is left: a grandchild that
- * redirected its output elsewhere does not hold `close` back, so it is waited
- * for separately.
+ * SIGTERM to the tree (the group and what left it), SIGKILL to it after
+ * `graceMs`, and `done` once the child has closed and no process of the tree
+ * is left: a grandchild that redirected its output elsewhere does not hold
+ * `close` back, so it is waited for separately.
  */
 export const terminate = (
   pid: number,
@@ -199,13 +212,14 @@ export const terminate = (
   isClosed: () => boolean,
   onClosed: Array<() => void>,
   giveUp: () => void,
-  done: () => void
+  done: () => void,
+  tree: ProcessTree = live.get(pid) ?? new ProcessTree(pid, undefined)
 ): void => {
   // From a timer a throw would crash weft; EPERM (no member is ours to
   // signal) is left to the reap timeout below.
   const signal = (name: NodeJS.Signals) => {
     try {
-      killGroup(pid, name)
+      tree.signal(name)
     } catch {}
   }
   let poll: ReturnType<typeof setTimeout> | undefined
@@ -221,7 +235,7 @@ export const terminate = (
   }
   const check = () => {
     if (!isClosed() || finished) return
-    if (!groupAlive(pid)) return finish()
+    if (!tree.alive()) return finish()
     poll = setTimeout(check, 10)
   }
   const kill = setTimeout(() => {
@@ -236,14 +250,19 @@ export const terminate = (
   check()
 }
 
-/** Process groups spawned by this weft process whose leader has not closed yet. */
-const live = new Set<number>()
+/** The trees of the process groups spawned by this weft process whose leader has not closed yet, by leader. */
+const live = new Map<number, ProcessTree>()
 let exitHookInstalled = false
 
-/** Keeps `pid`'s group for `killAllGroups` and weft's exit, until `untrack`: every child weft spawns detached goes through it. */
-export const track = (pid: number): void => {
-  live.add(pid)
-  guard(pid)
+/**
+ * Keeps `pid`'s group, and what leaves it, for `killAllGroups` and weft's
+ * exit, until `untrack`: every child weft spawns detached goes through it.
+ * `treeId` is the id in the child's environment (`internal/processTree.ts`),
+ * when it has one.
+ */
+export const track = (pid: number, tree?: ProcessTree, treeId?: string): void => {
+  live.set(pid, tree ?? new ProcessTree(pid, treeId))
+  guard(pid, treeId)
   if (!exitHookInstalled) {
     exitHookInstalled = true
     // However weft exits (a forced second Ctrl-C, an uncaught defect), it takes its children along.
@@ -257,11 +276,14 @@ export const untrack = (pid: number): void => {
   release(pid)
 }
 
-/** Signals every process group weft started and is still running: the forced path of a second Ctrl-C. */
+/** Signals every process tree weft started and is still running: the forced path of a second Ctrl-C. */
 export const killAllGroups = (signal: NodeJS.Signals): void => {
-  for (const pid of live) {
+  if (live.size === 0) return
+  // One look at /proc for every tree, all taken before any is signalled.
+  const table = processTable()
+  for (const tree of live.values()) {
     try {
-      killGroup(pid, signal)
+      tree.signal(signal, table)
     } catch {}
   }
 }

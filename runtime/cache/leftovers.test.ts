@@ -66,7 +66,7 @@ describe("temporary files of a restore", () => {
     // The rename cannot replace a non-empty directory: the write is done, its last step fails.
     mkdirSync(path.join(root, "out/b.txt"), { recursive: true })
     writeFileSync(path.join(root, "out/b.txt/inside"), "")
-    await expect(restoreOutputs(root, [file], store, () => {})).rejects.toThrow()
+    await expect(restoreOutputs(root, [file], ["out/**"], store, () => {})).rejects.toThrow()
     expect(readdirSync(path.join(root, "out"))).toEqual(["b.txt"])
   })
 })

@@ -18,7 +18,7 @@ import { outputFilesIn } from "../internal/outputFile.ts"
 import { captureOutput, replayOutput, replaySpilled } from "../internal/stepOutput.ts"
 import type { CacheLease, CacheStore } from "./CacheStore.ts"
 import type { FileHasher, FileSetDigest } from "./fileHashes.ts"
-import { captureOutputs, outputsOnDisk, removeStaleTemps, restoreOutputs } from "./outputs.ts"
+import { captureOutputs, outputsOnDisk, refusedOutput, removeStaleTemps, restoreOutputs } from "./outputs.ts"
 import { deserializeValue, serializeValue } from "./serialize.ts"
 import { stepKey } from "./stepKey.ts"
 
@@ -132,7 +132,7 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
     if (before === undefined) return undefined
     const key = await guard("computing the key", async () => cache.keys.keyOf(step))
     if (key === undefined) return undefined
-    const hit = cache.mode === "use" ? await guard("reading", () => lookup(cache, store, key, warn)) : undefined
+    const hit = cache.mode === "use" ? await guard("reading", () => lookup(cache, store, key, options.outputs ?? [], warn)) : undefined
     return { before, key, hit }
   }
 
@@ -203,7 +203,7 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
       Effect.flatMap(restore(Effect.promise((signal) => takeLease(key, signal))), (lease) =>
         restore(Effect.gen(function*() {
           if (lease !== undefined && cache.mode === "use") {
-            const late = yield* attempt("reading", () => lookup(cache, store, key, warn))
+            const late = yield* attempt("reading", () => lookup(cache, store, key, options.outputs ?? [], warn))
             if (late !== undefined) return yield* replay(late)
           }
           return yield* execute(before, key)
@@ -215,11 +215,17 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
 type Hit = NonNullable<Awaited<ReturnType<typeof lookup>>>
 
 /** A usable hit: the entry, with its outputs on disk as stored (restored if need be). */
-const lookup = async (cache: RunCache, store: CacheStore, key: string, warn: (message: string) => void) => {
+const lookup = async (cache: RunCache, store: CacheStore, key: string, globs: ReadonlyArray<string>, warn: (message: string) => void) => {
   const entry = await store.get(key)
   if (entry === undefined) return undefined
+  // Checked before the disk too: an entry naming files the step does not declare is not this step's, even if nothing needs restoring.
+  const refused = refusedOutput(cache.root, entry.files, globs)
+  if (refused !== undefined) {
+    warn(`cache entry refused: ${refused}`)
+    return undefined
+  }
   if (entry.files.length > 0 && !(await outputsOnDisk(cache.root, entry.files))) {
-    if (!(await restoreOutputs(cache.root, entry.files, store, warn))) return undefined
+    if (!(await restoreOutputs(cache.root, entry.files, globs, store, warn))) return undefined
   }
   // Last, as it reads the whole blob to check it: an entry missed for its files costs no such read.
   const chunks = entry.output === undefined ? undefined : await store.openBlob(entry.output.digest)

@@ -11,24 +11,26 @@ import { cacheHelp } from "./cacheHelp.ts"
 import { clearLoading, showLoading } from "./loading.ts"
 
 /**
- * Writes to stdout until its reader goes away. `weft run … | head` closes the
- * pipe early; without this the next write's EPIPE is an unhandled 'error'
- * event that crashes weft with a stack trace. The run itself carries on.
+ * Writes to `stream` until its reader goes away. `weft run … | head` closes
+ * the pipe early (EPIPE), a closed terminal fails writes with EIO; without
+ * this the next write's error is an unhandled 'error' event that crashes weft
+ * with a stack trace. The run itself carries on (after SIGHUP, to its
+ * teardown).
  */
-const stdoutWriter = (): ((text: string) => void) => {
+const writerTo = (stream: NodeJS.WriteStream): ((text: string) => void) => {
   let closed = false
-  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code !== "EPIPE") throw error
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE" && error.code !== "EIO") throw error
     closed = true
   })
   return (text) => {
-    if (!closed) process.stdout.write(text)
+    if (!closed) stream.write(text)
   }
 }
 
 const defaultIo = (): Io => ({
-  stdout: stdoutWriter(),
-  stderr: (text) => void process.stderr.write(text),
+  stdout: writerTo(process.stdout),
+  stderr: writerTo(process.stderr),
   cwd: process.cwd(),
   signals: process,
   isTTY: process.stdout.isTTY === true,

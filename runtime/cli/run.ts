@@ -48,7 +48,7 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
       // Second signal: do not wait for graceful teardown.
       killAllGroups("SIGKILL")
       io.stderr("weft: forced exit\n")
-      process.exit(signal === "SIGTERM" ? 143 : 130)
+      process.exit(signalExitCode(signal))
     }
     interrupted = signal
     io.stderr(`\nweft: ${signal === "SIGINT" ? "Ctrl-C" : signal}: cancelling running steps (press Ctrl-C again to force)\n`)
@@ -62,8 +62,8 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
   })
   const reporter: Reporter = tee(chosen, ...extras.reporters)
   const signals = io.signals
-  signals?.on("SIGINT", onSignal)
-  signals?.on("SIGTERM", onSignal)
+  // SIGHUP: the terminal closed. The run ends as on SIGTERM, its steps torn down, rather than weft dying at once.
+  for (const name of handled) signals?.on(name, onSignal)
   // What is open before the run, to tell what its steps left open after it.
   const before = io.openResources?.()
   try {
@@ -87,10 +87,15 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
     // the run's code (bin/weft.js), whatever is left open, and says so.
     const left = before === undefined ? undefined : describeOpened(await leftOpen(before, io.openResources!))
     if (left !== undefined) io.stderr(`weft: ${left}\n`)
-    if (interrupted !== undefined || result.status === "cancelled") return interrupted === "SIGTERM" ? 143 : 130
+    if (interrupted !== undefined || result.status === "cancelled") return signalExitCode(interrupted ?? "SIGINT")
     return result.status === "succeeded" ? 0 : 1
   } finally {
-    signals?.off("SIGINT", onSignal)
-    signals?.off("SIGTERM", onSignal)
+    for (const name of handled) signals?.off(name, onSignal)
   }
 }
+
+/** The signals that cancel a run: a second one forces the exit. */
+const handled: ReadonlyArray<NodeJS.Signals> = ["SIGINT", "SIGTERM", "SIGHUP"]
+
+/** The exit code of a run ended by `signal`: 128 + its number, as a shell reports it. */
+export const signalExitCode = (signal: NodeJS.Signals): number => signal === "SIGTERM" ? 143 : signal === "SIGHUP" ? 129 : 130

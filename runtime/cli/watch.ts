@@ -23,9 +23,9 @@ import { checkRunFlags, runFlags } from "./runFlags.ts"
 const clearScreen = "\x1b[2J\x1b[3J\x1b[H"
 
 /** Why watch mode stopped: `q`, or a signal (Ctrl-C in a raw terminal counts as SIGINT). */
-type Quit = "q" | "SIGINT" | "SIGTERM"
+type Quit = "q" | "SIGINT" | "SIGTERM" | "SIGHUP"
 
-const exitCodes: Record<Quit, number> = { q: 0, SIGINT: 130, SIGTERM: 143 }
+const exitCodes: Record<Quit, number> = { q: 0, SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }
 
 export const watchCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> => {
   const { values, positionals } = parse(args, {
@@ -88,9 +88,11 @@ export const watchCommand = async (args: ReadonlyArray<string>, io: Io): Promise
     else quit(key === "q" ? "q" : "SIGINT")
   }
   if (name !== "tui" && io.stdin !== undefined) stopKeys = readKeys(io.stdin, onKey)
-  const onSignal = (signal: NodeJS.Signals) => quit(signal === "SIGTERM" ? "SIGTERM" : "SIGINT")
+  const onSignal = (signal: NodeJS.Signals) => quit(signal === "SIGTERM" || signal === "SIGHUP" ? signal : "SIGINT")
+  // SIGHUP: the terminal closed; stop as on SIGTERM, tearing the steps down.
   io.signals?.on("SIGINT", onSignal)
   io.signals?.on("SIGTERM", onSignal)
+  io.signals?.on("SIGHUP", onSignal)
   try {
     session = startSession({
       file,
@@ -124,6 +126,7 @@ export const watchCommand = async (args: ReadonlyArray<string>, io: Io): Promise
     stopKeys()
     io.signals?.off("SIGINT", onSignal)
     io.signals?.off("SIGTERM", onSignal)
+    io.signals?.off("SIGHUP", onSignal)
     await reporter.close?.()
   }
 }

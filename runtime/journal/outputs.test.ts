@@ -108,4 +108,22 @@ describe("journaling declared outputs", () => {
     expect(ran()).toBe(1)
     expect(said()).toContain("weft: journal: a declares output files its record does not list; running it again")
   })
+
+  it("never restores a recorded file the step does not declare: the step runs again and the path is named", async () => {
+    const store = makeMemoryStore()
+    const { root, step, stage, body, records, said, ran } = await setup(store)
+    await Effect.runPromise(stage()(step, body))
+    const record = records[0]!
+    const hook = path.join(root, "hook")
+    await fs.writeFile(hook, "made by a\n")
+    const forged = { ...record, outputs: [...record.outputs!, { path: ".git/hooks/pre-commit", digest, size: 10, mode: 0o755 }] }
+    await store.put(
+      { key: "abcd", kind: "step", workflow: "w", name: "a", value: serializeValue("ALICE", { step: "a" }), logs: [], files: forged.outputs, durationMs: 1, createdAt: 0 },
+      new Map([[digest, hook]])
+    )
+    expect(await Effect.runPromise(stage(forged)(step, body))).toBe("ALICE")
+    expect(ran()).toBe(2)
+    await expect(fs.stat(path.join(root, ".git"))).rejects.toThrow(/ENOENT/)
+    expect(said().join("\n")).toContain(`".git/hooks/pre-commit" is not one of the step's declared outputs`)
+  })
 })

@@ -14,7 +14,7 @@ import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import type { CacheStore, StoredFile } from "../cache/CacheStore.ts"
 import type { FileHasher } from "../cache/fileHashes.ts"
-import { captureOutputs, restoreOutputs } from "../cache/outputs.ts"
+import { captureOutputs, refusedOutput, restoreOutputs, sameMode } from "../cache/outputs.ts"
 import { describeError } from "../internal/describeError.ts"
 import type { StepRun } from "../Pipeline.ts"
 
@@ -49,7 +49,7 @@ const differenceOf = async (root: string, file: StoredFile): Promise<"deleted" |
   } catch {
     return "deleted"
   }
-  if (!stat.isFile() || stat.size !== file.size || (stat.mode & 0o777) !== file.mode) return "changed"
+  if (!stat.isFile() || stat.size !== file.size || !sameMode(stat.mode, file.mode)) return "changed"
   const digest = createHash("sha256").update(await fs.readFile(absolute)).digest("hex")
   return digest === file.digest ? undefined : "changed"
 }
@@ -71,6 +71,12 @@ export const checkOutputs = async (
   run: string,
   say: (text: string) => void
 ): Promise<boolean> => {
+  // A record naming files the step does not declare (edited by hand, or forged) is not trusted for any of them.
+  const refused = refusedOutput(outputs.root, files, outputs.globsOf(step))
+  if (refused !== undefined) {
+    say(`weft: journal: the record of ${step.id} in run ${run} is refused: ${refused}; running ${step.id} again`)
+    return false
+  }
   const found: Array<{ path: string; how: string }> = []
   for (const file of files) {
     const how = await differenceOf(outputs.root, file).catch((error) => `unreadable (${describeError(error)})`)
@@ -81,7 +87,7 @@ export const checkOutputs = async (
   if (outputs.storeFor !== undefined) {
     const warn = (message: string) => say(`weft: cache: ${message}`)
     const store = outputs.storeFor(warn)
-    const restored = await restoreOutputs(outputs.root, files, store, warn).catch((error) => {
+    const restored = await restoreOutputs(outputs.root, files, outputs.globsOf(step), store, warn).catch((error) => {
       warn(`restoring: ${describeError(error)}`)
       return false
     })

@@ -119,8 +119,8 @@ describe("a command's environment", () => {
     const names = result.outputs.names!.stdout.trim().split(" ")
     expect(names).toContain("WEFT_P_DECLARED")
     expect(names).not.toContain("WEFT_P_UNDECLARED")
-    // What the shell or node add themselves (PWD, SHLVL, _) aside, nothing else came through.
-    for (const name of names) expect([...baseEnvNames, "WEFT_P_DECLARED", "PWD", "SHLVL", "_"]).toContain(name)
+    // What the shell or node add themselves (PWD, SHLVL, _) and weft's tree id (no user data: see internal/processTree.ts) aside, nothing else came through.
+    for (const name of names) expect([...baseEnvNames, "WEFT_P_DECLARED", "PWD", "SHLVL", "_", "WEFT_PROCESS_TREE"]).toContain(name)
     expect(result.outputs.base!.stdout).toBe(`${process.env.PATH}|${process.env.HOME}\n`)
     expect(result.outputs.explicit!.stdout).toBe("given\n")
   })
