@@ -30,6 +30,18 @@ describe("Plan", () => {
     expect(text).toContain(`step "b": optional must be true or false, not "yes"`)
   })
 
+  it("refuses cache.outputs inside .weft/, which a hit never restores into (every run would miss)", () => {
+    const wf = untyped("own", {}, [
+      ["a", { cache: { outputs: [".weft/x.txt"] } }, () => 1],
+      ["b", { cache: { outputs: ["./sub/.weft/**"] } }, () => 2],
+      ["c", { cache: { outputs: ["dist/.weftish/**", "out/**"] } }, () => 3]
+    ])
+    const text = messageOf(() => Plan.make(wf))
+    expect(text).toContain(`step "a": cache.outputs ".weft/x.txt" is inside .weft/`)
+    expect(text).toContain(`step "b": cache.outputs "./sub/.weft/**" is inside .weft/`)
+    expect(text).not.toContain(`step "c"`)
+  })
+
   it("reports every definition problem at once, naming the file and each step", () => {
     const wf = untyped("release", { concurrency: 0, parallel: true }, [
       ["version", {}, () => 1],

@@ -21,6 +21,10 @@ export const cacheProblem = (option: unknown): string | undefined => {
       return `cache.${list} must be a list of ${list === "env" ? "variable names" : "globs"}, like ${list}: ["${list === "env" ? "NODE_ENV" : "src/**/*.ts"}"]`
     }
   }
+  // A restore never writes inside `.weft/` (weft's own state), so such an
+  // output could never come back: every run would miss. Say so up front.
+  const own = (o.outputs as ReadonlyArray<string> | undefined)?.find((glob) => /(^|\/)\.weft(\/|$)/.test(glob.replace(/^\.\//, "")))
+  if (own !== undefined) return `cache.outputs "${own}" is inside .weft/, weft's own folder, which a cache hit never restores into: write the step's outputs elsewhere`
   if (o.key !== undefined && typeof o.key !== "string" && typeof o.key !== "function") return "cache.key must be a string or a function of the inputs"
   if (o.ttl !== undefined) {
     const ms = toMillis(o.ttl)
