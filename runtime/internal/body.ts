@@ -29,6 +29,7 @@ const runRunner = (step: StepRun, runner: unknown): Effect.Effect<unknown, unkno
       // Only what the step declared (and the base): never weft's whole environment.
       env: step.env.values,
       safeCut: step.redact?.safeByteCut,
+      redact: step.redact,
       onLine: (stream, text) => step.report({ kind: "log", stream, text }),
       // One report per chunk of output: a step printing a gigabyte in short
       // lines made one update (and queue entry) per line otherwise.
