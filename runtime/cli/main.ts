@@ -9,6 +9,7 @@ import type { GraphFormat } from "./graph.ts"
 import { load, parse, UsageError, type Io } from "./common.ts"
 import { cacheHelp } from "./cacheHelp.ts"
 import { clearLoading, showLoading } from "./loading.ts"
+import { writeStderr, writeStdout } from "../Reporter.ts"
 
 /**
  * Writes to stdout until its reader goes away. `weft run … | head` closes the
@@ -22,13 +23,13 @@ const stdoutWriter = (): ((text: string) => void) => {
     closed = true
   })
   return (text) => {
-    if (!closed) process.stdout.write(text)
+    if (!closed) writeStdout(text)
   }
 }
 
 const defaultIo = (): Io => ({
   stdout: stdoutWriter(),
-  stderr: (text) => void process.stderr.write(text),
+  stderr: writeStderr,
   cwd: process.cwd(),
   signals: process,
   isTTY: process.stdout.isTTY === true,

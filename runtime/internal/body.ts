@@ -10,6 +10,7 @@ import type { StepRun } from "../Pipeline.ts"
 import { runCommand } from "../Process.ts"
 import { makeStepContext } from "../StepContext.ts"
 import { consoleFor, withLogSink } from "./consoleCapture.ts"
+import { flushWrites } from "./writeCapture.ts"
 import { collect, isStreaming } from "./streaming.ts"
 import { withMemoScope } from "../memo.ts"
 import { runEffect } from "../Run.ts"
@@ -48,7 +49,9 @@ const runFunction = (step: StepRun, fn: (inputs: unknown, ctx: unknown) => unkno
   Effect.suspend(() => {
     const controller = new AbortController()
     const ctx = makeStepContext(step, controller.signal)
-    const sink = (stream: "stdout" | "stderr" | "log", text: string) => step.report({ kind: "log", stream, text })
+    const sink = Object.assign((stream: "stdout" | "stderr" | "log", text: string) => step.report({ kind: "log", stream, text }), {
+      safeCut: step.redact?.safeByteCut
+    })
     // What the step's code runs in: its console and its memo scope. A generator's
     // body runs on each `next()`, so the iteration calls it through this too.
     const within = <A>(f: () => A): A =>
@@ -57,11 +60,13 @@ const runFunction = (step: StepRun, fn: (inputs: unknown, ctx: unknown) => unkno
     try {
       result = within(() => fn(step.inputs, ctx))
     } catch (error) {
+      flushWrites(sink)
       return Effect.fail(error)
     }
     // The common case, a plain value, is already final: nothing is left to run
     // or to interrupt, so it skips the wrappers below.
     if (!Effect.isEffect(result) && !isPromiseLike(result) && !isCommand(result) && !isWorkflow(result) && !isStreaming(result)) {
+      flushWrites(sink)
       return Effect.succeed(result)
     }
     const effect: Effect.Effect<unknown, unknown> = Effect.isEffect(result)
@@ -77,7 +82,9 @@ const runFunction = (step: StepRun, fn: (inputs: unknown, ctx: unknown) => unkno
         : isStreaming(value)
         ? Effect.provideService(collect(value, ctx.emit, within), EffectConsole.Console, consoleFor(sink))
         : Effect.succeed(value))
-    return Effect.onInterrupt(dynamic, () => Effect.sync(() => controller.abort(new Error(`step "${step.id}" was interrupted`))))
+    // A last line written without a newline is the step's too.
+    const flushed = Effect.ensuring(dynamic, Effect.sync(() => flushWrites(sink)))
+    return Effect.onInterrupt(flushed, () => Effect.sync(() => controller.abort(new Error(`step "${step.id}" was interrupted`))))
   })
 
 /** Runs another workflow as this step; its events become this step's log lines, its outputs this step's output. */

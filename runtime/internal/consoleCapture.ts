@@ -7,8 +7,10 @@
 import { AsyncLocalStorage } from "node:async_hooks"
 import { formatWithOptions } from "node:util"
 import type { LogStream } from "../Event.ts"
+import type { SafeCut } from "./lineSplitter.ts"
 
-export type LogSink = (stream: LogStream, text: string) => void
+/** Where a step's output goes; `safeCut` (the redactor's) says where a long line written to it may be cut. */
+export type LogSink = ((stream: LogStream, text: string) => void) & { readonly safeCut?: SafeCut | undefined }
 
 const storage = new AsyncLocalStorage<LogSink>()
 const methods = { log: "stdout", info: "stdout", debug: "stdout", warn: "stderr", error: "stderr" } as const
@@ -40,6 +42,9 @@ export const installConsoleCapture = (): (() => void) => {
     if (--installs === 0) Object.assign(console, originals)
   }
 }
+
+/** The sink of the step whose code is running, if any (`writeCapture.ts` routes direct writes by it too). */
+export const currentSink = (): LogSink | undefined => storage.getStore()
 
 /** Runs `f` with console output attributed to `sink`. */
 export const withLogSink = <A>(sink: LogSink, f: () => A): A => storage.run(sink, f)
