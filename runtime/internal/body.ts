@@ -9,7 +9,7 @@ import { isWorkflow, type Workflow } from "../../dsl/Workflow.ts"
 import type { StepRun } from "../Pipeline.ts"
 import { runCommand } from "../Process.ts"
 import { makeStepContext } from "../StepContext.ts"
-import { consoleFor, withLogSink } from "./consoleCapture.ts"
+import { consoleFor, StepSink, withLogSink } from "./consoleCapture.ts"
 import { flushWrites } from "./writeCapture.ts"
 import { collect, isStreaming } from "./streaming.ts"
 import { withMemoScope } from "../memo.ts"
@@ -70,7 +70,7 @@ const runFunction = (step: StepRun, fn: (inputs: unknown, ctx: unknown) => unkno
       return Effect.succeed(result)
     }
     const effect: Effect.Effect<unknown, unknown> = Effect.isEffect(result)
-      ? Effect.provideService(result as Effect.Effect<unknown, unknown>, EffectConsole.Console, consoleFor(sink))
+      ? (result as Effect.Effect<unknown, unknown>).pipe(Effect.provideService(EffectConsole.Console, consoleFor(sink)), Effect.provideService(StepSink, sink))
       : isPromiseLike(result)
       ? Effect.tryPromise({ try: () => Promise.resolve(result), catch: (error) => error })
       : Effect.succeed(result)
@@ -80,7 +80,7 @@ const runFunction = (step: StepRun, fn: (inputs: unknown, ctx: unknown) => unkno
       isCommand(value) || isWorkflow(value)
         ? runRunner(step, value)
         : isStreaming(value)
-        ? Effect.provideService(collect(value, ctx.emit, within), EffectConsole.Console, consoleFor(sink))
+        ? collect(value, ctx.emit, within).pipe(Effect.provideService(EffectConsole.Console, consoleFor(sink)), Effect.provideService(StepSink, sink))
         : Effect.succeed(value))
     // A last line written without a newline is the step's too.
     const flushed = Effect.ensuring(dynamic, Effect.sync(() => flushWrites(sink)))

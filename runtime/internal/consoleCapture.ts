@@ -6,6 +6,8 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks"
 import { formatWithOptions } from "node:util"
+import * as Context from "effect/Context"
+import * as Fiber from "effect/Fiber"
 import type { LogStream } from "../Event.ts"
 import type { SafeCut } from "./lineSplitter.ts"
 
@@ -43,8 +45,15 @@ export const installConsoleCapture = (): (() => void) => {
   }
 }
 
+/**
+ * The sink of an Effect step, provided to its fiber: AsyncLocalStorage does
+ * not follow a fiber (it resumes from Effect's scheduler), the fiber's
+ * context does.
+ */
+export const StepSink = Context.Reference<LogSink | undefined>("weft/StepSink", { defaultValue: () => undefined })
+
 /** The sink of the step whose code is running, if any (`writeCapture.ts` routes direct writes by it too). */
-export const currentSink = (): LogSink | undefined => storage.getStore()
+export const currentSink = (): LogSink | undefined => storage.getStore() ?? Fiber.getCurrent()?.getRef(StepSink)
 
 /** Runs `f` with console output attributed to `sink`. */
 export const withLogSink = <A>(sink: LogSink, f: () => A): A => storage.run(sink, f)

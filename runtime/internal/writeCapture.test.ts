@@ -3,6 +3,7 @@
  * are its log lines, masked and attributed like its `console` output, while
  * weft's own reporters write past the capture to the real stream.
  */
+import * as Effect from "effect/Effect"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { secret } from "../../dsl/Permissions.ts"
 import { workflow } from "../../dsl/Workflow.ts"
@@ -73,6 +74,21 @@ describe("a step's direct writes to process.stdout and process.stderr", () => {
     expect(lines.map((line) => (JSON.parse(line) as Event).type)).toEqual(events.map((e) => e.type))
     expect(reached.stderr).toEqual([])
     expect(reached.stdout.join("")).not.toContain("wr'it")
+  })
+
+  it("in an Effect step, where AsyncLocalStorage does not follow the fiber, are its log lines too", async () => {
+    const wf = workflow("effects", { permissions: { env: [secret("WEFT_W_TOKEN")] } }).step("e", (_, ctx) =>
+      Effect.gen(function*() {
+        yield* Effect.sync(() => process.stdout.write(`e1 ${ctx.env.WEFT_W_TOKEN}\n`))
+        yield* Effect.sleep(5)
+        yield* Effect.sync(() => process.stderr.write("e2 after a sleep\n"))
+        return 1
+      }))
+    const events: Array<Event> = []
+    const result = await run(wf, { cache: { mode: "off" }, onEvent: (e) => events.push(e) })
+    expect(result.status).toBe("succeeded")
+    expect(logsOf(events)).toEqual(["e stdout: e1 ***", "e stderr: e2 after a sleep"])
+    expect(reached).toEqual({ stdout: [], stderr: [] })
   })
 
   it("outside any step go out as written, and once the run is over the streams are as they were", async () => {
