@@ -10,7 +10,7 @@ import type { WatchEvent } from "./watch/WatchEvent.ts"
  * What weft itself prints goes through these, not `process.stdout.write`,
  * which a run patches to route a step's direct writes into its log.
  */
-export { unpatchedStdout, writeStderr, writeStdout } from "./internal/writeCapture.ts"
+export { reservingStdout, unpatchedStdout, writeStderr, writeStdout } from "./internal/writeCapture.ts"
 
 export interface Reporter {
   /** Called for every event, in order. */

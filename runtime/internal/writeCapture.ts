@@ -45,6 +45,25 @@ export const unpatchedStdout = (): NodeJS.WriteStream =>
     }
   })
 
+/** Open {@link reservingStdout} calls. */
+let reserved = 0
+
+/**
+ * While `f` runs, stdout belongs to weft's own output (the JSON reporter's
+ * events): during a run, a write to it that no step made (a timer the
+ * workflow's module started, a callback of a stream opened when it loaded)
+ * goes to stderr instead, so a tool reading the events never meets a line
+ * that is not one.
+ */
+export const reservingStdout = async <A>(f: () => Promise<A>): Promise<A> => {
+  reserved++
+  try {
+    return await f()
+  } finally {
+    reserved--
+  }
+}
+
 /** Patches both streams while at least one run is active; returns the undo. */
 export const installWriteCapture = (): (() => void) => {
   if (installs++ === 0) {
@@ -55,7 +74,11 @@ export const installWriteCapture = (): (() => void) => {
       saved[name] = { write: original, own: Object.prototype.hasOwnProperty.call(stream, "write") }
       stream.write = function(this: NodeJS.WriteStream, chunk: unknown, encoding?: unknown, callback?: unknown) {
         const sink = currentSink()
-        if (sink === undefined) return (original as (...args: Array<unknown>) => boolean).call(this, chunk, encoding, callback)
+        if (sink === undefined) {
+          const stray = name === "stdout" && reserved > 0
+          const write = (stray ? saved.stderr!.write : original) as (...args: Array<unknown>) => boolean
+          return write.call(stray ? process.stderr : this, chunk, encoding, callback)
+        }
         splitterOf(sink, name).push(toBytes(chunk, typeof encoding === "string" ? encoding as BufferEncoding : undefined))
         const done = typeof encoding === "function" ? encoding : callback
         if (typeof done === "function") process.nextTick(done as () => void)
