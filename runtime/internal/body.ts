@@ -78,7 +78,7 @@ const runFunction = (step: StepRun, fn: (inputs: unknown, ctx: unknown) => unkno
     // that too; an async iterable or a stream: collect it, emitting each item.
     const dynamic = Effect.flatMap(effect, (value) =>
       isCommand(value) || isWorkflow(value)
-        ? runRunner(step, value)
+        ? Effect.andThen(Effect.sync(() => flushWrites(sink)), runRunner(step, value))
         : isStreaming(value)
         ? collect(value, ctx.emit, within).pipe(Effect.provideService(EffectConsole.Console, consoleFor(sink)), Effect.provideService(StepSink, sink))
         : Effect.succeed(value))

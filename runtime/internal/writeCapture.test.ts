@@ -5,6 +5,7 @@
  */
 import * as Effect from "effect/Effect"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { sh } from "../../dsl/Command.ts"
 import { secret } from "../../dsl/Permissions.ts"
 import { workflow } from "../../dsl/Workflow.ts"
 import type { Event } from "../Event.ts"
@@ -89,6 +90,16 @@ describe("a step's direct writes to process.stdout and process.stderr", () => {
     expect(result.status).toBe("succeeded")
     expect(logsOf(events)).toEqual(["e stdout: e1 ***", "e stderr: e2 after a sleep"])
     expect(reached).toEqual({ stdout: [], stderr: [] })
+  })
+
+  it("a line left unfinished by a function that returns a command comes before the command's output", async () => {
+    const wf = workflow("then").step("f", () => {
+      process.stdout.write("from the function")
+      return sh`echo from the command`
+    })
+    const events: Array<Event> = []
+    await run(wf, { cache: { mode: "off" }, onEvent: (e) => events.push(e) })
+    expect(logsOf(events)).toEqual(["f stdout: from the function", "f stdout: from the command"])
   })
 
   it("outside any step go out as written, and once the run is over the streams are as they were", async () => {
