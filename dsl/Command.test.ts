@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
-import { cmd, quote, sh } from "./Command.ts"
+import { cmd, displayOf, quote, sh, shell } from "./Command.ts"
+import { makeRedactor } from "../runtime/permissions/redact.ts"
 
 describe("commands", () => {
   it("sh quotes every interpolated value so it stays one word", () => {
@@ -28,5 +29,32 @@ b`.argv[2]).toBe("echo a " + "\\" + "\nb")
     expect(quote("src/a.ts")).toBe("src/a.ts")
     expect(quote("a b")).toBe("'a b'")
     expect(quote("")).toBe("''")
+  })
+
+  describe("shown with secrets masked (displayOf)", () => {
+    // Every character weft's quoting, JSON or inspect would escape, and one outside ASCII.
+    const token = `abc'def"g\\h$i \`é-123456`
+    const redact = makeRedactor([token])
+    /** The forms of the token quoting would produce: none may be in a display. */
+    const forms = [token, token.replaceAll("'", `'\\''`), JSON.stringify(token).slice(1, -1), "abc", "def", "123456"]
+    const clean = (text: string) => forms.filter((form) => text.includes(form))
+
+    it("masks an interpolated secret before quoting it, in sh and cmd alike", () => {
+      const script = sh`echo ${token} ${["x", `Bearer ${token}`]}; exit 1`
+      expect(script.display).toContain(`'abc'\\''def`)
+      expect(displayOf(script, redact)).toBe(`echo '***' x 'Bearer ***'; exit 1`)
+      const argv = cmd(["curl", "-H", `Authorization: ${token}`, token])
+      expect(displayOf(argv, redact)).toBe(`curl -H 'Authorization: ***' '***'`)
+      for (const command of [script, argv]) expect(clean(displayOf(command, redact))).toEqual([])
+    })
+    it("masks a secret written into the script's own text, and in a command made by hand", () => {
+      expect(displayOf(shell(`echo ${token}`), redact)).toBe("echo ***")
+      expect(displayOf({ _tag: "Command", argv: ["x"], display: `x ${token}` }, redact)).toBe("x ***")
+    })
+    it("shows the command as written when there is nothing to mask", () => {
+      const script = sh`echo ${"a b"}`
+      expect(displayOf(script, undefined)).toBe(script.display)
+      expect(displayOf(script, makeRedactor(["unrelated"]))).toBe("echo 'a b'")
+    })
   })
 })

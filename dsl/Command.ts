@@ -15,6 +15,13 @@ export interface Command {
   readonly env?: Readonly<Record<string, string>> | undefined
   /** How the command is shown in plans and errors. */
   readonly display: string
+  /**
+   * `display` before its interpolated values were quoted: literal text, and
+   * each value as the words it became. `displayOf` masks the secrets in a
+   * word before quoting it, since a quoted secret (`'abc'\''def'` for
+   * `abc'def`) is no longer the value a redactor looks for.
+   */
+  readonly shown?: ReadonlyArray<string | ReadonlyArray<string>> | undefined
 }
 
 /** What a command step produces: its exit code and standard output (the first 1 MiB). */
@@ -45,7 +52,8 @@ export const cmd = (argv: ReadonlyArray<string>, options: CommandOptions = {}): 
   argv: [...argv],
   cwd: options.cwd,
   env: options.env,
-  display: argv.map(quote).join(" ")
+  display: argv.map(quote).join(" "),
+  shown: [[...argv]]
 })
 
 /**
@@ -65,10 +73,14 @@ export const sh = (strings: TemplateStringsArray, ...values: ReadonlyArray<unkno
   // ones are the script's text. (A hand-made array without `raw` is taken as given.)
   const text: ReadonlyArray<string | undefined> = strings.raw ?? strings
   let script = text[0] ?? ""
+  const shown: Array<string | ReadonlyArray<string>> = [script]
   values.forEach((value, i) => {
-    script += (Array.isArray(value) ? value.map((v) => quote(String(v))).join(" ") : quote(String(value))) + (text[i + 1] ?? "")
+    const words = Array.isArray(value) ? value.map(String) : [String(value)]
+    const after = text[i + 1] ?? ""
+    script += words.map(quote).join(" ") + after
+    shown.push(words, after)
   })
-  return shell(script)
+  return { ...shell(script), shown }
 }
 
 /** A shell script from a plain string, used as given: the caller quotes. */
@@ -79,6 +91,21 @@ export const shell = (script: string, options: CommandOptions = {}): Command => 
   env: options.env,
   display: script
 })
+
+/**
+ * How `command` is shown where secrets must not be (an error, the dashboard,
+ * the history): each interpolated word masked by `redact` and only then
+ * quoted, so no quoted or escaped form of a secret is ever written; then the
+ * whole, for a secret in the script's own text. Without `redact`, `display`.
+ *
+ * @example
+ * displayOf(sh`curl -H ${"Authorization: " + token} ${url}`, redact) // curl -H 'Authorization: ***' https://…
+ */
+export const displayOf = (command: Command, redact: ((text: string) => string) | undefined): string => {
+  if (redact === undefined) return command.display
+  if (command.shown === undefined) return redact(command.display)
+  return redact(command.shown.map((part) => (typeof part === "string" ? part : part.map((word) => quote(redact(word))).join(" "))).join(""))
+}
 
 /** Quotes a word for POSIX sh; words made only of safe characters stay as they are. */
 export const quote = (word: string): string =>

@@ -27,7 +27,7 @@ import * as path from "node:path"
 import { StringDecoder } from "node:string_decoder"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
-import type { Command, CommandOutput } from "../dsl/Command.ts"
+import { displayOf, type Command, type CommandOutput } from "../dsl/Command.ts"
 import { makeLineSplitter, maxLineBytes, type SafeCut } from "./internal/lineSplitter.ts"
 import { newTreeId, processTable, ProcessTree, treeVariable } from "./internal/processTree.ts"
 import { guard, release } from "./internal/watchdog.ts"
@@ -53,13 +53,19 @@ export interface RunCommandOptions {
    * masked without it. Without it, pieces are exactly 64 KiB.
    */
   readonly safeCut?: SafeCut | undefined
+  /**
+   * Masks secrets in how the command is shown in its error (`displayOf`):
+   * each interpolated word before it is quoted, so no quoted form of a
+   * secret reaches the error, the dashboard, the trace or the history.
+   */
+  readonly redact?: ((text: string) => string) | undefined
   /** Milliseconds between SIGTERM and SIGKILL when interrupted (default 2000). */
   readonly graceMs?: number
 }
 
 /** A command that could not start, exited non-zero or was killed by a signal. */
 export class CommandError extends Data.TaggedError("CommandError")<{
-  /** The command as the user wrote it (`Command.display`). */
+  /** The command as the user wrote it, secrets masked (`displayOf`). */
   readonly command: string
   readonly exitCode: number | null
   readonly signal: string | null
@@ -101,7 +107,7 @@ const reapMs = 2000
  */
 export const runCommand = (command: Command, options: RunCommandOptions): Effect.Effect<CommandOutput, CommandError> =>
   Effect.callback<CommandOutput, CommandError>((resume) => {
-    const display = command.display
+    const display = displayOf(command, options.redact)
     const fail = (fields: Omit<ConstructorParameters<typeof CommandError>[0], "command">) =>
       resume(Effect.fail(new CommandError({ command: display, ...fields })))
     const program = command.argv[0]

@@ -6,6 +6,12 @@ import type { Event } from "./Event.ts"
 import type { RunResult } from "./RunState.ts"
 import type { WatchEvent } from "./watch/WatchEvent.ts"
 
+/**
+ * What weft itself prints goes through these, not `process.stdout.write`,
+ * which a run patches to route a step's direct writes into its log.
+ */
+export { reservingStdout, unpatchedStdout, writeStderr, writeStdout } from "./internal/writeCapture.ts"
+
 export interface Reporter {
   /** Called for every event, in order. */
   onEvent(event: Event): void

@@ -13,6 +13,7 @@ import { recordRun } from "./history/recordRun.ts"
 import { RunRecorder } from "./history/RunDetail.ts"
 import { isRunId, makeRunId } from "./history/runId.ts"
 import { installConsoleCapture } from "./internal/consoleCapture.ts"
+import { installWriteCapture } from "./internal/writeCapture.ts"
 import { compile, type CompileOptions } from "./Machine.ts"
 import { silent, type Reporter } from "./Reporter.ts"
 import { json } from "./reporters/json.ts"
@@ -79,7 +80,12 @@ export const runEffect = <O extends Record<string, unknown>>(
     // A run told where its cache lives leaves a record in the history beside it.
     const cacheDir = options.cache?.dir
     const recorder = cacheDir === undefined ? undefined : new RunRecorder()
-    const uninstall = installConsoleCapture()
+    const uninstallConsole = installConsoleCapture()
+    const uninstallWrites = installWriteCapture()
+    const uninstall = () => {
+      uninstallWrites()
+      uninstallConsole()
+    }
     const result = yield* Effect.callback<RunResult>((resume) => {
       const actor = createActor(machine)
       const deliver = (event: Event) => {

@@ -15,7 +15,7 @@
  * In watch mode (`controls` given) `onEnd` draws the summary and stays live
  * for the next run; `close()` unmounts.
  */
-import type { Reporter } from "../runtime/Reporter.ts"
+import { unpatchedStdout, type Reporter } from "../runtime/Reporter.ts"
 import type { AppProps } from "./components/App.ts"
 import { clip, spinnerMs } from "./format.ts"
 import type { DashboardOptions } from "./index.ts"
@@ -46,7 +46,8 @@ export interface LiveDashboard extends Reporter {
 export const tickMs = 60
 
 export const makeDashboard = (options: DashboardOptions, internals: DashboardInternals = {}): LiveDashboard => {
-  const stdout = options.stdout ?? process.stdout
+  // Ink writes its frames with `stdout.write`, which a run patches to catch a step's writes.
+  const stdout = options.stdout ?? unpatchedStdout()
   const stdin = options.stdin ?? process.stdin
   const controls = options.controls
   const model = new Model({

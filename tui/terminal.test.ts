@@ -43,11 +43,13 @@ describe("the dashboard in a terminal", () => {
       ], "watched")
     })
     const weft = inTerminal(["watch", "weft.json", "--debounce", "20"], dir)
-    await weft.until(/watching \d+ files?/, "the first run to end")
+    // The banner says "watching" as soon as the watcher is up, which can be
+    // before the first run ends: wait for the run's own summary line.
+    await weft.until(/watching \d+ files?[\s\S]*watched succeeded in/, "the first run to end")
     const first = weft.output().length
     writeFileSync(path.join(dir, "a.txt"), "a2")
     await weft.until(/changed a\.txt/, "the change to be shown", first)
-    await weft.until(/run \d+[\s\S]*✓ a[\s\S]*watching/, "the rerun", first)
+    await weft.until(/✓ a\b[\s\S]*watched succeeded in/, "the rerun to end", first)
     expect(weft.output().slice(first)).toMatch(/a2/)
     // Now a step that is still running when q is pressed.
     writeFileSync(path.join(dir, "g.txt"), "wait")

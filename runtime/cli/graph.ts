@@ -1,15 +1,28 @@
 /** `weft graph` and `weft run --dry-run`: the workflow's shape without running it. */
 import * as Graph from "effect/Graph"
-import { isCommand } from "../../dsl/Command.ts"
+import { displayOf, isCommand } from "../../dsl/Command.ts"
 import { isWorkflow } from "../../dsl/Workflow.ts"
 import { levels, stepInfos, type Plan } from "../Plan.ts"
 import { criticalPath, formatDuration } from "../Summary.ts"
+import { makeRedactor } from "../permissions/redact.ts"
+import { workflowSecrets } from "../permissions/StepEnv.ts"
 
 export type GraphFormat = "text" | "mermaid" | "dot" | "json"
 
+const redactors = new WeakMap<Plan, ((text: string) => string) | undefined>()
+
+/** A command read from the environment when the workflow loads may hold a secret: shown masked, as in a run. */
+const redactorOf = (plan: Plan): ((text: string) => string) | undefined => {
+  if (!redactors.has(plan)) {
+    const secrets = workflowSecrets(plan.workflow.options.permissions, plan.steps)
+    redactors.set(plan, secrets.length === 0 ? undefined : makeRedactor(secrets))
+  }
+  return redactors.get(plan)
+}
+
 const kind = (plan: Plan, i: number): string => {
   const run = plan.steps[i]!.run
-  return isCommand(run) ? `$ ${run.display}` : isWorkflow(run) ? `workflow ${run.name}` : "function"
+  return isCommand(run) ? `$ ${displayOf(run, redactorOf(plan))}` : isWorkflow(run) ? `workflow ${run.name}` : "function"
 }
 
 const toGraph = (plan: Plan) =>

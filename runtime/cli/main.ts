@@ -9,6 +9,7 @@ import type { GraphFormat } from "./graph.ts"
 import { load, parse, UsageError, type Io } from "./common.ts"
 import { cacheHelp } from "./cacheHelp.ts"
 import { clearLoading, showLoading } from "./loading.ts"
+import { writeStderr, writeStdout } from "../Reporter.ts"
 
 /**
  * Writes to `stream` until its reader goes away. `weft run … | head` closes
@@ -17,20 +18,20 @@ import { clearLoading, showLoading } from "./loading.ts"
  * with a stack trace. The run itself carries on (after SIGHUP, to its
  * teardown).
  */
-const writerTo = (stream: NodeJS.WriteStream): ((text: string) => void) => {
+const writerTo = (stream: NodeJS.WriteStream, write: (text: string) => void): ((text: string) => void) => {
   let closed = false
   stream.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code !== "EPIPE" && error.code !== "EIO") throw error
     closed = true
   })
   return (text) => {
-    if (!closed) stream.write(text)
+    if (!closed) write(text)
   }
 }
 
 const defaultIo = (): Io => ({
-  stdout: writerTo(process.stdout),
-  stderr: writerTo(process.stderr),
+  stdout: writerTo(process.stdout, writeStdout),
+  stderr: writerTo(process.stderr, writeStderr),
   cwd: process.cwd(),
   signals: process,
   isTTY: process.stdout.isTTY === true,

@@ -10,7 +10,8 @@ import { tee, type Reporter } from "../Reporter.ts"
 import { defaultCacheDir, type CacheSettings } from "../cache/runCache.ts"
 import { run } from "../Run.ts"
 import { load, parse, type Io } from "./common.ts"
-import { chooseReporter } from "./reporters.ts"
+import { chooseReporter, reporterName } from "./reporters.ts"
+import { reservingStdout } from "../Reporter.ts"
 import { runExtras } from "./runExtras.ts"
 import { describeOpened, leftOpen } from "./openHandles.ts"
 import { checkRunFlags, runFlags } from "./runFlags.ts"
@@ -67,7 +68,9 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
   // What is open before the run, to tell what its steps left open after it.
   const before = io.openResources?.()
   try {
-    const result = await run(loaded.workflow, {
+    // On --reporter json, stdout is the events' alone.
+    const reserve = reporterName(values.reporter as string | undefined, io) === "json" ? reservingStdout : <A>(f: () => Promise<A>) => f()
+    const result = await reserve(() => run(loaded.workflow, {
       concurrency,
       // Only when given: else the workflow's own failFast holds (it may turn fail-fast off itself).
       failFast: values.continue ? false : undefined,
@@ -82,7 +85,7 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
       journal: true,
       resume: values.resume,
       allowAll: values["allow-all"]
-    })
+    }))
     // The reporters have flushed (`run` waited for them): weft exits now with
     // the run's code (bin/weft.js), whatever is left open, and says so.
     const left = before === undefined ? undefined : describeOpened(await leftOpen(before, io.openResources!))

@@ -17,6 +17,7 @@ import { startSession, type Session } from "../watch/Session.ts"
 import type { WatchControls } from "../watch/WatchEvent.ts"
 import { load, parse, UsageError, type Io } from "./common.ts"
 import { chooseReporter, reporterName } from "./reporters.ts"
+import { reservingStdout } from "../Reporter.ts"
 import { runExtras } from "./runExtras.ts"
 import { checkRunFlags, runFlags } from "./runFlags.ts"
 
@@ -117,7 +118,9 @@ export const watchCommand = async (args: ReadonlyArray<string>, io: Io): Promise
         if (name === "plain" && io.isTTY === true) io.stdout(clearScreen)
       }
     })
-    await session.closed
+    // On --reporter json, stdout is the events' alone.
+    const closed = session.closed
+    await (name === "json" ? reservingStdout(() => closed) : closed)
     // Every run has ended, so every step's process group is down already;
     // this is for one the kernel would not let go of in time (see Process.ts).
     killAllGroups("SIGKILL")

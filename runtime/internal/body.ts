@@ -9,7 +9,8 @@ import { isWorkflow, type Workflow } from "../../dsl/Workflow.ts"
 import type { StepRun } from "../Pipeline.ts"
 import { runCommand } from "../Process.ts"
 import { makeStepContext } from "../StepContext.ts"
-import { consoleFor, withLogSink } from "./consoleCapture.ts"
+import { consoleFor, StepSink, withLogSink } from "./consoleCapture.ts"
+import { flushWrites } from "./writeCapture.ts"
 import { collect, isStreaming } from "./streaming.ts"
 import { withMemoScope } from "../memo.ts"
 import { runEffect } from "../Run.ts"
@@ -29,6 +30,7 @@ const runRunner = (step: StepRun, runner: unknown): Effect.Effect<unknown, unkno
       // Only what the step declared (and the base): never weft's whole environment.
       env: step.env.values,
       safeCut: step.redact?.safeByteCut,
+      redact: step.redact,
       onLine: (stream, text) => step.report({ kind: "log", stream, text }),
       // One report per chunk of output: a step printing a gigabyte in short
       // lines made one update (and queue entry) per line otherwise.
@@ -47,7 +49,9 @@ const runFunction = (step: StepRun, fn: (inputs: unknown, ctx: unknown) => unkno
   Effect.suspend(() => {
     const controller = new AbortController()
     const ctx = makeStepContext(step, controller.signal)
-    const sink = (stream: "stdout" | "stderr" | "log", text: string) => step.report({ kind: "log", stream, text })
+    const sink = Object.assign((stream: "stdout" | "stderr" | "log", text: string) => step.report({ kind: "log", stream, text }), {
+      safeCut: step.redact?.safeByteCut
+    })
     // What the step's code runs in: its console and its memo scope. A generator's
     // body runs on each `next()`, so the iteration calls it through this too.
     const within = <A>(f: () => A): A =>
@@ -56,15 +60,17 @@ const runFunction = (step: StepRun, fn: (inputs: unknown, ctx: unknown) => unkno
     try {
       result = within(() => fn(step.inputs, ctx))
     } catch (error) {
+      flushWrites(sink)
       return Effect.fail(error)
     }
     // The common case, a plain value, is already final: nothing is left to run
     // or to interrupt, so it skips the wrappers below.
     if (!Effect.isEffect(result) && !isPromiseLike(result) && !isCommand(result) && !isWorkflow(result) && !isStreaming(result)) {
+      flushWrites(sink)
       return Effect.succeed(result)
     }
     const effect: Effect.Effect<unknown, unknown> = Effect.isEffect(result)
-      ? Effect.provideService(result as Effect.Effect<unknown, unknown>, EffectConsole.Console, consoleFor(sink))
+      ? (result as Effect.Effect<unknown, unknown>).pipe(Effect.provideService(EffectConsole.Console, consoleFor(sink)), Effect.provideService(StepSink, sink))
       : isPromiseLike(result)
       ? Effect.tryPromise({ try: () => Promise.resolve(result), catch: (error) => error })
       : Effect.succeed(result)
@@ -72,11 +78,13 @@ const runFunction = (step: StepRun, fn: (inputs: unknown, ctx: unknown) => unkno
     // that too; an async iterable or a stream: collect it, emitting each item.
     const dynamic = Effect.flatMap(effect, (value) =>
       isCommand(value) || isWorkflow(value)
-        ? runRunner(step, value)
+        ? Effect.andThen(Effect.sync(() => flushWrites(sink)), runRunner(step, value))
         : isStreaming(value)
-        ? Effect.provideService(collect(value, ctx.emit, within), EffectConsole.Console, consoleFor(sink))
+        ? collect(value, ctx.emit, within).pipe(Effect.provideService(EffectConsole.Console, consoleFor(sink)), Effect.provideService(StepSink, sink))
         : Effect.succeed(value))
-    return Effect.onInterrupt(dynamic, () => Effect.sync(() => controller.abort(new Error(`step "${step.id}" was interrupted`))))
+    // A last line written without a newline is the step's too.
+    const flushed = Effect.ensuring(dynamic, Effect.sync(() => flushWrites(sink)))
+    return Effect.onInterrupt(flushed, () => Effect.sync(() => controller.abort(new Error(`step "${step.id}" was interrupted`))))
   })
 
 /** Runs another workflow as this step; its events become this step's log lines, its outputs this step's output. */

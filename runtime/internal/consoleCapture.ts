@@ -6,9 +6,13 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks"
 import { formatWithOptions } from "node:util"
+import * as Context from "effect/Context"
+import * as Fiber from "effect/Fiber"
 import type { LogStream } from "../Event.ts"
+import type { SafeCut } from "./lineSplitter.ts"
 
-export type LogSink = (stream: LogStream, text: string) => void
+/** Where a step's output goes; `safeCut` (the redactor's) says where a long line written to it may be cut. */
+export type LogSink = ((stream: LogStream, text: string) => void) & { readonly safeCut?: SafeCut | undefined }
 
 const storage = new AsyncLocalStorage<LogSink>()
 const methods = { log: "stdout", info: "stdout", debug: "stdout", warn: "stderr", error: "stderr" } as const
@@ -40,6 +44,16 @@ export const installConsoleCapture = (): (() => void) => {
     if (--installs === 0) Object.assign(console, originals)
   }
 }
+
+/**
+ * The sink of an Effect step, provided to its fiber: AsyncLocalStorage does
+ * not follow a fiber (it resumes from Effect's scheduler), the fiber's
+ * context does.
+ */
+export const StepSink = Context.Reference<LogSink | undefined>("weft/StepSink", { defaultValue: () => undefined })
+
+/** The sink of the step whose code is running, if any (`writeCapture.ts` routes direct writes by it too). */
+export const currentSink = (): LogSink | undefined => storage.getStore() ?? Fiber.getCurrent()?.getRef(StepSink)
 
 /** Runs `f` with console output attributed to `sink`. */
 export const withLogSink = <A>(sink: LogSink, f: () => A): A => storage.run(sink, f)

@@ -286,6 +286,11 @@ describe("secrets", () => {
     expect(redact(`reversed ${reversed}`)).toBe(`reversed ${reversed}`)
   })
 
+  it("a secret with a quote is masked as a shell quotes it: a script's set -x trace echoes it back that way", () => {
+    const redact = makeRedactor(["ab'cd-value"])
+    expect(redact(`+ echo 'ab'\\''cd-value' done`)).toBe("+ echo '***' done")
+  })
+
   it("a line of a multi-line secret shorter than 4 characters is not masked on its own, nor an empty one", () => {
     const redact = makeRedactor(["first-line-of-it\n  }\n\n  indented-line  \r\nlast"])
     expect(redact("x first-line-of-it\n  }\n\n  indented-line  \r\nlast y")).toBe("x *** y")

@@ -155,9 +155,15 @@ const encodedForms = (value: string): Array<string> => {
 
 const toBase64Url = (base64: string): string => base64.replace(/\+/g, "-").replace(/\//g, "_")
 
-/** `value` as it is written raw, inside a JSON string and inside an inspected string (without the quotes). */
+/**
+ * `value` as it is written raw, inside a JSON string, inside an inspected
+ * string and inside a single-quoted shell word (without the quotes). weft
+ * masks a command's words before quoting them (`displayOf`), so it never
+ * writes the last itself; a shell does, tracing a script (`set -x`).
+ */
 const escapedForms = (value: string): ReadonlyArray<string> => [
   value,
+  value.replaceAll("'", `'\\''`),
   JSON.stringify(value).slice(1, -1),
   inspect(value, { breakLength: Infinity, compact: true, maxStringLength: Infinity }).slice(1, -1)
 ]

@@ -4,7 +4,7 @@
  * arrive, status changes as they happen, and a summary table at the end.
  */
 import { unreachable, type Event } from "../Event.ts"
-import type { Reporter, Write } from "../Reporter.ts"
+import { writeStdout, type Reporter, type Write } from "../Reporter.ts"
 import { formatDuration, SummaryBuilder } from "../Summary.ts"
 import { describeWatchEvent } from "../watch/describeWatchEvent.ts"
 
@@ -15,7 +15,7 @@ export interface PlainOptions {
 }
 
 export const plain = (options: PlainOptions = {}): Reporter => {
-  const write = options.write ?? ((text: string) => void process.stdout.write(text))
+  const write = options.write ?? writeStdout
   let summary = new SummaryBuilder()
   let width = 0
   const prefix = (step: string) => `${step.padEnd(width)} │ `
