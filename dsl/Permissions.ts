@@ -70,7 +70,11 @@ export interface Permissions {
    *   .step("compile", { permissions: { sandbox: true, write: ["dist/**"] } }, sh`tsc --outDir dist`)
    */
   readonly sandbox?: boolean
-  /** With `sandbox: true`, keep the network (default: off). */
+  /**
+   * With `sandbox: true` or `isolate: true`, keep the network (default: off,
+   * enforced by bubblewrap; where it does not work, an isolated step keeps
+   * the network and the run warns before it starts).
+   */
   readonly net?: boolean
   /**
    * Run a function step in its own Node process under Node's permission
@@ -89,7 +93,9 @@ export interface Permissions {
   /**
    * With `isolate: true`, let the step start processes and worker threads
    * (`true`), or only the programs listed, by name or path (`["git"]`; no
-   * shell, no workers). Default: none.
+   * shell, no workers). With a list the step's process may start nothing
+   * itself: weft starts each program for it, after checking the file a name
+   * finds on PATH, and never one the step may write. Default: none.
    */
   readonly run?: boolean | ReadonlyArray<string>
 }

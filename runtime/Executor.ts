@@ -27,6 +27,8 @@ import { makeRedactor, type Redactor } from "./permissions/redact.ts"
 import { redactUpdate } from "./permissions/redactUpdate.ts"
 import { permitting } from "./permissions/stage.ts"
 import { makeStepEnvs, workflowSecrets } from "./permissions/StepEnv.ts"
+import { hardLinkWarnings } from "./permissions/hardLinks.ts"
+import { unenforcedNet } from "./permissions/isolateNet.ts"
 import { sandboxUnavailable } from "./permissions/sandbox.ts"
 import { makeRateLimiters, stepRateLimitProblem, type RateLimiter } from "./RateLimiter.ts"
 
@@ -206,6 +208,9 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
     }
     const unsandboxable = sandboxUnavailable(plan)
     if (unsandboxable !== undefined) Queue.offerUnsafe(queue, { kind: "warning", step: -1, time, message: unsandboxable })
+    const online = unenforcedNet(plan)
+    if (online !== undefined) Queue.offerUnsafe(queue, { kind: "warning", step: -1, time, message: online })
+    for (const message of hardLinkWarnings(plan, cwd)) Queue.offerUnsafe(queue, { kind: "warning", step: -1, time, message })
     // Declared paths only (nothing enforces them yet), so a possible race is a warning, not a refusal.
     for (const conflict of raceCheck(plan).conflicts) {
       Queue.offerUnsafe(queue, { kind: "warning", step: -1, time, message: conflict.message })

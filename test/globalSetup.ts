@@ -13,7 +13,7 @@ export default function setup(): void {
   const missing: Array<string> = []
   if (!bwrapWorks()) {
     missing.push(
-      "runtime/permissions/sandbox.test.ts checks only the refusal, not the sandbox: bubblewrap (bwrap) is missing or cannot create namespaces here.\n" +
+      "runtime/permissions/sandbox.test.ts checks only the refusal, not the sandbox, and isolateNet.test.ts only the warning, not an isolated step kept off the network: bubblewrap (bwrap) is missing or cannot create namespaces here.\n" +
         "    Install it (Debian/Ubuntu: apt-get install bubblewrap) and run npm test again."
     )
   }

@@ -15,8 +15,9 @@ import type { StepRun } from "../Pipeline.ts"
 import { runBody } from "./body.ts"
 import { installConsoleCapture } from "./consoleCapture.ts"
 import { describeError } from "./describeError.ts"
-import { restrictPrograms } from "./isolatePrograms.ts"
-import type { IsolateMessage, IsolateTask } from "./isolated.ts"
+import type { IsolateMessage } from "./isolateMessage.ts"
+import { installProgramClient } from "./isolatePrograms.ts"
+import type { IsolateTask } from "./isolated.ts"
 
 const send = (message: IsolateMessage): Promise<void> =>
   new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()))
@@ -56,7 +57,7 @@ const run = async (task: IsolateTask): Promise<IsolateMessage> => {
     memo: undefined,
     // No `isolate`: the body runs the function here. No `redact`: the parent masks what it receives.
     env: task.env,
-    report: (update) => void send({ type: "report", update })
+    report: (update) => void send({ type: "report", update } as IsolateMessage)
   }
   const exit = await Effect.runPromiseExit(runBody(step))
   if (Exit.isFailure(exit)) return failure(Cause.squash(exit.cause))
@@ -66,7 +67,7 @@ const run = async (task: IsolateTask): Promise<IsolateMessage> => {
 process.once("message", (task: IsolateTask) => {
   // What weft held back from the child's boot (`NODE_OPTIONS`, see `bootEnv`) is still the step's to read.
   Object.assign(process.env, task.env.values)
-  if (task.programs !== undefined) restrictPrograms(task.programs)
+  if (task.programs !== undefined) installProgramClient()
   run(task)
     .catch(failure)
     .then(async (message) => {

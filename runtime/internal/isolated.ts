@@ -9,10 +9,14 @@ import { mkdirSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import * as Effect from "effect/Effect"
 import type { StepRun } from "../Pipeline.ts"
+import * as Result from "effect/Result"
 import { killGroup, terminate, track, untrack } from "../Process.ts"
-import { compileCacheDir, deniedMessage, isolateFlags, type IsolatePolicy } from "../permissions/isolate.ts"
+import { compileCacheDir, deniedMessage, isolateFlags, literalBaseOf, type IsolatePolicy } from "../permissions/isolate.ts"
+import { netWrap } from "../permissions/isolateNet.ts"
 import type { StepEnv } from "../permissions/StepEnv.ts"
+import { decodeMessage, describeMalformed } from "./isolateMessage.ts"
 import { makeLineSplitter } from "./lineSplitter.ts"
+import { makeProgramHost, type ProgramHost } from "./programHost.ts"
 
 /** weft runs from an installed package: Node strips no types under node_modules. */
 const underNodeModules = import.meta.url.includes("/node_modules/")
@@ -28,13 +32,6 @@ export interface IsolateTask {
   /** `permissions.run` as a list: the only programs the child may start. */
   readonly programs?: ReadonlyArray<string> | undefined
 }
-
-/** What the child sends back: reports while it runs, then one outcome. */
-export type IsolateMessage =
-  | { readonly type: "report"; readonly update: Parameters<StepRun["report"]>[0] }
-  | { readonly type: "done"; readonly value: unknown }
-  | { readonly type: "denied"; readonly permission: string; readonly resource: string }
-  | { readonly type: "failed"; readonly message: string }
 
 /** An isolated step that could not run or was denied something by Node's permission model. */
 export class IsolateError extends Error {
@@ -81,29 +78,65 @@ export const runIsolated = (step: StepRun, policy: IsolatePolicy): Effect.Effect
     }
     const flags = isolateFlags(policy, file, step.cwd)
     const cache = compileCache(flags, step.cwd)
+    const programs = Array.isArray(policy.run) ? policy.run : undefined
+    // Without net: true, under bwrap without a network where it works (isolateNet.ts).
+    const [wrapper, ...wrapArgs] = netWrap(policy)
     const child = fork(childEntry, cache === undefined ? [] : [cache], {
-      execPath: process.execPath,
+      execPath: wrapper ?? process.execPath,
       // Installed, the child strips weft's own types itself (isolateBoot.js): Node's warning that this is experimental is not the step's output.
-      execArgv: [...flags, ...(cache === undefined ? [] : [`--allow-fs-read=${cache}`, `--allow-fs-write=${cache}`]), ...(underNodeModules ? ["--disable-warning=ExperimentalWarning"] : [])],
+      execArgv: [
+        ...(wrapper === undefined ? [] : [...wrapArgs, process.execPath]),
+        ...flags,
+        ...(cache === undefined ? [] : [`--allow-fs-read=${cache}`, `--allow-fs-write=${cache}`]),
+        ...(underNodeModules ? ["--disable-warning=ExperimentalWarning"] : [])
+      ],
       cwd: step.cwd,
       env: bootEnv(step.env.values),
       detached: true,
       serialization: "advanced",
-      stdio: ["ignore", "pipe", "pipe", "ipc"]
+      // fd 4: synchronous requests to start a program (isolatePrograms.ts), with a program list only.
+      stdio: ["ignore", "pipe", "pipe", "ipc", ...(programs === undefined ? [] : ["pipe" as const])]
     })
     const pid = child.pid
     if (pid !== undefined) track(pid)
     let outcome: Effect.Effect<unknown, unknown> | undefined
-    child.on("message", (message: IsolateMessage) => {
+    let broken = false
+    // The child runs the step's code: a message that breaks the protocol ends the step, and the child with it.
+    const malformed = (why: string) => {
+      if (broken) return
+      broken = true
+      outcome = Effect.fail(new IsolateError(`step "${step.id}": its isolated process sent weft a malformed message (${why}); the step is failed and its process ended`))
+      if (pid !== undefined) killGroup(pid, "SIGKILL")
+    }
+    const host: ProgramHost | undefined = programs === undefined ? undefined : makeProgramHost({
+      cwd: step.cwd,
+      env: step.env.values,
+      rules: { allowed: programs, writable: [...policy.write.filter((glob) => !glob.startsWith("!")).map((glob) => literalBaseOf(glob, step.cwd)), ...(cache === undefined ? [] : [cache])] },
+      wrap: wrapper === undefined ? [] : [wrapper, ...wrapArgs],
+      send: (event) => {
+        if (child.connected) child.send(event, (error) => void error)
+      },
+      malformed
+    })
+    if (host !== undefined && child.stdio[4] !== undefined && child.stdio[4] !== null) host.serve(child.stdio[4] as import("node:stream").Duplex)
+    child.on("message", (raw: unknown) => {
+      if (broken) return
+      const decoded = decodeMessage(raw)
+      if (Result.isFailure(decoded)) return malformed(describeMalformed(decoded.failure))
+      const message = decoded.success
       switch (message.type) {
         case "report":
-          return step.report(message.update as Parameters<StepRun["report"]>[0])
+          return step.report(message.update)
         case "done":
-          return void (outcome = Effect.succeed(message.value))
+          return void (outcome ??= Effect.succeed(message.value))
         case "denied":
-          return void (outcome = Effect.fail(new IsolateError(deniedMessage(step.id, message))))
+          return void (outcome ??= Effect.fail(new IsolateError(deniedMessage(step.id, message))))
         case "failed":
-          return void (outcome = Effect.fail(new Error(message.message)))
+          return void (outcome ??= Effect.fail(new Error(message.message)))
+        case "spawn":
+          return host === undefined ? malformed("a request to start a program, but permissions.run lists none") : host.spawn(message.id, message.request)
+        case "kill":
+          return host?.kill(message.id, message.signal)
       }
     })
     // What the child writes outside its console (a warning from Node, a native module) is still the step's log.
@@ -121,9 +154,12 @@ export const runIsolated = (step: StepRun, policy: IsolatePolicy): Effect.Effect
       closed = true
       if (pid !== undefined) untrack(pid)
       onClosed.forEach((f) => f())
-      resume(outcome ?? Effect.fail(new IsolateError(`step "${step.id}": its isolated process exited (${signal ?? `code ${code}`}) without reporting a result`)))
+      const result = outcome ?? Effect.fail(new IsolateError(`step "${step.id}": its isolated process exited (${signal ?? `code ${code}`}) without reporting a result`))
+      // What it left running through weft does not outlive the step.
+      if (host === undefined) resume(result)
+      else host.stopAll(2000, () => resume(result))
     })
-    const task: IsolateTask = { file, id: step.id, inputs: step.inputs, attempt: step.attempt, cwd: step.cwd, env: { ...step.env, redact: undefined, isolate: undefined }, programs: Array.isArray(policy.run) ? policy.run : undefined }
+    const task: IsolateTask = { file, id: step.id, inputs: step.inputs, attempt: step.attempt, cwd: step.cwd, env: { ...step.env, redact: undefined, isolate: undefined }, programs }
     const unsent = (error: Error) => {
       // The child waits for a task forever: end it, and `close` reports why.
       outcome ??= Effect.fail(new IsolateError(`step "${step.id}": its inputs cannot be sent to an isolated process: ${error.message}`))
@@ -137,10 +173,14 @@ export const runIsolated = (step: StepRun, policy: IsolatePolicy): Effect.Effect
     }
     if (pid === undefined) return
     return Effect.callback<void>((done) => {
+      // The child's group and the groups of the programs weft started for it, together.
+      let left = host === undefined ? 1 : 2
+      const one = () => --left === 0 && done(Effect.void)
+      host?.stopAll(2000, one)
       terminate(pid, 2000, () => closed, onClosed, () => {
         child.stdout?.destroy()
         child.stderr?.destroy()
-      }, () => done(Effect.void))
+      }, one)
     })
   })
 

@@ -25,6 +25,8 @@ export interface IsolatePolicy {
   readonly write: ReadonlyArray<string>
   /** `permissions.run`: `true` starts any process and worker threads; a list, only those programs (no workers). */
   readonly run: boolean | ReadonlyArray<string>
+  /** `permissions.net`: keep the network; without it the child runs without one where bubblewrap works (isolateNet.ts). */
+  readonly net: boolean
 }
 
 const strings = (u: unknown): ReadonlyArray<string> => (Array.isArray(u) ? u.filter((s): s is string => typeof s === "string") : [])
@@ -32,9 +34,9 @@ const strings = (u: unknown): ReadonlyArray<string> => (Array.isArray(u) ? u.fil
 /** The isolate policy of effective permissions, or `undefined` when `isolate` is not `true`. */
 export const isolatePolicyOf = (permissions: unknown): IsolatePolicy | undefined => {
   if (typeof permissions !== "object" || permissions === null) return undefined
-  const { isolate, read, write, run } = permissions as { isolate?: unknown; read?: unknown; write?: unknown; run?: unknown }
+  const { isolate, read, write, run, net } = permissions as { isolate?: unknown; read?: unknown; write?: unknown; run?: unknown; net?: unknown }
   if (isolate !== true) return undefined
-  return { read: strings(read), write: strings(write), run: run === true ? true : Array.isArray(run) ? strings(run) : false }
+  return { read: strings(read), write: strings(write), run: run === true ? true : Array.isArray(run) ? strings(run) : false, net: net === true }
 }
 
 /** weft's install folder: this file is `<root>/runtime/permissions/isolate.ts`. */
@@ -49,6 +51,9 @@ const nodeModulesUp = (dir: string): Array<string> => {
   }
 }
 
+/** The absolute folder a read or write glob of the step reaches. */
+export const literalBaseOf = (glob: string, workflowDir: string): string => path.resolve(workflowDir, literalBase(glob))
+
 /** The Node flags an isolated step's process runs with. */
 export const isolateFlags = (policy: IsolatePolicy, file: string, workflowDir: string): Array<string> => {
   const declared = (globs: ReadonlyArray<string>) => globs.map((glob) => path.resolve(workflowDir, literalBase(glob)))
@@ -57,8 +62,8 @@ export const isolateFlags = (policy: IsolatePolicy, file: string, workflowDir: s
     "--permission",
     ...[...reads].map((p) => `--allow-fs-read=${p}`),
     ...declared(policy.write).map((p) => `--allow-fs-write=${p}`),
-    // A list of programs: weft checks each start in the child (isolatePrograms.ts); workers stay off.
-    ...(policy.run === true ? ["--allow-child-process", "--allow-worker"] : policy.run !== false && policy.run.length > 0 ? ["--allow-child-process"] : [])
+    // A list of programs: the child may start none itself; it asks weft, which checks and starts each (programHost.ts).
+    ...(policy.run === true ? ["--allow-child-process", "--allow-worker"] : [])
   ]
 }
 
@@ -94,6 +99,8 @@ export const deniedMessage = (step: string, denied: AccessDenied): string => {
       return denied.resource.startsWith("a shell command")
         ? `step "${step}" may not run ${denied.resource}: permissions.run lists programs, and a shell runs anything; start the program directly (execFile("git", [...])), or declare run: true`
         : `step "${step}" may not run ${denied.resource}: add it to permissions.run, like run: [${JSON.stringify(denied.resource)}]`
+    case "ChildProcessWritable":
+      return `step "${step}" may not run ${denied.resource}: the step may write it (permissions.write), and a program the step can change is never allowed`
     case "WorkerThreads":
       return `step "${step}" may not start a worker thread: declare permissions.run: true`
     case "Addons":

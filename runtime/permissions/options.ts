@@ -20,8 +20,8 @@ export const permissionsProblems = (option: unknown): Array<string> => {
       problems.push(`permissions.${flag} must be true or false, not ${describe(value)}`)
     }
   }
-  if ((option as { net?: unknown }).net === true && (option as { sandbox?: unknown }).sandbox !== true) {
-    problems.push(`permissions.net only applies to sandboxed commands: add sandbox: true, or remove net: true (without a sandbox the network is not restricted)`)
+  if ((option as { net?: unknown }).net === true && (option as { sandbox?: unknown }).sandbox !== true && (option as { isolate?: unknown }).isolate !== true) {
+    problems.push(`permissions.net only applies to sandboxed commands and isolated function steps: add sandbox: true or isolate: true, or remove net: true (without them the network is not restricted)`)
   }
   const run = (option as { run?: unknown }).run
   if (run !== undefined && typeof run !== "boolean" && !(Array.isArray(run) && run.every((p) => typeof p === "string" && p.trim() !== ""))) {

@@ -4,6 +4,7 @@
  * tests assert the refusal instead, so every test runs on every machine.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
+import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { afterAll, afterEach, describe, expect, it } from "vitest"
@@ -142,6 +143,26 @@ describe("with bubblewrap (or its refusal where it does not work here)", () => {
       // With the network kept the sandbox sees the machine's interfaces.
       expect((on.outputs.s as { stdout: string }).stdout.trim().split(" ").length).toBe(hostInterfaces)
     })
+  })
+
+  it("cannot connect to a server on this machine's loopback unless net: true", async () => {
+    const server = createServer((socket) => socket.end())
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    try {
+      const port = (server.address() as { port: number }).port
+      const probe = `require("net").connect(${port}, "127.0.0.1").on("connect", () => { console.log("connected"); process.exit(0) }).on("error", (e) => { console.log(e.code); process.exit(0) })`
+      const step = (permissions: Permissions) => workflow("net").step("s", { permissions: { sandbox: true, ...permissions } as Permissions }, cmd([process.execPath, "-e", probe]))
+      const off = await runIn(makeDir(), step({}))
+      await expectRefusedOr(off, () => {
+        expect((off.outputs.s as { stdout: string }).stdout.trim()).toMatch(/^E[A-Z]+$/)
+      })
+      const on = await runIn(makeDir(), step({ net: true }))
+      await expectRefusedOr(on, () => {
+        expect((on.outputs.s as { stdout: string }).stdout.trim()).toBe("connected")
+      })
+    } finally {
+      server.close()
+    }
   })
 
   it("a timeout tears down the sandbox: bwrap and the program inside are gone, no orphan", async () => {
