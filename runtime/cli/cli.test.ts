@@ -254,12 +254,12 @@ const badCases: ReadonlyArray<BadCase> = [
   {
     name: "--concurrency 0",
     args: () => ["run", "examples/view-switch.ts", "--concurrency", "0"],
-    says: [/--concurrency must be a whole number of at least 1, not "0"/, /weft --help/]
+    says: [/--concurrency must be a whole number of at least 1, not "0"/, /weft run --help/]
   },
   {
     name: "an unknown flag",
     args: () => ["run", "examples/view-switch.ts", "--frobnicate"],
-    says: [/--frobnicate/, /weft --help/]
+    says: [/--frobnicate/, /weft run --help/]
   },
   {
     name: "a misspelt flag",
