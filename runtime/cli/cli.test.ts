@@ -264,7 +264,7 @@ const badCases: ReadonlyArray<BadCase> = [
   {
     name: "a misspelt flag",
     args: () => ["run", "examples/view-switch.ts", "--concurency", "2"],
-    says: [/unknown option --concurency\. Did you mean "--concurrency"\?/]
+    says: [/unknown option --concurency for weft run\. Did you mean "--concurrency"\?/]
   },
   {
     name: "no command at all",
