@@ -52,6 +52,16 @@ const sizeOption = (value: string, flag: string): number => {
   return bytes
 }
 
+/** A flag of another cache subcommand (`weft cache stats --max-size`) is said to be one, not an unknown option. */
+const misplaced = (sub: keyof typeof cacheSpecs, args: ReadonlyArray<string>): void => {
+  for (const arg of args) {
+    const name = /^--([^=]+)/.exec(arg)?.[1]
+    if (name === undefined || Object.hasOwn(cacheSpecs[sub].flags, name)) continue
+    const owner = Object.values(cacheSpecs).find((spec) => Object.hasOwn(spec.flags, name))
+    if (owner !== undefined) throw new UsageError(`--${name} applies to weft ${owner.name}, not weft cache ${sub}`)
+  }
+}
+
 /**
  * Runs `weft cache …args`; resolves with the exit code. Each subcommand
  * parses its own flags (`specs.ts`), so one that does not apply to it is
@@ -59,6 +69,7 @@ const sizeOption = (value: string, flag: string): number => {
  */
 export const cacheCommand = async (args: ReadonlyArray<string>, io: CacheIo): Promise<number> => {
   const [sub, ...rest] = args
+  if (sub !== undefined && Object.hasOwn(cacheSpecs, sub)) misplaced(sub as keyof typeof cacheSpecs, rest)
   const storeOf = (positionals: ReadonlyArray<string>) => {
     if (positionals.length > 1) throw new UsageError(`cache ${sub} takes one file, got ${positionals.join(" ")}`)
     const dir = path.resolve(io.cwd, defaultCacheDir(folderOf(io.cwd, positionals[0])))

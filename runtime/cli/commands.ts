@@ -60,6 +60,14 @@ export const helpOf = (name: string, args: ReadonlyArray<string> = []): string |
   return one !== undefined ? renderHelp(one) : Object.values(command.spec).map(renderHelp).join("\n")
 }
 
+/** The command (and subcommand) whose `--help` a usage mistake in `argv` should point at, if there is one. */
+export const helpName = (argv: ReadonlyArray<string>): string | undefined => {
+  const [name, sub] = argv
+  const command = name !== undefined && Object.hasOwn(commands, name) ? commands[name]! : undefined
+  if (command === undefined) return undefined
+  return !isSpec(command.spec) && sub !== undefined && Object.hasOwn(command.spec, sub) ? `${name} ${sub}` : name
+}
+
 /** `weft --help`: each command's synopsis and what it does. */
 export const overview = (): string => {
   const specs = Object.values(commands).flatMap(specsOf)

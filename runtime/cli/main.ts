@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs"
 import { suggestion } from "../../dsl/internal/didYouMean.ts"
 import { UsageError, type Io } from "./common.ts"
-import { asksHelp, commands, helpOf, overview } from "./commands.ts"
+import { asksHelp, commands, helpName, helpOf, overview } from "./commands.ts"
 import { clearLoading } from "./loading.ts"
 
 /**
@@ -54,7 +54,7 @@ export const main = async (argv: ReadonlyArray<string>, io: Io = defaultIo()): P
   } catch (error) {
     if (error instanceof UsageError) {
       clearLoading(io)
-      const name = argv[0] !== undefined && Object.hasOwn(commands, argv[0]) ? argv[0] : undefined
+      const name = helpName(argv)
       io.stderr(`weft: ${error.message}\nRun \`weft ${name === undefined ? "" : `${name} `}--help\` for ${name === undefined ? "usage" : "its options"}.\n`)
       return 2
     }
