@@ -111,8 +111,7 @@ export const parseFlags = <F extends Flags>(spec: CommandSpec<F>, args: Readonly
   for (const [name, flag] of Object.entries(spec.flags)) values[name] = flag.type === "boolean" ? false : undefined
   const positionals: Array<string> = []
   let help = false
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i]!
+  for (const token of tokens) {
     if (token.kind === "positional") positionals.push(token.value)
     if (token.kind !== "option") continue
     const flag = Object.hasOwn(flags, token.name) ? flags[token.name] : undefined
@@ -130,12 +129,8 @@ export const parseFlags = <F extends Flags>(spec: CommandSpec<F>, args: Readonly
       values[token.name] = true
       continue
     }
-    let text = token.value
-    if (text !== undefined && token.inlineValue !== true && text.startsWith("--")) {
-      // `--trace --force`: the next word is a flag, not this one's value.
-      tokens.splice(i + 1, 0, ...parseArgs({ args: [text], options, allowPositionals: true, strict: false, tokens: true }).tokens)
-      text = undefined
-    }
+    // `--trace --force`: the next word is a flag, not this one's value.
+    const text = token.inlineValue !== true && token.value?.startsWith("--") === true ? undefined : token.value
     if (text === undefined) throw new UsageError(`${shown} needs a value, like ${shown} ${flag.value}`)
     const value = flag.parse(text, shown)
     values[token.name] = flag.multiple === true ? [...((values[token.name] as Array<unknown> | undefined) ?? []), value] : value
