@@ -14,6 +14,7 @@ import type { RunResult } from "../RunState.ts"
 import { load, type Io } from "./common.ts"
 import { parseFlags } from "./flags.ts"
 import { checkOutputStep, finalStep, masker, oneLine, showValue } from "./output.ts"
+import { clearLoading } from "./loading.ts"
 import { chooseReporter, reporterName } from "./reporters.ts"
 import { runExtras } from "./runExtras.ts"
 import { describeOpened, leftOpen } from "./openHandles.ts"
@@ -60,7 +61,9 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
     io.stderr(`\nweft: ${signal === "SIGINT" ? "Ctrl-C" : signal}: cancelling running steps (press Ctrl-C again to force)\n`)
     controller.abort()
   }
-  // With --output, stdout carries the value alone: the reporter writes to stderr.
+  // With --output, stdout carries the value alone: the reporter writes to stderr
+  // (the dashboard draws on the terminal as ever, its loading line erased first).
+  if (output !== undefined) clearLoading(io)
   const reporterIo: Io = output === undefined ? io : { stdout: io.stderr, stderr: io.stderr, cwd: io.cwd, isTTY: io.isTTY, env: io.env }
   const chosen = await chooseReporter(values.reporter, reporterIo, {
     file: loaded.file,
