@@ -1,6 +1,6 @@
 /**
- * What the commands share: where they write, how they parse their arguments
- * and report usage mistakes, and how they load a workflow file.
+ * What the commands share: where they write, how they report usage mistakes
+ * (flags are parsed by their tables, `flags.ts`), and how they load a workflow file.
  */
 import type { KeySource } from "../watch/keys.ts"
 
