@@ -6,12 +6,16 @@
  */
 import { existsSync, statSync } from "node:fs"
 import * as path from "node:path"
-import { parseArgs } from "node:util"
 import type { EntryInfo } from "../cache/CacheStore.ts"
 import { makeFileStore } from "../cache/FileStore.ts"
 import { defaultCacheDir } from "../cache/runCache.ts"
 import { readRuns } from "../history/History.ts"
 import { hitRates, type HitRates } from "../history/hitRates.ts"
+import { suggestion } from "../../dsl/internal/didYouMean.ts"
+import { UsageError } from "./common.ts"
+import { parseFlags } from "./flags.ts"
+import { parseSize } from "./size.ts"
+import { cacheSpecs } from "./specs.ts"
 
 /** What the cache commands need of the command line's I/O. */
 export interface CacheIo {
@@ -23,19 +27,7 @@ export interface CacheIo {
 /** The cap `weft cache prune` uses when given none. */
 export const defaultMaxSize = "1GB"
 
-class CacheUsageError extends Error {}
-
-const units: Readonly<Record<string, number>> = {
-  "": 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4, k: 1e3, m: 1e6, g: 1e9
-}
-
-/** `500MB`, `1.5 GiB`, `1024` (bytes) as bytes, or `undefined` when it is not a size. */
-export const parseSize = (text: string): number | undefined => {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text)
-  if (match === null) return undefined
-  const unit = units[match[2]!.toLowerCase()]
-  return unit === undefined ? undefined : Math.floor(Number(match[1]) * unit)
-}
+export { parseSize } from "./size.ts"
 
 /** `12.3 MB`, `512 B`. */
 export const formatBytes = (bytes: number): string => {
@@ -50,84 +42,69 @@ const percent = (rate: number | undefined) => (rate === undefined ? "n/a" : `${(
 const folderOf = (cwd: string, file: string | undefined): string => {
   const absolute = path.resolve(cwd, file ?? "weft.ts")
   if (existsSync(absolute)) return statSync(absolute).isDirectory() ? absolute : path.dirname(absolute)
-  if (file !== undefined && !/\.(ts|js|mjs|mts|json|ya?ml)$/i.test(file)) throw new CacheUsageError(`no such file or folder: ${file}`)
+  if (file !== undefined && !/\.(ts|js|mjs|mts|json|ya?ml)$/i.test(file)) throw new UsageError(`no such file or folder: ${file}`)
   return cwd
 }
 
 const sizeOption = (value: string, flag: string): number => {
   const bytes = parseSize(value)
-  if (bytes === undefined) throw new CacheUsageError(`${flag} must be a size like 500MB, 2GiB or 1048576 (bytes), not "${value}"`)
+  if (bytes === undefined) throw new UsageError(`${flag} must be a size like 500MB, 2GiB or 1048576 (bytes), not "${value}"`)
   return bytes
 }
 
-/** Runs `weft cache …args`; resolves with the exit code. */
-export const cacheCommand = async (args: ReadonlyArray<string>, io: CacheIo): Promise<number> => {
-  try {
-    return await dispatch(args, io)
-  } catch (error) {
-    if (!(error instanceof CacheUsageError)) throw error
-    io.stderr(`weft: ${error.message}\nRun \`weft --help\` for usage.\n`)
-    return 2
+/** A flag of another cache subcommand (`weft cache stats --max-size`) is said to be one, not an unknown option. */
+const misplaced = (sub: keyof typeof cacheSpecs, args: ReadonlyArray<string>): void => {
+  for (const arg of args) {
+    const name = /^--([^=]+)/.exec(arg)?.[1]
+    if (name === undefined || Object.hasOwn(cacheSpecs[sub].flags, name)) continue
+    const owner = Object.values(cacheSpecs).find((spec) => Object.hasOwn(spec.flags, name))
+    if (owner !== undefined) throw new UsageError(`--${name} applies to weft ${owner.name}, not weft cache ${sub}`)
   }
 }
 
-const dispatch = async (args: ReadonlyArray<string>, io: CacheIo): Promise<number> => {
+/**
+ * Runs `weft cache …args`; resolves with the exit code. Each subcommand
+ * parses its own flags (`specs.ts`), so one that does not apply to it is
+ * an unknown option there.
+ */
+export const cacheCommand = async (args: ReadonlyArray<string>, io: CacheIo): Promise<number> => {
   const [sub, ...rest] = args
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      strict: true,
-      options: { "max-size": { type: "string" }, runs: { type: "string" }, json: { type: "boolean", default: false } }
-    })
-  } catch (error) {
-    throw new CacheUsageError((error as Error).message.replace(/^.*?: /, "").split("\n")[0]!)
-  }
-  const { values, positionals } = parsed
-  if (positionals.length > 1) throw new CacheUsageError(`cache ${sub} takes one file, got ${positionals.join(" ")}`)
-  const folder = folderOf(io.cwd, positionals[0])
-  const dir = path.resolve(io.cwd, defaultCacheDir(folder))
-  const warn = (message: string) => io.stderr(`weft: cache: ${message}\n`)
-  const store = makeFileStore(dir, { onWarning: warn })
-  const only = (sub: string, allowed: ReadonlyArray<string>) => {
-    for (const flag of ["max-size", "runs", "json"] as const) {
-      if (!allowed.includes(flag) && values[flag] !== undefined && values[flag] !== false) {
-        throw new CacheUsageError(`--${flag} does not apply to cache ${sub}`)
-      }
-    }
+  if (sub !== undefined && Object.hasOwn(cacheSpecs, sub)) misplaced(sub as keyof typeof cacheSpecs, rest)
+  const storeOf = (positionals: ReadonlyArray<string>) => {
+    if (positionals.length > 1) throw new UsageError(`cache ${sub} takes one file, got ${positionals.join(" ")}`)
+    const dir = path.resolve(io.cwd, defaultCacheDir(folderOf(io.cwd, positionals[0])))
+    const warn = (message: string) => io.stderr(`weft: cache: ${message}\n`)
+    return { dir, store: makeFileStore(dir, { onWarning: warn }) }
   }
   switch (sub) {
     case "stats": {
-      only(sub, ["runs", "json"])
-      const runs = values.runs === undefined ? 10 : Number(values.runs)
-      if (!(Number.isInteger(runs) && runs >= 1)) throw new CacheUsageError(`--runs must be a whole number of at least 1, not "${values.runs}"`)
-      const [entries, totals, history] = await Promise.all([store.list(), store.stats(), readRuns(dir, { last: runs })])
+      const { values, positionals } = parseFlags(cacheSpecs.stats, rest)
+      const { dir, store } = storeOf(positionals)
+      const [entries, totals, history] = await Promise.all([store.list(), store.stats(), readRuns(dir, { last: values.runs ?? 10 })])
       const stats = { dir, ...summarize(entries), bytes: totals.bytes, history: hitRates(history) }
       io.stdout(values.json ? `${JSON.stringify(stats)}\n` : renderStats(stats))
       return 0
     }
     case "prune": {
-      only(sub, ["max-size"])
-      const maxBytes = values["max-size"] !== undefined
-        ? sizeOption(values["max-size"], "--max-size")
-        : sizeOption(process.env.WEFT_CACHE_MAX_SIZE ?? defaultMaxSize, "WEFT_CACHE_MAX_SIZE")
+      const { values, positionals } = parseFlags(cacheSpecs.prune, rest)
+      const { dir, store } = storeOf(positionals)
+      const maxBytes = values["max-size"] ?? sizeOption(process.env.WEFT_CACHE_MAX_SIZE ?? defaultMaxSize, "WEFT_CACHE_MAX_SIZE")
       const { removed, freedBytes } = await store.prune({ maxBytes })
       const left = await store.stats()
       io.stdout(`pruned ${dir}: removed ${removed} ${removed === 1 ? "entry" : "entries"}, freed ${formatBytes(freedBytes)}; ${left.entries} left (${formatBytes(left.bytes)}, cap ${formatBytes(maxBytes)})\n`)
       return 0
     }
     case "clear": {
-      only(sub, [])
+      const { dir, store } = storeOf(parseFlags(cacheSpecs.clear, rest).positionals)
       const before = await store.stats()
       await store.clear()
       io.stdout(`cleared ${dir}: removed ${before.entries} ${before.entries === 1 ? "entry" : "entries"}, freed ${formatBytes(before.bytes)}\n`)
       return 0
     }
     case undefined:
-      throw new CacheUsageError("cache needs a subcommand: stats, prune or clear")
+      throw new UsageError("cache needs a subcommand: stats, prune or clear")
     default:
-      throw new CacheUsageError(`unknown cache subcommand "${sub}". Subcommands: stats, prune, clear`)
+      throw new UsageError(`unknown cache subcommand "${sub}".${suggestion(sub, Object.keys(cacheSpecs))} Subcommands: stats, prune, clear`)
   }
 }
 

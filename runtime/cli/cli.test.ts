@@ -84,7 +84,8 @@ describe.concurrent("weft run", () => {
 
   it("--dry-run prints levels and the critical path and runs nothing", async ({ expect }) => {
     const dir = tempDir()
-    const env = { WEFT_FIXTURE_DIR: dir }
+    // A history of its own: dry runs follow history, and the fixtures folder keeps every test's.
+    const env = { WEFT_FIXTURE_DIR: dir, WEFT_CACHE_DIR: path.join(dir, ".weft", "cache") }
     const r = await weft(["run", fixture("dry-run.ts"), "--dry-run", "--concurrency", "2"], { env })
     expect(r.code, shown(r)).toBe(0)
     expect(r.stdout).toContain("dry run: nothing runs")
@@ -254,17 +255,17 @@ const badCases: ReadonlyArray<BadCase> = [
   {
     name: "--concurrency 0",
     args: () => ["run", "examples/view-switch.ts", "--concurrency", "0"],
-    says: [/--concurrency must be a whole number of at least 1, not "0"/, /weft --help/]
+    says: [/--concurrency must be a whole number of at least 1, not "0"/, /weft run --help/]
   },
   {
     name: "an unknown flag",
     args: () => ["run", "examples/view-switch.ts", "--frobnicate"],
-    says: [/--frobnicate/, /weft --help/]
+    says: [/--frobnicate/, /weft run --help/]
   },
   {
     name: "a misspelt flag",
     args: () => ["run", "examples/view-switch.ts", "--concurency", "2"],
-    says: [/unknown option --concurency\. Did you mean "--concurrency"\?/]
+    says: [/unknown option --concurency for weft run\. Did you mean "--concurrency"\?/]
   },
   {
     name: "no command at all",

@@ -1,9 +1,7 @@
 /**
- * What the commands share: where they write, how they parse their arguments
- * and report usage mistakes, and how they load a workflow file.
+ * What the commands share: where they write, how they report usage mistakes
+ * (flags are parsed by their tables, `flags.ts`), and how they load a workflow file.
  */
-import { parseArgs, type ParseArgsOptionsConfig } from "node:util"
-import { suggestion } from "../../dsl/internal/didYouMean.ts"
 import type { KeySource } from "../watch/keys.ts"
 
 export interface Io {
@@ -28,23 +26,11 @@ export interface Io {
 /** A mistake in how weft was called: exit code 2, with a pointer to `--help`. */
 export class UsageError extends Error {}
 
-export const parse = <O extends ParseArgsOptionsConfig>(args: ReadonlyArray<string>, options: O) => {
-  try {
-    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true })
-  } catch (error) {
-    const flag = /'(-[^']*)'/.exec((error as Error).message)?.[1]
-    if ((error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag !== undefined) {
-      const known = Object.keys(options).map((name) => `--${name}`)
-      throw new UsageError(`unknown option ${flag}.${suggestion(flag, known)}`)
-    }
-    throw new UsageError((error as Error).message.replace(/^.*?: /, ""))
-  }
-}
-
-export const load = async (file: string, io: Io) => {
+/** Loads the workflow `file` for `weft <command>`, whose name its messages use. */
+export const load = async (file: string, io: Io, command: string) => {
   // Imported here, not above: the loader brings the DSL and Effect, which `--help` and the loading line need not wait for.
   const { loadWorkflow, prepareYaml } = await import("./load.ts")
   if (/\.ya?ml$/i.test(file)) await prepareYaml()
-  return loadWorkflow(file, io.cwd)
+  return loadWorkflow(file, io.cwd, command)
 }
 

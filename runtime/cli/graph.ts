@@ -1,9 +1,8 @@
-/** `weft graph` and `weft run --dry-run`: the workflow's shape without running it. */
+/** `weft graph`: the workflow's shape without running it. */
 import * as Graph from "effect/Graph"
 import { displayOf, isCommand } from "../../dsl/Command.ts"
 import { isWorkflow } from "../../dsl/Workflow.ts"
-import { levels, stepInfos, type Plan } from "../Plan.ts"
-import { criticalPath, formatDuration } from "../Summary.ts"
+import type { Plan } from "../Plan.ts"
 import { makeRedactor } from "../permissions/redact.ts"
 import { workflowSecrets } from "../permissions/StepEnv.ts"
 
@@ -52,20 +51,4 @@ export const renderGraph = (plan: Plan, format: GraphFormat): string => {
         return `${def.id}${waits.length > 0 ? ` ← ${waits.join(", ")}` : ""}   (${kind(plan, i)})`
       }).join("\n") + "\n"
   }
-}
-
-/** What `--dry-run` prints: levels, what runs in parallel, and the critical path by estimates. */
-export const renderPlan = (plan: Plan, concurrency: number): string => {
-  const level = levels(plan)
-  const byLevel: Array<Array<string>> = []
-  level.forEach((l, i) => (byLevel[l] ??= []).push(plan.ids[i]!))
-  // The same rule the run's summary uses, here over estimates instead of real durations.
-  const { path, ms } = criticalPath(stepInfos(plan), (id) => plan.weight[plan.indexOf.get(id)!]!)
-  const estimated = plan.steps.some((def) => def.estimate !== undefined)
-  return [
-    `weft ▸ ${plan.workflow.name}: ${plan.ids.length} steps, concurrency ${concurrency} (dry run: nothing runs)`,
-    ...byLevel.map((ids, l) => `  level ${l}: ${ids.join(", ")}${ids.length > 1 ? `   (${Math.min(ids.length, concurrency)} at a time)` : ""}`),
-    `  critical path: ${path.join(" → ")}${estimated ? ` (≈ ${formatDuration(ms)} by estimates)` : ` (${path.length} steps)`}`,
-    ""
-  ].join("\n")
 }

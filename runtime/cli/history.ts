@@ -10,9 +10,11 @@ import { defaultCacheDir } from "../cache/runCache.ts"
 import { historyDir, readRuns, type HistoryRecord } from "../history/History.ts"
 import { readRunDetail } from "../history/RunDetail.ts"
 import { journalFile } from "../journal/Journal.ts"
-import { parse, UsageError, type Io } from "./common.ts"
+import { UsageError, type Io } from "./common.ts"
+import { parseFlags } from "./flags.ts"
 import { findJournal, renderJournalReport } from "./journalReport.ts"
 import { renderHistory, renderReport } from "./historyView.ts"
+import { historySpec, reportSpec } from "./specs.ts"
 
 const workflowFile = /\.(ts|mts|cts|js|mjs|cjs|json|ya?ml)$/i
 
@@ -38,10 +40,9 @@ const runsOf = async (cwd: string, file: string | undefined) => {
 
 /** Runs `weft history [file] [--last N] [--json]`. */
 export const historyCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> => {
-  const { values, positionals } = parse(args, { last: { type: "string" }, json: { type: "boolean", default: false } })
+  const { values, positionals } = parseFlags(historySpec, args)
   if (positionals.length > 1) throw new UsageError(`history takes one file, got ${positionals.join(" ")}`)
-  const last = values.last === undefined ? 20 : Number(values.last)
-  if (!(Number.isInteger(last) && last >= 1)) throw new UsageError(`--last must be a whole number of at least 1, not "${values.last}"`)
+  const last = values.last ?? 20
   const { cacheDir, records } = await runsOf(io.cwd, positionals[0])
   const shown = records.slice(Math.max(0, records.length - last))
   if (values.json) io.stdout(`${JSON.stringify(shown)}\n`)
@@ -54,7 +55,7 @@ export const historyCommand = async (args: ReadonlyArray<string>, io: Io): Promi
 export const reportCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> => {
   // `-1` reads as an option to parseArgs: take the relative index out first.
   const relative = args.filter((a) => /^-\d+$/.test(a))
-  const { values, positionals } = parse(args.filter((a) => !/^-\d+$/.test(a)), { json: { type: "boolean", default: false } })
+  const { values, positionals } = parseFlags(reportSpec, args.filter((a) => !/^-\d+$/.test(a)))
   const files = positionals.filter((p) => workflowFile.test(p) || existsSync(path.resolve(io.cwd, p)))
   const refs = [...relative, ...positionals.filter((p) => !files.includes(p))]
   if (refs.length > 1 || files.length > 1) throw new UsageError(`report takes one run and one file, got ${args.join(" ")}`)

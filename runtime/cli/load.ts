@@ -35,8 +35,12 @@ export interface Loaded {
 
 const moduleExtensions = [".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs", ".jsx"]
 
-/** Loads `file` (relative to `cwd`); a fresh import each time, never the module cache. */
-export const loadWorkflow = async (file: string, cwd: string = process.cwd()): Promise<Loaded> => {
+/**
+ * Loads `file` (relative to `cwd`); a fresh import each time, never the
+ * module cache. `command` is the `weft` command loading it, which the
+ * messages name when they say what to type instead.
+ */
+export const loadWorkflow = async (file: string, cwd: string = process.cwd(), command = "run"): Promise<Loaded> => {
   const absolute = path.resolve(cwd, file)
   const shown = path.relative(cwd, absolute) || file
   const fail = (problem: string): never => {
@@ -44,8 +48,9 @@ export const loadWorkflow = async (file: string, cwd: string = process.cwd()): P
   }
   if (!existsSync(absolute)) {
     fail(file === "weft.ts"
-      ? "no such file. weft looks for weft.ts in the current folder; name a workflow file: weft run path/to/workflow.ts"
-      : "no such file. Check the path, or run `weft run` with a workflow file such as examples/view-switch.ts")
+      ? `no such file. \`weft ${command}\` without a file looks for weft.ts in the current folder (${cwd}): ` +
+        `name a workflow file (weft ${command} path/to/workflow.ts), or create weft.ts (\`weft init\` writes a starter)`
+      : `no such file (looked in ${path.dirname(absolute)}). Check the path: weft ${command} takes a workflow file, .ts, .js, .json or .yaml`)
   }
   if (statSync(absolute).isDirectory()) fail("is a folder; name a workflow file inside it")
   const ext = path.extname(absolute).toLowerCase()

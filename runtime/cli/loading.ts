@@ -10,9 +10,10 @@
  */
 import type { Io } from "./common.ts"
 import { reporterName } from "./reporterName.ts"
+import { runSpec, watchSpec } from "./specs.ts"
 
 /** Flags of `run` and `watch` that take a value: the word after them is not the file. */
-const valued = new Set(["--concurrency", "--reporter", "--trace", "--debounce", "--ignore"])
+const valued = new Set(Object.entries({ ...runSpec.flags, ...watchSpec.flags }).filter(([, flag]) => flag.type === "string").map(([name]) => `--${name}`))
 
 const shown = new WeakSet<Io>()
 

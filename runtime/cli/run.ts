@@ -9,29 +9,36 @@ import { killAllGroups } from "../Process.ts"
 import { tee, type Reporter } from "../Reporter.ts"
 import { defaultCacheDir, type CacheSettings } from "../cache/runCache.ts"
 import { run } from "../Run.ts"
-import { load, parse, type Io } from "./common.ts"
+import { readDurations } from "../history/durations.ts"
+import type { RunResult } from "../RunState.ts"
+import { load, type Io } from "./common.ts"
+import { parseFlags } from "./flags.ts"
+import { checkOutputStep, finalStep, masker, oneLine, showValue } from "./output.ts"
+import { clearLoading } from "./loading.ts"
 import { chooseReporter, reporterName } from "./reporters.ts"
 import { reservingStdout } from "../Reporter.ts"
 import { runExtras } from "./runExtras.ts"
 import { describeOpened, leftOpen } from "./openHandles.ts"
-import { checkRunFlags, runFlags } from "./runFlags.ts"
+import { checkRunFlags } from "./runFlags.ts"
+import { runSpec } from "./specs.ts"
 
 export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> => {
-  const { values, positionals } = parse(args, {
-    ...runFlags,
-    "dry-run": { type: "boolean", default: false },
-    resume: { type: "boolean", default: false }
-  })
-  const { concurrency, trace } = checkRunFlags(values, io)
+  const { values, positionals } = parseFlags(runSpec, args)
+  const { trace } = checkRunFlags(values, io)
+  const { concurrency, output } = values
   const [file = "weft.ts", ...only] = positionals
-  const loaded = await load(file, io)
+  const loaded = await load(file, io, "run")
   const plan = Plan.make(loaded.workflow, { file: loaded.file, only })
+  if (output !== undefined) checkOutputStep(plan, output)
   const effectiveConcurrency = concurrency ?? loaded.workflow.options.concurrency ?? availableParallelism()
   const folder = path.dirname(path.resolve(io.cwd, file))
   const cacheDir = path.resolve(io.cwd, defaultCacheDir(folder))
   if (values["dry-run"]) {
-    const { renderPlan } = await import("./graph.ts")
-    io.stdout(renderPlan(plan, effectiveConcurrency))
+    // The plan the run would make: with the history's durations, as `run` gets them (runExtras).
+    const durations = await readDurations(cacheDir, loaded.workflow.name).catch(() => new Map<string, number>())
+    const { dryRun, renderDryRun } = await import("./dryRun.ts")
+    const dry = dryRun(Plan.make(loaded.workflow, { file: loaded.file, only, durations }), effectiveConcurrency, durations)
+    io.stdout(reporterName(values.reporter, io) === "json" ? `${JSON.stringify(dry)}\n` : renderDryRun(dry))
     return 0
   }
   const cache: CacheSettings = {
@@ -55,7 +62,11 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
     io.stderr(`\nweft: ${signal === "SIGINT" ? "Ctrl-C" : signal}: cancelling running steps (press Ctrl-C again to force)\n`)
     controller.abort()
   }
-  const chosen = await chooseReporter(values.reporter as string | undefined, io, {
+  // With --output, stdout carries the value alone: the reporter writes to stderr
+  // (the dashboard draws on the terminal as ever, its loading line erased first).
+  if (output !== undefined) clearLoading(io)
+  const reporterIo: Io = output === undefined ? io : { stdout: io.stderr, stderr: io.stderr, cwd: io.cwd, isTTY: io.isTTY, env: io.env }
+  const chosen = await chooseReporter(values.reporter, reporterIo, {
     file: loaded.file,
     estimates: extras.durations,
     runNumber: extras.runNumber,
@@ -91,6 +102,7 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
     const left = before === undefined ? undefined : describeOpened(await leftOpen(before, io.openResources!))
     if (left !== undefined) io.stderr(`weft: ${left}\n`)
     if (interrupted !== undefined || result.status === "cancelled") return signalExitCode(interrupted ?? "SIGINT")
+    showOutputs(plan, result, output, reporterName(values.reporter, io) === "plain", io)
     return result.status === "succeeded" ? 0 : 1
   } finally {
     for (const name of handled) signals?.off(name, onSignal)
@@ -102,3 +114,20 @@ const handled: ReadonlyArray<NodeJS.Signals> = ["SIGINT", "SIGTERM", "SIGHUP"]
 
 /** The exit code of a run ended by `signal`: 128 + its number, as a shell reports it. */
 export const signalExitCode = (signal: NodeJS.Signals): number => signal === "SIGTERM" ? 143 : signal === "SIGHUP" ? 129 : 130
+
+/**
+ * After the run: `--output STEP`'s value on stdout; else, after the plain
+ * summary, the final step's value when it is small enough for a line.
+ */
+const showOutputs = (plan: Plan.Plan, result: RunResult, output: string | undefined, plain: boolean, io: Io): void => {
+  const has = (step: string) => Object.hasOwn(result.outputs, step)
+  if (output !== undefined) {
+    if (has(output)) io.stdout(`${masker(plan)(showValue(result.outputs[output]))}\n`)
+    else io.stderr(`weft: --output ${output}: the step ${result.steps[output]?.status ?? "did not run"}, so it has no value\n`)
+    return
+  }
+  const last = finalStep(plan)
+  if (!plain || result.status !== "succeeded" || last === undefined || !has(last) || result.outputs[last] === undefined) return
+  const line = oneLine(result.outputs[last])
+  if (line !== undefined) io.stdout(`  ${last} returned ${masker(plan)(line)}\n`)
+}

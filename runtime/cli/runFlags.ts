@@ -1,41 +1,40 @@
 /**
  * The options `weft run` and `weft watch` share, and their checks: one
- * definition, so the two commands cannot drift apart.
+ * definition, so the two commands cannot drift apart. Each entry is also its
+ * line in both commands' `--help` (see `flags.ts`).
  */
 import { statSync } from "node:fs"
 import * as path from "node:path"
 import { UsageError, type Io } from "./common.ts"
+import { boolean, oneOf, string, wholeNumber } from "./flags.ts"
+
+export const reporters = ["tui", "plain", "json"] as const
 
 export const runFlags = {
-  concurrency: { type: "string" },
-  continue: { type: "boolean", default: false },
-  reporter: { type: "string" },
-  "no-cache": { type: "boolean", default: false },
-  force: { type: "boolean", default: false },
-  trace: { type: "string" },
+  concurrency: string("N", "steps at once (default: the workflow's concurrency, else weft's default, shown when the run starts)", wholeNumber(1)),
+  continue: boolean("keep independent steps running after a step fails"),
+  reporter: string("R", "tui (default on a terminal, not in CI), plain (default otherwise) or json (one event per line)", oneOf(reporters)),
+  "no-cache": boolean("neither read nor write the step cache"),
+  force: boolean("run every step, then overwrite its cache entry"),
+  trace: string("FILE", "write the run as a Chrome trace (open it in ui.perfetto.dev)"),
   // Every step sees the whole environment: for local debugging (the run says so).
-  "allow-all": { type: "boolean", default: false }
+  "allow-all": boolean("permissions off, for debugging: every step sees the whole environment (secrets are still masked)")
 } as const
 
 export interface RunFlagValues {
-  readonly concurrency?: string | boolean | undefined
-  readonly "no-cache"?: string | boolean | undefined
-  readonly force?: string | boolean | undefined
-  readonly trace?: string | boolean | undefined
+  readonly "no-cache": boolean
+  readonly force: boolean
+  readonly trace: string | undefined
 }
 
 const isFolder = (file: string): boolean => statSync(file, { throwIfNoEntry: false })?.isDirectory() === true
 
-/** Checks the shared options; returns the concurrency (if given) and the trace file (if asked for). */
-export const checkRunFlags = (values: RunFlagValues, io: Io): { readonly concurrency: number | undefined; readonly trace: string | undefined } => {
-  if (values["no-cache"] === true && values.force === true) throw new UsageError("--no-cache and --force cannot be used together")
-  const trace = values.trace as string | undefined
+/** Checks what the shared options say together; returns the trace file (if asked for). */
+export const checkRunFlags = (values: RunFlagValues, io: Io): { readonly trace: string | undefined } => {
+  if (values["no-cache"] && values.force) throw new UsageError("--no-cache and --force cannot be used together")
+  const trace = values.trace
   if (trace !== undefined && (trace === "" || isFolder(path.resolve(io.cwd, trace)))) {
     throw new UsageError(`--trace needs a file to write the trace to, like --trace trace.json${trace === "" ? "" : `; ${trace} is a folder`}`)
   }
-  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency)
-  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
-    throw new UsageError(`--concurrency must be a whole number of at least 1, not "${values.concurrency}"`)
-  }
-  return { concurrency, trace }
+  return { trace }
 }

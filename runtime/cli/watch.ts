@@ -15,11 +15,13 @@ import { defaultCacheDir } from "../cache/runCache.ts"
 import { readKeys, type WatchKey } from "../watch/keys.ts"
 import { startSession, type Session } from "../watch/Session.ts"
 import type { WatchControls } from "../watch/WatchEvent.ts"
-import { load, parse, UsageError, type Io } from "./common.ts"
+import { load, type Io } from "./common.ts"
+import { parseFlags } from "./flags.ts"
 import { chooseReporter, reporterName } from "./reporters.ts"
 import { reservingStdout } from "../Reporter.ts"
 import { runExtras } from "./runExtras.ts"
-import { checkRunFlags, runFlags } from "./runFlags.ts"
+import { checkRunFlags } from "./runFlags.ts"
+import { watchSpec } from "./specs.ts"
 
 const clearScreen = "\x1b[2J\x1b[3J\x1b[H"
 
@@ -29,22 +31,15 @@ type Quit = "q" | "SIGINT" | "SIGTERM" | "SIGHUP"
 const exitCodes: Record<Quit, number> = { q: 0, SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }
 
 export const watchCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> => {
-  const { values, positionals } = parse(args, {
-    ...runFlags,
-    debounce: { type: "string" },
-    ignore: { type: "string", multiple: true },
-    poll: { type: "boolean", default: false }
-  })
-  const { concurrency, trace } = checkRunFlags(values, io)
-  const debounceMs = values.debounce === undefined ? 50 : Number(values.debounce)
-  if (!(Number.isInteger(debounceMs) && debounceMs >= 0)) {
-    throw new UsageError(`--debounce must be a whole number of milliseconds, like --debounce 100, not "${values.debounce}"`)
-  }
-  const name = reporterName(values.reporter as string | undefined, io)
+  const { values, positionals } = parseFlags(watchSpec, args)
+  const { trace } = checkRunFlags(values, io)
+  const { concurrency } = values
+  const debounceMs = values.debounce ?? 50
+  const name = reporterName(values.reporter, io)
   const [file = "weft.ts", ...only] = positionals
   // As `weft run`: a workflow that does not load or is not valid at the start is exit code 2.
   // The module texts it was loaded from (`loaded.texts`) let the first edit keep the function steps it did not touch.
-  const loaded = await load(file, io)
+  const loaded = await load(file, io, "watch")
   const texts = loaded.texts
   Plan.make(loaded.workflow, { file: loaded.file, only })
   const folder = path.dirname(path.resolve(io.cwd, file))
@@ -110,7 +105,7 @@ export const watchCommand = async (args: ReadonlyArray<string>, io: Io): Promise
       journal: true,
       durations: extras.durations,
       debounceMs,
-      ignore: values.ignore as Array<string> | undefined,
+      ignore: values.ignore,
       usePolling: values.poll,
       reporter,
       // The dashboard clears itself; plain text on a terminal is cleared here.

@@ -449,5 +449,5 @@ export const defaultLoad = (cwd: string) => async (file: string): Promise<Workfl
     )
   }
   if (/\.ya?ml$/i.test(file)) await prepareYaml()
-  return (await loadWorkflow(file, cwd)).workflow
+  return (await loadWorkflow(file, cwd, "watch")).workflow
 }
