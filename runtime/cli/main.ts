@@ -95,7 +95,8 @@ Exit codes: 0 succeeded, 1 failed, 2 bad workflow or usage, 130 interrupted.
 `
 
 const version = (): string => {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+  // Compiled, this file is one folder deeper: dist/runtime/cli/main.js.
+  const pkg = JSON.parse(readFileSync(new URL(import.meta.url.endsWith(".ts") ? "../../package.json" : "../../../package.json", import.meta.url), "utf8")) as { version: string }
   return pkg.version
 }
 
