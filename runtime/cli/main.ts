@@ -50,6 +50,7 @@ Usage:
   weft history [file]                   recent runs: status, duration, steps run/cached/failed
   weft report [run] [file]              one run's steps and critical path (default: the last)
   weft cache stats|prune|clear [file]   inspect or trim the step cache
+  weft init [--force]                   write a starter weft.ts and ignore .weft/ in git
   weft --help | --version
 
 Run options:
@@ -152,8 +153,10 @@ const dispatch = async (argv: ReadonlyArray<string>, io: Io): Promise<number> =>
       return (await import("./history.ts")).historyCommand(rest, io)
     case "report":
       return (await import("./history.ts")).reportCommand(rest, io)
+    case "init":
+      return (await import("./init.ts")).initCommand(rest, io)
     default:
-      throw new UsageError(`unknown command "${command}". Commands: run, watch, graph, history, report, cache`)
+      throw new UsageError(`unknown command "${command}". Commands: run, watch, graph, history, report, cache, init`)
   }
 }
 
