@@ -149,4 +149,20 @@ describe("weft installed from its tarball", () => {
       })
     })
   }
+
+  it("writes a starter with `weft init` that the project's tsc accepts and `weft run` runs", () => {
+    const starter = path.join(project, "starter")
+    mkdirSync(starter)
+    writeFileSync(path.join(starter, "package.json"), JSON.stringify({ name: "starter", private: true, type: "module" }))
+    writeFileSync(path.join(starter, "tsconfig.json"), readFileSync(path.join(project, "tsconfig.json")))
+    const bin = nodeBin(24)
+    const inStarter = (command: string, args: ReadonlyArray<string>) =>
+      spawnSync(command, args, { cwd: starter, encoding: "utf8", env: { ...process.env, PATH: `${bin}${path.delimiter}${path.join(project, "node_modules", ".bin")}${path.delimiter}${process.env.PATH}` } })
+    expect(inStarter("weft", ["init"]).status).toBe(0)
+    const checked = inStarter("tsc", ["-p", "."])
+    expect(checked.stdout + checked.stderr).toBe("")
+    const ran = inStarter("weft", ["run", "--reporter", "plain"])
+    expect(ran.stderr).toBe("")
+    expect(ran.stdout).toMatch(/✓ starter succeeded in/)
+  })
 })
