@@ -1,21 +1,36 @@
 #!/usr/bin/env node
 // The `weft` command. Plain JavaScript so that it can check the Node version
-// before anything else loads. weft's own TypeScript runs on Node's built-in
-// type stripping (fast to start); tsx is registered only where that cannot
-// work: weft installed under node_modules (Node refuses to strip types there),
-// or a workflow file that needs more than stripping (see runtime/cli/load.ts).
+// before anything else loads. Installed, weft runs its compiled JavaScript
+// (dist/, built by `npm run build` when the package is packed). In its own
+// repository it runs its TypeScript sources on Node's type stripping, with no
+// build: there `import … from "weft"` in a workflow file must resolve to the
+// sources too, which package.json's exports offer under the `weft-source`
+// condition. tsx is only the fallback for users' workflow files that need more
+// than type stripping (runtime/cli/load.ts).
+import { existsSync } from "node:fs"
+
+const fromSource = !import.meta.url.includes("/node_modules/") && existsSync(new URL("../runtime/cli/main.ts", import.meta.url))
 const [major] = process.versions.node.split(".").map(Number)
 if (major < 22) {
   process.stderr.write(
     `weft needs Node.js 22 or newer; this is ${process.version}.\n` +
-      `Run it through npm (npx weft …, npm run …), which uses the Node 24 pinned in devDependencies, or install Node 22+.\n`
+      (fromSource
+        ? `Run it through npm (npx weft …, npm run …), which uses the Node 24 pinned in this repository's devDependencies, or install Node 22+.\n`
+        : `Install Node 22 or newer (nodejs.org, or your version manager: nvm install 22), or add it to this project with\n` +
+          `npm install -D node@22, after which npx weft and npm scripts run on it.\n`)
   )
   process.exit(2)
 }
+const nodeModule = await import("node:module")
 // Caches compiled code, and Node's type-stripped output, between runs: start-up time.
-(await import("node:module")).enableCompileCache?.()
-if (import.meta.url.includes("/node_modules/")) (await import("tsx/esm/api")).register()
-const { main } = await import("../runtime/cli/main.ts")
+nodeModule.enableCompileCache?.()
+if (fromSource) {
+  // In-thread and synchronous (Node 22.15+; this repository pins Node 24), so it costs no start-up time.
+  nodeModule.registerHooks({
+    resolve: (specifier, context, nextResolve) => nextResolve(specifier, { ...context, conditions: [...context.conditions, "weft-source"] })
+  })
+}
+const { main } = await import(fromSource ? "../runtime/cli/main.ts" : "../dist/runtime/cli/main.js")
 const code = await main(process.argv.slice(2))
 // weft is done when its command is: a step's forgotten timer or socket must
 // not hold the process (runtime/cli/openHandles.ts says what was left). But

@@ -46,7 +46,8 @@ const defaultIo = (): Io => ({
 export const help = overview()
 
 const version = (): string => {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+  // Compiled, this file is one folder deeper: dist/runtime/cli/main.js.
+  const pkg = JSON.parse(readFileSync(new URL(import.meta.url.endsWith(".ts") ? "../../package.json" : "../../../package.json", import.meta.url), "utf8")) as { version: string }
   return pkg.version
 }
 

@@ -89,6 +89,15 @@ export const reportSpec = {
   examples: ["weft report -2 build.ts      # the run before the last"]
 } as const satisfies CommandSpec
 
+export const initSpec = {
+  name: "init",
+  usage: ["weft init [--force]"],
+  summary: "write a starter weft.ts here and keep .weft/ out of git",
+  flags: { force: boolean("replace an existing weft.ts with the starter") },
+  notes: ["Writes weft.ts (a function step, a command and a cached step) and adds .weft/ (weft's runs, logs and cache) to .gitignore. Then: npx weft run"],
+  examples: ["npx weft init && npx weft run"]
+} as const satisfies CommandSpec
+
 const size = (text: string, flag: string): number => {
   const bytes = parseSize(text)
   if (bytes === undefined) throw new UsageError(`${flag} must be a size like 500MB, 2GiB or 1048576 (bytes), not "${text}"`)

@@ -18,8 +18,13 @@ import { decodeMessage, describeMalformed } from "./isolateMessage.ts"
 import { makeLineSplitter } from "./lineSplitter.ts"
 import { makeProgramHost, type ProgramHost } from "./programHost.ts"
 
-/** weft runs from an installed package: Node strips no types under node_modules. */
-const underNodeModules = import.meta.url.includes("/node_modules/")
+/**
+ * weft runs from its TypeScript sources (this repository), not from the
+ * compiled package (dist/): its child must be the .ts entry, and must resolve
+ * `import … from "weft"` in the workflow file to the sources as well (the
+ * `weft-source` condition of package.json's exports, which bin/weft.js adds).
+ */
+const fromSource = import.meta.url.endsWith(".ts")
 
 /** What the parent sends the child: the one step to run. */
 export interface IsolateTask {
@@ -42,7 +47,7 @@ export class IsolateError extends Error {
   }
 }
 
-const childEntry = fileURLToPath(new URL("./isolateBoot.js", import.meta.url))
+const childEntry = fileURLToPath(new URL(fromSource ? "./isolateBoot.ts" : "./isolateBoot.js", import.meta.url))
 
 /**
  * The child's process environment: the step's own (`permissions.env` and the
@@ -83,12 +88,13 @@ export const runIsolated = (step: StepRun, policy: IsolatePolicy): Effect.Effect
     const [wrapper, ...wrapArgs] = netWrap(policy)
     const child = fork(childEntry, cache === undefined ? [] : [cache], {
       execPath: wrapper ?? process.execPath,
-      // Installed, the child strips weft's own types itself (isolateBoot.js): Node's warning that this is experimental is not the step's output.
+      // Node 22 warns that stripping the workflow file's types is experimental: that warning is not the step's output.
       execArgv: [
         ...(wrapper === undefined ? [] : [...wrapArgs, process.execPath]),
         ...flags,
         ...(cache === undefined ? [] : [`--allow-fs-read=${cache}`, `--allow-fs-write=${cache}`]),
-        ...(underNodeModules ? ["--disable-warning=ExperimentalWarning"] : [])
+        "--disable-warning=ExperimentalWarning",
+        ...(fromSource ? ["--conditions=weft-source"] : [])
       ],
       cwd: step.cwd,
       env: bootEnv(step.env.values),

@@ -39,8 +39,11 @@ export const isolatePolicyOf = (permissions: unknown): IsolatePolicy | undefined
   return { read: strings(read), write: strings(write), run: run === true ? true : Array.isArray(run) ? strings(run) : false, net: net === true }
 }
 
-/** weft's install folder: this file is `<root>/runtime/permissions/isolate.ts`. */
-export const weftRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
+/**
+ * weft's install folder: this file is `<root>/runtime/permissions/isolate.ts`,
+ * or, compiled, `<root>/dist/runtime/permissions/isolate.js`.
+ */
+export const weftRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", ...(import.meta.url.endsWith(".ts") ? [] : [".."]))
 
 const nodeModulesUp = (dir: string): Array<string> => {
   const found: Array<string> = []

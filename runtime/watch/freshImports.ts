@@ -18,8 +18,8 @@ import { pathToFileURL } from "node:url"
 
 let installed = false
 
-/** weft's own source folders and entry point, as URL prefixes: never re-imported. */
-const weftSources = ["dsl/", "runtime/", "tui/", "index.ts"].map((part) => new URL(`../../${part}`, import.meta.url).href)
+/** weft's own source folders and entry point (compiled: index.js), as URL prefixes: never re-imported. */
+const weftSources = ["dsl/", "runtime/", "tui/", "index.ts", "index.js"].map((part) => new URL(`../../${part}`, import.meta.url).href)
 
 /** The user's own modules among `modules` (the entry's local import graph): not the entry, not weft's sources. */
 export const importedModules = (entry: string, modules: ReadonlyArray<string>): Array<string> =>

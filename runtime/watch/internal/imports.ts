@@ -54,7 +54,7 @@ export interface Imports {
 const weftRoot = fileURLToPath(new URL("../../../", import.meta.url))
 /** weft's own sources: never re-imported on a reload (see `freshImports.ts`), and always the same builder. */
 const isWeftFile = (file: string) =>
-  file === path.join(weftRoot, "index.ts") || ["dsl", "runtime", "tui"].some((folder) => file.startsWith(path.join(weftRoot, folder) + path.sep))
+  file === path.join(weftRoot, "index.ts") || file === path.join(weftRoot, "index.js") || ["dsl", "runtime", "tui"].some((folder) => file.startsWith(path.join(weftRoot, folder) + path.sep))
 
 const isLocal = (specifier: string) => specifier.startsWith(".") || specifier.startsWith("/")
 
