@@ -72,7 +72,8 @@ export type Event =
    * has `keys`: how many keys the one call it was sent in carried.
    */
   | { readonly type: "step:memo"; readonly time: number; readonly step: string; readonly name: string; readonly outcome: "hit" | "coalesced" | "miss"; readonly savedMs: number; readonly keys?: number }
-  | { readonly type: "step:end"; readonly time: number; readonly step: string; readonly status: EndStatus; readonly durationMs: number; readonly attempts: number; readonly error?: string; readonly savedMs?: number }
+  /** `optional`: the step that failed is optional (`optional: true`), so its dependents ran and the run goes on. */
+  | { readonly type: "step:end"; readonly time: number; readonly step: string; readonly status: EndStatus; readonly durationMs: number; readonly attempts: number; readonly error?: string; readonly savedMs?: number; readonly optional?: true }
   | { readonly type: "run:warning"; readonly time: number; readonly message: string }
   | { readonly type: "run:end"; readonly time: number; readonly status: RunStatus; readonly durationMs: number }
 

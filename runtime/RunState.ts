@@ -341,6 +341,8 @@ export class RunState {
         ? { type: "step:end", time, step, status, durationMs, attempts, savedMs }
         : error === undefined
         ? { type: "step:end", time, step, status, durationMs, attempts }
+        : status === "failed" && this.plan.steps[i]!.optional
+        ? { type: "step:end", time, step, status, durationMs, attempts, error, optional: true }
         : { type: "step:end", time, step, status, durationMs, attempts, error }
     )
   }

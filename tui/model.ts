@@ -50,6 +50,8 @@ export interface StepView {
   waiting: string | undefined
   progress: { readonly done: number; readonly total?: number | undefined; readonly message?: string | undefined } | undefined
   error: string | undefined
+  /** It failed, but it is optional. */
+  optional: boolean
   savedMs: number
   /** Memoized calls the memo answered (hits and coalesced) / made. */
   memoHits: number
@@ -335,6 +337,7 @@ export class Model {
         waiting: undefined,
         progress: undefined,
         error: undefined,
+        optional: false,
         savedMs: 0,
         memoHits: 0,
         memoCalls: 0,
@@ -357,6 +360,7 @@ export class Model {
     s.retrying = false
     s.waiting = undefined
     s.error = event.error
+    s.optional = event.optional === true
     s.savedMs = event.savedMs ?? 0
     if (!this.#ended[s.index]) {
       this.#ended[s.index] = true

@@ -5,7 +5,7 @@
  */
 import { unreachable, type Event } from "../Event.ts"
 import type { Reporter, Write } from "../Reporter.ts"
-import { formatDuration, SummaryBuilder } from "../Summary.ts"
+import { formatDuration, showsParallelism, SummaryBuilder } from "../Summary.ts"
 import { describeWatchEvent } from "../watch/describeWatchEvent.ts"
 
 const icons = { succeeded: "✓", cached: "✓", failed: "✗", skipped: "-", cancelled: "○" } as const
@@ -48,7 +48,7 @@ export const plain = (options: PlainOptions = {}): Reporter => {
           return
         case "step:end": {
           const [first, ...more] = event.error?.split("\n") ?? []
-          write(`${icons[event.status]} ${event.step} ${event.status}${event.status === "succeeded" || event.status === "failed" ? ` in ${formatDuration(event.durationMs)}` : ""}${event.status === "cached" && event.savedMs !== undefined ? ` (saved ${formatDuration(event.savedMs)})` : ""}${first === undefined ? "" : `: ${first}`}\n${more.length > 0 ? prefixed(event.step, more.join("\n")) : ""}`)
+          write(`${icons[event.status]} ${event.step} ${event.status}${event.optional === true ? " (optional)" : ""}${event.status === "succeeded" || event.status === "failed" ? ` in ${formatDuration(event.durationMs)}` : ""}${event.status === "cached" && event.savedMs !== undefined ? ` (saved ${formatDuration(event.savedMs)})` : ""}${first === undefined ? "" : `: ${first}`}\n${more.length > 0 ? prefixed(event.step, more.join("\n")) : ""}`)
           return
         }
         case "run:warning":
@@ -76,7 +76,7 @@ const table = (builder: SummaryBuilder): string => {
   const s = builder.summary()
   const idWidth = Math.max(4, ...s.steps.map((l) => l.id.length))
   const rows = s.steps.map((l) =>
-    `  ${l.id.padEnd(idWidth)}  ${l.status.padEnd(9)}  ${formatDuration(l.durationMs).padStart(9)}${l.attempts > 1 ? `  ${l.attempts} attempts` : ""}`
+    `  ${l.id.padEnd(idWidth)}  ${l.status.padEnd(9)}  ${formatDuration(l.durationMs).padStart(9)}${l.attempts > 1 ? `  ${l.attempts} attempts` : ""}${l.optional === true ? "  optional" : ""}`
   )
   return [
     "",
@@ -85,7 +85,7 @@ const table = (builder: SummaryBuilder): string => {
     "",
     `${s.status === "succeeded" ? "✓" : "✗"} ${s.workflow} ${s.status} in ${formatDuration(s.durationMs)}`,
     `  critical path: ${s.criticalPath.join(" → ") || "(none)"} (${formatDuration(s.criticalPathMs)})`,
-    `  parallelism: ${s.parallelism.toFixed(2)}× (busy step time / wall time)`,
+    ...(showsParallelism(s) ? [`  parallelism: ${s.parallelism.toFixed(2)}× (busy step time / wall time)`] : []),
     ...(s.savedMs > 0 ? [`  saved: ${formatDuration(s.savedMs)} by the cache and memoized calls`] : []),
     ...Object.entries(s.memo).map(([name, m]) =>
       `  memo ${name}: ${m.calls} calls, ${Math.ceil(m.made ?? m.misses)} made${(m.made ?? m.misses) === m.misses ? "" : ` (for ${m.misses} keys)`}, ${m.hits} hits, ${m.coalesced} coalesced (hit rate ${Math.round(((m.hits + m.coalesced) / m.calls) * 100)}%)`
