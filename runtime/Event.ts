@@ -14,7 +14,7 @@ export type RunStatus = "succeeded" | "failed" | "cancelled"
 export interface StepInfo {
   readonly id: string
   readonly deps: ReadonlyArray<string>
-  /** How long the step should take (ms): its `estimate`, else its recent median from history; absent when unknown. */
+  /** How long the step should take (ms): its recent median from history, else its `estimate`; absent when unknown. */
   readonly estimateMs?: number
   /** The rate limit each attempt waits for (a key of `run:start`'s `rateLimits`), if any. */
   readonly rateLimit?: string

@@ -49,7 +49,11 @@ export interface PlanOptions {
   readonly file?: string | undefined
   /** Run only these steps and what they depend on. */
   readonly only?: ReadonlyArray<string> | undefined
-  /** Known durations (from history), used where a step has no `estimate`. */
+  /**
+   * Known durations (from history: each step's median of its recent real
+   * runs). They supersede a step's `estimate`, which is a guess written once
+   * and never corrected; the estimate stands until the step has run.
+   */
   readonly durations?: ReadonlyMap<string, number> | undefined
 }
 
@@ -259,7 +263,7 @@ export const make = (wf: Workflow<any>, options: PlanOptions = {}): Plan => {
   for (let i = 0; i < n; i++) {
     const def = steps[i]!
     const k = kept === undefined ? i : kept[i]!
-    const ms = def.estimate === undefined ? options.durations?.get(def.id) : toMillis(def.estimate)
+    const ms = options.durations?.get(def.id) ?? (def.estimate === undefined ? undefined : toMillis(def.estimate))
     weight[i] = ms === undefined || ms <= 0 ? 1 : ms
     estimateMs[i] = ms ?? NaN
     retry[i] = checked.retry[k]!
