@@ -1,21 +1,29 @@
 /**
  * Human-readable lines for logs and CI: each line whole and prefixed by its
  * step's id (two steps' output never share a line), streamed parts as they
- * arrive, status changes as they happen, and a summary table at the end.
+ * arrive, status changes as they happen (starts, throttled progress, what is
+ * still running after a silence, with the ETA: `liveLines.ts`), and a
+ * summary table at the end.
  */
 import { unreachable, type Event } from "../Event.ts"
 import type { Reporter, Write } from "../Reporter.ts"
 import { formatDuration, showsParallelism, SummaryBuilder } from "../Summary.ts"
 import { describeWatchEvent } from "../watch/describeWatchEvent.ts"
+import { LiveLines, realClock, type PlainClock } from "./liveLines.ts"
+
+export type { PlainClock } from "./liveLines.ts"
 
 const icons = { succeeded: "✓", cached: "✓", failed: "✗", skipped: "-", cancelled: "○" } as const
 
 export interface PlainOptions {
   readonly write?: Write
+  /** Wall-clock time and timers for the "still running" line (default: the real ones; tests pass virtual ones). */
+  readonly clock?: PlainClock | undefined
 }
 
 export const plain = (options: PlainOptions = {}): Reporter => {
-  const write = options.write ?? ((text: string) => void process.stdout.write(text))
+  const live = new LiveLines(options.write ?? ((text: string) => void process.stdout.write(text)), options.clock ?? realClock)
+  const write = live.write
   let summary = new SummaryBuilder()
   let width = 0
   const prefix = (step: string) => `${step.padEnd(width)} │ `
@@ -27,6 +35,8 @@ export const plain = (options: PlainOptions = {}): Reporter => {
       // Watch mode shows several runs: each table sums up its own run.
       if (event.type === "run:start") summary = new SummaryBuilder()
       summary.add(event)
+      if (event.type === "run:start") live.begin(event)
+      else live.apply(event)
       switch (event.type) {
         case "run:start":
           width = Math.min(24, Math.max(0, ...event.steps.map((s) => s.id.length)))
@@ -61,6 +71,7 @@ export const plain = (options: PlainOptions = {}): Reporter => {
         case "step:start":
         case "step:progress":
         case "step:memo":
+          // Starts and progress: `live` wrote them, as it decided.
           return
         default:
           return unreachable(event)
@@ -68,6 +79,12 @@ export const plain = (options: PlainOptions = {}): Reporter => {
     },
     onWatch(event) {
       write(describeWatchEvent(event))
+    },
+    onEnd() {
+      live.stop()
+    },
+    close() {
+      live.stop()
     }
   }
 }

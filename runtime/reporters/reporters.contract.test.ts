@@ -115,6 +115,7 @@ const plainParts = () => {
 }
 
 const prefixed = /^(\S+) +│ (.*)$/
+const startLine = /^▸ (\S+) started(?: \(attempt (\d+)\))?(?: · ETA ~\S+)?$/
 const statusLine = /^([✓✗○-]) (\S+) (succeeded|failed|skipped|cancelled)(?: \(optional\))?(?: in \S+ \S+)?(?:: (.*))?$/
 
 describe("plain and JSON reporters: the same truth", () => {
@@ -184,6 +185,16 @@ describe("plain and JSON reporters: the same truth", () => {
     expect(plainParts().rows.find((r) => r.startsWith("  optional "))).toMatch(/  optional$/)
   })
 
+  it("each step's start (each attempt) appears once in plain, as JSON has it", () => {
+    const starts = fromJson().events.flatMap((e) => (e.type === "step:start" ? [`${e.step} ${e.attempt}`] : []))
+    const shown = plainParts().stream.flatMap((line) => {
+      const m = startLine.exec(line)
+      return m === null ? [] : [`${m[1]} ${m[2] ?? 1}`]
+    })
+    expect(shown.sort()).toEqual(starts.sort())
+    expect(shown).toContain("flaky 2")
+  })
+
   it("each step's end appears once in plain, with the JSON status and the first line of its error", () => {
     const { events } = fromJson()
     const shown = plainParts().stream.flatMap((line) => {
@@ -209,6 +220,11 @@ describe("plain: each line belongs to exactly one step", () => {
         expect(known.has(m[1]!), `unknown prefix in ${JSON.stringify(line)}`).toBe(true)
         // No second prefix: another step's text never continues on this line.
         expect(m[2], JSON.stringify(line)).not.toMatch(/│/)
+        continue
+      }
+      const started = startLine.exec(line)
+      if (started !== null) {
+        expect(known.has(started[1]!), `unknown step in ${JSON.stringify(line)}`).toBe(true)
         continue
       }
       expect(line, "a line that belongs to no step").toMatch(statusLine)
