@@ -74,7 +74,8 @@ export type Event =
   | { readonly type: "step:memo"; readonly time: number; readonly step: string; readonly name: string; readonly outcome: "hit" | "coalesced" | "miss"; readonly savedMs: number; readonly keys?: number }
   /** `optional`: the step that failed is optional (`optional: true`), so its dependents ran and the run goes on. */
   | { readonly type: "step:end"; readonly time: number; readonly step: string; readonly status: EndStatus; readonly durationMs: number; readonly attempts: number; readonly error?: string; readonly savedMs?: number; readonly optional?: true }
-  | { readonly type: "run:warning"; readonly time: number; readonly message: string }
+  /** `step`: the step it is about, when it is about one (an alert that it runs long). */
+  | { readonly type: "run:warning"; readonly time: number; readonly message: string; readonly step?: string }
   | { readonly type: "run:end"; readonly time: number; readonly status: RunStatus; readonly durationMs: number }
 
 export type EventType = Event["type"]

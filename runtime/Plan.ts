@@ -6,6 +6,7 @@
 import { isCommand } from "../dsl/Command.ts"
 import { DefinitionError, type Problem } from "../dsl/DefinitionError.ts"
 import { suggestion } from "../dsl/internal/didYouMean.ts"
+import { alertsProblems } from "./alerts.ts"
 import { show } from "../dsl/internal/show.ts"
 import type { StepDef } from "../dsl/Step.ts"
 import { isWorkflow, type Workflow } from "../dsl/Workflow.ts"
@@ -57,7 +58,7 @@ export interface PlanOptions {
   readonly durations?: ReadonlyMap<string, number> | undefined
 }
 
-const workflowOptionKeys = new Set(["concurrency", "failFast", "cache", "rateLimits", "permissions", "resources"])
+const workflowOptionKeys = new Set(["concurrency", "failFast", "cache", "rateLimits", "permissions", "resources", "alerts"])
 const stepOptionKeys = ["needs", "after", "optional", "retry", "timeout", "estimate", "cache", "rateLimit", "permissions", "resources"]
 
 /**
@@ -115,6 +116,7 @@ const checkAll = (wf: Workflow<any>, options: PlanOptions, references: boolean):
   const capacity = wf.options?.resources
   for (const p of capacityProblems(capacity)) problems.push(p)
   for (const message of permissionsProblems(wf.options?.permissions)) problems.push({ message })
+  for (const message of alertsProblems(wf.options?.alerts)) problems.push({ message })
   const steps = wf.steps
   const n = steps.length
   const seen = new Map<string, number>()
