@@ -109,8 +109,8 @@ describe("step durations from history", () => {
     expect(await nextRunNumber(dir, "prio")).toBe(4)
 
     const next = await runVirtual(wf({ short: 1, long: 1 }), { cache: { mode: "off", dir }, durations })
-    // An `estimate` wins over history.
-    expect(next.start.steps.map((s) => [s.id, s.estimateMs])).toEqual([["short", 60], ["long", 11], ["after-long", 1], ["guessed", 7]])
+    // History supersedes an `estimate` once the step has run: "guessed" said 7 ms and took 1.
+    expect(next.start.steps.map((s) => [s.id, s.estimateMs])).toEqual([["short", 60], ["long", 11], ["after-long", 1], ["guessed", 1]])
     const order = next.events.flatMap((e) => (e.type === "step:start" ? [e.step] : []))
     expect(order[0]).toBe("short")
     const plain = await runVirtual(wf({ short: 1, long: 1 }), { cache: { mode: "off", dir } })
