@@ -7,7 +7,7 @@
  * machine sees a step's start before its logs and its logs before its end, and
  * pays one XState event per batch rather than per step.
  */
-import { overrunAlert, runOverrunAlert } from "./alerts.ts"
+import { overrunAlert, runOverrunAlert, withOverrunAlert } from "./alerts.ts"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -187,9 +187,7 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
     permitting,
     ...(journal === undefined ? [] : [journaling({ ...journal, keyOf: runCache.keyOf, now, outputs: runCache.outputs })]),
     ...(runCache.stage === undefined ? [] : [runCache.stage]),
-    // Inside the cache stage, a hit is never late; outside retries, the alert times the whole step.
-    ...(input.alerts?.stepOverrun === undefined ? [] : [overrunAlert(plan.estimateMs, input.alerts.stepOverrun)]),
-    ...input.stages
+    ...withOverrunAlert(input.stages, input.alerts?.stepOverrun === undefined ? undefined : overrunAlert(plan.estimateMs, input.alerts.stepOverrun))
   ]
   const pipeline = compose(stages, runBody)
   const rateLimiterOf = (name: string | undefined) => (name === undefined ? undefined : limiters.get(name))

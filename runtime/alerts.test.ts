@@ -40,6 +40,17 @@ describe("alerts: a step far past its expected duration", () => {
     expect(warnings(hung.events)).toEqual([{ time: 5100, step: "quick", message: "quick is still running after 5.10 s, 51× the 100 ms it should take" }])
   })
 
+  it("times each attempt once it may start: waiting for a rate limit is not running long", async () => {
+    // One start per 20 s: the third step waits 40 s for its turn, then runs its 100 ms.
+    const steps = workflow("w", { concurrency: 3, rateLimits: { api: { limit: 1, per: "20 seconds" } }, alerts: { runOverrun: false } })
+      .step("a", { rateLimit: "api", estimate: 100 }, sleep(100))
+      .step("b", { rateLimit: "api", estimate: 100 }, sleep(100))
+      .step("c", { rateLimit: "api", estimate: 100 }, sleep(100))
+    const { events } = await runVirtual(steps)
+    expect(events.filter((e) => e.type === "step:start").map((e) => e.time)).toEqual([0, 20_000, 40_000])
+    expect(warnings(events)).toEqual([])
+  })
+
   it("takes its factor from the workflow's alerts, and false turns it off", async () => {
     const three = await runVirtual(workflow("w", { alerts: { stepOverrun: 3, runOverrun: false } }).step("slow", { estimate: 10_000 }, sleep(25_000)))
     expect(warnings(three.events)).toEqual([])

@@ -21,16 +21,11 @@
  * workflow("nightly", { alerts: { stepOverrun: 3, runOverrun: false, memoHitRate: 0.5 } })
  */
 import * as Effect from "effect/Effect"
-import type { AlertOptions } from "../dsl/Workflow.ts"
-import { suggestion } from "../dsl/internal/didYouMean.ts"
 import { eta, makeEtaGraph, withLimits } from "../tui/eta.ts"
-import type { Stage } from "./Pipeline.ts"
+import { rateLimiting, type Stage } from "./Pipeline.ts"
 import type { Plan } from "./Plan.ts"
 import { toMillis } from "./internal/duration.ts"
 import { formatDuration } from "./Summary.ts"
-
-/** The alerts of a workflow that leaves them out. */
-export const defaultAlerts = { stepOverrun: 2, runOverrun: 2, memoHitRate: false } as const
 
 /**
  * An overrun alert waits at least this long (ms) past the expected duration:
@@ -45,60 +40,40 @@ const alertAt = (expectedMs: number, factor: number): number => Math.max(expecte
 /** Fewer calls than this say little about a memoized function's hit rate. */
 export const memoMinCalls = 20
 
-/** The alerts in force: each factor or rate, or undefined when off. */
-export interface Alerts {
-  readonly stepOverrun: number | undefined
-  readonly runOverrun: number | undefined
-  readonly memoHitRate: number | undefined
-}
-
-export const alertsOf = (options: AlertOptions | undefined): Alerts => {
-  const pick = <K extends keyof Alerts>(key: K): number | undefined => {
-    const value = options?.[key] ?? defaultAlerts[key]
-    return value === false ? undefined : value
-  }
-  return { stepOverrun: pick("stepOverrun"), runOverrun: pick("runOverrun"), memoHitRate: pick("memoHitRate") }
-}
-
-const alertKeys = new Set(["stepOverrun", "runOverrun", "memoHitRate"])
-
-/** What is wrong with a workflow's `alerts` option, every problem; empty when it is fine. */
-export const alertsProblems = (value: unknown): Array<string> => {
-  if (value === undefined) return []
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return [`alerts must be an object, like { stepOverrun: 2, runOverrun: 2, memoHitRate: 0.5 }, not ${show(value)}`]
-  }
-  const problems: Array<string> = []
-  for (const [key, v] of Object.entries(value)) {
-    if (!alertKeys.has(key)) problems.push(`unknown alert "${key}".${suggestion(key, alertKeys)}`)
-    else if (v === false) continue
-    else if (key === "memoHitRate") {
-      if (typeof v !== "number" || !(v >= 0 && v <= 1)) problems.push(`alerts.memoHitRate must be a share between 0 and 1, like 0.5, or false, not ${show(v)}`)
-    } else if (typeof v !== "number" || !(v > 1) || !Number.isFinite(v)) {
-      problems.push(`alerts.${key} must be a number above 1 (how many times the expected duration), or false, not ${show(v)}`)
-    }
-  }
-  return problems
-}
-
-const show = (v: unknown): string => (typeof v === "string" ? JSON.stringify(v) : String(v))
-
 /** The words of an overrun alert. */
 const overrun = (what: string, afterMs: number, expectedMs: number): string =>
   `${what} after ${formatDuration(afterMs)}, ${+(afterMs / expectedMs).toFixed(1)}× the ${formatDuration(expectedMs)} it should take`
 
 /**
- * The stage that warns when a step runs `factor` times longer than its
- * expected duration (`estimateMs`, by step index; NaN when unknown). It
- * times the whole step, retries and waits included, as the reader of the
- * log sees it; the timer ends with the step.
+ * The stage that warns when a step's attempt runs `factor` times longer than
+ * its expected duration (`estimateMs`, by step index; NaN when unknown); the
+ * timer ends with the attempt. Each step warns once, whichever attempt.
  */
 export const overrunAlert = (estimateMs: ArrayLike<number>, factor: number): Stage => (step, next) => {
   const expected = estimateMs[step.index]!
   if (!(expected > 0)) return next
   const after = alertAt(expected, factor)
-  const warn = Effect.sync(() => step.report({ kind: "warning", message: overrun(`${step.id} is still running`, after, expected) }))
+  const warn = Effect.sync(() => {
+    if (warned.has(step)) return
+    warned.add(step)
+    step.report({ kind: "warning", message: overrun(`${step.id} is still running`, after, expected) })
+  })
   return Effect.andThen(Effect.forkChild(Effect.andThen(Effect.sleep(after), warn)), next)
+}
+
+/** Steps already warned about: once per step, not per attempt. */
+const warned = new WeakSet<object>()
+
+/**
+ * `stages` with the overrun alert just inside the rate limit stage: each
+ * attempt is timed once it may start (a step queued 40 s for its rate limit
+ * is not running long), and a cache hit, further out, never is. Without a
+ * rate limit stage (a caller's own stages), outermost.
+ */
+export const withOverrunAlert = (stages: ReadonlyArray<Stage>, alert: Stage | undefined): ReadonlyArray<Stage> => {
+  if (alert === undefined) return stages
+  const at = stages.indexOf(rateLimiting)
+  return at === -1 ? [alert, ...stages] : [...stages.slice(0, at + 1), alert, ...stages.slice(at + 1)]
 }
 
 /** How long the whole run should take: the ETA at its start, when every step has an expected duration. */
