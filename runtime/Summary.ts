@@ -199,7 +199,7 @@ export const actualCriticalPath = (
   const path: Array<StepInfo> = [byEnd[byEnd.length - 1]!]
   const seen = new Set([path[0]!.id])
   for (;;) {
-    const step = path[0]!
+    const step = path[path.length - 1]!
     const t = at(step.id)
     let dep: StepInfo | undefined
     for (const d of step.deps) {
@@ -215,9 +215,12 @@ export const actualCriticalPath = (
     }
     if (prev === undefined || seen.has(prev.id)) break
     seen.add(prev.id)
-    path.unshift(prev)
+    path.push(prev)
   }
-  return { path: path.map((s) => s.id), ms: at(path[path.length - 1]!.id).end - Math.min(at(path[0]!.id).start, Number.isNaN(at(path[0]!.id).ready) ? Infinity : at(path[0]!.id).ready) }
+  // Walked from the end: unshifting instead made a 100,000-step chain O(n²).
+  path.reverse()
+  const first = at(path[0]!.id)
+  return { path: path.map((s) => s.id), ms: at(path[path.length - 1]!.id).end - Math.min(first.start, Number.isNaN(first.ready) ? Infinity : first.ready) }
 }
 
 /** The heaviest chain through `steps` (given in dependency order) under `weight`. */
@@ -242,7 +245,8 @@ export const criticalPath = (
     if (end === undefined || ms >= best.get(end)!.ms) end = id
   }
   const path: Array<string> = []
-  for (let at = end; at !== undefined; at = best.get(at)!.prev) path.unshift(at)
+  for (let at = end; at !== undefined; at = best.get(at)!.prev) path.push(at)
+  path.reverse()
   return { path, ms: end === undefined ? 0 : best.get(end)!.ms }
 }
 

@@ -11,10 +11,9 @@
  */
 import type { EventOf } from "../Event.ts"
 import type { Write } from "../Reporter.ts"
-import { formatEta, withLimits } from "../../tui/eta.ts"
+import { formatEta, makeEtaGraph, withLimits } from "../../tui/eta.ts"
 import { Forecast } from "../../tui/forecast.ts"
 import { short } from "../../tui/format.ts"
-import { stepLayout } from "../../tui/stepLayout.ts"
 
 /** Wall-clock time and timers: `Date.now` and `setTimeout` by default, virtual in tests. */
 export interface PlainClock {
@@ -40,6 +39,16 @@ export const quietMs = 30_000
 /** A step's progress is printed at most this often (ms), besides when it reaches its total. */
 export const progressEveryMs = 10_000
 
+/**
+ * The ETA is simulated at most this often (ms of wall time), the line in
+ * between reusing it: the simulation is O(steps), and a 100,000-step run
+ * starts 100,000 steps.
+ */
+export const etaEveryMs = 1000
+
+/** The "still running" line names at most this many steps, then counts the rest. */
+export const namedRunning = 8
+
 export class LiveLines {
   readonly #write: Write
   readonly #clock: PlainClock
@@ -56,6 +65,9 @@ export class LiveLines {
   /** Wall time of the last write. */
   #lastWrite = 0
   #timer: unknown = undefined
+  /** The last ETA text, and the wall time it was simulated at. */
+  #etaText = ""
+  #etaAt = -Infinity
 
   constructor(write: Write, clock: PlainClock) {
     this.#clock = clock
@@ -73,11 +85,15 @@ export class LiveLines {
   begin(event: EventOf<"run:start">): void {
     this.#origin = this.#clock.now() - event.time
     this.#ids = event.steps.map((s) => s.id)
-    this.#forecast.begin(event, withLimits(stepLayout(event.steps, (s) => s.estimateMs).eta, event))
+    const indexOf = new Map(event.steps.map((s, i) => [s.id, i]))
+    const deps = event.steps.map((s) => s.deps.flatMap((d) => indexOf.get(d) ?? []))
+    this.#forecast.begin(event, withLimits(makeEtaGraph(deps, event.steps.map((s) => s.estimateMs)), event))
     this.#since.clear()
     this.#lastProgress.clear()
     this.#complete.clear()
     this.#lastWrite = this.#clock.now()
+    this.#etaAt = -Infinity
+    this.stop()
     this.#arm(quietMs)
   }
 
@@ -129,16 +145,22 @@ export class LiveLines {
     const silent = this.#clock.now() - this.#lastWrite
     if (silent < quietMs) return this.#arm(quietMs - silent)
     const now = this.#clock.now() - this.#origin
-    const running = this.#ids.filter((id) => this.#since.has(id)).map((id) => `${id} (${short(now - this.#since.get(id)!)})`)
-    if (running.length > 0) this.#write(`… still running: ${running.join(", ")}${this.#eta(now)}\n`)
+    const running = this.#ids.filter((id) => this.#since.has(id))
+    const named = running.slice(0, namedRunning).map((id) => `${id} (${short(now - this.#since.get(id)!)})`)
+    const more = running.length > namedRunning ? ` and ${running.length - namedRunning} more` : ""
+    if (running.length > 0) this.#write(`… still running: ${named.join(", ")}${more}${this.#eta(now)}\n`)
     else this.#lastWrite = this.#clock.now()
     this.#arm(quietMs)
   }
 
   /** ` · ETA ~12s` at run time `now`, or nothing when no ETA is known. */
   #eta(now: number): string {
+    const wall = this.#clock.now()
+    if (wall - this.#etaAt < etaEveryMs) return this.#etaText
+    this.#etaAt = wall
     const e = this.#forecast.eta(now)
     const text = e === undefined ? undefined : formatEta(e)
-    return text === undefined ? "" : ` · ${text}`
+    this.#etaText = text === undefined ? "" : ` · ${text}`
+    return this.#etaText
   }
 }

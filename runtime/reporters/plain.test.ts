@@ -116,6 +116,15 @@ describe("plain: while steps run", () => {
     expect(out.at(-1)).toBe("▸ b started · ETA ~40s")
   })
 
+  it("names at most 8 running steps, and counts the rest", () => {
+    const { out, at, v } = setup()
+    const ids = Array.from({ length: 10 }, (_, i) => `s${i}`)
+    at(runStart(ids.map((id) => ({ id, deps: [] })), 10))
+    for (const id of ids) at({ type: "step:start", time: 0, step: id, attempt: 1 })
+    v.advance(30_000)
+    expect(out.at(-1)).toBe(`… still running: ${ids.slice(0, 8).map((id) => `${id} (30s)`).join(", ")} and 2 more`)
+  })
+
   it("stops its timer at the end of the run: nothing after the summary", () => {
     const { out, at, v } = setup()
     at(runStart([{ id: "a", deps: [] }]))
