@@ -1,4 +1,7 @@
+import * as Effect from "effect/Effect"
 import { describe, expect, it } from "vitest"
+import { workflow } from "../dsl/Workflow.ts"
+import { runVirtual } from "../test/fixtures/virtual.ts"
 import type { Event, StepInfo } from "./Event.ts"
 import { showsParallelism, SummaryBuilder } from "./Summary.ts"
 
@@ -75,5 +78,21 @@ describe("parallelism is shown only when it means something", () => {
     const real = fold([start([{ id: "a", deps: [] }, { id: "b", deps: [] }]), ...ran("a", 0, 0, 2000), ...ran("b", 0, 0, 2000), { type: "run:end", time: 2000, status: "succeeded", durationMs: 2000 }])
     expect(showsParallelism(real)).toBe(true)
     expect(real.parallelism).toBe(2)
+  })
+})
+
+describe("the critical path of a real run under resource limits (virtual time)", () => {
+  it("follows the waits for a resource: the chain spans the run, not the longest single step", async () => {
+    const wf = workflow("w", { concurrency: 4, resources: { db: 1 } })
+      .step("migrate", { resources: { db: 1 } }, () => Effect.sleep(610))
+      .step("seed", { resources: { db: 1 } }, () => Effect.sleep(730))
+      .step("lint", () => Effect.sleep(100))
+    const { events, result } = await runVirtual(wf)
+    const b = new SummaryBuilder()
+    events.forEach((e) => b.add(e))
+    const s = b.summary()
+    expect(result.durationMs).toBe(1340)
+    expect(s.criticalPathMs).toBe(1340)
+    expect([...s.criticalPath].sort()).toEqual(["migrate", "seed"])
   })
 })
