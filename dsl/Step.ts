@@ -120,7 +120,11 @@ export interface StepOptions<Ids extends string = string, N extends Ids = Ids> {
   readonly retry?: RetryOption
   /** Each attempt is interrupted after this long ("30 seconds", or milliseconds). */
   readonly timeout?: Duration.Input
-  /** How long the step usually takes: the scheduler starts long chains first. */
+  /**
+   * How long the step usually takes, until history knows better: the
+   * scheduler starts long chains first, and the ETA counts on it. Once the
+   * step has run, its median duration from history supersedes this.
+   */
   readonly estimate?: Duration.Input
   /** Reuse the result of an earlier run with the same inputs (`true`, or what the key covers). */
   readonly cache?: boolean | CacheOptions

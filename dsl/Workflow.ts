@@ -33,6 +33,24 @@ export interface WorkflowOptions {
   readonly resources?: Readonly<Record<string, number>>
   /** What every step may see (a step's own `permissions` replace these): `{ env: ["CI", secret("NPM_TOKEN")] }`. */
   readonly permissions?: Permissions
+  /**
+   * When the run warns (`run:warning`, shown by every reporter) that
+   * something is slow or wasteful (default: `{ stepOverrun: 2, runOverrun: 2 }`).
+   *
+   * @example
+   * workflow("nightly", { alerts: { stepOverrun: 3, memoHitRate: 0.5 } })
+   */
+  readonly alerts?: AlertOptions
+}
+
+/** Alerts: each a factor or share, or `false` for never. */
+export interface AlertOptions {
+  /** Warn when a step runs this many times longer than it should take (its median from history, else its `estimate`). Default 2. */
+  readonly stepOverrun?: number | false
+  /** Warn when the run goes on this many times longer than the ETA it started with (when every step has an expected duration). Default 2. */
+  readonly runOverrun?: number | false
+  /** Warn at the end when a memoized function answered under this share of its calls (20 calls at least). Default: off. */
+  readonly memoHitRate?: number | false
 }
 
 /** A rate limit: at most `limit` attempt starts in any window of `per` ("1 second", or milliseconds). */

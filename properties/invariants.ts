@@ -43,7 +43,7 @@ export const wellFormed: Invariant = ({ model, events }) => {
     const event = events[i]!
     if (event.time < events[i - 1]!.time) return `time goes back at ${at(events, i)}`
     if (event.type === "run:start" || (event.type === "run:end" && i !== events.length - 1)) return `a second ${event.type} at ${at(events, i)}`
-    if ("step" in event && !ids.includes(event.step)) return `${at(events, i)} names an unknown step`
+    if ("step" in event && event.step !== undefined && !ids.includes(event.step)) return `${at(events, i)} names an unknown step`
   }
   if (last.durationMs !== last.time) return `run:end says ${last.durationMs} ms but is stamped ${last.time}`
   return undefined
@@ -91,7 +91,7 @@ export const endsOnce: Invariant = ({ model, events, abortAt }) => {
   const ended = new Map<string, number>()
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!
-    if (!("step" in event)) continue
+    if (!("step" in event) || event.step === undefined) continue
     const before = ended.get(event.step)
     if (before !== undefined) return `${at(events, i)} comes after ${event.step} ended at ${at(events, before)}`
     if (event.type === "step:end") {

@@ -14,7 +14,7 @@ export type RunStatus = "succeeded" | "failed" | "cancelled"
 export interface StepInfo {
   readonly id: string
   readonly deps: ReadonlyArray<string>
-  /** How long the step should take (ms): its `estimate`, else its recent median from history; absent when unknown. */
+  /** How long the step should take (ms): its recent median from history, else its `estimate`; absent when unknown. */
   readonly estimateMs?: number
   /** The rate limit each attempt waits for (a key of `run:start`'s `rateLimits`), if any. */
   readonly rateLimit?: string
@@ -72,8 +72,10 @@ export type Event =
    * has `keys`: how many keys the one call it was sent in carried.
    */
   | { readonly type: "step:memo"; readonly time: number; readonly step: string; readonly name: string; readonly outcome: "hit" | "coalesced" | "miss"; readonly savedMs: number; readonly keys?: number }
-  | { readonly type: "step:end"; readonly time: number; readonly step: string; readonly status: EndStatus; readonly durationMs: number; readonly attempts: number; readonly error?: string; readonly savedMs?: number }
-  | { readonly type: "run:warning"; readonly time: number; readonly message: string }
+  /** `optional`: the step that failed is optional (`optional: true`), so its dependents ran and the run goes on. */
+  | { readonly type: "step:end"; readonly time: number; readonly step: string; readonly status: EndStatus; readonly durationMs: number; readonly attempts: number; readonly error?: string; readonly savedMs?: number; readonly optional?: true }
+  /** `step`: the step it is about, when it is about one (an alert that it runs long). */
+  | { readonly type: "run:warning"; readonly time: number; readonly message: string; readonly step?: string }
   | { readonly type: "run:end"; readonly time: number; readonly status: RunStatus; readonly durationMs: number }
 
 export type EventType = Event["type"]

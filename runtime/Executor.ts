@@ -7,6 +7,7 @@
  * machine sees a step's start before its logs and its logs before its end, and
  * pays one XState event per batch rather than per step.
  */
+import { overrunAlert, runOverrunAlert, withOverrunAlert } from "./alerts.ts"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -51,6 +52,8 @@ export interface ExecutorInput {
   readonly rateLimiters?: ReadonlyMap<string, RateLimiter> | undefined
   /** Cancels the run when aborted; once it is, no step starts (see `start`). */
   readonly signal?: AbortSignal | undefined
+  /** The alerts in force (see `alerts.ts`): a step's overrun factor, and when the run is late. */
+  readonly alerts?: { readonly stepOverrun: number | undefined; readonly run: { readonly expectedMs: number; readonly factor: number } | undefined } | undefined
 }
 
 /**
@@ -186,7 +189,7 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
     permitting,
     ...(journal === undefined ? [] : [journaling({ ...journal, keyOf: runCache.keyOf, now, outputs: runCache.outputs })]),
     ...(runCache.stage === undefined ? [] : [runCache.stage]),
-    ...input.stages
+    ...withOverrunAlert(input.stages, input.alerts?.stepOverrun === undefined ? undefined : overrunAlert(plan.estimateMs, input.alerts.stepOverrun))
   ]
   const pipeline = compose(stages, runBody)
   const rateLimiterOf = (name: string | undefined) => (name === undefined ? undefined : limiters.get(name))
@@ -216,6 +219,9 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
       Queue.offerUnsafe(queue, { kind: "warning", step: -1, time, message: conflict.message })
     }
     sendBack({ type: "executor.ready", time })
+    // A child of the driver: it ends with the run.
+    const late = input.alerts?.run
+    if (late !== undefined) yield* Effect.forkChild(runOverrunAlert(late.expectedMs, late.factor, warn))
     for (;;) {
       const updates = yield* Queue.takeAll(queue)
       sendBack({ type: "executor.updates", updates })

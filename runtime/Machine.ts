@@ -26,6 +26,8 @@ import type { JournalSetup } from "./journal/stage.ts"
 import type { KeptResult } from "./watch/keep.ts"
 import { makeRunId } from "./history/runId.ts"
 import { runOptionsError } from "./runOptions.ts"
+import { alertsOf } from "./alertOptions.ts"
+import { expectedRunMs } from "./alerts.ts"
 import * as Plan from "./Plan.ts"
 import { RunState, type Outbox, type RunResult } from "./RunState.ts"
 import type { RateLimiter } from "./RateLimiter.ts"
@@ -170,6 +172,8 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
   const failFast = options.failFast ?? wf.options.failFast ?? true
   // A run id names files and folders: the check keeps out anything that could leave them.
   const runId = options.runId ?? makeRunId(now())
+  const alerts = alertsOf(wf.options.alerts)
+  const expectedMs = alerts.runOverrun === undefined ? undefined : expectedRunMs(plan, concurrency)
 
   return setup({
     types: {} as {
@@ -182,7 +186,7 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
   }).createMachine({
     id: wf.name,
     // XState builds the context by spreading, so the RunState instance sits one level down.
-    context: () => ({ run: new RunState(plan, { concurrency, failFast, runId, permissionsOff: options.allowAll === true }) }),
+    context: () => ({ run: new RunState(plan, { concurrency, failFast, runId, permissionsOff: options.allowAll === true, memoHitRate: alerts.memoHitRate }) }),
     initial: "running",
     states: {
       running: {
@@ -201,7 +205,8 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
             keep: options.keep,
             allowAll: options.allowAll,
             rateLimiters: options.rateLimiters,
-            signal: options.signal
+            signal: options.signal,
+            alerts: { stepOverrun: alerts.stepOverrun, run: expectedMs === undefined ? undefined : { expectedMs, factor: alerts.runOverrun! } }
           })
         },
         on: {

@@ -108,3 +108,12 @@ describe("Plan", () => {
     expect(messageOf(() => Plan.make(outer))).toContain(`step "sub": in sub-workflow "inner": step "x": needs "y"`)
   })
 })
+
+describe("Plan: estimates", () => {
+  it("history supersedes a step's estimate once it has durations: a step estimated at 1 s that ran 4.5 s is expected to take 4.5 s", () => {
+    const wf = workflow("w").step("slow", { estimate: "1 second" }, () => 1).step("fresh", { estimate: 200 }, () => 2).step("plain", () => 3)
+    const plan = Plan.make(wf, { durations: new Map([["slow", 4500], ["plain", 30]]) })
+    expect(Array.from(plan.estimateMs)).toEqual([4500, 200, 30])
+    expect(Array.from(Plan.make(wf).estimateMs).slice(0, 2)).toEqual([1000, 200])
+  })
+})

@@ -6,6 +6,7 @@
 import { isCommand } from "../dsl/Command.ts"
 import { DefinitionError, type Problem } from "../dsl/DefinitionError.ts"
 import { suggestion } from "../dsl/internal/didYouMean.ts"
+import { alertsProblems } from "./alertOptions.ts"
 import { show } from "../dsl/internal/show.ts"
 import type { StepDef } from "../dsl/Step.ts"
 import { isWorkflow, type Workflow } from "../dsl/Workflow.ts"
@@ -49,11 +50,15 @@ export interface PlanOptions {
   readonly file?: string | undefined
   /** Run only these steps and what they depend on. */
   readonly only?: ReadonlyArray<string> | undefined
-  /** Known durations (from history), used where a step has no `estimate`. */
+  /**
+   * Known durations (from history: each step's median of its recent real
+   * runs). They supersede a step's `estimate`, which is a guess written once
+   * and never corrected; the estimate stands until the step has run.
+   */
   readonly durations?: ReadonlyMap<string, number> | undefined
 }
 
-const workflowOptionKeys = new Set(["concurrency", "failFast", "cache", "rateLimits", "permissions", "resources"])
+const workflowOptionKeys = new Set(["concurrency", "failFast", "cache", "rateLimits", "permissions", "resources", "alerts"])
 const stepOptionKeys = ["needs", "after", "optional", "retry", "timeout", "estimate", "cache", "rateLimit", "permissions", "resources"]
 
 /**
@@ -111,6 +116,7 @@ const checkAll = (wf: Workflow<any>, options: PlanOptions, references: boolean):
   const capacity = wf.options?.resources
   for (const p of capacityProblems(capacity)) problems.push(p)
   for (const message of permissionsProblems(wf.options?.permissions)) problems.push({ message })
+  for (const message of alertsProblems(wf.options?.alerts)) problems.push({ message })
   const steps = wf.steps
   const n = steps.length
   const seen = new Map<string, number>()
@@ -259,7 +265,7 @@ export const make = (wf: Workflow<any>, options: PlanOptions = {}): Plan => {
   for (let i = 0; i < n; i++) {
     const def = steps[i]!
     const k = kept === undefined ? i : kept[i]!
-    const ms = def.estimate === undefined ? options.durations?.get(def.id) : toMillis(def.estimate)
+    const ms = options.durations?.get(def.id) ?? (def.estimate === undefined ? undefined : toMillis(def.estimate))
     weight[i] = ms === undefined || ms <= 0 ? 1 : ms
     estimateMs[i] = ms ?? NaN
     retry[i] = checked.retry[k]!

@@ -18,6 +18,7 @@ import { ResourcePool } from "./Resources.ts"
 import { ReadyQueue } from "./Scheduler.ts"
 import { canTransition, isFinal, isSuccess, type EndStatus, type StepStatus } from "./StepStatus.ts"
 import { setById } from "./internal/byId.ts"
+import { MemoRates } from "./alerts.ts"
 
 /** One step's state as reported in results and snapshots. */
 export interface StepSummary {
@@ -85,13 +86,19 @@ export class RunState {
   /** Announced by `run:start`: `--allow-all`. */
   readonly #permissionsOff: boolean
 
-  constructor(plan: Plan, options: { readonly concurrency: number; readonly failFast: boolean; readonly runId: string; readonly permissionsOff?: boolean }) {
+  /** The memo alert's counts, when it is on (`alerts.memoHitRate`). */
+  readonly #memoRates: MemoRates | undefined
+  readonly #memoHitRate: number | undefined
+
+  constructor(plan: Plan, options: { readonly concurrency: number; readonly failFast: boolean; readonly runId: string; readonly permissionsOff?: boolean; readonly memoHitRate?: number | undefined }) {
     const n = plan.ids.length
     this.plan = plan
     this.concurrency = options.concurrency
     this.failFast = options.failFast
     this.runId = options.runId
     this.#permissionsOff = options.permissionsOff === true
+    this.#memoHitRate = options.memoHitRate
+    this.#memoRates = options.memoHitRate === undefined ? undefined : new MemoRates()
     this.status = new Array<StepStatus>(n).fill("pending")
     this.attempts = new Array<number>(n).fill(0)
     this.outputs = new Array<unknown>(n)
@@ -212,12 +219,13 @@ export class RunState {
           : { type: "step:partial", time, step: id, index: update.index, text: update.text })
         return
       case "memo":
+        this.#memoRates?.add(update.name, update.outcome)
         this.#emit(update.keys === undefined
           ? { type: "step:memo", time, step: id, name: update.name, outcome: update.outcome, savedMs: update.savedMs }
           : { type: "step:memo", time, step: id, name: update.name, outcome: update.outcome, savedMs: update.savedMs, keys: update.keys })
         return
       case "warning":
-        this.#emit({ type: "run:warning", time, message: update.message })
+        this.#emit(i >= 0 ? { type: "run:warning", time, message: update.message, step: id } : { type: "run:warning", time, message: update.message })
         return
       case "progress":
         this.#emit({
@@ -281,6 +289,7 @@ export class RunState {
     this.endTime = time
     const durationMs = time - this.startTime
     const status: RunStatus = this.#stopping === "cancelled" ? "cancelled" : this.#failed ? "failed" : "succeeded"
+    for (const message of this.#memoRates?.warnings(this.#memoHitRate) ?? []) this.#emit({ type: "run:warning", time: durationMs, message })
     this.#emit({ type: "run:end", time: durationMs, status, durationMs })
     // One pass for both records.
     const outputs = record()
@@ -341,6 +350,8 @@ export class RunState {
         ? { type: "step:end", time, step, status, durationMs, attempts, savedMs }
         : error === undefined
         ? { type: "step:end", time, step, status, durationMs, attempts }
+        : status === "failed" && this.plan.steps[i]!.optional
+        ? { type: "step:end", time, step, status, durationMs, attempts, error, optional: true }
         : { type: "step:end", time, step, status, durationMs, attempts, error }
     )
   }

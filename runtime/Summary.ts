@@ -12,6 +12,8 @@ export interface StepLine {
   readonly durationMs: number
   readonly attempts: number
   readonly error?: string | undefined
+  /** It failed, but it is optional: the run went on without it. */
+  readonly optional?: true | undefined
 }
 
 export interface Summary {
@@ -53,6 +55,8 @@ export class SummaryBuilder {
   #durationMs = 0
   #infos: ReadonlyArray<StepInfo> = []
   readonly #lines = new Map<string, { -readonly [K in keyof StepLine]: StepLine[K] }>()
+  /** When each step became ready, first started and ended (run times): the critical path is read from them. */
+  readonly #times = new Map<string, { ready: number; start: number; end: number }>()
   readonly #memo: Record<string, { -readonly [K in keyof MemoLine]-?: MemoLine[K] & {} }> = {}
   #savedMs = 0
 
@@ -65,11 +69,14 @@ export class SummaryBuilder {
         return
       case "step:ready":
         this.#line(event.step).status = "ready"
+        this.#timesOf(event.step).ready = event.time
         return
       case "step:start": {
         const line = this.#line(event.step)
         line.status = "running"
         line.attempts = event.attempt
+        const times = this.#timesOf(event.step)
+        if (Number.isNaN(times.start)) times.start = event.time
         return
       }
       case "step:end": {
@@ -78,6 +85,11 @@ export class SummaryBuilder {
         line.durationMs = event.durationMs
         line.attempts = event.attempts
         line.error = event.error
+        line.optional = event.optional
+        const times = this.#timesOf(event.step)
+        times.end = event.time
+        // A cache answer has no `step:start`: it took its place in the run at its end.
+        if (event.status === "cached" && Number.isNaN(times.start)) times.start = event.time
         this.#savedMs += event.savedMs ?? 0
         return
       }
@@ -110,7 +122,7 @@ export class SummaryBuilder {
   summary(): Summary {
     const steps = [...this.#lines.values()]
     const busy = steps.reduce((sum, s) => sum + s.durationMs, 0)
-    const { path, ms } = criticalPath(this.#infos, (id) => this.#lines.get(id)?.durationMs ?? 0)
+    const { path, ms } = actualCriticalPath(this.#infos, this.#times)
     return {
       workflow: this.#workflow,
       status: this.#status,
@@ -124,6 +136,15 @@ export class SummaryBuilder {
     }
   }
 
+  #timesOf(id: string) {
+    let times = this.#times.get(id)
+    if (times === undefined) {
+      times = { ready: NaN, start: NaN, end: NaN }
+      this.#times.set(id, times)
+    }
+    return times
+  }
+
   #line(id: string) {
     let line = this.#lines.get(id)
     if (line === undefined) {
@@ -132,6 +153,74 @@ export class SummaryBuilder {
     }
     return line
   }
+}
+
+/**
+ * Whether a summary's parallelism says anything: a run under a second, or
+ * one where fewer than two steps ran, shows figures like "0.06×" that only
+ * measure weft's own overhead.
+ */
+export const showsParallelism = (s: Summary): boolean =>
+  s.durationMs >= 1000 && s.steps.filter((l) => l.attempts > 0 && l.status !== "cached").length >= 2
+
+/**
+ * The chain of steps that decided when the run ended, from what happened:
+ * from the step that ended last, back through what let each step start. A
+ * step that started when it became ready waited for its dependency that
+ * ended last; one that started later waited for a slot or resources, which
+ * the step that ended last before it gave back (else, a rate limit: the wait
+ * is its own). Its length runs from the chain's first start to its last end,
+ * waits included. Steps that never started (skipped) are not on it.
+ */
+export const actualCriticalPath = (
+  steps: ReadonlyArray<StepInfo>,
+  times: ReadonlyMap<string, { readonly ready: number; readonly start: number; readonly end: number }>
+): { path: Array<string>; ms: number } => {
+  const ran = steps.filter(({ id }) => {
+    const t = times.get(id)
+    return t !== undefined && !Number.isNaN(t.start) && !Number.isNaN(t.end)
+  })
+  if (ran.length === 0) return { path: [], ms: 0 }
+  const at = (id: string) => times.get(id)!
+  // By end time, for "the step that ended last by then".
+  const byEnd = [...ran].sort((a, b) => at(a.id).end - at(b.id).end)
+  const endedLastBy = (time: number, not: string): StepInfo | undefined => {
+    let lo = 0
+    let hi = byEnd.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (at(byEnd[mid]!.id).end <= time) lo = mid + 1
+      else hi = mid
+    }
+    for (let k = lo - 1; k >= 0; k--) if (byEnd[k]!.id !== not) return byEnd[k]
+    return undefined
+  }
+  const byId = new Map(ran.map((s) => [s.id, s]))
+  const path: Array<StepInfo> = [byEnd[byEnd.length - 1]!]
+  const seen = new Set([path[0]!.id])
+  for (;;) {
+    const step = path[path.length - 1]!
+    const t = at(step.id)
+    let dep: StepInfo | undefined
+    for (const d of step.deps) {
+      const info = byId.get(d)
+      if (info !== undefined && (dep === undefined || at(d).end > at(dep.id).end)) dep = info
+    }
+    const depEnd = dep === undefined ? -Infinity : at(dep.id).end
+    const waitedFrom = Number.isNaN(t.ready) ? depEnd : Math.max(t.ready, depEnd)
+    let prev = dep
+    if (t.start > waitedFrom) {
+      const slot = endedLastBy(t.start, step.id)
+      if (slot !== undefined && at(slot.id).end > depEnd) prev = slot
+    }
+    if (prev === undefined || seen.has(prev.id)) break
+    seen.add(prev.id)
+    path.push(prev)
+  }
+  // Walked from the end: unshifting instead made a 100,000-step chain O(n²).
+  path.reverse()
+  const first = at(path[0]!.id)
+  return { path: path.map((s) => s.id), ms: at(path[path.length - 1]!.id).end - Math.min(first.start, Number.isNaN(first.ready) ? Infinity : first.ready) }
 }
 
 /** The heaviest chain through `steps` (given in dependency order) under `weight`. */
@@ -156,7 +245,8 @@ export const criticalPath = (
     if (end === undefined || ms >= best.get(end)!.ms) end = id
   }
   const path: Array<string> = []
-  for (let at = end; at !== undefined; at = best.get(at)!.prev) path.unshift(at)
+  for (let at = end; at !== undefined; at = best.get(at)!.prev) path.push(at)
+  path.reverse()
   return { path, ms: end === undefined ? 0 : best.get(end)!.ms }
 }
 

@@ -100,15 +100,39 @@ describe("the dashboard's frames", () => {
       start,
       { type: "step:start", time: 0, step: "build", attempt: 1 },
       { type: "step:start", time: 0, step: "lint", attempt: 1 },
-      { type: "step:end", time: 300, step: "lint", status: "succeeded", durationMs: 300, attempts: 1 },
-      { type: "step:end", time: 400, step: "build", status: "succeeded", durationMs: 400, attempts: 1 },
-      { type: "step:end", time: 400, step: "test", status: "cached", durationMs: 0, attempts: 0, savedMs: 2000 },
-      { type: "run:end", time: 400, status: "succeeded", durationMs: 400 }
-    ], { end: { status: "succeeded", durationMs: 400 } })
-    expect(text).toMatch(/✓ ci succeeded in 400 ms/)
+      { type: "step:end", time: 3000, step: "lint", status: "succeeded", durationMs: 3000, attempts: 1 },
+      { type: "step:end", time: 4000, step: "build", status: "succeeded", durationMs: 4000, attempts: 1 },
+      { type: "step:end", time: 4000, step: "test", status: "cached", durationMs: 0, attempts: 0, savedMs: 2000 },
+      { type: "run:end", time: 4000, status: "succeeded", durationMs: 4000 }
+    ], { end: { status: "succeeded", durationMs: 4000 } })
+    expect(text).toMatch(/✓ ci succeeded in 4\.00 s/)
     expect(text).toMatch(/critical path: build → test/)
     expect(text).toMatch(/parallelism 1\.75×/)
     expect(text).toMatch(/saved 2\.0s/)
+  })
+
+  it("summary: no parallelism for a run too short for it to mean anything", () => {
+    const text = frame([
+      start,
+      { type: "step:start", time: 0, step: "build", attempt: 1 },
+      { type: "step:start", time: 0, step: "lint", attempt: 1 },
+      { type: "step:end", time: 30, step: "lint", status: "succeeded", durationMs: 30, attempts: 1 },
+      { type: "step:end", time: 40, step: "build", status: "succeeded", durationMs: 40, attempts: 1 },
+      { type: "run:end", time: 400, status: "succeeded", durationMs: 400 }
+    ], { end: { status: "succeeded", durationMs: 400 } })
+    expect(text).toMatch(/✓ ci succeeded in 400 ms/)
+    expect(text).not.toMatch(/parallelism/)
+  })
+
+  it("an optional step that failed says so, on its row and in the summary", () => {
+    const events: Array<Event> = [
+      start,
+      { type: "step:start", time: 0, step: "lint", attempt: 1 },
+      { type: "step:end", time: 2, step: "lint", status: "failed", durationMs: 2, attempts: 1, error: "no badge service", optional: true }
+    ]
+    expect(frame(events)).toMatch(/✗ lint .*\[optional\].*no badge service/)
+    const end = frame([...events, { type: "run:end", time: 5, status: "succeeded", durationMs: 5 }], { end: { status: "succeeded", durationMs: 5 } })
+    expect(end).toMatch(/failed \(optional\): lint/)
   })
 
   it("a step held back by a rate limit says so on its row, until it starts", () => {

@@ -75,8 +75,8 @@ describe("dashboard: frames", () => {
     const first = frame()
     expect(first).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] checkout\*? +1\.2s of ~100ms/)
     expect(first).toContain("slots 1/4")
-    // checkout is past its estimate (floor 100 ms), then test (5 s) beside lint, then ship (1 s).
-    expect(first).toContain("ETA ~6.1s")
+    // checkout is 1.1 s past its estimate (so given half that again, 550 ms), then test (5 s) beside lint, then ship (1 s).
+    expect(first).toContain("ETA ~6.5s")
     clock.now = 1300
     const second = frame()
     const spin = (f: string) => f.match(/([⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]) checkout/)![1]

@@ -5,7 +5,7 @@ import { referenceSchedule } from "../properties/referenceSchedule.ts"
 import { describeLimited, limitedModel, toLimitedWorkflow } from "../properties/etaModel.ts"
 import type { Event, StepInfo } from "../runtime/Event.ts"
 import { runVirtual } from "../test/fixtures/virtual.ts"
-import { eta, formatEta, makeEtaGraph, withLimits, type EtaProgress } from "./eta.ts"
+import { defaultFloorMs, eta, formatEta, makeEtaGraph, overrunShare, withLimits, type EtaProgress } from "./eta.ts"
 import { Model } from "./model.ts"
 
 const fresh = (n: number): EtaProgress => ({ ended: new Array(n).fill(false), running: [] })
@@ -51,6 +51,40 @@ describe("eta: the simulated remaining schedule", () => {
     const graph = makeEtaGraph([[], [0]], [50, 10])
     const progress: EtaProgress = { ended: [false, false], running: [{ step: 0, elapsedMs: 80 }] }
     expect(eta(graph, progress, 1, 100).ms).toBe(100 + 10)
+  })
+
+  it("a step far past its estimate is not about to end: what is left grows with how far past it is", () => {
+    // Estimated at 1 s, still running at 4.5 s: not "~100ms" for the rest of its run.
+    const graph = makeEtaGraph([[]], [1000])
+    const at = (elapsedMs: number) => eta(graph, { ended: [false], running: [{ step: 0, elapsedMs }] }, 1).ms
+    expect(at(4500)).toBe(overrunShare * 3500)
+    expect(at(4500)).toBeGreaterThan(at(3000))
+    expect(at(3000)).toBeGreaterThan(at(2000))
+  })
+
+  it("property: past its estimate, a running step's remaining time never shrinks as it runs, and never drops below the floor", () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 0, max: 100_000 }),
+      fc.integer({ min: 0, max: 1_000_000 }),
+      fc.integer({ min: 0, max: 1_000_000 }),
+      (estimate, a, b) => {
+        const graph = makeEtaGraph([[]], [estimate])
+        const [early, late] = a <= b ? [a, b] : [b, a]
+        const rest = (elapsedMs: number) => eta(graph, { ended: [false], running: [{ step: 0, elapsedMs }] }, 1).ms
+        expect(rest(late)).toBeGreaterThanOrEqual(defaultFloorMs)
+        // Before the estimate it counts down; after, it grows with the overrun.
+        if (early >= estimate) expect(rest(late)).toBeGreaterThanOrEqual(rest(early))
+        if (late >= estimate) expect(rest(late)).toBeGreaterThanOrEqual(overrunShare * (late - estimate))
+        if (late < estimate) expect(rest(late)).toBe(Math.max(estimate - late, defaultFloorMs))
+      }
+    ))
+  })
+
+  it("unknown steps take a fallback duration when one is given, and are then not counted as unknown", () => {
+    const graph = makeEtaGraph([[], [0], [0]], [100, undefined, undefined])
+    expect(eta(graph, fresh(3), 4)).toEqual({ ms: 100, left: 3, unknown: 2 })
+    expect(eta(graph, fresh(3), 4, defaultFloorMs, 50)).toEqual({ ms: 150, left: 3, unknown: 0 })
+    expect(eta(graph, fresh(3), 1, defaultFloorMs, 50).ms).toBe(200)
   })
 
   it("ended steps count for nothing, and free their dependents", () => {

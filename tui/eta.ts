@@ -17,13 +17,18 @@
  *   and it starts with the recent starts the run already made on it.
  *
  * Running steps hold their slots (and resources) and end after what is left
- * of their estimate (never less than a small floor: a step past its estimate
- * is about to end, not ended); steps parked on a rate limit wait for their
+ * of their estimate, never less than a small floor. A step past its estimate
+ * is not taken to be about to end: the longer it overruns, the longer it is
+ * likely still to take (a step estimated at 1 s still running at 4.5 s showed
+ * "~100ms" for over 3 s), so it is given {@link overrunShare} of its overrun;
+ * steps parked on a rate limit wait for their
  * turn, in the order they began waiting; waiting steps take their estimate.
  * The ETA is when the last simulated step ends.
  *
- * A step with no estimate is simulated as instant and counted in `unknown`,
- * so the figure is then a lower bound, and says so (`formatEta`). Retries are
+ * A step with no estimate takes `fallbackMs` when one is given (a first run
+ * with no history: the typical duration of the steps that ended so far, see
+ * `Forecast`); else it is simulated as instant and counted in `unknown`, so
+ * the figure is then a lower bound, and says so (`formatEta`). Retries are
  * not foreseen.
  *
  * @example
@@ -124,12 +129,28 @@ export const withLimits = (graph: EtaGraph, info: EtaLimitsInfo): EtaGraph => {
 /** How far past its estimate a running step is still given (ms). */
 export const defaultFloorMs = 100
 
-/** The remaining schedule's length under `concurrency` slots. */
-export const eta = (graph: EtaGraph, progress: EtaProgress, concurrency: number, floorMs = defaultFloorMs): Eta => {
+/**
+ * A step that has overrun its estimate by `t` is given `overrunShare × t` more.
+ * Half: the time left then grows with the overrun, without the ETA doubling
+ * the moment a step is a little late.
+ */
+export const overrunShare = 0.5
+
+/** What is left of a running step's `estimateMs` after `elapsedMs`. */
+const restOf = (estimateMs: number, elapsedMs: number, floorMs: number): number =>
+  Math.max(estimateMs - elapsedMs, overrunShare * (elapsedMs - estimateMs), floorMs)
+
+/** The remaining schedule's length under `concurrency` slots; steps with no estimate take `fallbackMs` if given. */
+export const eta = (graph: EtaGraph, progress: EtaProgress, concurrency: number, floorMs = defaultFloorMs, fallbackMs?: number): Eta => {
   const n = graph.rank.length
   const { ended, running } = progress
   const limits = graph.limits
-  const known = (step: number) => !Number.isNaN(graph.estimateMs[step]!)
+  const fallback = fallbackMs !== undefined && fallbackMs >= 0 ? fallbackMs : NaN
+  const estimateOf = (step: number) => {
+    const ms = graph.estimateMs[step]!
+    return Number.isNaN(ms) ? fallback : ms
+  }
+  const known = (step: number) => !Number.isNaN(estimateOf(step))
   // 1: running (holds a slot), 2: parked on its rate limit (holds no slot).
   const held = new Uint8Array(n)
   for (const r of running) held[r.step] = 1
@@ -159,11 +180,11 @@ export const eta = (graph: EtaGraph, progress: EtaProgress, concurrency: number,
   // Steps already running were started in this order, so on a tie the engine
   // wakes them in it: their timers get the first sequence numbers.
   for (const { step, elapsedMs } of running) {
-    const rest = known(step) ? Math.max(graph.estimateMs[step]! - elapsedMs, floorMs) : floorMs
+    const rest = known(step) ? restOf(estimateOf(step), elapsedMs, floorMs) : floorMs
     timers.push(rest, step)
   }
   let free = concurrency - running.length
-  const startStep = (step: number) => timers.push(sim.now + (known(step) ? graph.estimateMs[step]! : 0), step)
+  const startStep = (step: number) => timers.push(sim.now + (known(step) ? estimateOf(step) : 0), step)
   const gates = limits === undefined || limits.rateLimits.length === 0 ? undefined : makeGates(limits, progress.recentStarts, parked, sim, timers)
   if (gates === undefined) {
     // The plain rule: free slots go to the best ready steps.

@@ -146,10 +146,11 @@ describe("Model: the end of a run, and watch mode's next ones", () => {
   it("summarises at run:end with SummaryBuilder, and marks the critical path that happened", () => {
     const { model } = make()
     model.apply(start(diamond))
-    const ends: Array<[string, number]> = [["a", 10], ["z", 5], ["b", 500], ["c", 20], ["d", 10]]
-    for (const [step, ms] of ends) {
-      model.apply({ type: "step:start", time: 0, step, attempt: 1 })
-      model.apply({ type: "step:end", time: ms, step, status: "succeeded", durationMs: ms, attempts: 1 })
+    // What happened: a and z from 0, then b and c when a ended, then d when b ended.
+    const ran: Array<[string, number, number]> = [["a", 0, 10], ["z", 0, 5], ["b", 10, 510], ["c", 10, 30], ["d", 510, 520]]
+    for (const [step, from, to] of ran) {
+      model.apply({ type: "step:start", time: from, step, attempt: 1 })
+      model.apply({ type: "step:end", time: to, step, status: "succeeded", durationMs: to - from, attempts: 1 })
     }
     model.apply({ type: "run:end", time: 520, status: "succeeded", durationMs: 520 })
     expect(model.phase).toBe("ended")

@@ -17,8 +17,8 @@ import { unreachable, type Event, type RunStatus, type StepInfo } from "../runti
 import type { EndStatus, StepStatus } from "../runtime/StepStatus.ts"
 import { SummaryBuilder, type Summary } from "../runtime/Summary.ts"
 import type { WatchEvent } from "../runtime/watch/WatchEvent.ts"
-import { eta, withLimits, type Eta, type EtaGraph } from "./eta.ts"
-import { RecentStarts } from "./etaGates.ts"
+import { withLimits, type Eta } from "./eta.ts"
+import { Forecast } from "./forecast.ts"
 import { sanitize } from "./format.ts"
 import { Ring, type Line, type LineKind } from "./Ring.ts"
 import { stepLayout, type StepLayout } from "./stepLayout.ts"
@@ -50,6 +50,8 @@ export interface StepView {
   waiting: string | undefined
   progress: { readonly done: number; readonly total?: number | undefined; readonly message?: string | undefined } | undefined
   error: string | undefined
+  /** It failed, but it is optional. */
+  optional: boolean
   savedMs: number
   /** Memoized calls the memo answered (hits and coalesced) / made. */
   memoHits: number
@@ -112,12 +114,7 @@ export class Model {
   readonly #options: ModelOptions
   readonly #byId = new Map<string, StepView>()
   #layout: StepLayout | undefined
-  /** The ETA's graph: the layout's, under the run's rate limits and resources. */
-  #etaGraph: EtaGraph | undefined
-  /** For the ETA: steps that gave their slot back to wait for their rate limit, in the order they began waiting. */
-  readonly #parked = new Set<number>()
-  /** For the ETA: each rate limit's latest starts. */
-  #recentStarts: Array<RecentStarts> = []
+  readonly #forecast: Forecast
   #ended: Array<boolean> = []
   #builder = new SummaryBuilder()
   /** Wall time at run time 0. */
@@ -126,6 +123,7 @@ export class Model {
 
   constructor(options: ModelOptions) {
     this.#options = options
+    this.#forecast = new Forecast(options.etaFloorMs)
     this.file = options.file
     this.runNumber = options.runNumber ?? 1
   }
@@ -147,19 +145,15 @@ export class Model {
 
   /** The remaining schedule (see `eta.ts`). */
   eta(): Eta | undefined {
-    if (this.#etaGraph === undefined || this.phase !== "running") return undefined
-    const now = this.runTime()
-    const running: Array<{ step: number; elapsedMs: number }> = []
-    for (const s of this.running) if (!this.#parked.has(s.index)) running.push({ step: s.index, elapsedMs: now - (s.attemptStartedAt ?? now) })
-    const parked = [...this.#parked]
-    const recentStarts = this.#recentStarts.map((r) => r.relativeTo(now))
-    return eta(this.#etaGraph, { ended: this.#ended, running, parked, recentStarts }, this.concurrency, this.#options.etaFloorMs)
+    if (this.phase !== "running") return undefined
+    return this.#forecast.eta(this.runTime())
   }
 
   apply(event: Event): void {
     this.version++
     if (event.type === "run:start") return this.#start(event)
     this.#builder.add(event)
+    this.#forecast.apply(event)
     switch (event.type) {
       case "step:ready": {
         const s = this.#byId.get(event.step)
@@ -176,9 +170,6 @@ export class Model {
         s.retrying = false
         s.waiting = undefined
         this.running.add(s)
-        this.#parked.delete(s.index)
-        const l = this.#etaGraph?.limits?.rateLimitOf[s.index] ?? -1
-        if (l !== -1) this.#recentStarts[l]!.push(event.time)
         if (this.following && this.#firstFailed === undefined && this.running.size === 1) this.selected = s.row
         return
       }
@@ -202,8 +193,6 @@ export class Model {
         const s = this.#byId.get(event.step)
         if (s === undefined) return
         s.waiting = event.over === true ? undefined : event.reason
-        // Waiting for its rate limit to start an attempt, it gave its slot back; a memoized call's wait keeps it.
-        if (event.releases === true) this.#parked.add(s.index)
         return
       }
       case "step:memo": {
@@ -310,9 +299,7 @@ export class Model {
     const estimateOf = (info: StepInfo) => info.estimateMs ?? estimates?.get(info.id)
     const layout = stepLayout(event.steps, estimateOf)
     this.#layout = layout
-    this.#etaGraph = withLimits(layout.eta, event)
-    this.#parked.clear()
-    this.#recentStarts = (this.#etaGraph.limits?.rateLimits ?? []).map((r) => new RecentStarts(r.limit))
+    this.#forecast.begin(event, withLimits(layout.eta, event))
     this.levelWidth = String(layout.levels.reduce((max, l) => Math.max(max, l), 0)).length
     this.#ended = event.steps.map(() => false)
     const ringSize = this.#options.ringSize ?? 2000
@@ -335,6 +322,7 @@ export class Model {
         waiting: undefined,
         progress: undefined,
         error: undefined,
+        optional: false,
         savedMs: 0,
         memoHits: 0,
         memoCalls: 0,
@@ -357,6 +345,7 @@ export class Model {
     s.retrying = false
     s.waiting = undefined
     s.error = event.error
+    s.optional = event.optional === true
     s.savedMs = event.savedMs ?? 0
     if (!this.#ended[s.index]) {
       this.#ended[s.index] = true
@@ -364,7 +353,6 @@ export class Model {
       this.counts[event.status]++
     }
     this.running.delete(s)
-    this.#parked.delete(s.index)
     if (event.error !== undefined && event.status === "failed") {
       for (const line of event.error.split("\n")) s.lines.push({ kind: "error", text: sanitize(line) })
     }

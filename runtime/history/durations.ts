@@ -4,8 +4,8 @@
  * body really ran and succeeded (a cache answer or a failure says nothing
  * about how long the work takes), and how many runs the workflow has had.
  *
- * The medians are the scheduler's step weights where a step has no
- * `estimate` (so the longest chains start first) and the dashboard's ETA.
+ * The medians are the scheduler's step weights, superseding a step's
+ * `estimate` once it has run (so the longest chains start first), and the ETA.
  * One small JSON file per workflow, so reading the estimates of a 500-step
  * workflow is one read and one parse, well under a millisecond.
  *

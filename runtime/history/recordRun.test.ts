@@ -46,7 +46,8 @@ describe("a run's history", () => {
     expect(record).toMatchObject({ id: start.run, workflow: "shop", status: "failed", durationMs: 35, steps: { ran: 3, succeeded: 2, failed: 1, skipped: 1 } })
     const detail = (await readRunDetail(historyDir(dir), start.run))!
     expect(detail).toMatchObject({ id: start.run, status: "failed", durationMs: 35, concurrency: 2, criticalPathMs: 35 })
-    expect(detail.criticalPath.slice(0, 2)).toEqual(["fetch", "bad"])
+    // after-bad was skipped: it never ran, so it decided nothing.
+    expect(detail.criticalPath).toEqual(["fetch", "bad"])
     const byId = Object.fromEntries(detail.steps.map((s) => [s.id, s]))
     expect(byId.fetch).toMatchObject({ status: "succeeded", startMs: 0, durationMs: 30, attempts: 1, cached: false })
     expect(byId.flaky).toMatchObject({ status: "succeeded", startMs: 0, durationMs: 20, attempts: 2 })
@@ -108,8 +109,8 @@ describe("step durations from history", () => {
     expect(await nextRunNumber(dir, "prio")).toBe(4)
 
     const next = await runVirtual(wf({ short: 1, long: 1 }), { cache: { mode: "off", dir }, durations })
-    // An `estimate` wins over history.
-    expect(next.start.steps.map((s) => [s.id, s.estimateMs])).toEqual([["short", 60], ["long", 11], ["after-long", 1], ["guessed", 7]])
+    // History supersedes an `estimate` once the step has run: "guessed" said 7 ms and took 1.
+    expect(next.start.steps.map((s) => [s.id, s.estimateMs])).toEqual([["short", 60], ["long", 11], ["after-long", 1], ["guessed", 1]])
     const order = next.events.flatMap((e) => (e.type === "step:start" ? [e.step] : []))
     expect(order[0]).toBe("short")
     const plain = await runVirtual(wf({ short: 1, long: 1 }), { cache: { mode: "off", dir } })

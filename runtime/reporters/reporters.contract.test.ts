@@ -12,7 +12,7 @@ import type { Event, EventOf } from "../Event.ts"
 import type { Reporter } from "../Reporter.ts"
 import { run } from "../Run.ts"
 import type { RunResult } from "../RunState.ts"
-import { formatDuration, SummaryBuilder, type Summary } from "../Summary.ts"
+import { formatDuration, showsParallelism, SummaryBuilder, type Summary } from "../Summary.ts"
 import { json } from "./json.ts"
 import { plain } from "./plain.ts"
 
@@ -115,7 +115,8 @@ const plainParts = () => {
 }
 
 const prefixed = /^(\S+) +│ (.*)$/
-const statusLine = /^([✓✗○-]) (\S+) (succeeded|failed|skipped|cancelled)(?: in \S+ \S+)?(?:: (.*))?$/
+const startLine = /^▸ (\S+) started(?: \(attempt (\d+)\))?(?: · ETA ~\S+)?$/
+const statusLine = /^([✓✗○-]) (\S+) (succeeded|failed|skipped|cancelled)(?: \(optional\))?(?: in \S+ \S+)?(?:: (.*))?$/
 
 describe("plain and JSON reporters: the same truth", () => {
   it("the workflow covers every outcome (else the contract proves little)", () => {
@@ -149,7 +150,7 @@ describe("plain and JSON reporters: the same truth", () => {
   it("the plain summary table shows each step's status, duration and attempts as the JSON events fold to", () => {
     const { summary } = fromJson()
     const rows = new Map(plainParts().rows.map((row) => {
-      const m = /^  (\S+) +(\S+) +(\d+(?:\.\d+)? (?:ms|s|min \d+ s))(?:  (\d+) attempts)?$/.exec(row)
+      const m = /^  (\S+) +(\S+) +(\d+(?:\.\d+)? (?:ms|s|min \d+ s))(?:  (\d+) attempts)?(?:  optional)?$/.exec(row)
       expect(m, `an unreadable table row: ${JSON.stringify(row)}`).not.toBeNull()
       return [m![1]!, { status: m![2]!, duration: m![3]!, attempts: m![4] === undefined ? undefined : Number(m![4]) }]
     }))
@@ -170,8 +171,28 @@ describe("plain and JSON reporters: the same truth", () => {
     expect(plainParts().footer.slice(0, 3)).toEqual([
       `✗ contract ${summary.status} in ${formatDuration(summary.durationMs)}`,
       `  critical path: ${summary.criticalPath.join(" → ")} (${formatDuration(summary.criticalPathMs)})`,
-      `  parallelism: ${summary.parallelism.toFixed(2)}× (busy step time / wall time)`
+      ...(showsParallelism(summary) ? [`  parallelism: ${summary.parallelism.toFixed(2)}× (busy step time / wall time)`] : [plainParts().footer[2]])
     ])
+    // Skipped steps never ran: they decided nothing.
+    expect(summary.criticalPath).not.toContain("dependent")
+  })
+
+  it("an optional step that failed says so, in JSON, on its status line and in the table", () => {
+    const end = fromJson().events.find((e): e is EventOf<"step:end"> => e.type === "step:end" && e.step === "optional")
+    expect(end).toMatchObject({ status: "failed", optional: true })
+    expect(fromJson().events.find((e) => e.type === "step:end" && e.step === "broken")).not.toHaveProperty("optional")
+    expect(plainParts().stream).toContain("✗ optional failed (optional) in " + formatDuration(end!.durationMs) + ": optional failure")
+    expect(plainParts().rows.find((r) => r.startsWith("  optional "))).toMatch(/  optional$/)
+  })
+
+  it("each step's start (each attempt) appears once in plain, as JSON has it", () => {
+    const starts = fromJson().events.flatMap((e) => (e.type === "step:start" ? [`${e.step} ${e.attempt}`] : []))
+    const shown = plainParts().stream.flatMap((line) => {
+      const m = startLine.exec(line)
+      return m === null ? [] : [`${m[1]} ${m[2] ?? 1}`]
+    })
+    expect(shown.sort()).toEqual(starts.sort())
+    expect(shown).toContain("flaky 2")
   })
 
   it("each step's end appears once in plain, with the JSON status and the first line of its error", () => {
@@ -199,6 +220,11 @@ describe("plain: each line belongs to exactly one step", () => {
         expect(known.has(m[1]!), `unknown prefix in ${JSON.stringify(line)}`).toBe(true)
         // No second prefix: another step's text never continues on this line.
         expect(m[2], JSON.stringify(line)).not.toMatch(/│/)
+        continue
+      }
+      const started = startLine.exec(line)
+      if (started !== null) {
+        expect(known.has(started[1]!), `unknown step in ${JSON.stringify(line)}`).toBe(true)
         continue
       }
       expect(line, "a line that belongs to no step").toMatch(statusLine)

@@ -65,6 +65,7 @@ const badges = (step: StepView): Array<string> => {
   if (step.attempt > 1) out.push(`attempt ${step.attempt}`)
   if (step.retrying) out.push("retrying")
   if (step.waiting !== undefined) out.push(`waiting: ${step.waiting}`)
+  if (step.status === "failed" && step.optional) out.push("optional")
   if (step.status === "cached") out.push(step.savedMs > 0 ? `cached, saved ${short(step.savedMs)}` : "cached")
   if (step.memoHits > 0) out.push(`memo ${step.memoHits}`)
   return out

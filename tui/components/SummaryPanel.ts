@@ -5,7 +5,7 @@
  */
 import { Box, Text } from "ink"
 import { createElement as h } from "react"
-import { formatDuration, type Summary } from "../../runtime/Summary.ts"
+import { formatDuration, showsParallelism, type Summary } from "../../runtime/Summary.ts"
 import { wrapWords } from "../format.ts"
 import type { Theme } from "../theme.ts"
 
@@ -25,13 +25,15 @@ export const summaryLines = (s: Summary, run: string | undefined, columns: numbe
   const cacheMs = s.savedMs - memoMs
   const by = [cacheMs > 0 ? `cache ${formatDuration(cacheMs)}` : "", memoMs > 0 ? `memo ${formatDuration(memoMs)}` : ""].filter((t) => t !== "")
   const memo = Object.entries(s.memo).map(([name, m]) => `${name} ${m.hits + m.coalesced}/${m.calls}`)
-  const failed = s.steps.filter((l) => l.status === "failed").map((l) => l.id)
+  const failed = s.steps.filter((l) => l.status === "failed" && l.optional !== true).map((l) => l.id)
+  const optional = s.steps.filter((l) => l.status === "failed" && l.optional === true).map((l) => l.id)
   return [
     `${s.status === "succeeded" ? "✓" : "✗"} ${s.workflow} ${s.status} in ${formatDuration(s.durationMs)}${run === undefined ? "" : ` · run ${run}`}`,
     ...wrapWords(`  critical path: ${s.criticalPath.join(" → ") || "(none)"} (${formatDuration(s.criticalPathMs)})`, columns),
-    `  parallelism ${s.parallelism.toFixed(2)}× (busy step time / wall time)`,
+    ...(showsParallelism(s) ? [`  parallelism ${s.parallelism.toFixed(2)}× (busy step time / wall time)`] : []),
     ...(s.savedMs > 0 ? wrapWords(`  saved ${formatDuration(s.savedMs)}: ${by.join(", ")}${memo.length > 0 ? ` (memo answered ${memo.join(", ")})` : ""}`, columns) : []),
-    ...(failed.length > 0 ? [`  failed: ${failed.join(", ")}`] : [])
+    ...(failed.length > 0 ? [`  failed: ${failed.join(", ")}`] : []),
+    ...(optional.length > 0 ? [`  failed (optional): ${optional.join(", ")}`] : [])
   ]
 }
 
