@@ -66,7 +66,12 @@ export type Event =
    * the step gave its concurrency slot back for the wait.
    */
   | { readonly type: "step:waiting"; readonly time: number; readonly step: string; readonly reason: string; readonly over?: true; readonly releases?: true }
-  | { readonly type: "step:retry"; readonly time: number; readonly step: string; readonly attempt: number; readonly error: string; readonly delayMs: number }
+  /**
+   * An attempt failed and another follows after `delayMs`. `error` names the
+   * failure in one short line (a command by its exit and last stderr line);
+   * `reason` is the whole of it, when that is longer (the step's log file keeps it).
+   */
+  | { readonly type: "step:retry"; readonly time: number; readonly step: string; readonly attempt: number; readonly error: string; readonly reason?: string; readonly delayMs: number }
   /**
    * A memoized call answered. A miss of a batched function (`memo.batched`)
    * has `keys`: how many keys the one call it was sent in carried.

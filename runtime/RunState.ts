@@ -252,7 +252,9 @@ export class RunState {
         }
         return
       case "retry":
-        this.#emit({ type: "step:retry", time, step: id, attempt: update.attempt, error: update.error, delayMs: update.delayMs })
+        this.#emit(update.reason === undefined
+          ? { type: "step:retry", time, step: id, attempt: update.attempt, error: update.error, delayMs: update.delayMs }
+          : { type: "step:retry", time, step: id, attempt: update.attempt, error: update.error, reason: update.reason, delayMs: update.delayMs })
         return
       case "end":
         if (this.#dispatched[i] === SLOT) this.#inFlight--

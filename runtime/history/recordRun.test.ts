@@ -37,7 +37,7 @@ describe("a run's history", () => {
     let tries = 0
     const wf = workflow("shop", { concurrency: 2 })
       .step("fetch", sleep(30))
-      .step("flaky", { retry: 1 }, () => Effect.andThen(Effect.sleep(10), ++tries === 1 ? Effect.fail(new Error("first\nsecond line")) : Effect.void))
+      .step("flaky", { retry: { times: 1, delay: 0 } }, () => Effect.andThen(Effect.sleep(10), ++tries === 1 ? Effect.fail(new Error("first\nsecond line")) : Effect.void))
       .step("bad", { after: ["fetch"] }, () => Effect.andThen(Effect.sleep(5), Effect.fail(new Error("disk full\nat somewhere"))))
       .step("after-bad", { after: ["bad"] }, sleep(1))
     const { start } = await runVirtual(wf, { cache: { mode: "off", dir }, failFast: false })

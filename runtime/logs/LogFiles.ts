@@ -25,6 +25,7 @@ import * as path from "node:path"
 import { unreachable, type Event } from "../Event.ts"
 import { isRunId } from "../history/runId.ts"
 import { safeFileName } from "../internal/safeFileName.ts"
+import { formatDuration } from "../Summary.ts"
 import type { Reporter } from "../Reporter.ts"
 
 export interface LogFilesOptions {
@@ -182,6 +183,10 @@ export const logFiles = (options: LogFilesOptions): Reporter => {
         case "step:partial":
           if (current !== undefined) write(current, event.step, event.time, `part#${event.index}`, event.text)
           return
+        case "step:retry":
+          // The whole reason, which the reporters shorten to a line: a failed command's script and stderr.
+          if (current !== undefined) write(current, event.step, event.time, "retry", `attempt ${event.attempt} failed, retrying in ${formatDuration(event.delayMs)}: ${event.reason ?? event.error}`)
+          return
         case "step:end": {
           const log = current?.steps.get(event.step)
           if (log !== undefined) flush(current!, log, true)
@@ -193,7 +198,6 @@ export const logFiles = (options: LogFilesOptions): Reporter => {
         case "step:ready":
         case "step:start":
         case "step:progress":
-        case "step:retry":
         case "step:waiting":
         case "step:memo":
         case "run:warning":

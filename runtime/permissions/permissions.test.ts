@@ -186,7 +186,7 @@ describe("secrets", () => {
     const permissions = { env: [secret("WEFT_P_SECRET")] }
     let attempt = 0
     const wf = workflow("leak", { permissions })
-      .step("fn", { retry: 1 }, async (_, ctx) => {
+      .step("fn", { retry: { times: 1, delay: 0 } }, async (_, ctx) => {
         const token = ctx.env.WEFT_P_SECRET!
         console.log(`console ${token}`)
         console.error(`stderr ${token}`)
