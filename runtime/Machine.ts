@@ -42,8 +42,14 @@ export interface CompileOptions extends Plan.PlanOptions {
   readonly services?: Context.Context<never> | undefined
   /** The stages each step runs through (default: retry, timeout, announce). */
   readonly stages?: ReadonlyArray<Stage> | undefined
-  /** How the run uses the step cache and memoized calls (default: read and write `.weft/cache` under `cwd`). */
+  /** How the run uses the step cache and memoized calls (default: read and write `cache` in `weftDir`). */
   readonly cache?: CacheSettings | undefined
+  /**
+   * The folder weft keeps everything in: the cache (unless `cache.dir` or
+   * `$WEFT_CACHE_DIR` moves it), file digests, history, run journals
+   * (default: `$WEFT_DIR`, else `.weft` under `cwd`). See `weftDir.ts`.
+   */
+  readonly weftDir?: string | undefined
   /** The run's journal, opened by `run` (see `openRunJournal`); none by default. */
   readonly journal?: JournalSetup | undefined
   /** The id `run:start` announces (default: a fresh `makeRunId`); names the run's history and log files. */
@@ -196,7 +202,7 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
             // The CLI's cache settings hold the absolute path; `file` may be as the user typed it.
             file: options.cache?.file ?? (options.file === undefined ? undefined : path.resolve(options.cwd ?? process.cwd(), options.file)),
             stages: options.stages ?? defaultStages,
-            cache: { root: options.cwd, file: options.file, ...options.cache },
+            cache: { root: options.cwd, file: options.file, ...options.cache, ...(options.weftDir === undefined ? {} : { weftDir: options.weftDir }) },
             journal: options.journal,
             keep: options.keep,
             allowAll: options.allowAll,

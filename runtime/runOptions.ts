@@ -85,6 +85,7 @@ const checks = {
   },
   resume: boolean,
   cacheDir: path("a folder", ".weft/cache"),
+  weftDir: path("a folder", ".weft"),
   cache: (value) => {
     if (!isPlainObject(value)) return `must be { mode, dir } (mode "use", "force" or "off"), not ${shown(value)}`
     return fields(value, cacheKeys, (key, field) =>

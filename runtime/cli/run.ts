@@ -8,6 +8,7 @@ import * as Plan from "../Plan.ts"
 import { killAllGroups } from "../Process.ts"
 import { tee, type Reporter } from "../Reporter.ts"
 import { defaultCacheDir, type CacheSettings } from "../cache/runCache.ts"
+import { defaultWeftDir } from "../weftDir.ts"
 import { run } from "../Run.ts"
 import { load, parse, type Io } from "./common.ts"
 import { chooseReporter } from "./reporters.ts"
@@ -27,7 +28,8 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
   const plan = Plan.make(loaded.workflow, { file: loaded.file, only })
   const effectiveConcurrency = concurrency ?? loaded.workflow.options.concurrency ?? availableParallelism()
   const folder = path.dirname(path.resolve(io.cwd, file))
-  const cacheDir = path.resolve(io.cwd, defaultCacheDir(folder))
+  const weftDir = path.resolve(io.cwd, defaultWeftDir(folder))
+  const cacheDir = path.resolve(io.cwd, defaultCacheDir(folder, weftDir))
   if (values["dry-run"]) {
     const { renderPlan } = await import("./graph.ts")
     io.stdout(renderPlan(plan, effectiveConcurrency))
@@ -40,7 +42,7 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
     file: path.resolve(io.cwd, file),
     moduleTexts: loaded.texts
   }
-  const extras = await runExtras({ io, workflow: loaded.workflow, cacheDir, trace })
+  const extras = await runExtras({ io, workflow: loaded.workflow, weftDir, trace })
   const controller = new AbortController()
   let interrupted: NodeJS.Signals | undefined
   const onSignal = (signal: NodeJS.Signals) => {
@@ -75,6 +77,7 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
       file: loaded.file,
       cwd: folder,
       cache,
+      weftDir,
       durations: extras.durations,
       reporter,
       signal: controller.signal,

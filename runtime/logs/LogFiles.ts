@@ -29,7 +29,7 @@ import { formatDuration } from "../Summary.ts"
 import type { Reporter } from "../Reporter.ts"
 
 export interface LogFilesOptions {
-  /** The logs folder (the CLI uses `.weft/logs` beside the cache). */
+  /** The logs folder (the CLI uses `logs` in weft's folder, `.weft/logs`). */
   readonly dir: string
   /** Run folders kept, the newest (default 20). */
   readonly keep?: number | undefined
@@ -217,8 +217,8 @@ export const logFiles = (options: LogFilesOptions): Reporter => {
   }
 }
 
-/** The logs folder beside the store in `cacheDir`: `.weft/logs`. */
-export const logsDir = (cacheDir: string): string => path.join(path.resolve(cacheDir), "..", "logs")
+/** The logs folder in weft's folder `weftDir`: `.weft/logs`. */
+export const logsDir = (weftDir: string): string => path.join(path.resolve(weftDir), "logs")
 
 /** Each run folder's map from step ids to file names; its presence marks the folder as a run's. */
 export const indexFile = "index.json"

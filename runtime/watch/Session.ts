@@ -75,6 +75,8 @@ export interface SessionOptions {
   readonly allowAll?: boolean | undefined
   /** How runs use the cache (`mode`, `dir`); the root and file are the workflow's. */
   readonly cache?: Pick<CacheSettings, "mode" | "dir"> | undefined
+  /** Weft's folder (see `RunOptions.weftDir`). */
+  readonly weftDir?: string | undefined
   /** Keep a run journal for each run (as `weft run` does). */
   readonly journal?: boolean | undefined
   /** Known step durations (history), for the scheduler. */
@@ -245,6 +247,7 @@ export const startSession = (options: SessionOptions): Session => {
         file: shown,
         cwd: root,
         cache: { ...options.cache, root, file: absolute, moduleTexts: sources },
+        weftDir: options.weftDir,
         journal: options.journal,
         reporter,
         onEvent: follow,
