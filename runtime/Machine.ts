@@ -29,11 +29,18 @@ import { runOptionsError } from "./runOptions.ts"
 import * as Plan from "./Plan.ts"
 import { RunState, type Outbox, type RunResult } from "./RunState.ts"
 import type { RateLimiter } from "./RateLimiter.ts"
-import { availableParallelism } from "node:os"
+import { resolveConcurrency, withCommandLimit } from "./concurrency.ts"
 
 export interface CompileOptions extends Plan.PlanOptions {
-  /** How many steps may run at once (default: the workflow's, else the machine's available parallelism). */
+  /**
+   * How many steps of any kind may run at once, commands included (default:
+   * the workflow's, else 64 or the CPU count if larger). See `concurrency.ts`.
+   */
   readonly concurrency?: number | undefined
+  /** How many command steps may run at once, within `concurrency` (default: the workflow's, else `concurrency` when set, else the CPU count). */
+  readonly commandConcurrency?: number | undefined
+  /** The CPU count the defaults derive from (default: `os.availableParallelism()`): for a container that reports more CPUs than it may use, and for tests. */
+  readonly cpus?: number | undefined
   /** Stop at the first failure (default: the workflow's, else true). */
   readonly failFast?: boolean | undefined
   /** Folder commands run in (default: the current directory). */
@@ -169,10 +176,10 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
   // journal here is the one `run` opened, not `run`'s option of that name.
   const invalid = runOptionsError(wf, options, { unknown: false, skip: ["journal"] })
   if (invalid !== undefined) throw invalid
-  const plan = Plan.make(wf, options)
+  const limits = resolveConcurrency(options, wf.options, options.cpus)
+  const plan = withCommandLimit(Plan.make(wf, options), limits.commands, limits.slots)
   const services = options.services ?? Context.empty()
   const now = clockOf(services)
-  const concurrency = options.concurrency ?? wf.options.concurrency ?? availableParallelism()
   const failFast = options.failFast ?? wf.options.failFast ?? true
   // A run id names files and folders: the check keeps out anything that could leave them.
   const runId = options.runId ?? makeRunId(now())
@@ -188,7 +195,7 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
   }).createMachine({
     id: wf.name,
     // XState builds the context by spreading, so the RunState instance sits one level down.
-    context: () => ({ run: new RunState(plan, { concurrency, failFast, runId, permissionsOff: options.allowAll === true }) }),
+    context: () => ({ run: new RunState(plan, { concurrency: limits.slots, commandConcurrency: limits.commands, failFast, runId, permissionsOff: options.allowAll === true }) }),
     initial: "running",
     states: {
       running: {

@@ -12,6 +12,7 @@ import { suggestion } from "../dsl/internal/didYouMean.ts"
 import { isRunId } from "./history/runId.ts"
 import type { Workflow } from "../dsl/Workflow.ts"
 import * as Plan from "./Plan.ts"
+import { defaultFunctionConcurrency } from "./concurrency.ts"
 import type { RunOptions } from "./Run.ts"
 
 /**
@@ -63,7 +64,13 @@ const checks = {
   concurrency: (value) =>
     isWholeAtLeastOne(value)
       ? undefined
-      : `must be a whole number of at least 1, not ${shown(value)}: pass one like { concurrency: 4 }, or leave it out for the workflow's own (else this machine's available parallelism, ${availableParallelism()})`,
+      : `must be a whole number of at least 1, not ${shown(value)}: pass one like { concurrency: 4 }, or leave it out for the workflow's own (else ${defaultFunctionConcurrency} steps, commands at most one per CPU)`,
+  commandConcurrency: (value) =>
+    isWholeAtLeastOne(value)
+      ? undefined
+      : `must be a whole number of at least 1, not ${shown(value)}: pass one like { commandConcurrency: 2 }, or leave it out for the workflow's own (else concurrency when set, else this machine's CPU count, ${availableParallelism()})`,
+  cpus: (value) =>
+    isWholeAtLeastOne(value) ? undefined : `must be a whole number of at least 1 (the CPUs the run may use), not ${shown(value)}`,
   failFast: boolean,
   cwd: (value) => {
     if (typeof value !== "string" || value === "") return `must be the path of a folder, like "packages/app", not ${shown(value)}`

@@ -12,7 +12,7 @@ import type { Io } from "./common.ts"
 import { reporterName } from "./reporterName.ts"
 
 /** Flags of `run` and `watch` that take a value: the word after them is not the file. */
-const valued = new Set(["--concurrency", "--reporter", "--trace", "--debounce", "--ignore"])
+const valued = new Set(["--concurrency", "--command-concurrency", "--reporter", "--trace", "--debounce", "--ignore"])
 
 const shown = new WeakSet<Io>()
 

@@ -53,7 +53,10 @@ Usage:
   weft --help | --version
 
 Run options:
-  --concurrency N       steps at once (default: the workflow's, else ${availableParallelism()})
+  --concurrency N       steps at once, commands included (default: the workflow's, else 64)
+  --command-concurrency N
+                        command steps at once (default: the workflow's, else
+                        --concurrency when given, else one per CPU: ${availableParallelism()})
   --continue            keep independent steps running after a failure
   --reporter R          tui (default on a terminal, not in CI), plain (default
                         otherwise) or json (one event per line)

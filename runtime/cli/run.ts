@@ -2,9 +2,9 @@
  * `weft run`: loads the workflow, runs it with the chosen reporter (teed with
  * the log files and the trace), and maps the outcome to an exit code.
  */
-import { availableParallelism } from "node:os"
 import * as path from "node:path"
 import * as Plan from "../Plan.ts"
+import { resolveConcurrency } from "../concurrency.ts"
 import { killAllGroups } from "../Process.ts"
 import { tee, type Reporter } from "../Reporter.ts"
 import { defaultCacheDir, type CacheSettings } from "../cache/runCache.ts"
@@ -22,11 +22,11 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
     "dry-run": { type: "boolean", default: false },
     resume: { type: "boolean", default: false }
   })
-  const { concurrency, trace } = checkRunFlags(values, io)
+  const { concurrency, commandConcurrency, trace } = checkRunFlags(values, io)
   const [file = "weft.ts", ...only] = positionals
   const loaded = await load(file, io)
   const plan = Plan.make(loaded.workflow, { file: loaded.file, only })
-  const effectiveConcurrency = concurrency ?? loaded.workflow.options.concurrency ?? availableParallelism()
+  const effectiveConcurrency = resolveConcurrency({ concurrency, commandConcurrency }, loaded.workflow.options).slots
   const folder = path.dirname(path.resolve(io.cwd, file))
   const weftDir = path.resolve(io.cwd, defaultWeftDir(folder))
   const cacheDir = path.resolve(io.cwd, defaultCacheDir(folder, weftDir))
@@ -71,6 +71,7 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
   try {
     const result = await run(loaded.workflow, {
       concurrency,
+      commandConcurrency,
       // Only when given: else the workflow's own failFast holds (it may turn fail-fast off itself).
       failFast: values.continue ? false : undefined,
       only,

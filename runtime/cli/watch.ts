@@ -35,7 +35,7 @@ export const watchCommand = async (args: ReadonlyArray<string>, io: Io): Promise
     ignore: { type: "string", multiple: true },
     poll: { type: "boolean", default: false }
   })
-  const { concurrency, trace } = checkRunFlags(values, io)
+  const { concurrency, commandConcurrency, trace } = checkRunFlags(values, io)
   const debounceMs = values.debounce === undefined ? 50 : Number(values.debounce)
   if (!(Number.isInteger(debounceMs) && debounceMs >= 0)) {
     throw new UsageError(`--debounce must be a whole number of milliseconds, like --debounce 100, not "${values.debounce}"`)
@@ -101,6 +101,7 @@ export const watchCommand = async (args: ReadonlyArray<string>, io: Io): Promise
       sources: texts,
       only,
       concurrency,
+      commandConcurrency,
       // Only when given: else the workflow's own failFast holds (it may turn fail-fast off itself).
       failFast: values.continue ? false : undefined,
       allowAll: values["allow-all"],

@@ -70,6 +70,7 @@ export interface SessionOptions {
   /** Run only these steps and what they depend on. */
   readonly only?: ReadonlyArray<string> | undefined
   readonly concurrency?: number | undefined
+  readonly commandConcurrency?: number | undefined
   readonly failFast?: boolean | undefined
   /** Turn the environment checks off in every run (`--allow-all`). */
   readonly allowAll?: boolean | undefined
@@ -240,6 +241,7 @@ export const startSession = (options: SessionOptions): Session => {
     try {
       const result = await run(workflow, {
         concurrency: options.concurrency,
+        commandConcurrency: options.commandConcurrency,
         failFast: options.failFast,
         allowAll: options.allowAll,
         only: options.only,
