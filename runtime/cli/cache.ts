@@ -2,7 +2,8 @@
  * `weft cache stats|prune|clear [file]`: look into and trim the step cache of
  * a workflow's folder. The file (default `weft.ts`) only says which folder;
  * without one, the current folder is meant. The store is
- * `$WEFT_CACHE_DIR`, else `.weft/cache` in that folder, as for `weft run`.
+ * `$WEFT_CACHE_DIR`, else `cache` in weft's folder (`$WEFT_DIR`, else `.weft`
+ * in that folder), as for `weft run`; the run history is in weft's folder.
  */
 import { existsSync, statSync } from "node:fs"
 import * as path from "node:path"
@@ -10,6 +11,8 @@ import { parseArgs } from "node:util"
 import type { EntryInfo } from "../cache/CacheStore.ts"
 import { makeFileStore } from "../cache/FileStore.ts"
 import { defaultCacheDir } from "../cache/runCache.ts"
+import { formatBytes, parseSize } from "../cache/size.ts"
+import { defaultWeftDir } from "../weftDir.ts"
 import { readRuns } from "../history/History.ts"
 import { hitRates, type HitRates } from "../history/hitRates.ts"
 
@@ -20,29 +23,12 @@ export interface CacheIo {
   readonly cwd: string
 }
 
-/** The cap `weft cache prune` uses when given none. */
-export const defaultMaxSize = "1GB"
+/** The cap `weft cache prune` uses when given none: the budget runs keep the store under. */
+export const defaultMaxSize = "5GiB"
 
 class CacheUsageError extends Error {}
 
-const units: Readonly<Record<string, number>> = {
-  "": 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4, k: 1e3, m: 1e6, g: 1e9
-}
-
-/** `500MB`, `1.5 GiB`, `1024` (bytes) as bytes, or `undefined` when it is not a size. */
-export const parseSize = (text: string): number | undefined => {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text)
-  if (match === null) return undefined
-  const unit = units[match[2]!.toLowerCase()]
-  return unit === undefined ? undefined : Math.floor(Number(match[1]) * unit)
-}
-
-/** `12.3 MB`, `512 B`. */
-export const formatBytes = (bytes: number): string => {
-  if (bytes < 1000) return `${bytes} B`
-  const [unit, size] = bytes < 1e6 ? ["KB", 1e3] : bytes < 1e9 ? ["MB", 1e6] : ["GB", 1e9]
-  return `${(bytes / size).toFixed(1)} ${unit}`
-}
+export { formatBytes, parseSize }
 
 const percent = (rate: number | undefined) => (rate === undefined ? "n/a" : `${(rate * 100).toFixed(0)}%`)
 
@@ -87,7 +73,8 @@ const dispatch = async (args: ReadonlyArray<string>, io: CacheIo): Promise<numbe
   const { values, positionals } = parsed
   if (positionals.length > 1) throw new CacheUsageError(`cache ${sub} takes one file, got ${positionals.join(" ")}`)
   const folder = folderOf(io.cwd, positionals[0])
-  const dir = path.resolve(io.cwd, defaultCacheDir(folder))
+  const weftDir = path.resolve(io.cwd, defaultWeftDir(folder))
+  const dir = path.resolve(io.cwd, defaultCacheDir(folder, weftDir))
   const warn = (message: string) => io.stderr(`weft: cache: ${message}\n`)
   const store = makeFileStore(dir, { onWarning: warn })
   const only = (sub: string, allowed: ReadonlyArray<string>) => {
@@ -102,7 +89,7 @@ const dispatch = async (args: ReadonlyArray<string>, io: CacheIo): Promise<numbe
       only(sub, ["runs", "json"])
       const runs = values.runs === undefined ? 10 : Number(values.runs)
       if (!(Number.isInteger(runs) && runs >= 1)) throw new CacheUsageError(`--runs must be a whole number of at least 1, not "${values.runs}"`)
-      const [entries, totals, history] = await Promise.all([store.list(), store.stats(), readRuns(dir, { last: runs })])
+      const [entries, totals, history] = await Promise.all([store.list(), store.stats(), readRuns(weftDir, { last: runs })])
       const stats = { dir, ...summarize(entries), bytes: totals.bytes, history: hitRates(history) }
       io.stdout(values.json ? `${JSON.stringify(stats)}\n` : renderStats(stats))
       return 0
