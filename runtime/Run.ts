@@ -2,6 +2,7 @@
  * Running a workflow from code: `run` (a promise) and `runEffect` (an Effect,
  * which runs with the caller's services, so `TestClock` drives its time).
  */
+import { existsSync } from "node:fs"
 import * as path from "node:path"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -21,6 +22,9 @@ import { plain } from "./reporters/plain.ts"
 import type { RunResult } from "./RunState.ts"
 import { runOptionsError } from "./runOptions.ts"
 import { defaultWeftDir, weftDirNamed } from "./weftDir.ts"
+import { autoPrune, cacheBudget } from "./cache/autoPrune.ts"
+import { makeFileStore } from "./cache/FileStore.ts"
+import { defaultCacheDir } from "./cache/runCache.ts"
 
 export interface RunOptions extends Omit<CompileOptions, "services" | "journal"> {
   /** Cancels the run when aborted: running steps are interrupted, the run ends `cancelled`. */
@@ -132,8 +136,24 @@ export const runEffect = <O extends Record<string, unknown>>(
       yield* Effect.promise(() => recordRun(weftDir, { record: recorder.record(meta), detail: recorder.detail(meta) }).catch(() => {}))
     }
     if (reporter.onEnd !== undefined) yield* Effect.promise(async () => reporter.onEnd!(result))
+    // After the result is out, a bounded wait: the store must not grow without end (see `autoPrune.ts`).
+    if (options.cache?.mode !== "off") yield* Effect.promise(() => pruneAfterRun(options.cache?.dir ?? defaultCacheDir(root, weftDir), options.cache?.maxSize))
     return result as RunResult<O>
   })
+
+/** Prunes the store in `dir` if there is one; trouble with it is not the run's. */
+const pruneAfterRun = async (dir: string, maxSize: number | string | undefined): Promise<void> => {
+  const folder = path.resolve(dir)
+  if (!existsSync(folder)) return
+  let maxBytes: number
+  try {
+    maxBytes = cacheBudget(maxSize)
+  } catch {
+    // A bad $WEFT_CACHE_MAX_SIZE: `weft cache prune` says so; a run keeps the store as it is.
+    return
+  }
+  await autoPrune(folder, makeFileStore(folder), { maxBytes })
+}
 
 /**
  * Runs a workflow and resolves with its result once every step has ended.

@@ -13,6 +13,7 @@ import { isRunId } from "./history/runId.ts"
 import type { Workflow } from "../dsl/Workflow.ts"
 import * as Plan from "./Plan.ts"
 import { defaultFunctionConcurrency } from "./concurrency.ts"
+import { sizeProblem } from "./cache/autoPrune.ts"
 import type { RunOptions } from "./Run.ts"
 
 /**
@@ -44,7 +45,7 @@ const map = (of: string, example: string): Check => (value) =>
   value instanceof Map ? undefined : `must be a Map of ${of}, like ${example}, not ${shown(value)}`
 
 const cacheModes = ["use", "force", "off"]
-const cacheKeys = ["mode", "dir", "root", "file", "moduleTexts"]
+const cacheKeys = ["mode", "dir", "root", "file", "moduleTexts", "maxSize"]
 const journalKeys = ["dir", "resume", "file", "keep"]
 
 /** Problems inside an object option, field by field, in order. */
@@ -98,6 +99,7 @@ const checks = {
     return fields(value, cacheKeys, (key, field) =>
       key === "mode" ? (cacheModes.includes(field as string) ? undefined : `must be "use", "force" or "off", not ${shown(field)}`)
       : key === "moduleTexts" ? (field === "unknown" || field instanceof Map ? undefined : `must be a Map of file to text, or "unknown", not ${shown(field)}`)
+      : key === "maxSize" ? sizeProblem(field)
       : path(key === "file" ? "a file" : "a folder", key === "file" ? "weft.ts" : ".weft/cache")(field))
   },
   runId: (value) =>

@@ -25,6 +25,12 @@ export interface CacheSettings {
   readonly mode?: "use" | "force" | "off" | undefined
   /** The store's folder (default: `$WEFT_CACHE_DIR`, else `cache` in `weftDir`). */
   readonly dir?: string | undefined
+  /**
+   * The store's size budget: after a run, expired entries and then the least
+   * recently used beyond it are pruned, at most once an hour (bytes, or a size
+   * like "500MB"; default `$WEFT_CACHE_MAX_SIZE`, else 5 GiB). See `autoPrune.ts`.
+   */
+  readonly maxSize?: number | string | undefined
   /** Weft's folder, where the file digests are kept whatever `dir` is (default: `defaultWeftDir(root)`; the run's `weftDir`). */
   readonly weftDir?: string | undefined
   /** The workflow's folder: input and output globs are relative to it (default: the current directory). */
