@@ -102,7 +102,7 @@ export const retrying: Stage = (step, next) => {
         const backoffMs = retryDelay(step.retry, retry)
         const askedMs = retryAfterMs(error, clock.currentTimeMillisUnsafe())
         const delayMs = askedMs === undefined ? backoffMs : Math.max(backoffMs, askedMs)
-        const short = shortError(error)
+        const short = shortError(error, step.redact)
         const reason = describeError(error)
         step.report({ kind: "retry", attempt: step.attempt, error: short, ...(reason === short ? {} : { reason }), delayMs })
         return Effect.andThen(Effect.sleep(delayMs), Effect.suspend(loop))

@@ -73,3 +73,22 @@ describe("retry defaults", () => {
     expect(retry.reason).toBe(long)
   })
 })
+
+describe("retry messages and secrets", () => {
+  it("a secret at the cut is masked before the line is shortened, so no part of it shows", async () => {
+    process.env.WEFT_RETRY_SECRET = "s3cr3t-value-for-the-cut"
+    try {
+      const { secret } = await import("../dsl/Permissions.ts")
+      // The secret straddles the 119th character, where a long line is cut.
+      const text = `${"x".repeat(110)}${process.env.WEFT_RETRY_SECRET} and more`
+      const wf = workflow("w", { permissions: { env: [secret("WEFT_RETRY_SECRET")] } })
+        .step("s", { retry: { times: 1, delay: 0 } }, () => Effect.fail(new Error(text)))
+      const { events } = await runVirtual(wf)
+      const retry = events.find((e): e is EventOf<"step:retry"> => e.type === "step:retry")!
+      expect(retry.error).toBe(`${"x".repeat(110)}*** and m…`)
+      expect(JSON.stringify(events)).not.toContain("s3cr3t")
+    } finally {
+      delete process.env.WEFT_RETRY_SECRET
+    }
+  })
+})

@@ -22,10 +22,11 @@ const shortLength = 120
  * "attempt 1 failed: exited with code 3: connection refused; retrying in 2 s".
  * A failed command is named by its exit and its last line on stderr, not by
  * its script, which can fill a screen; anything else by its first line. The
- * whole of it is `describeError`'s.
+ * whole of it is `describeError`'s. `redact` masks secrets before the cut,
+ * so that no secret is cut in two and shown in part.
  */
-export const shortError = (error: unknown): string => {
-  const text = isCommandFailure(error) ? commandLine(error) : describeError(error).split("\n", 1)[0]!
+export const shortError = (error: unknown, redact: (text: string) => string = (text) => text): string => {
+  const text = redact(isCommandFailure(error) ? commandLine(error) : describeError(error).split("\n", 1)[0]!)
   return text.length <= shortLength ? text : `${text.slice(0, shortLength - 1)}…`
 }
 
