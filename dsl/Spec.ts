@@ -42,6 +42,8 @@ export interface StepSpec {
 export interface Spec {
   readonly name: string
   readonly concurrency?: number
+  /** Command steps at once (default: `concurrency` when set, else the CPU count). */
+  readonly commandConcurrency?: number
   readonly failFast?: boolean
   readonly cache?: boolean | CacheOptions
   /** Named rate limits steps share with `rateLimit: "<name>"`: `{ openai: { limit: 3, per: "1 second" } }`. */
@@ -83,7 +85,7 @@ const inSpecTerms = (message: string): string =>
     .replace(/workflow\((?:name|"[^"]*"), \{ (.*) \}\)/, "$1 at the top of the spec")
     .replace(/^the workflow needs a name: .*$/, `the spec needs a name, like name: "build"`)
 
-const specKeys = ["name", "concurrency", "failFast", "cache", "rateLimits", "resources", "permissions", "steps"]
+const specKeys = ["name", "concurrency", "commandConcurrency", "failFast", "cache", "rateLimits", "resources", "permissions", "steps"]
 const stepKeys = new Set(["id", "run", "needs", "after", "optional", "retry", "timeout", "estimate", "cache", "rateLimit", "resources", "permissions", "cwd", "env"])
 
 /**
@@ -180,6 +182,7 @@ export const fromSpec = (spec: Spec, options: { readonly file?: string } = {}): 
   start[n] = deps.length
   const workflowOptions: WorkflowOptions = {
     ...(spec.concurrency === undefined ? {} : { concurrency: spec.concurrency }),
+    ...(spec.commandConcurrency === undefined ? {} : { commandConcurrency: spec.commandConcurrency }),
     ...(spec.failFast === undefined ? {} : { failFast: spec.failFast }),
     ...(spec.cache === undefined ? {} : { cache: spec.cache }),
     ...(spec.rateLimits === undefined ? {} : { rateLimits: spec.rateLimits }),

@@ -77,17 +77,20 @@ type Dynamic<A> = A extends Command ? CommandOutput
   : A extends Stream.Stream<infer T, any, any> ? Array<T>
   : A
 
-/** Retry: a number of retries, or a backoff policy. */
+/**
+ * Retry: a number of retries, or a backoff policy. A number retries with the
+ * default backoff: 1 s, then twice as long each time, at most 30 s.
+ */
 export type RetryOption =
   | number
   | {
     /** How many times to retry after the first attempt fails. */
     readonly times: number
-    /** The delay before the first retry (default 0). */
+    /** The delay before the first retry (default 1 second; `0` retries at once). */
     readonly delay?: Duration.Input
     /** Each later delay is the previous one times `factor` (default 2). */
     readonly factor?: number
-    /** No delay grows beyond this. */
+    /** No delay grows beyond this (default 30 seconds, or `delay` when that is longer). */
     readonly maxDelay?: Duration.Input
   }
 

@@ -11,8 +11,17 @@ import { makeStepDef, type CacheOptions, type OutputOf, type Runner, type StepDe
 
 /** Options for the whole workflow. */
 export interface WorkflowOptions {
-  /** How many steps may run at once (default: the machine's available parallelism). */
+  /**
+   * How many steps of any kind may run at once, commands included (default:
+   * 64, or the CPU count if larger; commands at most one per CPU).
+   */
   readonly concurrency?: number
+  /**
+   * How many command steps (`cmd`, `sh`) may run at once, within
+   * `concurrency` (default: `concurrency` when set, else the CPU count).
+   * Function steps are not counted: they mostly wait.
+   */
+  readonly commandConcurrency?: number
   /** Stop the run at the first failure (default true). */
   readonly failFast?: boolean
   /** Cache every step's result (each step's own `cache` option wins). */

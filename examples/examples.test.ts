@@ -191,7 +191,7 @@ describe("examples", () => {
     expect(unlimited.result.status).toBe("succeeded")
     expect(refusals()).toBe(9 + 6 + 3)
     const retries = unlimited.events.filter((e): e is EventOf<"step:retry"> => e.type === "step:retry")
-    // Each retry waited the second the 429 asked for, though the step's backoff is 0.
+    // Each retry waited the second the 429 asked for (the step asks for no backoff of its own: delay 0).
     expect(retries.map((e) => e.delayMs)).toEqual(retries.map(() => 1000))
     expect(unlimited.result.durationMs).toBe(3050)
   })

@@ -59,6 +59,6 @@ const translate = (phrase: string) =>
 /** Twelve parallel calls, rate limited by weft or only by the API's refusals. */
 export const translations = (rateLimited: boolean) =>
   workflow("translations", { concurrency: 12, ...(rateLimited ? { rateLimits: { translate: { limit: 3, per: "1 second" } } } : {}) })
-    .each("translate", PHRASES, { retry: 3, ...(rateLimited ? { rateLimit: "translate" } : {}) }, (phrase) => () => translate(phrase))
+    .each("translate", PHRASES, { retry: { times: 3, delay: 0 }, ...(rateLimited ? { rateLimit: "translate" } : {}) }, (phrase) => () => translate(phrase))
 
 export default translations(true)

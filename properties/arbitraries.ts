@@ -207,7 +207,7 @@ export const toWorkflow = (model: WorkflowModel, body: BodyOf = sleepingBody, na
           needs: step.needs.map(idOf),
           after: step.after.map(idOf),
           optional: step.optional,
-          retry: step.retryDelay > 0 ? { times: step.retries, delay: step.retryDelay } : step.retries,
+          retry: { times: step.retries, delay: step.retryDelay },
           estimate: step.duration,
           ...(step.demand === undefined ? {} : { resources: amounts(step.demand) })
         },

@@ -33,14 +33,17 @@ export type LogStream = "stdout" | "stderr" | "log"
 export type Event =
   /** `run` is the run's id (`20261125-225447-3f2a`): it names the run's history record, report and log folder. */
   /** `permissionsOff`: the run was started with `--allow-all` (`allowAll`), so every step sees the whole environment. */
-  /** `rateLimits` and `resources` (capacities) are the workflow's, when it declares any: what the steps' own fields name. */
+  /** `rateLimits` and `resources` (capacities) are the workflow's, when it declares any: what the steps' own fields name; `resources` also has `commands`, the command limit, when it binds (each command step holding one). */
   | {
     readonly type: "run:start"
     readonly time: number
     readonly run: string
     readonly workflow: string
     readonly steps: ReadonlyArray<StepInfo>
+    /** Steps of any kind that may run at at once (see `concurrency.ts`). */
     readonly concurrency: number
+    /** Command steps that may run at once, within `concurrency` (the CPU count unless set). */
+    readonly commandConcurrency?: number
     readonly permissionsOff?: true
     readonly rateLimits?: Readonly<Record<string, RateLimitInfo>>
     readonly resources?: Readonly<Record<string, number>>
@@ -66,7 +69,12 @@ export type Event =
    * the step gave its concurrency slot back for the wait.
    */
   | { readonly type: "step:waiting"; readonly time: number; readonly step: string; readonly reason: string; readonly over?: true; readonly releases?: true }
-  | { readonly type: "step:retry"; readonly time: number; readonly step: string; readonly attempt: number; readonly error: string; readonly delayMs: number }
+  /**
+   * An attempt failed and another follows after `delayMs`. `error` names the
+   * failure in one short line (a command by its exit and last stderr line);
+   * `reason` is the whole of it, when that is longer (the step's log file keeps it).
+   */
+  | { readonly type: "step:retry"; readonly time: number; readonly step: string; readonly attempt: number; readonly error: string; readonly reason?: string; readonly delayMs: number }
   /**
    * A memoized call answered. A miss of a batched function (`memo.batched`)
    * has `keys`: how many keys the one call it was sent in carried.

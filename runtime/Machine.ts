@@ -31,11 +31,18 @@ import { expectedRunMs } from "./alerts.ts"
 import * as Plan from "./Plan.ts"
 import { RunState, type Outbox, type RunResult } from "./RunState.ts"
 import type { RateLimiter } from "./RateLimiter.ts"
-import { availableParallelism } from "node:os"
+import { resolveConcurrency, withCommandLimit } from "./concurrency.ts"
 
 export interface CompileOptions extends Plan.PlanOptions {
-  /** How many steps may run at once (default: the workflow's, else the machine's available parallelism). */
+  /**
+   * How many steps of any kind may run at once, commands included (default:
+   * the workflow's, else 64 or the CPU count if larger). See `concurrency.ts`.
+   */
   readonly concurrency?: number | undefined
+  /** How many command steps may run at once, within `concurrency` (default: the workflow's, else `concurrency` when set, else the CPU count). */
+  readonly commandConcurrency?: number | undefined
+  /** The CPU count the defaults derive from (default: `os.availableParallelism()`): for a container that reports more CPUs than it may use, and for tests. */
+  readonly cpus?: number | undefined
   /** Stop at the first failure (default: the workflow's, else true). */
   readonly failFast?: boolean | undefined
   /** Folder commands run in (default: the current directory). */
@@ -44,8 +51,14 @@ export interface CompileOptions extends Plan.PlanOptions {
   readonly services?: Context.Context<never> | undefined
   /** The stages each step runs through (default: retry, timeout, announce). */
   readonly stages?: ReadonlyArray<Stage> | undefined
-  /** How the run uses the step cache and memoized calls (default: read and write `.weft/cache` under `cwd`). */
+  /** How the run uses the step cache and memoized calls (default: read and write `cache` in `weftDir`). */
   readonly cache?: CacheSettings | undefined
+  /**
+   * The folder weft keeps everything in: the cache (unless `cache.dir` or
+   * `$WEFT_CACHE_DIR` moves it), file digests, history, run journals
+   * (default: `$WEFT_DIR`, else `.weft` under `cwd`). See `weftDir.ts`.
+   */
+  readonly weftDir?: string | undefined
   /** The run's journal, opened by `run` (see `openRunJournal`); none by default. */
   readonly journal?: JournalSetup | undefined
   /** The id `run:start` announces (default: a fresh `makeRunId`); names the run's history and log files. */
@@ -165,15 +178,15 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
   // journal here is the one `run` opened, not `run`'s option of that name.
   const invalid = runOptionsError(wf, options, { unknown: false, skip: ["journal"] })
   if (invalid !== undefined) throw invalid
-  const plan = Plan.make(wf, options)
+  const limits = resolveConcurrency(options, wf.options, options.cpus)
+  const plan = withCommandLimit(Plan.make(wf, options), limits.commands, limits.slots)
   const services = options.services ?? Context.empty()
   const now = clockOf(services)
-  const concurrency = options.concurrency ?? wf.options.concurrency ?? availableParallelism()
   const failFast = options.failFast ?? wf.options.failFast ?? true
   // A run id names files and folders: the check keeps out anything that could leave them.
   const runId = options.runId ?? makeRunId(now())
   const alerts = alertsOf(wf.options.alerts)
-  const expectedMs = alerts.runOverrun === undefined ? undefined : expectedRunMs(plan, concurrency)
+  const expectedMs = alerts.runOverrun === undefined ? undefined : expectedRunMs(plan, limits.slots)
 
   return setup({
     types: {} as {
@@ -186,7 +199,7 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
   }).createMachine({
     id: wf.name,
     // XState builds the context by spreading, so the RunState instance sits one level down.
-    context: () => ({ run: new RunState(plan, { concurrency, failFast, runId, permissionsOff: options.allowAll === true, memoHitRate: alerts.memoHitRate }) }),
+    context: () => ({ run: new RunState(plan, { concurrency: limits.slots, commandConcurrency: limits.commands, failFast, runId, permissionsOff: options.allowAll === true, memoHitRate: alerts.memoHitRate }) }),
     initial: "running",
     states: {
       running: {
@@ -200,7 +213,7 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
             // The CLI's cache settings hold the absolute path; `file` may be as the user typed it.
             file: options.cache?.file ?? (options.file === undefined ? undefined : path.resolve(options.cwd ?? process.cwd(), options.file)),
             stages: options.stages ?? defaultStages,
-            cache: { root: options.cwd, file: options.file, ...options.cache },
+            cache: { root: options.cwd, file: options.file, ...options.cache, ...(options.weftDir === undefined ? {} : { weftDir: options.weftDir }) },
             journal: options.journal,
             keep: options.keep,
             allowAll: options.allowAll,

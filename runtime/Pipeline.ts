@@ -8,7 +8,7 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type { StepDef } from "../dsl/Step.ts"
-import { describeError } from "./internal/describeError.ts"
+import { describeError, shortError } from "./internal/describeError.ts"
 import { retryAfterMs, retryDelay, type RetryPolicy } from "./internal/retry.ts"
 import type { Outcome, Update } from "./internal/Update.ts"
 import type { LogStream } from "./Event.ts"
@@ -102,7 +102,9 @@ export const retrying: Stage = (step, next) => {
         const backoffMs = retryDelay(step.retry, retry)
         const askedMs = retryAfterMs(error, clock.currentTimeMillisUnsafe())
         const delayMs = askedMs === undefined ? backoffMs : Math.max(backoffMs, askedMs)
-        step.report({ kind: "retry", attempt: step.attempt, error: describeError(error), delayMs })
+        const short = shortError(error, step.redact)
+        const reason = describeError(error)
+        step.report({ kind: "retry", attempt: step.attempt, error: short, ...(reason === short ? {} : { reason }), delayMs })
         return Effect.andThen(Effect.sleep(delayMs), Effect.suspend(loop))
       })
     })

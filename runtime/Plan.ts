@@ -58,7 +58,7 @@ export interface PlanOptions {
   readonly durations?: ReadonlyMap<string, number> | undefined
 }
 
-const workflowOptionKeys = new Set(["concurrency", "failFast", "cache", "rateLimits", "permissions", "resources", "alerts"])
+const workflowOptionKeys = new Set(["concurrency", "commandConcurrency", "failFast", "cache", "rateLimits", "permissions", "resources", "alerts"])
 const stepOptionKeys = ["needs", "after", "optional", "retry", "timeout", "estimate", "cache", "rateLimit", "permissions", "resources"]
 
 /**
@@ -104,9 +104,11 @@ const checkAll = (wf: Workflow<any>, options: PlanOptions, references: boolean):
   for (const key of Object.keys(wf.options ?? {})) {
     if (!workflowOptionKeys.has(key)) problems.push({ message: `unknown workflow option "${key}".${suggestion(key, workflowOptionKeys)}` })
   }
-  const c = wf.options?.concurrency
-  if (c !== undefined && !(Number.isInteger(c) && c >= 1)) {
-    problems.push({ message: `concurrency must be a whole number of at least 1, not ${JSON.stringify(c)}` })
+  for (const name of ["concurrency", "commandConcurrency"] as const) {
+    const c = wf.options?.[name]
+    if (c !== undefined && !(Number.isInteger(c) && c >= 1)) {
+      problems.push({ message: `${name} must be a whole number of at least 1, not ${JSON.stringify(c)}` })
+    }
   }
   const failFast = wf.options?.failFast
   if (failFast !== undefined && typeof failFast !== "boolean") problems.push({ message: `failFast must be true or false, not ${show(failFast)}` })

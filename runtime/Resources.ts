@@ -20,7 +20,8 @@
  *   slots when they leave `db` alone.)
  *
  * `slots` is not a resource name: it is `concurrency`, the one slot every
- * step takes.
+ * step takes. Nor is `commands`: it is `commandConcurrency`, which weft adds
+ * as a resource each command step holds one of (`concurrency.ts`).
  */
 import type { Problem } from "../dsl/DefinitionError.ts"
 import { suggestion } from "../dsl/internal/didYouMean.ts"
@@ -53,6 +54,7 @@ export const capacityProblems = (capacity: unknown): Array<Problem> => {
   const problems: Array<Problem> = []
   for (const [name, amount] of Object.entries(capacity)) {
     if (name === "slots") problems.push({ message: `resources cannot declare "slots": slots are the concurrency limit, set concurrency: ${JSON.stringify(amount)} instead` })
+    else if (name === "commands") problems.push({ message: `resources cannot declare "commands": it is the limit on command steps, set commandConcurrency: ${JSON.stringify(amount)} instead` })
     else if (!isAmount(amount)) problems.push({ message: `resource "${name}" needs a whole-number capacity of at least 1, not ${JSON.stringify(amount)}` })
   }
   return problems
@@ -64,8 +66,10 @@ export const demandProblems = (demand: unknown, capacity: Amounts): Array<string
   const problems: Array<string> = []
   const declared = isRecord(capacity) ? capacity : {}
   for (const [name, amount] of Object.entries(demand)) {
-    if (name === "slots") {
-      problems.push(`resources cannot ask for "slots": every step takes one slot, and the workflow's concurrency sets how many there are`)
+    if (name === "slots" || name === "commands") {
+      problems.push(name === "slots"
+        ? `resources cannot ask for "slots": every step takes one slot, and the workflow's concurrency sets how many there are`
+        : `resources cannot ask for "commands": every command step takes one, and the workflow's commandConcurrency sets how many there are`)
       continue
     }
     if (!isAmount(amount)) {

@@ -2,6 +2,8 @@
  * Running a workflow from code: `run` (a promise) and `runEffect` (an Effect,
  * which runs with the caller's services, so `TestClock` drives its time).
  */
+import { existsSync } from "node:fs"
+import * as path from "node:path"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { createActor } from "xstate"
@@ -20,6 +22,10 @@ import { json } from "./reporters/json.ts"
 import { plain } from "./reporters/plain.ts"
 import type { RunResult } from "./RunState.ts"
 import { runOptionsError } from "./runOptions.ts"
+import { defaultWeftDir, weftDirNamed } from "./weftDir.ts"
+import { autoPrune, cacheBudget } from "./cache/autoPrune.ts"
+import { makeFileStore } from "./cache/FileStore.ts"
+import { defaultCacheDir } from "./cache/runCache.ts"
 
 export interface RunOptions extends Omit<CompileOptions, "services" | "journal"> {
   /** Cancels the run when aborted: running steps are interrupted, the run ends `cancelled`. */
@@ -29,13 +35,17 @@ export interface RunOptions extends Omit<CompileOptions, "services" | "journal">
   /** Called for every event, in order. */
   readonly onEvent?: ((event: Event) => void) | undefined
   /**
-   * Keep a run journal (`.weft/runs` beside the cache), so that the run can be
+   * Keep a run journal (`runs` in `weftDir`), so that the run can be
    * resumed if it is killed or fails (default: false; the CLI always keeps one).
    */
   readonly journal?: boolean | JournalSettings | undefined
   /** Replay the steps the newest unfinished run of this workflow recorded, if their keys are unchanged; implies `journal`. */
   readonly resume?: boolean | undefined
-  /** The cache store's folder: shorthand for `cache: { dir }` (default: `$WEFT_CACHE_DIR`, else `.weft/cache` under `cwd`). */
+  /**
+   * The cache store's folder: shorthand for `cache: { dir }` (default:
+   * `$WEFT_CACHE_DIR`, else `cache` in `weftDir`). It moves the cache only:
+   * history, journals and file digests stay in `weftDir`.
+   */
   readonly cacheDir?: string | undefined
 }
 
@@ -55,6 +65,9 @@ export const runEffect = <O extends Record<string, unknown>>(
     const invalid = runOptionsError(wf, given, { unknown: true })
     if (invalid !== undefined) return yield* Effect.fail(invalid)
     const options = given.cacheDir === undefined ? given : { ...given, cache: { ...given.cache, dir: given.cacheDir } }
+    const root = path.resolve(options.cache?.root ?? options.cwd ?? process.cwd())
+    // One folder for everything the run keeps; only the cache may live elsewhere.
+    const weftDir = path.resolve(root, options.weftDir ?? defaultWeftDir(root))
     const services = yield* Effect.context<never>()
     // Epoch time from the run's clock: a test's `TestClock` decides it too.
     const startedAt = yield* Clock.currentTimeMillis
@@ -62,7 +75,7 @@ export const runEffect = <O extends Record<string, unknown>>(
     const journaled = options.journal === undefined || options.journal === false ? (options.resume ? {} : undefined) : options.journal === true ? {} : options.journal
     // A bad id given by the caller is compile's to reject: it must not name a folder first.
     const journal = journaled === undefined || !isRunId(chosenId) ? undefined : yield* Effect.promise(() =>
-      openRunJournal(wf, journaled.dir ?? runsDir(options.cache, options.cwd), { file: options.file, ...journaled, resume: options.resume ?? journaled.resume }, {
+      openRunJournal(wf, journaled.dir ?? runsDir(weftDir), { file: options.file, ...journaled, resume: options.resume ?? journaled.resume }, {
         run: chosenId,
         fresh: options.runId === undefined ? () => makeRunId(startedAt) : undefined
       })
@@ -70,16 +83,15 @@ export const runEffect = <O extends Record<string, unknown>>(
     // One id for the run everywhere: its journal's (another only if two runs drew the same one).
     const runId = journal === undefined || journal.writer.run === "" ? chosenId : journal.writer.run
     const machine = yield* Effect.try({
-      try: () => compile(wf, { ...options, services, journal, runId }),
+      try: () => compile(wf, { ...options, weftDir, services, journal, runId }),
       catch: (error) => {
         if (isDefinitionError(error)) return error
         throw error
       }
     }).pipe(Effect.tapError(() => Effect.promise(() => journal?.writer.discard() ?? Promise.resolve())))
     const reporter = reporterOf(options.reporter)
-    // A run told where its cache lives leaves a record in the history beside it.
-    const cacheDir = options.cache?.dir
-    const recorder = cacheDir === undefined ? undefined : new RunRecorder()
+    // A run told where weft's folder is (`weftDir`, `$WEFT_DIR`; the CLI always is) leaves a record in its history.
+    const recorder = options.weftDir === undefined && !weftDirNamed() ? undefined : new RunRecorder()
     const uninstallConsole = installConsoleCapture()
     const uninstallWrites = installWriteCapture()
     const uninstall = () => {
@@ -127,11 +139,27 @@ export const runEffect = <O extends Record<string, unknown>>(
     if (recorder !== undefined) {
       const meta = { startedAt, file: options.file }
       // History informs reports and estimates only: a store on a read-only disk must not fail the run.
-      yield* Effect.promise(() => recordRun(cacheDir!, { record: recorder.record(meta), detail: recorder.detail(meta) }).catch(() => {}))
+      yield* Effect.promise(() => recordRun(weftDir, { record: recorder.record(meta), detail: recorder.detail(meta) }).catch(() => {}))
     }
     if (reporter.onEnd !== undefined) yield* Effect.promise(async () => reporter.onEnd!(result))
+    // After the result is out, a bounded wait: the store must not grow without end (see `autoPrune.ts`).
+    if (options.cache?.mode !== "off") yield* Effect.promise(() => pruneAfterRun(options.cache?.dir ?? defaultCacheDir(root, weftDir), options.cache?.maxSize))
     return result as RunResult<O>
   })
+
+/** Prunes the store in `dir` if there is one; trouble with it is not the run's. */
+const pruneAfterRun = async (dir: string, maxSize: number | string | undefined): Promise<void> => {
+  const folder = path.resolve(dir)
+  if (!existsSync(folder)) return
+  let maxBytes: number
+  try {
+    maxBytes = cacheBudget(maxSize)
+  } catch {
+    // A bad $WEFT_CACHE_MAX_SIZE: `weft cache prune` says so; a run keeps the store as it is.
+    return
+  }
+  await autoPrune(folder, makeFileStore(folder), { maxBytes })
+}
 
 /**
  * Runs a workflow and resolves with its result once every step has ended.

@@ -14,6 +14,7 @@ import type { Event, RateLimitInfo, RunStatus, StepInfo } from "./Event.ts"
 import { toMillis } from "./internal/duration.ts"
 import type { Update } from "./internal/Update.ts"
 import type { Plan } from "./Plan.ts"
+import { capacitiesOf, commandsResource, demandOf } from "./concurrency.ts"
 import { ResourcePool } from "./Resources.ts"
 import { ReadyQueue } from "./Scheduler.ts"
 import { canTransition, isFinal, isSuccess, type EndStatus, type StepStatus } from "./StepStatus.ts"
@@ -47,7 +48,10 @@ export interface Outbox {
 
 export class RunState {
   readonly plan: Plan
+  /** Steps of any kind that may hold a slot at once. */
   readonly concurrency: number
+  /** Command steps that may run at once (a resource of the plan when it binds: `concurrency.ts`). */
+  readonly commandConcurrency: number
   readonly failFast: boolean
   /** The run's id, announced by `run:start`. */
   readonly runId: string
@@ -90,10 +94,21 @@ export class RunState {
   readonly #memoRates: MemoRates | undefined
   readonly #memoHitRate: number | undefined
 
-  constructor(plan: Plan, options: { readonly concurrency: number; readonly failFast: boolean; readonly runId: string; readonly permissionsOff?: boolean; readonly memoHitRate?: number | undefined }) {
+  constructor(
+    plan: Plan,
+    options: {
+      readonly concurrency: number
+      readonly commandConcurrency?: number
+      readonly failFast: boolean
+      readonly runId: string
+      readonly permissionsOff?: boolean
+      readonly memoHitRate?: number | undefined
+    }
+  ) {
     const n = plan.ids.length
     this.plan = plan
     this.concurrency = options.concurrency
+    this.commandConcurrency = Math.min(options.commandConcurrency ?? options.concurrency, options.concurrency)
     this.failFast = options.failFast
     this.runId = options.runId
     this.#permissionsOff = options.permissionsOff === true
@@ -157,7 +172,10 @@ export class RunState {
     // sees the event before this method returns.
     const steps = new Array<StepInfo>(n)
     const workflow = this.plan.workflow.name
-    const { rateLimits, resources } = this.plan.workflow.options
+    const { rateLimits } = this.plan.workflow.options
+    // With the command limit in the plan, its resources are more than the workflow's.
+    const commandLimited = this.plan.resources?.names.includes(commandsResource) === true
+    const resources = commandLimited ? capacitiesOf(this.plan) : this.plan.workflow.options.resources
     const limited = rateLimits !== undefined || resources !== undefined
     this.#emit({
       type: "run:start",
@@ -166,6 +184,7 @@ export class RunState {
       workflow,
       steps,
       concurrency: this.concurrency,
+      commandConcurrency: this.commandConcurrency,
       ...(this.#permissionsOff ? { permissionsOff: true } : {}),
       ...(rateLimits === undefined ? {} : { rateLimits: rateLimitInfos(rateLimits) }),
       ...(resources === undefined ? {} : { resources })
@@ -177,7 +196,7 @@ export class RunState {
       const ms = estimateMs[i]!
       // Two literals, not spreads, on the path every step takes.
       const info: StepInfo = Number.isNaN(ms) ? { id: ids[i]!, deps: dependsOn } : { id: ids[i]!, deps: dependsOn, estimateMs: ms }
-      steps[i] = limited ? withLimits(info, this.plan.steps[i]!) : info
+      steps[i] = limited ? withLimits(info, this.plan.steps[i]!, commandLimited ? demandOf(this.plan, i) : this.plan.steps[i]!.resources) : info
       if (ds.length === 0) this.#makeReady(i, time)
     }
     if (this.#stopping !== undefined) this.#stop(this.#stopping, time)
@@ -260,7 +279,9 @@ export class RunState {
         }
         return
       case "retry":
-        this.#emit({ type: "step:retry", time, step: id, attempt: update.attempt, error: update.error, delayMs: update.delayMs })
+        this.#emit(update.reason === undefined
+          ? { type: "step:retry", time, step: id, attempt: update.attempt, error: update.error, delayMs: update.delayMs }
+          : { type: "step:retry", time, step: id, attempt: update.attempt, error: update.error, reason: update.reason, delayMs: update.delayMs })
         return
       case "end":
         if (this.#dispatched[i] === SLOT) this.#inFlight--
@@ -481,11 +502,11 @@ export class RunState {
   }
 }
 
-/** `info` with the step's rate limit and resources, when it has them. */
-const withLimits = (info: StepInfo, def: StepDef): StepInfo =>
-  def.rateLimit === undefined && def.resources === undefined
+/** `info` with the step's rate limit and what it holds, when it has them. */
+const withLimits = (info: StepInfo, def: StepDef, held: StepDef["resources"]): StepInfo =>
+  def.rateLimit === undefined && held === undefined
     ? info
-    : { ...info, ...(def.rateLimit === undefined ? {} : { rateLimit: def.rateLimit }), ...(def.resources === undefined ? {} : { resources: def.resources }) }
+    : { ...info, ...(def.rateLimit === undefined ? {} : { rateLimit: def.rateLimit }), ...(held === undefined ? {} : { resources: held }) }
 
 const rateLimitInfos = (options: Readonly<Record<string, RateLimitOption>>): Record<string, RateLimitInfo> =>
   Object.fromEntries(Object.entries(options).map(([name, option]) => [name, { limit: option.limit, perMs: toMillis(option.per)! }]))

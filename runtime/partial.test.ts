@@ -80,7 +80,7 @@ describe("streaming results: ctx.emit", () => {
   })
 
   it("restarts the indexes on each attempt", async () => {
-    const wf = workflow("retry").step("flaky", { retry: 1 }, (_, ctx) => {
+    const wf = workflow("retry").step("flaky", { retry: { times: 1, delay: 0 } }, (_, ctx) => {
       ctx.emit(`attempt ${ctx.attempt} part a`)
       ctx.emit(`attempt ${ctx.attempt} part b`)
       if (ctx.attempt === 1) throw new Error("first attempt fails")
@@ -270,7 +270,7 @@ describe("streaming results: the cache", () => {
 
   it("keeps only the parts of the attempt that succeeded", async () => {
     const root = mkdtempSync(path.join(tmpdir(), "weft-partial-"))
-    const wf = workflow("cached-retry").step("flaky", { cache: true, retry: 1 }, (_, ctx) => {
+    const wf = workflow("cached-retry").step("flaky", { cache: true, retry: { times: 1, delay: 0 } }, (_, ctx) => {
       ctx.emit(`attempt ${ctx.attempt}`)
       if (ctx.attempt === 1) throw new Error("first attempt fails")
       return "ok"

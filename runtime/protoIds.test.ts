@@ -94,7 +94,7 @@ describe("step ids named like Object.prototype's properties", () => {
 
   it("are cached and restored, and their durations kept in the history", async () => {
     const cacheDir = tempDir()
-    const options: RunOptions = { cacheDir, cwd: cacheDir }
+    const options: RunOptions = { cacheDir, cwd: cacheDir, weftDir: cacheDir }
     const first = await run(protoWorkflow(new Map(), new Map()), options)
     expect(first.status).toBe("succeeded")
     const calls = new Map<string, number>()

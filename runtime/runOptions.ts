@@ -12,6 +12,8 @@ import { suggestion } from "../dsl/internal/didYouMean.ts"
 import { isRunId } from "./history/runId.ts"
 import type { Workflow } from "../dsl/Workflow.ts"
 import * as Plan from "./Plan.ts"
+import { defaultFunctionConcurrency } from "./concurrency.ts"
+import { sizeProblem } from "./cache/autoPrune.ts"
 import type { RunOptions } from "./Run.ts"
 
 /**
@@ -43,7 +45,7 @@ const map = (of: string, example: string): Check => (value) =>
   value instanceof Map ? undefined : `must be a Map of ${of}, like ${example}, not ${shown(value)}`
 
 const cacheModes = ["use", "force", "off"]
-const cacheKeys = ["mode", "dir", "root", "file", "moduleTexts"]
+const cacheKeys = ["mode", "dir", "root", "file", "moduleTexts", "maxSize"]
 const journalKeys = ["dir", "resume", "file", "keep"]
 
 /** Problems inside an object option, field by field, in order. */
@@ -63,7 +65,13 @@ const checks = {
   concurrency: (value) =>
     isWholeAtLeastOne(value)
       ? undefined
-      : `must be a whole number of at least 1, not ${shown(value)}: pass one like { concurrency: 4 }, or leave it out for the workflow's own (else this machine's available parallelism, ${availableParallelism()})`,
+      : `must be a whole number of at least 1, not ${shown(value)}: pass one like { concurrency: 4 }, or leave it out for the workflow's own (else ${defaultFunctionConcurrency} steps, commands at most one per CPU)`,
+  commandConcurrency: (value) =>
+    isWholeAtLeastOne(value)
+      ? undefined
+      : `must be a whole number of at least 1, not ${shown(value)}: pass one like { commandConcurrency: 2 }, or leave it out for the workflow's own (else concurrency when set, else this machine's CPU count, ${availableParallelism()})`,
+  cpus: (value) =>
+    isWholeAtLeastOne(value) ? undefined : `must be a whole number of at least 1 (the CPUs the run may use), not ${shown(value)}`,
   failFast: boolean,
   cwd: (value) => {
     if (typeof value !== "string" || value === "") return `must be the path of a folder, like "packages/app", not ${shown(value)}`
@@ -85,11 +93,13 @@ const checks = {
   },
   resume: boolean,
   cacheDir: path("a folder", ".weft/cache"),
+  weftDir: path("a folder", ".weft"),
   cache: (value) => {
     if (!isPlainObject(value)) return `must be { mode, dir } (mode "use", "force" or "off"), not ${shown(value)}`
     return fields(value, cacheKeys, (key, field) =>
       key === "mode" ? (cacheModes.includes(field as string) ? undefined : `must be "use", "force" or "off", not ${shown(field)}`)
       : key === "moduleTexts" ? (field === "unknown" || field instanceof Map ? undefined : `must be a Map of file to text, or "unknown", not ${shown(field)}`)
+      : key === "maxSize" ? sizeProblem(field)
       : path(key === "file" ? "a file" : "a folder", key === "file" ? "weft.ts" : ".weft/cache")(field))
   },
   runId: (value) =>

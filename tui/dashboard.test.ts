@@ -68,6 +68,12 @@ describe("dashboard: frames", () => {
     expect(stdout.lastFrame()).toContain("loading…")
   })
 
+  it("running: the command limit beside the slots, when it is lower", async () => {
+    const { d, frame } = await setup()
+    feed(d, { ...runStart, concurrency: 64, commandConcurrency: 2 } as Event, { type: "step:start", time: 0, step: "checkout", attempt: 1 })
+    expect(frame()).toContain("slots 1/64 (commands ≤2)")
+  })
+
   it("running: a spinner turning on the render beat, elapsed of the estimate, slots in use, the ETA", async () => {
     const { d, clock, frame } = await setup()
     feed(d, runStart, { type: "step:start", time: 0, step: "checkout", attempt: 1 })

@@ -85,6 +85,8 @@ export class Model {
   run: string | undefined
   runNumber: number
   concurrency = 1
+  /** Command steps at once (`run:start`'s `commandConcurrency`; `concurrency` when not said). */
+  commandConcurrency = 1
   /** The run was started with `--allow-all`: the header says so. */
   permissionsOff = false
   /** In row order. */
@@ -280,6 +282,7 @@ export class Model {
     this.workflow = event.workflow
     this.run = event.run
     this.concurrency = event.concurrency
+    this.commandConcurrency = event.commandConcurrency ?? event.concurrency
     this.permissionsOff = event.permissionsOff === true
     this.#origin = this.#options.now() - event.time
     this.status = undefined

@@ -14,6 +14,7 @@ import { makeFileStore } from "./FileStore.ts"
 import { moduleGraphDigest } from "./moduleGraph.ts"
 import { resolveCacheOptions } from "./options.ts"
 import { caching, makeStepKeys } from "./stage.ts"
+import { cacheDirIn, defaultWeftDir } from "../weftDir.ts"
 import type { JournalOutputs } from "../journal/outputs.ts"
 import type { StepDigest } from "../watch/diff.ts"
 import type { ModuleTexts } from "../watch/moduleTexts.ts"
@@ -22,8 +23,16 @@ import type { ModuleTexts } from "../watch/moduleTexts.ts"
 export interface CacheSettings {
   /** `use` (default): read and write; `force`: run everything, then overwrite; `off`: neither read nor write. */
   readonly mode?: "use" | "force" | "off" | undefined
-  /** The store's folder (default: `$WEFT_CACHE_DIR`, else `.weft/cache` under `root`). */
+  /** The store's folder (default: `$WEFT_CACHE_DIR`, else `cache` in `weftDir`). */
   readonly dir?: string | undefined
+  /**
+   * The store's size budget: after a run, expired entries and then the least
+   * recently used beyond it are pruned, at most once an hour (bytes, or a size
+   * like "500MB"; default `$WEFT_CACHE_MAX_SIZE`, else 5 GiB). See `autoPrune.ts`.
+   */
+  readonly maxSize?: number | string | undefined
+  /** Weft's folder, where the file digests are kept whatever `dir` is (default: `defaultWeftDir(root)`; the run's `weftDir`). */
+  readonly weftDir?: string | undefined
   /** The workflow's folder: input and output globs are relative to it (default: the current directory). */
   readonly root?: string | undefined
   /** The workflow file, so function steps' keys cover it and the local modules it imports. */
@@ -41,8 +50,14 @@ export interface CacheSettings {
   readonly moduleTexts?: ModuleTexts | "unknown" | undefined
 }
 
-/** The default store folder for a workflow in `root`. */
-export const defaultCacheDir = (root: string): string => process.env.WEFT_CACHE_DIR ?? path.join(root, ".weft", "cache")
+/**
+ * The default store folder for a workflow in `root`: `$WEFT_CACHE_DIR`, else
+ * `cache` in weft's folder (`weftDir`, else `defaultWeftDir(root)`).
+ */
+export const defaultCacheDir = (root: string, weftDir?: string): string => {
+  const named = process.env.WEFT_CACHE_DIR
+  return named === undefined || named === "" ? cacheDirIn(weftDir ?? defaultWeftDir(root)) : path.resolve(named)
+}
 
 export interface RunCacheParts {
   /** The cache stage, when the run caches anything. */
@@ -66,7 +81,8 @@ export const makeRunCache = (
 ): RunCacheParts => {
   const mode = settings.mode ?? "use"
   const root = path.resolve(settings.root ?? process.cwd())
-  const dir = path.resolve(settings.dir ?? defaultCacheDir(root))
+  const weftDir = path.resolve(root, settings.weftDir ?? defaultWeftDir(root))
+  const dir = path.resolve(root, settings.dir ?? defaultCacheDir(root, weftDir))
   const store = mode === "off" ? undefined : makeFileStore(dir, { onWarning: hooks.onWarning })
   const memo = makeMemoScope({ store, workflow: wf.name, onMemo: hooks.onMemo, onWarning: hooks.onWarning, rateLimit: hooks.rateLimit })
   // Made on first use: a run that neither caches nor journals reads no files for them.
@@ -75,7 +91,7 @@ export const makeRunCache = (
   const entry = settings.file === undefined ? undefined : path.resolve(root, settings.file)
   const given = settings.moduleTexts
   const texts = entry !== undefined && given !== undefined && given !== "unknown" && given.has(entry) ? given : undefined
-  const hasherOf = () => (hasher ??= makeFileHasher(path.join(dir, "..", "file-hashes.json")))
+  const hasherOf = () => (hasher ??= makeFileHasher(path.join(weftDir, "file-hashes.json")))
   // From the texts when given: those are what the code was loaded from, while the disk may have moved on since.
   const modulesOf = () =>
     (modules ??= { digest: entry === undefined ? undefined : given === "unknown" ? unknownCode(entry, hooks.onWarning) : texts === undefined ? moduleGraphDigest(entry) : textsDigest(entry, texts) }).digest

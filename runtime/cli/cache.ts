@@ -2,19 +2,21 @@
  * `weft cache stats|prune|clear [file]`: look into and trim the step cache of
  * a workflow's folder. The file (default `weft.ts`) only says which folder;
  * without one, the current folder is meant. The store is
- * `$WEFT_CACHE_DIR`, else `.weft/cache` in that folder, as for `weft run`.
+ * `$WEFT_CACHE_DIR`, else `cache` in weft's folder (`$WEFT_DIR`, else `.weft`
+ * in that folder), as for `weft run`; the run history is in weft's folder.
  */
 import { existsSync, statSync } from "node:fs"
 import * as path from "node:path"
 import type { EntryInfo } from "../cache/CacheStore.ts"
 import { makeFileStore } from "../cache/FileStore.ts"
 import { defaultCacheDir } from "../cache/runCache.ts"
+import { formatBytes, parseSize } from "../cache/size.ts"
+import { defaultWeftDir } from "../weftDir.ts"
 import { readRuns } from "../history/History.ts"
 import { hitRates, type HitRates } from "../history/hitRates.ts"
 import { suggestion } from "../../dsl/internal/didYouMean.ts"
 import { UsageError } from "./common.ts"
 import { parseFlags } from "./flags.ts"
-import { parseSize } from "./size.ts"
 import { cacheSpecs } from "./specs.ts"
 
 /** What the cache commands need of the command line's I/O. */
@@ -24,17 +26,10 @@ export interface CacheIo {
   readonly cwd: string
 }
 
-/** The cap `weft cache prune` uses when given none. */
-export const defaultMaxSize = "1GB"
+/** The cap `weft cache prune` uses when given none: the budget runs keep the store under. */
+export const defaultMaxSize = "5GiB"
 
-export { parseSize } from "./size.ts"
-
-/** `12.3 MB`, `512 B`. */
-export const formatBytes = (bytes: number): string => {
-  if (bytes < 1000) return `${bytes} B`
-  const [unit, size] = bytes < 1e6 ? ["KB", 1e3] : bytes < 1e9 ? ["MB", 1e6] : ["GB", 1e9]
-  return `${(bytes / size).toFixed(1)} ${unit}`
-}
+export { formatBytes, parseSize }
 
 const percent = (rate: number | undefined) => (rate === undefined ? "n/a" : `${(rate * 100).toFixed(0)}%`)
 
@@ -72,15 +67,17 @@ export const cacheCommand = async (args: ReadonlyArray<string>, io: CacheIo): Pr
   if (sub !== undefined && Object.hasOwn(cacheSpecs, sub)) misplaced(sub as keyof typeof cacheSpecs, rest)
   const storeOf = (positionals: ReadonlyArray<string>) => {
     if (positionals.length > 1) throw new UsageError(`cache ${sub} takes one file, got ${positionals.join(" ")}`)
-    const dir = path.resolve(io.cwd, defaultCacheDir(folderOf(io.cwd, positionals[0])))
+    const folder = folderOf(io.cwd, positionals[0])
+    const weftDir = path.resolve(io.cwd, defaultWeftDir(folder))
+    const dir = path.resolve(io.cwd, defaultCacheDir(folder, weftDir))
     const warn = (message: string) => io.stderr(`weft: cache: ${message}\n`)
-    return { dir, store: makeFileStore(dir, { onWarning: warn }) }
+    return { dir, weftDir, store: makeFileStore(dir, { onWarning: warn }) }
   }
   switch (sub) {
     case "stats": {
       const { values, positionals } = parseFlags(cacheSpecs.stats, rest)
-      const { dir, store } = storeOf(positionals)
-      const [entries, totals, history] = await Promise.all([store.list(), store.stats(), readRuns(dir, { last: values.runs ?? 10 })])
+      const { dir, weftDir, store } = storeOf(positionals)
+      const [entries, totals, history] = await Promise.all([store.list(), store.stats(), readRuns(weftDir, { last: values.runs ?? 10 })])
       const stats = { dir, ...summarize(entries), bytes: totals.bytes, history: hitRates(history) }
       io.stdout(values.json ? `${JSON.stringify(stats)}\n` : renderStats(stats))
       return 0

@@ -85,7 +85,7 @@ describe.concurrent("weft run", () => {
   it("--dry-run prints levels and the critical path and runs nothing", async ({ expect }) => {
     const dir = tempDir()
     // A history of its own: dry runs follow history, and the fixtures folder keeps every test's.
-    const env = { WEFT_FIXTURE_DIR: dir, WEFT_CACHE_DIR: path.join(dir, ".weft", "cache") }
+    const env = { WEFT_FIXTURE_DIR: dir, WEFT_DIR: path.join(dir, ".weft") }
     const r = await weft(["run", fixture("dry-run.ts"), "--dry-run", "--concurrency", "2"], { env })
     expect(r.code, shown(r)).toBe(0)
     expect(r.stdout).toContain("dry run: nothing runs")

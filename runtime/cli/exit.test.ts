@@ -27,7 +27,7 @@ afterEach(() => {
 
 /** `weft …` with the fixture's variant `leave`, its store in a fresh folder; resolves with the result and how long it took. */
 const timed = async (args: ReadonlyArray<string>, leave: string, env: Record<string, string> = {}, slowReaderMs = 0) => {
-  const w = startWeft(args, { env: { WEFT_LEAVE: leave, WEFT_CACHE_DIR: path.join(tempDir("weft-exit-"), "cache"), ...env } })
+  const w = startWeft(args, { env: { WEFT_LEAVE: leave, WEFT_DIR: tempDir("weft-exit-"), ...env } })
   started.push(w)
   if (slowReaderMs > 0) {
     // The pipe fills while nobody reads: weft's last writes wait in it (or in Node) when it is done.
@@ -81,7 +81,7 @@ describe("weft run exits when the run has ended", () => {
   it("Ctrl-C (SIGINT over pipes) while a step waits on its own 60 s timer: one Ctrl-C, exit 130 at once", async () => {
     const mark = path.join(tempDir("weft-exit-"), "started")
     const w = startWeft(["run", file, "--reporter", "json", "--no-cache"], {
-      env: { WEFT_LEAVE: "hang", WEFT_MARK: mark, WEFT_CACHE_DIR: path.join(tempDir("weft-exit-"), "cache") }
+      env: { WEFT_LEAVE: "hang", WEFT_MARK: mark, WEFT_DIR: tempDir("weft-exit-") }
     })
     started.push(w)
     await waitFor(() => existsSync(mark), 10_000, "the step to start")
@@ -97,7 +97,7 @@ describe("weft run exits when the run has ended", () => {
   it("Ctrl-C on the dashboard in a terminal: it says cancelled and exits 130, no second Ctrl-C needed", async () => {
     const dir = tempDir("weft-exit-")
     const mark = path.join(dir, "started")
-    const weft = inTerminal(["run", file, "--no-cache"], repoRoot, { WEFT_LEAVE: "hang", WEFT_MARK: mark, WEFT_CACHE_DIR: path.join(dir, "cache") })
+    const weft = inTerminal(["run", file, "--no-cache"], repoRoot, { WEFT_LEAVE: "hang", WEFT_MARK: mark, WEFT_DIR: dir })
     await waitFor(() => existsSync(mark), 10_000, "the step to start")
     const from = performance.now()
     weft.child.stdin.write("\x03")
@@ -114,7 +114,7 @@ describe("weft watch exits when it quits", () => {
     const dir = tempDir("weft-exit-")
     const w = launch("node", [path.join(repoRoot, "bin/weft.js"), "watch", file, "--reporter", "json", "--no-cache"], repoRoot, {
       WEFT_LEAVE: "timer",
-      WEFT_CACHE_DIR: path.join(dir, "cache")
+      WEFT_DIR: dir
     })
     await w.until(/"type":"watch:idle"/, "the first run to end")
     const from = performance.now()
@@ -127,7 +127,7 @@ describe("weft watch exits when it quits", () => {
   it("Ctrl-C on the dashboard in a terminal while a step waits on its own timer: exits at once", async () => {
     const dir = tempDir("weft-exit-")
     const mark = path.join(dir, "started")
-    const weft = inTerminal(["watch", file, "--no-cache"], repoRoot, { WEFT_LEAVE: "hang", WEFT_MARK: mark, WEFT_CACHE_DIR: path.join(dir, "cache") })
+    const weft = inTerminal(["watch", file, "--no-cache"], repoRoot, { WEFT_LEAVE: "hang", WEFT_MARK: mark, WEFT_DIR: dir })
     await waitFor(() => existsSync(mark), 10_000, "the step to start")
     weft.child.stdin.write("\x03")
     const code = await Promise.race([weft.exited, new Promise<"still running">((resolve) => setTimeout(() => resolve("still running"), promptlyMs))])

@@ -6,7 +6,8 @@
  */
 import { existsSync, statSync } from "node:fs"
 import * as path from "node:path"
-import { defaultCacheDir } from "../cache/runCache.ts"
+import { defaultWeftDir } from "../weftDir.ts"
+import { runsDir } from "../journal/open.ts"
 import { historyDir, readRuns, type HistoryRecord } from "../history/History.ts"
 import { readRunDetail } from "../history/RunDetail.ts"
 import { journalFile } from "../journal/Journal.ts"
@@ -32,10 +33,10 @@ const folderOf = (cwd: string, file: string | undefined): string => {
  * means the same run to `weft history` and `weft report`.
  */
 const runsOf = async (cwd: string, file: string | undefined) => {
-  const cacheDir = path.resolve(defaultCacheDir(folderOf(cwd, file)))
-  const records = await readRuns(cacheDir)
+  const weftDir = path.resolve(defaultWeftDir(folderOf(cwd, file)))
+  const records = await readRuns(weftDir)
   const named = file !== undefined && workflowFile.test(file)
-  return { cacheDir, records: named ? records.filter((r) => r.file !== undefined && path.basename(r.file) === path.basename(file)) : records }
+  return { weftDir, records: named ? records.filter((r) => r.file !== undefined && path.basename(r.file) === path.basename(file)) : records }
 }
 
 /** Runs `weft history [file] [--last N] [--json]`. */
@@ -43,10 +44,10 @@ export const historyCommand = async (args: ReadonlyArray<string>, io: Io): Promi
   const { values, positionals } = parseFlags(historySpec, args)
   if (positionals.length > 1) throw new UsageError(`history takes one file, got ${positionals.join(" ")}`)
   const last = values.last ?? 20
-  const { cacheDir, records } = await runsOf(io.cwd, positionals[0])
+  const { weftDir, records } = await runsOf(io.cwd, positionals[0])
   const shown = records.slice(Math.max(0, records.length - last))
   if (values.json) io.stdout(`${JSON.stringify(shown)}\n`)
-  else if (shown.length === 0) io.stdout(`no runs recorded in ${historyDir(cacheDir)} yet: each \`weft run\` adds one\n`)
+  else if (shown.length === 0) io.stdout(`no runs recorded in ${historyDir(weftDir)} yet: each \`weft run\` adds one\n`)
   else io.stdout(renderHistory(shown, records.length))
   return 0
 }
@@ -59,12 +60,12 @@ export const reportCommand = async (args: ReadonlyArray<string>, io: Io): Promis
   const files = positionals.filter((p) => workflowFile.test(p) || existsSync(path.resolve(io.cwd, p)))
   const refs = [...relative, ...positionals.filter((p) => !files.includes(p))]
   if (refs.length > 1 || files.length > 1) throw new UsageError(`report takes one run and one file, got ${args.join(" ")}`)
-  const { cacheDir, records } = await runsOf(io.cwd, files[0])
-  const dir = historyDir(cacheDir)
+  const { weftDir, records } = await runsOf(io.cwd, files[0])
+  const dir = historyDir(weftDir)
   const found = resolveRun(records, refs[0] ?? "-1")
   if (typeof found === "string") {
     // A run that never ended has no history record, but its journal names it by the same id.
-    const runs = path.join(cacheDir, "..", "runs")
+    const runs = runsDir(weftDir)
     const journal = refs[0] === undefined || /^-\d+$/.test(refs[0]) ? undefined : await findJournal(runs, refs[0])
     if (journal !== undefined) {
       io.stdout(renderJournalReport(journal, path.relative(io.cwd, journalFile(runs, journal.header.run)), values.json))

@@ -2,12 +2,13 @@
  * `weft run`: loads the workflow, runs it with the chosen reporter (teed with
  * the log files and the trace), and maps the outcome to an exit code.
  */
-import { availableParallelism } from "node:os"
 import * as path from "node:path"
 import * as Plan from "../Plan.ts"
+import { resolveConcurrency } from "../concurrency.ts"
 import { killAllGroups } from "../Process.ts"
 import { tee, type Reporter } from "../Reporter.ts"
 import { defaultCacheDir, type CacheSettings } from "../cache/runCache.ts"
+import { defaultWeftDir } from "../weftDir.ts"
 import { run } from "../Run.ts"
 import { readDurations } from "../history/durations.ts"
 import type { RunResult } from "../RunState.ts"
@@ -26,16 +27,18 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
   const { values, positionals } = parseFlags(runSpec, args)
   const { trace } = checkRunFlags(values, io)
   const { concurrency, output } = values
+  const commandConcurrency = values["command-concurrency"]
   const [file = "weft.ts", ...only] = positionals
   const loaded = await load(file, io, "run")
   const plan = Plan.make(loaded.workflow, { file: loaded.file, only })
   if (output !== undefined) checkOutputStep(plan, output)
-  const effectiveConcurrency = concurrency ?? loaded.workflow.options.concurrency ?? availableParallelism()
+  const effectiveConcurrency = resolveConcurrency({ concurrency, commandConcurrency }, loaded.workflow.options).slots
   const folder = path.dirname(path.resolve(io.cwd, file))
-  const cacheDir = path.resolve(io.cwd, defaultCacheDir(folder))
+  const weftDir = path.resolve(io.cwd, defaultWeftDir(folder))
+  const cacheDir = path.resolve(io.cwd, defaultCacheDir(folder, weftDir))
   if (values["dry-run"]) {
     // The plan the run would make: with the history's durations, as `run` gets them (runExtras).
-    const durations = await readDurations(cacheDir, loaded.workflow.name).catch(() => new Map<string, number>())
+    const durations = await readDurations(weftDir, loaded.workflow.name).catch(() => new Map<string, number>())
     const { dryRun, renderDryRun } = await import("./dryRun.ts")
     const dry = dryRun(Plan.make(loaded.workflow, { file: loaded.file, only, durations }), effectiveConcurrency, durations)
     io.stdout(reporterName(values.reporter, io) === "json" ? `${JSON.stringify(dry)}\n` : renderDryRun(dry))
@@ -48,7 +51,7 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
     file: path.resolve(io.cwd, file),
     moduleTexts: loaded.texts
   }
-  const extras = await runExtras({ io, workflow: loaded.workflow, cacheDir, trace })
+  const extras = await runExtras({ io, workflow: loaded.workflow, weftDir, trace })
   const controller = new AbortController()
   let interrupted: NodeJS.Signals | undefined
   const onSignal = (signal: NodeJS.Signals) => {
@@ -83,12 +86,14 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
     const reserve = reporterName(values.reporter as string | undefined, io) === "json" ? reservingStdout : <A>(f: () => Promise<A>) => f()
     const result = await reserve(() => run(loaded.workflow, {
       concurrency,
+      commandConcurrency,
       // Only when given: else the workflow's own failFast holds (it may turn fail-fast off itself).
       failFast: values.continue ? false : undefined,
       only,
       file: loaded.file,
       cwd: folder,
       cache,
+      weftDir,
       durations: extras.durations,
       reporter,
       signal: controller.signal,

@@ -16,7 +16,8 @@ export interface RunExtrasOptions {
   readonly io: Io
   readonly workflow: Workflow<any>
   /** The run's cache folder: history and logs live beside it in `.weft/`. */
-  readonly cacheDir: string
+  /** Weft's folder: history and logs. */
+  readonly weftDir: string
   /** `--trace`: where to write each run's trace, relative to `io.cwd`. */
   readonly trace?: string | undefined
 }
@@ -36,17 +37,17 @@ export interface RunExtras {
  * run goes on.
  */
 export const runExtras = async (options: RunExtrasOptions): Promise<RunExtras> => {
-  const { io, workflow, cacheDir } = options
+  const { io, workflow, weftDir } = options
   const warn = (message: string) => io.stderr(`weft: ${message}\n`)
   const unreadable = (error: unknown) => {
-    warn(`cannot read the run history beside ${cacheDir} (${(error as Error).message}); running without step estimates`)
+    warn(`cannot read the run history in ${weftDir} (${(error as Error).message}); running without step estimates`)
     return undefined
   }
   const [durations, runNumber] = await Promise.all([
-    readDurations(cacheDir, workflow.name).catch(unreadable),
-    nextRunNumber(cacheDir, workflow.name).catch(() => 1)
+    readDurations(weftDir, workflow.name).catch(unreadable),
+    nextRunNumber(weftDir, workflow.name).catch(() => 1)
   ])
-  const reporters: Array<Reporter> = [logFiles({ dir: logsDir(cacheDir), onError: warn })]
+  const reporters: Array<Reporter> = [logFiles({ dir: logsDir(weftDir), onError: warn })]
   if (options.trace !== undefined) reporters.push(traceWriter({ file: path.resolve(io.cwd, options.trace), onError: warn }))
   return { reporters, durations: durations ?? new Map(), runNumber }
 }

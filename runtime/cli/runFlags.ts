@@ -11,7 +11,8 @@ import { boolean, oneOf, string, wholeNumber } from "./flags.ts"
 export const reporters = ["tui", "plain", "json"] as const
 
 export const runFlags = {
-  concurrency: string("N", "steps at once (default: the workflow's concurrency, else weft's default, shown when the run starts)", wholeNumber(1)),
+  concurrency: string("N", "steps at once, commands included (default: the workflow's concurrency, else 64 or the CPU count if larger; shown when the run starts)", wholeNumber(1)),
+  "command-concurrency": string("N", "command steps at once (default: the workflow's, else --concurrency when given, else one per CPU)", wholeNumber(1)),
   continue: boolean("keep independent steps running after a step fails"),
   reporter: string("R", "tui (default on a terminal, not in CI), plain (default otherwise) or json (one event per line)", oneOf(reporters)),
   "no-cache": boolean("neither read nor write the step cache"),

@@ -6,7 +6,7 @@
  */
 import { boolean, list, oneOf, string, wholeNumber, type CommandSpec } from "./flags.ts"
 import { runFlags } from "./runFlags.ts"
-import { parseSize } from "./size.ts"
+import { parseSize } from "../cache/size.ts"
 import { UsageError } from "./common.ts"
 
 const loadedFiles = "Files: .ts/.js modules whose default export is a workflow, or .json/.yaml specs (default: weft.ts in the current folder)."
@@ -123,7 +123,7 @@ export const cacheSpecs = {
     usage: ["weft cache prune [file] [--max-size SIZE]"],
     summary: "drop expired entries, then least recently used ones until the cache is under a size",
     flags: {
-      "max-size": string("SIZE", "the size to trim to (default $WEFT_CACHE_MAX_SIZE, else 1GB): bytes, or a number with KB, MB, GB (1000s) or KiB, MiB, GiB (1024s)", size)
+      "max-size": string("SIZE", "the size to trim to (default $WEFT_CACHE_MAX_SIZE, else 5GiB, the budget runs keep the store under): bytes, or a number with KB, MB, GB (1000s) or KiB, MiB, GiB (1024s)", size)
     },
     notes: [cacheFolder],
     examples: ["weft cache prune --max-size 500MB"]

@@ -12,6 +12,7 @@ import * as Plan from "../Plan.ts"
 import { killAllGroups } from "../Process.ts"
 import { tee } from "../Reporter.ts"
 import { defaultCacheDir } from "../cache/runCache.ts"
+import { defaultWeftDir } from "../weftDir.ts"
 import { readKeys, type WatchKey } from "../watch/keys.ts"
 import { startSession, type Session } from "../watch/Session.ts"
 import type { WatchControls } from "../watch/WatchEvent.ts"
@@ -34,6 +35,7 @@ export const watchCommand = async (args: ReadonlyArray<string>, io: Io): Promise
   const { values, positionals } = parseFlags(watchSpec, args)
   const { trace } = checkRunFlags(values, io)
   const { concurrency } = values
+  const commandConcurrency = values["command-concurrency"]
   const debounceMs = values.debounce ?? 50
   const name = reporterName(values.reporter, io)
   const [file = "weft.ts", ...only] = positionals
@@ -43,8 +45,9 @@ export const watchCommand = async (args: ReadonlyArray<string>, io: Io): Promise
   const texts = loaded.texts
   Plan.make(loaded.workflow, { file: loaded.file, only })
   const folder = path.dirname(path.resolve(io.cwd, file))
-  const cacheDir = path.resolve(io.cwd, defaultCacheDir(folder))
-  const extras = await runExtras({ io, workflow: loaded.workflow, cacheDir, trace })
+  const weftDir = path.resolve(io.cwd, defaultWeftDir(folder))
+  const cacheDir = path.resolve(io.cwd, defaultCacheDir(folder, weftDir))
+  const extras = await runExtras({ io, workflow: loaded.workflow, weftDir, trace })
 
   let quitting: Quit | undefined
   let session: Session | undefined
@@ -97,10 +100,12 @@ export const watchCommand = async (args: ReadonlyArray<string>, io: Io): Promise
       sources: texts,
       only,
       concurrency,
+      commandConcurrency,
       // Only when given: else the workflow's own failFast holds (it may turn fail-fast off itself).
       failFast: values.continue ? false : undefined,
       allowAll: values["allow-all"],
       cache: { mode: values["no-cache"] ? "off" : values.force ? "force" : "use", dir: cacheDir },
+      weftDir,
       // Every run keeps a journal, as with `weft run`, so that it can be resumed.
       journal: true,
       durations: extras.durations,

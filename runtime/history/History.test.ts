@@ -10,7 +10,7 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 const fileIn = () => {
   const dir = mkdtempSync(path.join(tmpdir(), "weft-history-"))
   dirs.push(dir)
-  return historyFile(path.join(dir, ".weft", "cache"))
+  return historyFile(path.join(dir, ".weft"))
 }
 
 const record = (id: string, cached = 1, ran = 1): HistoryRecord => ({
@@ -19,7 +19,7 @@ const record = (id: string, cached = 1, ran = 1): HistoryRecord => ({
 })
 
 describe("run history", () => {
-  it("lives beside the cache folder and keeps the newest records", async () => {
+  it("lives in weft's folder and keeps the newest records", async () => {
     const file = fileIn()
     expect(path.relative(path.dirname(path.dirname(file)), file)).toBe(path.join("history", "runs.ndjson"))
     expect(path.basename(path.dirname(path.dirname(file)))).toBe(".weft")

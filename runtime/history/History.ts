@@ -1,6 +1,6 @@
 /**
  * Run history: one small record per run, in `.weft/history/runs.ndjson`
- * beside the cache store (`<cacheDir>/../history/`), the last
+ * in weft's folder (`<weftDir>/history/`, see `weftDir.ts`), the last
  * {@link maxRecords} kept. `weft history` lists them and `weft cache stats`
  * reads them to show how often the cache and memoized calls answered.
  *
@@ -13,7 +13,7 @@
  * still reads that file, and the next run moves its records into the folder.
  *
  * @example
- * const records = await readRuns(cacheDir, { last: 10 })
+ * const records = await readRuns(".weft", { last: 10 })
  */
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
@@ -47,14 +47,14 @@ export interface HistoryRecord extends RunHeader {
   readonly memo: Readonly<Record<string, MemoLine>>
 }
 
-/** The history folder of the store in `cacheDir`: `history` beside it. */
-export const historyDir = (cacheDir: string): string => path.join(path.resolve(cacheDir), "..", "history")
+/** The history folder in weft's folder `weftDir` (`.weft/history`). */
+export const historyDir = (weftDir: string): string => path.join(path.resolve(weftDir), "history")
 
-/** Where the run records of the store in `cacheDir` live. */
-export const historyFile = (cacheDir: string): string => path.join(historyDir(cacheDir), "runs.ndjson")
+/** Where the run records in `weftDir` live. */
+export const historyFile = (weftDir: string): string => path.join(historyDir(weftDir), "runs.ndjson")
 
 /** Where older weft kept them. */
-export const legacyHistoryFile = (cacheDir: string): string => path.join(path.resolve(cacheDir), "..", "history.ndjson")
+export const legacyHistoryFile = (weftDir: string): string => path.join(path.resolve(weftDir), "history.ndjson")
 
 /** The record of a finished run, from its summary. */
 export const recordOf = (
@@ -116,9 +116,9 @@ const newest = <A>(items: Array<A>, last: number | undefined): Array<A> =>
 export const readHistory = async (file: string, options: { readonly last?: number } = {}): Promise<Array<HistoryRecord>> =>
   newest(parseLines(await readText(file)), options.last)
 
-/** The runs recorded beside the store in `cacheDir`, oldest first, the legacy file's included; with `last`, the newest that many. */
-export const readRuns = async (cacheDir: string, options: { readonly last?: number } = {}): Promise<Array<HistoryRecord>> => {
-  const [legacy, current] = await Promise.all([readHistory(legacyHistoryFile(cacheDir)), readHistory(historyFile(cacheDir))])
+/** The runs recorded in `weftDir`, oldest first, the legacy file's included; with `last`, the newest that many. */
+export const readRuns = async (weftDir: string, options: { readonly last?: number } = {}): Promise<Array<HistoryRecord>> => {
+  const [legacy, current] = await Promise.all([readHistory(legacyHistoryFile(weftDir)), readHistory(historyFile(weftDir))])
   if (legacy.length === 0) return newest(current, options.last)
   // A migration cut short by a crash leaves a record in both files.
   const ids = new Set(current.map((r) => r.id))

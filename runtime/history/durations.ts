@@ -10,8 +10,8 @@
  * workflow is one read and one parse, well under a millisecond.
  *
  * @example
- * const durations = await readDurations(".weft/cache", "build")
- * await run(wf, { cacheDir: ".weft/cache", durations })
+ * const durations = await readDurations(".weft", "build")
+ * await run(wf, { weftDir: ".weft", durations })
  */
 import * as path from "node:path"
 import { writeAtomic } from "../cache/internal/atomic.ts"
@@ -57,11 +57,11 @@ const median = (values: ReadonlyArray<number>): number => {
 
 /**
  * Each step's median recent duration (ms) in runs of `workflowName` beside
- * the store in `cacheDir`; empty when there is no history. Pass it to `run`
+ * weft's folder `weftDir`; empty when there is no history. Pass it to `run`
  * as `durations`.
  */
-export const readDurations = async (cacheDir: string, workflowName: string): Promise<Map<string, number>> => {
-  const times = await readTimes(durationsFile(historyDir(cacheDir), workflowName))
+export const readDurations = async (weftDir: string, workflowName: string): Promise<Map<string, number>> => {
+  const times = await readTimes(durationsFile(historyDir(weftDir), workflowName))
   const durations = new Map<string, number>()
   if (times === undefined) return durations
   for (const [id, { ms }] of Object.entries(times.steps)) {
@@ -71,11 +71,11 @@ export const readDurations = async (cacheDir: string, workflowName: string): Pro
 }
 
 /** The number the next run of `workflowName` will have: runs recorded so far, plus one. */
-export const nextRunNumber = async (cacheDir: string, workflowName: string): Promise<number> => {
-  const times = await readTimes(durationsFile(historyDir(cacheDir), workflowName))
+export const nextRunNumber = async (weftDir: string, workflowName: string): Promise<number> => {
+  const times = await readTimes(durationsFile(historyDir(weftDir), workflowName))
   if (times !== undefined) return times.runs + 1
   // History from before the durations file: count the records.
-  return (await readRuns(cacheDir)).filter((r) => r.workflow === workflowName).length + 1
+  return (await readRuns(weftDir)).filter((r) => r.workflow === workflowName).length + 1
 }
 
 /**

@@ -22,10 +22,11 @@ import { runVirtual } from "../../test/fixtures/virtual.ts"
 
 const dirs: Array<string> = []
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
+/** A fresh weft folder (`.weft`), where runs told of it keep their history. */
 const cacheDir = () => {
   const dir = mkdtempSync(path.join(tmpdir(), "weft-record-"))
   dirs.push(dir)
-  return path.join(dir, ".weft", "cache")
+  return path.join(dir, ".weft")
 }
 
 
@@ -37,10 +38,10 @@ describe("a run's history", () => {
     let tries = 0
     const wf = workflow("shop", { concurrency: 2 })
       .step("fetch", sleep(30))
-      .step("flaky", { retry: 1 }, () => Effect.andThen(Effect.sleep(10), ++tries === 1 ? Effect.fail(new Error("first\nsecond line")) : Effect.void))
+      .step("flaky", { retry: { times: 1, delay: 0 } }, () => Effect.andThen(Effect.sleep(10), ++tries === 1 ? Effect.fail(new Error("first\nsecond line")) : Effect.void))
       .step("bad", { after: ["fetch"] }, () => Effect.andThen(Effect.sleep(5), Effect.fail(new Error("disk full\nat somewhere"))))
       .step("after-bad", { after: ["bad"] }, sleep(1))
-    const { start } = await runVirtual(wf, { cache: { mode: "off", dir }, failFast: false })
+    const { start } = await runVirtual(wf, { weftDir: dir, cache: { mode: "off" }, failFast: false })
     expect(start.run).toMatch(/^\d{8}-\d{6}-[0-9a-f]{4}$/)
     const [record] = await readRuns(dir)
     expect(record).toMatchObject({ id: start.run, workflow: "shop", status: "failed", durationMs: 35, steps: { ran: 3, succeeded: 2, failed: 1, skipped: 1 } })
@@ -60,12 +61,12 @@ describe("a run's history", () => {
 
   it("marks cache answers in the report, with what they saved, and keeps them out of the durations", async () => {
     const dir = cacheDir()
-    const cache = { dir, root: path.dirname(path.dirname(dir)) }
+    const cache = { root: path.dirname(dir) }
     const wf = workflow("cached").step("a", { cache: true }, sleep(20))
     // Real time: storing the entry is real I/O, which virtual time would skip past.
     const events: Array<Event> = []
-    const first = await run(wf, { cache, onEvent: (e) => events.push(e) })
-    const second = await run(wf, { cache, onEvent: (e) => events.push(e) })
+    const first = await run(wf, { cache, weftDir: dir, onEvent: (e) => events.push(e) })
+    const second = await run(wf, { cache, weftDir: dir, onEvent: (e) => events.push(e) })
     expect([first.steps.a!.status, second.steps.a!.status]).toEqual(["succeeded", "cached"])
     const [ran, answered] = events.filter((e): e is EventOf<"step:end"> => e.type === "step:end")
     const id = (events.filter((e) => e.type === "run:start")[1] as EventOf<"run:start">).run
@@ -77,7 +78,7 @@ describe("a run's history", () => {
 
   it("a given runId names the run; one that could leave the history folder is refused", async () => {
     const dir = cacheDir()
-    const { start } = await runVirtual(workflow("named").step("a", sleep(1)), { cache: { mode: "off", dir }, runId: "my-run.1" })
+    const { start } = await runVirtual(workflow("named").step("a", sleep(1)), { weftDir: dir, cache: { mode: "off" }, runId: "my-run.1" })
     expect(start.run).toBe("my-run.1")
     expect((await readRuns(dir)).map((r) => r.id)).toEqual(["my-run.1"])
     expect(() => compile(workflow("w").step("a", () => 1), { runId: "../../etc" })).toThrow(/runId must be letters/)
@@ -100,20 +101,20 @@ describe("step durations from history", () => {
       .step("long", sleep(ms.long!))
       .step("after-long", { after: ["long"] }, sleep(1))
       .step("guessed", { estimate: 7 }, sleep(1))
-    const first = await runVirtual(wf({ short: 50, long: 10 }), { cache: { mode: "off", dir } })
+    const first = await runVirtual(wf({ short: 50, long: 10 }), { weftDir: dir, cache: { mode: "off" } })
     expect(first.start.steps.map((s) => s.estimateMs)).toEqual([undefined, undefined, undefined, 7])
-    await runVirtual(wf({ short: 70, long: 12 }), { cache: { mode: "off", dir } })
-    await runVirtual(wf({ short: 60, long: 11 }), { cache: { mode: "off", dir } })
+    await runVirtual(wf({ short: 70, long: 12 }), { weftDir: dir, cache: { mode: "off" } })
+    await runVirtual(wf({ short: 60, long: 11 }), { weftDir: dir, cache: { mode: "off" } })
     const durations = await readDurations(dir, "prio")
     expect(Object.fromEntries(durations)).toEqual({ short: 60, long: 11, "after-long": 1, guessed: 1 })
     expect(await nextRunNumber(dir, "prio")).toBe(4)
 
-    const next = await runVirtual(wf({ short: 1, long: 1 }), { cache: { mode: "off", dir }, durations })
+    const next = await runVirtual(wf({ short: 1, long: 1 }), { weftDir: dir, cache: { mode: "off" }, durations })
     // History supersedes an `estimate` once the step has run: "guessed" said 7 ms and took 1.
     expect(next.start.steps.map((s) => [s.id, s.estimateMs])).toEqual([["short", 60], ["long", 11], ["after-long", 1], ["guessed", 1]])
     const order = next.events.flatMap((e) => (e.type === "step:start" ? [e.step] : []))
     expect(order[0]).toBe("short")
-    const plain = await runVirtual(wf({ short: 1, long: 1 }), { cache: { mode: "off", dir } })
+    const plain = await runVirtual(wf({ short: 1, long: 1 }), { weftDir: dir, cache: { mode: "off" } })
     expect(plain.events.find((e) => e.type === "step:start")).toMatchObject({ step: "guessed" })
   })
 

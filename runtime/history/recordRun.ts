@@ -12,20 +12,20 @@ import { appendLocked, historyDir, historyFile, legacyHistoryFile, maxRecords, r
 import { withFileLock } from "./internal/lock.ts"
 import { detailFile, type RunDetail } from "./RunDetail.ts"
 
-/** Records a finished run beside the store in `cacheDir`, keeping the newest `keep` runs (default {@link maxRecords}). */
+/** Records a finished run in weft's folder `weftDir`, keeping the newest `keep` runs (default {@link maxRecords}). */
 export const recordRun = async (
-  cacheDir: string,
+  weftDir: string,
   run: { readonly record: HistoryRecord; readonly detail: RunDetail },
   options: { readonly keep?: number } = {}
 ): Promise<void> => {
-  const dir = historyDir(cacheDir)
-  const file = historyFile(cacheDir)
+  const dir = historyDir(weftDir)
+  const file = historyFile(weftDir)
   await fs.mkdir(dir, { recursive: true })
   // The report first: a listed run has its report, unless trimming took both.
   const text = JSON.stringify(run.detail)
   await writeAtomic({ tmpDir: dir, target: detailFile(dir, run.detail.id), durable: false, write: (handle) => handle.writeFile(text) })
   await withFileLock(file, async () => {
-    const legacy = legacyHistoryFile(cacheDir)
+    const legacy = legacyHistoryFile(weftDir)
     const moved = await readHistory(legacy)
     const dropped = await appendLocked(file, run.record, options.keep ?? maxRecords, moved)
     if (moved.length > 0) await fs.rm(legacy, { force: true })

@@ -26,7 +26,7 @@ export type Update =
   | { readonly kind: "waiting"; readonly step: number; readonly time: number; readonly reason: string; readonly releases?: true; readonly over?: true }
   /** A step that released its slot to wait wants one again: the executor hands it over (`executor.resume`) as soon as one is free. */
   | { readonly kind: "resume"; readonly step: number; readonly time: number }
-  | { readonly kind: "retry"; readonly step: number; readonly time: number; readonly attempt: number; readonly error: string; readonly delayMs: number }
+  | { readonly kind: "retry"; readonly step: number; readonly time: number; readonly attempt: number; readonly error: string; readonly reason?: string | undefined; readonly delayMs: number }
   | { readonly kind: "memo"; readonly step: number; readonly time: number; readonly name: string; readonly outcome: "hit" | "coalesced" | "miss"; readonly savedMs: number; readonly keys?: number | undefined }
   /** Not about one step (`step` is -1): the cache store found a corrupt entry, say. */
   | { readonly kind: "warning"; readonly step: number; readonly time: number; readonly message: string }

@@ -5,13 +5,12 @@
 import * as path from "node:path"
 import type { Workflow } from "../../dsl/Workflow.ts"
 import { isErrno } from "../cache/internal/atomic.ts"
-import { defaultCacheDir, type CacheSettings } from "../cache/runCache.ts"
 import { chainOf, latestResumable, openJournal, type JournalContents, type JournalRecord, type JournalWriter } from "./Journal.ts"
 import type { JournalSetup, Resumed } from "./stage.ts"
 
 /** How a run uses its journal. */
 export interface JournalSettings {
-  /** The runs folder (default: `runs` beside the cache folder, `.weft/runs`). */
+  /** The runs folder (default: `runs` in weft's folder, `.weft/runs`). */
   readonly dir?: string | undefined
   /** Replay what the newest unfinished run of this workflow recorded. */
   readonly resume?: boolean | undefined
@@ -33,11 +32,8 @@ export interface JournalIds {
   readonly fresh?: (() => string) | undefined
 }
 
-/** The runs folder: `runs` beside the cache folder. */
-export const runsDir = (cache: CacheSettings | undefined, cwd: string | undefined): string => {
-  const root = path.resolve(cache?.root ?? cwd ?? process.cwd())
-  return path.join(path.resolve(cache?.dir ?? defaultCacheDir(root)), "..", "runs")
-}
+/** The runs folder in weft's folder `weftDir` (`.weft/runs`). */
+export const runsDir = (weftDir: string): string => path.join(path.resolve(weftDir), "runs")
 
 /**
  * Opens a new run's journal, named by the run's id (`writer.run`, which the

@@ -25,10 +25,11 @@ import * as path from "node:path"
 import { unreachable, type Event } from "../Event.ts"
 import { isRunId } from "../history/runId.ts"
 import { safeFileName } from "../internal/safeFileName.ts"
+import { formatDuration } from "../Summary.ts"
 import type { Reporter } from "../Reporter.ts"
 
 export interface LogFilesOptions {
-  /** The logs folder (the CLI uses `.weft/logs` beside the cache). */
+  /** The logs folder (the CLI uses `logs` in weft's folder, `.weft/logs`). */
   readonly dir: string
   /** Run folders kept, the newest (default 20). */
   readonly keep?: number | undefined
@@ -182,6 +183,10 @@ export const logFiles = (options: LogFilesOptions): Reporter => {
         case "step:partial":
           if (current !== undefined) write(current, event.step, event.time, `part#${event.index}`, event.text)
           return
+        case "step:retry":
+          // The whole reason, which the reporters shorten to a line: a failed command's script and stderr.
+          if (current !== undefined) write(current, event.step, event.time, "retry", `attempt ${event.attempt} failed, retrying in ${formatDuration(event.delayMs)}: ${event.reason ?? event.error}`)
+          return
         case "step:end": {
           const log = current?.steps.get(event.step)
           if (log !== undefined) flush(current!, log, true)
@@ -193,7 +198,6 @@ export const logFiles = (options: LogFilesOptions): Reporter => {
         case "step:ready":
         case "step:start":
         case "step:progress":
-        case "step:retry":
         case "step:waiting":
         case "step:memo":
         case "run:warning":
@@ -213,8 +217,8 @@ export const logFiles = (options: LogFilesOptions): Reporter => {
   }
 }
 
-/** The logs folder beside the store in `cacheDir`: `.weft/logs`. */
-export const logsDir = (cacheDir: string): string => path.join(path.resolve(cacheDir), "..", "logs")
+/** The logs folder in weft's folder `weftDir`: `.weft/logs`. */
+export const logsDir = (weftDir: string): string => path.join(path.resolve(weftDir), "logs")
 
 /** Each run folder's map from step ids to file names; its presence marks the folder as a run's. */
 export const indexFile = "index.json"

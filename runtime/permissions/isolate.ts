@@ -16,6 +16,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { localModules } from "../cache/moduleGraph.ts"
 import { literalBase } from "./sandbox.ts"
+import { defaultWeftDir } from "../weftDir.ts"
 
 /** What an isolated step may do beyond loading its code. */
 export interface IsolatePolicy {
@@ -76,12 +77,12 @@ export const isolateFlags = (policy: IsolatePolicy, file: string, workflowDir: s
  * time a child takes to load weft. Node uses the cache under `--permission`
  * only with read and write access to it, so each child may write this folder: one per
  * set of flags, so what a step could leave there reaches only children
- * allowed exactly what it is. Under `.weft/` in the workflow's folder, which
+ * allowed exactly what it is. In weft's folder (`.weft/` in the workflow's folder, or `$WEFT_DIR`), which
  * the user owns (a shared temporary folder could be seeded by another user)
  * and the watcher skips.
  */
 export const compileCacheDir = (flags: ReadonlyArray<string>, workflowDir: string): string =>
-  path.join(workflowDir, ".weft", "compile-cache", createHash("sha256").update(flags.join("\0")).digest("hex").slice(0, 16))
+  path.join(defaultWeftDir(workflowDir), "compile-cache", createHash("sha256").update(flags.join("\0")).digest("hex").slice(0, 16))
 
 /** A denial the child reports: Node's `ERR_ACCESS_DENIED` fields. */
 export interface AccessDenied {

@@ -186,7 +186,7 @@ describe("secrets", () => {
     const permissions = { env: [secret("WEFT_P_SECRET")] }
     let attempt = 0
     const wf = workflow("leak", { permissions })
-      .step("fn", { retry: 1 }, async (_, ctx) => {
+      .step("fn", { retry: { times: 1, delay: 0 } }, async (_, ctx) => {
         const token = ctx.env.WEFT_P_SECRET!
         console.log(`console ${token}`)
         console.error(`stderr ${token}`)
@@ -194,7 +194,8 @@ describe("secrets", () => {
         ctx.emit(`part ${token}`)
         ctx.emit({ nested: token })
         ctx.progress(1, 2, `progress ${token}`)
-        if (++attempt === 1) throw new Error(`first attempt saw ${token}`)
+        // Two lines: the retry event carries the whole error as its reason too.
+        if (++attempt === 1) throw new Error(`first attempt saw ${token}\nand again ${token}`)
         return "done"
       })
       .step("cmd", { retry: 0 }, sh`echo "out $WEFT_P_SECRET"; echo "err $WEFT_P_SECRET" >&2`)
@@ -217,6 +218,7 @@ describe("secrets", () => {
     expect(shown("step:partial")).toContain("nested: '***'")
     expect(shown("step:progress")).toContain("progress ***")
     expect(shown("step:retry")).toContain("first attempt saw ***")
+    expect(shown("step:retry")).toContain("and again ***")
     expect(result.steps.fails!.error).toContain("dying with ***")
     expect(result.steps.throws!.error).toBe("cannot use ***")
   })

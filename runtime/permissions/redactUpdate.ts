@@ -16,7 +16,7 @@ export const redactUpdate = (update: StepUpdate, redact: Redactor): StepUpdate =
     case "progress":
       return update.message === undefined ? update : { ...update, message: redact(update.message) }
     case "retry":
-      return { ...update, error: redact(update.error) }
+      return update.reason === undefined ? { ...update, error: redact(update.error) } : { ...update, error: redact(update.error), reason: redact(update.reason) }
     case "warning":
       return { ...update, message: redact(update.message) }
     case "end":

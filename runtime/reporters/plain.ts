@@ -40,7 +40,7 @@ export const plain = (options: PlainOptions = {}): Reporter => {
       switch (event.type) {
         case "run:start":
           width = Math.min(24, Math.max(0, ...event.steps.map((s) => s.id.length)))
-          write(`weft ▸ ${event.workflow}: ${event.steps.length} step${event.steps.length === 1 ? "" : "s"}, concurrency ${event.concurrency}${event.permissionsOff === true ? ", permissions off (--allow-all)" : ""}\n`)
+          write(`weft ▸ ${event.workflow}: ${event.steps.length} step${event.steps.length === 1 ? "" : "s"}, concurrency ${event.concurrency}${event.commandConcurrency !== undefined && event.commandConcurrency < event.concurrency ? ` (commands ${event.commandConcurrency})` : ""}${event.permissionsOff === true ? ", permissions off (--allow-all)" : ""}\n`)
           return
         case "step:log":
           write(prefixed(event.step, event.text))

@@ -70,11 +70,14 @@ export interface SessionOptions {
   /** Run only these steps and what they depend on. */
   readonly only?: ReadonlyArray<string> | undefined
   readonly concurrency?: number | undefined
+  readonly commandConcurrency?: number | undefined
   readonly failFast?: boolean | undefined
   /** Turn the environment checks off in every run (`--allow-all`). */
   readonly allowAll?: boolean | undefined
   /** How runs use the cache (`mode`, `dir`); the root and file are the workflow's. */
   readonly cache?: Pick<CacheSettings, "mode" | "dir"> | undefined
+  /** Weft's folder (see `RunOptions.weftDir`). */
+  readonly weftDir?: string | undefined
   /** Keep a run journal for each run (as `weft run` does). */
   readonly journal?: boolean | undefined
   /** Known step durations (history), for the scheduler. */
@@ -238,6 +241,7 @@ export const startSession = (options: SessionOptions): Session => {
     try {
       const result = await run(workflow, {
         concurrency: options.concurrency,
+        commandConcurrency: options.commandConcurrency,
         failFast: options.failFast,
         allowAll: options.allowAll,
         only: options.only,
@@ -245,6 +249,7 @@ export const startSession = (options: SessionOptions): Session => {
         file: shown,
         cwd: root,
         cache: { ...options.cache, root, file: absolute, moduleTexts: sources },
+        weftDir: options.weftDir,
         journal: options.journal,
         reporter,
         onEvent: follow,

@@ -28,7 +28,8 @@ export const Header = ({ model, now, width, theme }: HeaderProps) => {
   }
   const e = model.eta()
   const etaText = e === undefined ? undefined : formatEta(e)
-  const slots = `slots ${model.running.size}/${model.concurrency >= unlimited ? "∞" : model.concurrency}`
+  const commands = model.commandConcurrency < model.concurrency ? ` (commands ≤${model.commandConcurrency})` : ""
+  const slots = `slots ${model.running.size}/${model.concurrency >= unlimited ? "∞" : model.concurrency}${commands}`
   const facts = [`run ${model.runNumber}`, short(now), ...(etaText === undefined ? [] : [etaText]), ...(model.phase === "running" ? [slots] : [])]
   const total = model.steps.length
   const counts = countsOf(model)
