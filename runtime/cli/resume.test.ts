@@ -121,7 +121,7 @@ describe("weft run --resume", () => {
 
   it("after SIGKILLs at random points: recorded steps never rerun, outputs equal a clean run's", async () => {
     const seed = Number(process.env.WEFT_RESUME_SEED ?? Date.now() % 100_000)
-    const wanted = Number(process.env.WEFT_RESUME_KILLS ?? 20)
+    const wanted = Number(process.env.WEFT_RESUME_KILLS ?? 10)
     const random = mulberry32(seed)
     const clean = makeDir()
     expect((await weft(["run", "weft.ts"], { cwd: clean })).code).toBe(0)
