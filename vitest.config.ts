@@ -6,7 +6,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["weft-source", ...defaultServerConditions] } },
   test: {
     globalSetup: ["test/globalSetup.ts"],
-    include: ["{dsl,runtime,tui,properties,examples,bench}/**/*.test.ts"],
+    include: ["{dsl,runtime,tui,properties,examples,bench,docs}/**/*.test.ts"],
     testTimeout: 20_000,
     hookTimeout: 20_000
   }
