@@ -32,16 +32,17 @@ export const main = async (options: HistoryBenchOptions = {}): Promise<void> => 
   const repeats = options.repeats ?? 20
   const say = (text: string) => process.stdout.write(`${text}\n`)
   const root = mkdtempSync(path.join(tmpdir(), "weft-bench-history-"))
-  const cacheDir = path.join(root, ".weft", "cache")
+  // History lives in weft's folder (`.weft/`), which the history functions take.
+  const weftDir = path.join(root, ".weft")
   try {
-    for (let i = 0; i < maxRecords; i++) await recordRun(cacheDir, runOf(`r${String(i).padStart(4, "0")}`, steps))
+    for (let i = 0; i < maxRecords; i++) await recordRun(weftDir, runOf(`r${String(i).padStart(4, "0")}`, steps))
     const file = path.join(root, ".weft", "history", "steps", "bench.json")
-    await readDurations(cacheDir, "bench")
-    const read = await timeRuns(() => readDurations(cacheDir, "bench"), repeats)
-    const number = await timeRuns(() => nextRunNumber(cacheDir, "bench"), repeats)
+    await readDurations(weftDir, "bench")
+    const read = await timeRuns(() => readDurations(weftDir, "bench"), repeats)
+    const number = await timeRuns(() => nextRunNumber(weftDir, "bench"), repeats)
     const baseline = await timeRuns(() => JSON.parse(readFileSync(file, "utf8")), repeats)
     let n = maxRecords
-    const record = await timeRuns(() => recordRun(cacheDir, runOf(`s${n++}`, steps)), repeats)
+    const record = await timeRuns(() => recordRun(weftDir, runOf(`s${n++}`, steps)), repeats)
     say(`history, ${steps} steps, ${maxRecords} runs kept (median of ${repeats})`)
     say(`  read estimates   ${fmt(median(read))} ms   (baseline: read and parse the file, ${fmt(median(baseline))} ms)`)
     say(`  next run number  ${fmt(median(number))} ms`)
