@@ -14,7 +14,6 @@ import { flushWrites } from "./writeCapture.ts"
 import { collect, isStreaming } from "./streaming.ts"
 import { withMemoScope } from "../memo.ts"
 import { runEffect } from "../Run.ts"
-import { runIsolated } from "./isolated.ts"
 import { bwrapWorks, SandboxUnavailableError, sandboxed } from "../permissions/sandbox.ts"
 
 export const runBody = (step: StepRun): Effect.Effect<unknown, unknown> => runRunner(step, step.def.run)
@@ -38,7 +37,12 @@ const runRunner = (step: StepRun, runner: unknown): Effect.Effect<unknown, unkno
     }))
   }
   if (isWorkflow(runner)) return runSubWorkflow(step, runner)
-  if (step.env.isolate !== undefined) return runIsolated(step, step.env.isolate)
+  if (step.env.isolate !== undefined) {
+    const policy = step.env.isolate
+    // Loaded when a step is isolated: its message schemas (effect/Schema) are a
+    // third of weft's start-up otherwise, paid by every run.
+    return Effect.flatMap(Effect.promise(() => import("./isolated.ts")), ({ runIsolated }) => runIsolated(step, policy))
+  }
   return runFunction(step, runner as (inputs: unknown, ctx: unknown) => unknown)
 }
 
