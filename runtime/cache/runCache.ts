@@ -15,6 +15,7 @@ import { moduleGraphDigest } from "./moduleGraph.ts"
 import { resolveCacheOptions } from "./options.ts"
 import { caching, makeStepKeys } from "./stage.ts"
 import { cacheDirIn, defaultWeftDir } from "../weftDir.ts"
+import { digestsDirIn } from "../watch/savedDigests.ts"
 import type { JournalOutputs } from "../journal/outputs.ts"
 import type { StepDigest } from "../watch/diff.ts"
 import type { ModuleTexts } from "../watch/moduleTexts.ts"
@@ -97,7 +98,7 @@ export const makeRunCache = (
     (modules ??= { digest: entry === undefined ? undefined : given === "unknown" ? unknownCode(entry, hooks.onWarning) : texts === undefined ? moduleGraphDigest(entry) : textsDigest(entry, texts) }).digest
   const optionsOf = (step: StepRun) => resolveCacheOptions(step.def.cache, wf.options.cache)
   // One key per step, shared by the journal and the cache stage.
-  const keys = makeStepKeys(hasherOf, modulesOf, root, optionsOf, texts === undefined ? undefined : sourcesOf(wf, entry!, texts))
+  const keys = makeStepKeys(hasherOf, modulesOf, root, optionsOf, texts === undefined ? undefined : sourcesOf(wf, entry!, texts, digestsDirIn(weftDir)))
   const keyOfStep = keys.keyOf
   const outputs: JournalOutputs = {
     root,
@@ -144,11 +145,12 @@ const textsDigest = (entry: string, texts: ModuleTexts): string => {
 
 /**
  * Each function step's own source digest, or `undefined` when the workflow
- * caches no function step. Parsing the module (acorn, loaded on demand)
- * happens once, at the first key asked for: a run without cached function
- * steps pays nothing for it at start-up.
+ * caches no function step. Read from those saved for the same texts in
+ * `dir` (`savedDigests.ts`), else computed by parsing the module (acorn,
+ * loaded on demand) and saved: once, at the first key asked for, so a run
+ * without cached function steps pays nothing for it at start-up.
  */
-const sourcesOf = (wf: Workflow<any>, entry: string, texts: ModuleTexts): ((step: StepRun) => Promise<string | undefined> | undefined) | undefined => {
+const sourcesOf = (wf: Workflow<any>, entry: string, texts: ModuleTexts, dir: string): ((step: StepRun) => Promise<string | undefined> | undefined) | undefined => {
   const wanted = wf.steps.some((def) => typeof def.run === "function" && resolveCacheOptions(def.cache, wf.options.cache) !== undefined)
   if (!wanted) return undefined
   let digests: Promise<StepDigest> | undefined
@@ -156,7 +158,7 @@ const sourcesOf = (wf: Workflow<any>, entry: string, texts: ModuleTexts): ((step
   return (step) => {
     if (typeof step.def.run !== "function") return undefined
     // Anything unexpected proves nothing: the module digest stands in.
-    digests ??= import("../watch/stepSources.ts").then(({ makeStepDigest }) => makeStepDigest(wf, entry, texts), () => unprovable)
+    digests ??= import("../watch/savedDigests.ts").then(({ savedStepDigests }) => savedStepDigests(wf, entry, texts, dir)).catch(() => unprovable)
     return digests.then((digest) => digest(step.def))
   }
 }

@@ -58,8 +58,20 @@ const isWeftFile = (file: string) =>
 
 const isLocal = (specifier: string) => specifier.startsWith(".") || specifier.startsWith("/")
 
-/** `texts`: the module files as they were loaded (absolute path → text); `root`: the folder digests name files relative to. */
-export const makeImports = (texts: ReadonlyMap<string, string>, root: string): Imports => {
+/** A package version a digest was computed with: `installedVersion(from, specifier)` then (`null`: none). */
+export interface PackageRead {
+  readonly from: string
+  readonly specifier: string
+  readonly version: string | null
+}
+
+/**
+ * `texts`: the module files as they were loaded (absolute path → text);
+ * `root`: the folder digests name files relative to; `onPackage`: told each
+ * package version read from disk, the one input not in the texts (so saved
+ * digests can be checked against it, `savedDigests.ts`).
+ */
+export const makeImports = (texts: ReadonlyMap<string, string>, root: string, onPackage?: (read: PackageRead) => void): Imports => {
   const writesCache = new Map<string, boolean>()
   const cache = new Map<string, Import>()
 
@@ -137,6 +149,7 @@ export const makeImports = (texts: ReadonlyMap<string, string>, root: string): I
     else {
       // What its first import did is for `packages` to follow.
       const version = installedVersion(from, specifier)
+      onPackage?.({ from, specifier, version: version ?? null })
       found = { digest: version === undefined ? undefined : `package:${specifier}@${version}`, writes: false }
     }
     cache.set(key, found)
@@ -170,7 +183,7 @@ export const makeImports = (texts: ReadonlyMap<string, string>, root: string): I
 }
 
 /** The version of the package `specifier` names, installed in a node_modules folder above `from` (not linked from elsewhere). */
-const installedVersion = (from: string, specifier: string): string | undefined => {
+export const installedVersion = (from: string, specifier: string): string | undefined => {
   if (specifier.startsWith("#") || /^[a-z][a-z0-9+.-]*:/i.test(specifier)) return undefined
   const parts = specifier.split("/")
   const name = specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]!
