@@ -66,6 +66,8 @@ export interface RunCacheParts {
   readonly memo: MemoScope
   /** A step's key, as the cache stage computes it (`{}` options for a step that is not cached): the run journal's. */
   readonly keyOf: (step: StepRun) => Promise<string>
+  /** When `keyOf` may be left to finish after the step starts (`StepKeys.readyOf`). */
+  readonly readyOf: (step: StepRun) => Promise<void>
   /** What the run journal needs to record a step's declared output files and, on resume, restore them. */
   readonly outputs: JournalOutputs
 }
@@ -99,7 +101,7 @@ export const makeRunCache = (
   const optionsOf = (step: StepRun) => resolveCacheOptions(step.def.cache, wf.options.cache)
   // One key per step, shared by the journal and the cache stage.
   const keys = makeStepKeys(hasherOf, modulesOf, root, optionsOf, texts === undefined ? undefined : sourcesOf(wf, entry!, texts, digestsDirIn(weftDir)))
-  const keyOfStep = keys.keyOf
+  const { keyOf: keyOfStep, readyOf } = keys
   const outputs: JournalOutputs = {
     root,
     globsOf: (step) => optionsOf(step)?.outputs ?? [],
@@ -107,7 +109,7 @@ export const makeRunCache = (
     storeFor: mode === "off" ? undefined : (warn) => makeFileStore(dir, { onWarning: warn })
   }
   const cached = mode !== "off" && wf.steps.some((def) => resolveCacheOptions(def.cache, wf.options.cache) !== undefined)
-  if (!cached) return { stage: undefined, memo, keyOf: keyOfStep, outputs }
+  if (!cached) return { stage: undefined, memo, keyOf: keyOfStep, readyOf, outputs }
   modulesOf() // at the start of the run, before any step can see an edit
   const stage = caching({
     storeFor: (warn) => makeFileStore(dir, { onWarning: warn }),
@@ -120,7 +122,7 @@ export const makeRunCache = (
     // On the store's disk, but not in its `tmp`, whose old files a prune removes: a step may print for longer than that.
     spillDir: path.join(dir, "output")
   })
-  return { stage, memo, keyOf: keyOfStep, outputs }
+  return { stage, memo, keyOf: keyOfStep, readyOf, outputs }
 }
 
 /**
