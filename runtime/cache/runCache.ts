@@ -14,8 +14,7 @@ import { makeFileStore } from "./FileStore.ts"
 import { moduleGraphDigest } from "./moduleGraph.ts"
 import { resolveCacheOptions } from "./options.ts"
 import { caching, makeStepKeys } from "./stage.ts"
-import { cacheDirIn, defaultWeftDir } from "../weftDir.ts"
-import { digestsDirIn } from "../watch/savedDigests.ts"
+import { cacheDirIn, defaultWeftDir, stepDigestsDirIn } from "../weftDir.ts"
 import type { JournalOutputs } from "../journal/outputs.ts"
 import type { StepDigest } from "../watch/diff.ts"
 import type { ModuleTexts } from "../watch/moduleTexts.ts"
@@ -100,7 +99,7 @@ export const makeRunCache = (
     (modules ??= { digest: entry === undefined ? undefined : given === "unknown" ? unknownCode(entry, hooks.onWarning) : texts === undefined ? moduleGraphDigest(entry) : textsDigest(entry, texts) }).digest
   const optionsOf = (step: StepRun) => resolveCacheOptions(step.def.cache, wf.options.cache)
   // One key per step, shared by the journal and the cache stage.
-  const keys = makeStepKeys(hasherOf, modulesOf, root, optionsOf, texts === undefined ? undefined : sourcesOf(wf, entry!, texts, digestsDirIn(weftDir)))
+  const keys = makeStepKeys(hasherOf, modulesOf, root, optionsOf, texts === undefined ? undefined : sourcesOf(wf, entry!, texts, stepDigestsDirIn(weftDir)))
   const { keyOf: keyOfStep, readyOf } = keys
   const outputs: JournalOutputs = {
     root,

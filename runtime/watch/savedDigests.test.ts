@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from "vitest"
 import { dslIndex, folder, removeFolders, write } from "../../test/fixtures/watch/harness.ts"
 import { loadWorkflow } from "../cli/load.ts"
 import { parses } from "./internal/syntax.ts"
-import { digestsDirIn, digestsKey, savedStepDigests } from "./savedDigests.ts"
+import { stepDigestsDirIn as digestsDirIn } from "../weftDir.ts"
+import { digestsKey, savedStepDigests } from "./savedDigests.ts"
 import { loadWithTexts, makeStepDigest } from "./stepSources.ts"
 
 afterAll(removeFolders)

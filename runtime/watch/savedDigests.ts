@@ -31,7 +31,8 @@ import type { StepDef } from "../../dsl/Step.ts"
 import type { Workflow } from "../../dsl/Workflow.ts"
 import { tempName } from "../cache/internal/atomic.ts"
 import type { StepDigest } from "./diff.ts"
-import { installedVersion, type PackageRead } from "./internal/imports.ts"
+import type { PackageRead } from "./internal/imports.ts"
+import { installedVersion } from "./internal/packageVersion.ts"
 import type { ModuleTexts } from "./moduleTexts.ts"
 
 /** Bumped whenever how step digests are computed changes: every saved entry becomes a miss. */
@@ -39,9 +40,6 @@ export const DIGEST_FORMAT = 1
 
 /** Entries kept: one per version of the workflow a folder has seen lately. */
 const keep = 64
-
-/** The folder saved digests go in, in weft's folder (see `weftDir.ts`). */
-export const digestsDirIn = (weftDir: string): string => path.join(weftDir, "step-digests")
 
 /** What is saved for one key. */
 interface Entry {
@@ -137,7 +135,7 @@ const writeEntry = (dir: string, entry: Entry): void => {
  * Never fails: what cannot be proven is `undefined`, as `makeStepDigest` says.
  *
  * @example
- * const digest = await savedStepDigests(workflow, file, texts, digestsDirIn(weftDir))
+ * const digest = await savedStepDigests(workflow, file, texts, stepDigestsDirIn(weftDir))
  * digest(workflow.steps[0])
  */
 export const savedStepDigests = async (
