@@ -14,7 +14,6 @@ import { flushWrites } from "./writeCapture.ts"
 import { collect, isStreaming } from "./streaming.ts"
 import { withMemoScope } from "../memo.ts"
 import { runEffect } from "../Run.ts"
-import { runIsolated } from "./isolated.ts"
 import { bwrapWorks, SandboxUnavailableError, sandboxed } from "../permissions/sandbox.ts"
 
 export const runBody = (step: StepRun): Effect.Effect<unknown, unknown> => runRunner(step, step.def.run)
@@ -38,7 +37,10 @@ const runRunner = (step: StepRun, runner: unknown): Effect.Effect<unknown, unkno
     }))
   }
   if (isWorkflow(runner)) return runSubWorkflow(step, runner)
-  if (step.env.isolate !== undefined) return runIsolated(step, step.env.isolate)
+  const isolate = step.env.isolate
+  // Loaded for an isolated step only: its message schemas bring effect/Schema
+  // (77 more modules), which cost every run 20-100 ms of start-up.
+  if (isolate !== undefined) return Effect.flatMap(Effect.promise(() => import("./isolated.ts")), ({ runIsolated }) => runIsolated(step, isolate))
   return runFunction(step, runner as (inputs: unknown, ctx: unknown) => unknown)
 }
 
