@@ -77,11 +77,20 @@ describe("saved step digests", () => {
   })
 
   it("recompute, with no error, when the saved file is corrupt", async () => {
-    for (const damage of ["{ not json", "", "null", JSON.stringify({ format: 1, key: "x", digests: [], packages: 3 })]) {
+    const damages: ReadonlyArray<(text: string) => string> = [
+      () => "{ not json",
+      () => "",
+      () => "null",
+      () => JSON.stringify({ format: 1, key: "x", digests: [], packages: 3 }),
+      (text) => text.slice(0, text.length / 2),
+      // One digest's character changed: still JSON, still the right key.
+      (text) => text.replace(/"a":"(.)/, (_, c: string) => `"a":"${c === "0" ? "1" : "0"}`)
+    ]
+    for (const damage of damages) {
       const dir = folder()
       const first = await digestsOf(dir, module())
       const saved = digestsDirIn(path.join(dir, ".weft"))
-      for (const name of entries(dir)) writeFileSync(path.join(saved, name), damage)
+      for (const name of entries(dir)) writeFileSync(path.join(saved, name), damage(readFileSync(path.join(saved, name), "utf8")))
       const again = await digestsOf(dir, module())
       expect(again.parsed).toBeGreaterThan(0)
       expect([again.a, again.b]).toEqual([first.a, first.b])

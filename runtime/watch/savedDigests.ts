@@ -15,7 +15,7 @@
  *
  * ```
  * .weft/step-digests/<sha256 of the inputs>.json
- *   { "format": 1, "key": "<the same hash>", "digests": { "<step id>": "<digest>" | null }, "packages": [...] }
+ *   { "format": 1, "key": "<the same hash>", "digests": { "<step id>": "<digest>" | null }, "packages": [...], "check": "<sha256>" }
  * ```
  *
  * Anything unreadable, corrupt, for another key or another format is a miss:
@@ -47,7 +47,12 @@ interface Entry {
   readonly key: string
   readonly digests: Readonly<Record<string, string | null>>
   readonly packages: ReadonlyArray<PackageRead>
+  /** SHA-256 of the fields above: a file damaged on disk is a miss, whatever the damage. */
+  readonly check: string
 }
+
+const checkOf = (entry: Omit<Entry, "check">): string =>
+  createHash("sha256").update(JSON.stringify([entry.format, entry.key, entry.digests, entry.packages])).digest("hex")
 
 const weftRoot = path.resolve(import.meta.dirname, "../..")
 const require = createRequire(import.meta.url)
@@ -95,6 +100,7 @@ const readEntry = async (dir: string, key: string): Promise<Map<string, string |
   }
   if (typeof entry !== "object" || entry === null || entry.format !== DIGEST_FORMAT || entry.key !== key) return undefined
   if (typeof entry.digests !== "object" || entry.digests === null || !Array.isArray(entry.packages)) return undefined
+  if (entry.check !== checkOf(entry)) return undefined
   for (const read of entry.packages) {
     if (typeof read?.from !== "string" || typeof read.specifier !== "string") return undefined
     if ((installedVersion(read.from, read.specifier) ?? null) !== read.version) return undefined
@@ -152,7 +158,8 @@ export const savedStepDigests = async (
   if (dir !== undefined && computed.failed !== true) {
     const digests = Object.fromEntries(workflow.steps.map((def) => [def.id, computed.digest(def) ?? null]))
     try {
-      writeEntry(dir, { format: DIGEST_FORMAT, key, digests, packages: computed.packages })
+      const fields = { format: DIGEST_FORMAT, key, digests, packages: computed.packages }
+      writeEntry(dir, { ...fields, check: checkOf(fields) })
     } catch {
       // Saving is a saving only: a folder that cannot be written costs the next run a parse, nothing more.
     }
