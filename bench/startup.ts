@@ -105,10 +105,14 @@ export const main = async (options: { readonly repeats?: number } = {}): Promise
   const bare = median(measure(repeats, false, () => spawnNode(["-e", "0"]).ms))
   const one = (parsed: boolean) => median(measure(repeats, parsed, () => spawnNode(weftRun("one-function.ts", "--no-cache")).ms))
   const first = (flag: string, parsed: boolean) => median(measure(repeats, parsed, () => firstStepMs(spawnNode(weftRun("fifteen-functions.ts", flag)).stdout)))
+  // For scale: what loading weft's modules alone costs (the workflow file imports them), and Effect's core; with Node's compile cache, as bin/weft.js has it.
+  const importing = (specifier: string) => median(measure(repeats, false, () => spawnNode(["--conditions=weft-source", "--input-type=module", "-e", `(await import("node:module")).enableCompileCache?.(); await import(${JSON.stringify(specifier)})`]).ms))
+  const [effectCore, weftIndex] = [importing("effect/Effect"), importing(path.join(root, "index.ts"))]
   const [oneSaved, oneParsed] = [one(false), one(true)]
   const rows = [
     ["", "saved", "parsed", "baseline", "saved / baseline"],
-    ["weft run, 1 function step (--no-cache), ms", fmt(oneSaved), fmt(oneParsed), `${fmt(bare)} (node -e 0)`, `${fmt(oneSaved / bare)}x`]
+    ["weft run, 1 function step (--no-cache), ms", fmt(oneSaved), fmt(oneParsed), `${fmt(bare)} (node -e 0)`, `${fmt(oneSaved / bare)}x`],
+    ["  for scale: node importing effect/Effect; weft's index.ts, ms", fmt(effectCore), fmt(weftIndex), "", `${fmt(effectCore / bare)}x; ${fmt(weftIndex / bare)}x`]
   ]
   const firstSaved = first("--no-cache", false)
   rows.push(["15 steps, run:start to first step:start (--no-cache), ms", fmt(firstSaved), fmt(first("--no-cache", true)), "", ""])

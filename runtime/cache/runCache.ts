@@ -154,12 +154,15 @@ const textsDigest = (entry: string, texts: ModuleTexts): string => {
 const sourcesOf = (wf: Workflow<any>, entry: string, texts: ModuleTexts, dir: string): ((step: StepRun) => Promise<string | undefined> | undefined) | undefined => {
   const wanted = wf.steps.some((def) => typeof def.run === "function" && resolveCacheOptions(def.cache, wf.options.cache) !== undefined)
   if (!wanted) return undefined
-  let digests: Promise<StepDigest> | undefined
   const unprovable: StepDigest = () => undefined
+  // Reading the saved digests starts with the run (a small file); parsing, on a miss, waits for the first key that needs it.
+  const saved = import("../watch/savedDigests.ts").then(({ savedStepDigests }) => savedStepDigests(wf, entry, texts, dir))
+  saved.catch(() => {})
+  let digests: Promise<StepDigest> | undefined
   return (step) => {
     if (typeof step.def.run !== "function") return undefined
     // Anything unexpected proves nothing: the module digest stands in.
-    digests ??= import("../watch/savedDigests.ts").then(({ savedStepDigests }) => savedStepDigests(wf, entry, texts, dir)).catch(() => unprovable)
+    digests ??= saved.then((found) => found.digests()).catch(() => unprovable)
     return digests.then((digest) => digest(step.def))
   }
 }

@@ -25,7 +25,7 @@ const digestsOf = async (dir: string, text: string) => {
   const file = path.join(dir, "weft.ts")
   const { value: { workflow }, texts } = await loadWithTexts(file, () => loadWorkflow("weft.ts", dir))
   const before = parses.count
-  const digest = await savedStepDigests(workflow, file, texts!, digestsDirIn(path.join(dir, ".weft")))
+  const digest = await savedStepDigests(workflow, file, texts!, digestsDirIn(path.join(dir, ".weft"))).digests()
   const parsed = parses.count - before
   const fresh = makeStepDigest(workflow, file, texts)
   return { workflow, file, texts: texts!, parsed, a: digest(workflow.steps[0]!), b: digest(workflow.steps[1]!), fresh: [fresh(workflow.steps[0]!), fresh(workflow.steps[1]!)] }

@@ -140,19 +140,30 @@ const writeEntry = (dir: string, entry: Entry): void => {
  * parser loaded only then) and saved. `dir` undefined: computed, not saved.
  * Never fails: what cannot be proven is `undefined`, as `makeStepDigest` says.
  *
+ * `saved` reads the entry at once; `digests` waits for it and computes on a
+ * miss. A run starts the reading as it starts, and asks for the digests only
+ * when a key needs them (`runCache.ts`).
+ *
  * @example
- * const digest = await savedStepDigests(workflow, file, texts, stepDigestsDirIn(weftDir))
+ * const digest = await savedStepDigests(workflow, file, texts, stepDigestsDirIn(weftDir)).digests()
  * digest(workflow.steps[0])
  */
-export const savedStepDigests = async (
+export const savedStepDigests = (
   workflow: Workflow<any>,
   entry: string,
   texts: ModuleTexts,
   dir: string | undefined
-): Promise<StepDigest> => {
+): { readonly saved: Promise<boolean>; readonly digests: () => Promise<StepDigest> } => {
   const key = digestsKey(workflow, entry, texts)
-  const saved = dir === undefined ? undefined : await readEntry(dir, key)
-  if (saved !== undefined) return (def: StepDef) => saved.get(def.id)
+  const read = dir === undefined ? Promise.resolve(undefined) : readEntry(dir, key).catch(() => undefined)
+  let digests: Promise<StepDigest> | undefined
+  return {
+    saved: read.then((found) => found !== undefined),
+    digests: () => (digests ??= read.then((saved) => saved !== undefined ? (def: StepDef) => saved.get(def.id) : compute(workflow, entry, texts, dir, key)))
+  }
+}
+
+const compute = async (workflow: Workflow<any>, entry: string, texts: ModuleTexts, dir: string | undefined, key: string): Promise<StepDigest> => {
   const { computeStepDigests } = await import("./stepSources.ts")
   const computed = computeStepDigests(workflow, entry, texts)
   if (dir !== undefined && computed.failed !== true) {
