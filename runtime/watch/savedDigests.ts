@@ -7,8 +7,10 @@
  * An entry is found by the exact inputs the digests were computed from, hashed
  * into its file name: the texts of the workflow module and its local modules
  * (with their paths), the workflow's steps (ids, in order, and each function's
- * source), weft's version and folder, acorn's version and Node's (which strips
- * the types). A different text is a different name, so an entry can only be
+ * source), weft's version and folder, the code that computes the digests
+ * (`stepSources` and `internal/`, so an edit to weft itself is a new name
+ * even without a new version), acorn's version and Node's (which strips the
+ * types). A different text is a different name, so an entry can only be
  * used for the text it was made from. The one input not in the name, the
  * versions of the packages the modules import, is stored in the entry and
  * checked against node_modules on every use.
@@ -19,9 +21,8 @@
  * ```
  *
  * Anything unreadable, corrupt, for another key or another format is a miss:
- * the digests are computed again and the entry rewritten. Writing happens
- * after the digests are handed out, atomically, and only the newest `keep`
- * entries are kept.
+ * the digests are computed again and the entry rewritten, atomically, right
+ * after the parse; only the newest `keep` entries are kept.
  */
 import { createHash } from "node:crypto"
 import { mkdirSync, promises as fs, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
@@ -76,7 +77,25 @@ const toolVersions = (): string => {
   } catch {
     // Not resolvable: "unknown" still names this setup; parsing will fail and prove nothing anyway.
   }
-  return (versions = [weft, weftRoot, acorn, process.versions.node].join("\0"))
+  // The analysis itself, as this installation has it: the files beside this one that compute the digests.
+  const code = createHash("sha256")
+  const here = import.meta.dirname
+  const extension = path.extname(import.meta.filename)
+  const internal = path.join(here, "internal")
+  let names: Array<string> = []
+  try {
+    names = readdirSync(internal).filter((name) => name.endsWith(extension) && !name.includes(".test.")).sort()
+  } catch {
+    // Unreadable: the version stands for the code.
+  }
+  for (const file of [path.join(here, `stepSources${extension}`), ...names.map((name) => path.join(internal, name))]) {
+    try {
+      code.update(file).update("\0").update(readFileSync(file)).update("\0")
+    } catch {
+      code.update(file).update("\0missing\0")
+    }
+  }
+  return (versions = [weft, weftRoot, acorn, process.versions.node, code.digest("hex")].join("\0"))
 }
 
 /** The name of the entry for these inputs: a hash of everything the digests are computed from but package versions. */
