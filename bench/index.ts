@@ -13,6 +13,7 @@ import * as limits from "./limits.ts"
 import * as output from "./output.ts"
 import * as processes from "./processes.ts"
 import * as spec from "./spec.ts"
+import * as startup from "./startup.ts"
 import * as steps from "./steps.ts"
 import * as tui from "./tui.ts"
 import * as watch from "./watch.ts"
@@ -23,6 +24,8 @@ const quick = values.quick === true
 await steps.main(quick ? { repeats: 3, memRepeats: 1 } : {})
 process.stdout.write("\n")
 await processes.main(quick ? { repeats: 3 } : {})
+process.stdout.write("\n")
+await startup.main(quick ? { repeats: 3 } : {})
 process.stdout.write("\n")
 await output.main(quick ? { mib: 64 } : {})
 process.stdout.write("\n")

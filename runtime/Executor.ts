@@ -187,7 +187,7 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
   const stages = [
     ...(input.keep === undefined || input.keep.size === 0 ? [] : [keeping(input.keep)]),
     permitting,
-    ...(journal === undefined ? [] : [journaling({ ...journal, keyOf: runCache.keyOf, now, outputs: runCache.outputs })]),
+    ...(journal === undefined ? [] : [journaling({ ...journal, keyOf: runCache.keyOf, readyOf: runCache.readyOf, now, outputs: runCache.outputs })]),
     ...(runCache.stage === undefined ? [] : [runCache.stage]),
     ...withOverrunAlert(input.stages, input.alerts?.stepOverrun === undefined ? undefined : overrunAlert(plan.estimateMs, input.alerts.stepOverrun))
   ]

@@ -10,6 +10,7 @@
  *   runs/              run journals (weft run --resume)
  *   logs/              every line each step printed, per run
  *   file-hashes.json   digests of input files, by size and mtime
+ *   step-digests/      function steps' source digests, by the texts they came from
  *   compile-cache/     Node's compile cache for isolated steps
  * ```
  *
@@ -29,3 +30,6 @@ export const weftDirNamed = (): boolean => (process.env.WEFT_DIR ?? "") !== ""
 
 /** The default cache folder in `weftDir`. */
 export const cacheDirIn = (weftDir: string): string => path.join(weftDir, "cache")
+
+/** Where function steps' source digests are saved in `weftDir` (`watch/savedDigests.ts`). */
+export const stepDigestsDirIn = (weftDir: string): string => path.join(weftDir, "step-digests")

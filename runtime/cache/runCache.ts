@@ -14,7 +14,7 @@ import { makeFileStore } from "./FileStore.ts"
 import { moduleGraphDigest } from "./moduleGraph.ts"
 import { resolveCacheOptions } from "./options.ts"
 import { caching, makeStepKeys } from "./stage.ts"
-import { cacheDirIn, defaultWeftDir } from "../weftDir.ts"
+import { cacheDirIn, defaultWeftDir, stepDigestsDirIn } from "../weftDir.ts"
 import type { JournalOutputs } from "../journal/outputs.ts"
 import type { StepDigest } from "../watch/diff.ts"
 import type { ModuleTexts } from "../watch/moduleTexts.ts"
@@ -65,6 +65,8 @@ export interface RunCacheParts {
   readonly memo: MemoScope
   /** A step's key, as the cache stage computes it (`{}` options for a step that is not cached): the run journal's. */
   readonly keyOf: (step: StepRun) => Promise<string>
+  /** When `keyOf` may be left to finish after the step starts (`StepKeys.readyOf`). */
+  readonly readyOf: (step: StepRun) => Promise<void>
   /** What the run journal needs to record a step's declared output files and, on resume, restore them. */
   readonly outputs: JournalOutputs
 }
@@ -97,8 +99,8 @@ export const makeRunCache = (
     (modules ??= { digest: entry === undefined ? undefined : given === "unknown" ? unknownCode(entry, hooks.onWarning) : texts === undefined ? moduleGraphDigest(entry) : textsDigest(entry, texts) }).digest
   const optionsOf = (step: StepRun) => resolveCacheOptions(step.def.cache, wf.options.cache)
   // One key per step, shared by the journal and the cache stage.
-  const keys = makeStepKeys(hasherOf, modulesOf, root, optionsOf, texts === undefined ? undefined : sourcesOf(wf, entry!, texts))
-  const keyOfStep = keys.keyOf
+  const keys = makeStepKeys(hasherOf, modulesOf, root, optionsOf, texts === undefined ? undefined : sourcesOf(wf, entry!, texts, stepDigestsDirIn(weftDir)))
+  const { keyOf: keyOfStep, readyOf } = keys
   const outputs: JournalOutputs = {
     root,
     globsOf: (step) => optionsOf(step)?.outputs ?? [],
@@ -106,7 +108,7 @@ export const makeRunCache = (
     storeFor: mode === "off" ? undefined : (warn) => makeFileStore(dir, { onWarning: warn })
   }
   const cached = mode !== "off" && wf.steps.some((def) => resolveCacheOptions(def.cache, wf.options.cache) !== undefined)
-  if (!cached) return { stage: undefined, memo, keyOf: keyOfStep, outputs }
+  if (!cached) return { stage: undefined, memo, keyOf: keyOfStep, readyOf, outputs }
   modulesOf() // at the start of the run, before any step can see an edit
   const stage = caching({
     storeFor: (warn) => makeFileStore(dir, { onWarning: warn }),
@@ -119,7 +121,7 @@ export const makeRunCache = (
     // On the store's disk, but not in its `tmp`, whose old files a prune removes: a step may print for longer than that.
     spillDir: path.join(dir, "output")
   })
-  return { stage, memo, keyOf: keyOfStep, outputs }
+  return { stage, memo, keyOf: keyOfStep, readyOf, outputs }
 }
 
 /**
@@ -144,19 +146,23 @@ const textsDigest = (entry: string, texts: ModuleTexts): string => {
 
 /**
  * Each function step's own source digest, or `undefined` when the workflow
- * caches no function step. Parsing the module (acorn, loaded on demand)
- * happens once, at the first key asked for: a run without cached function
- * steps pays nothing for it at start-up.
+ * caches no function step. Read from those saved for the same texts in
+ * `dir` (`savedDigests.ts`), else computed by parsing the module (acorn,
+ * loaded on demand) and saved: once, at the first key asked for, so a run
+ * without cached function steps pays nothing for it at start-up.
  */
-const sourcesOf = (wf: Workflow<any>, entry: string, texts: ModuleTexts): ((step: StepRun) => Promise<string | undefined> | undefined) | undefined => {
+const sourcesOf = (wf: Workflow<any>, entry: string, texts: ModuleTexts, dir: string): ((step: StepRun) => Promise<string | undefined> | undefined) | undefined => {
   const wanted = wf.steps.some((def) => typeof def.run === "function" && resolveCacheOptions(def.cache, wf.options.cache) !== undefined)
   if (!wanted) return undefined
-  let digests: Promise<StepDigest> | undefined
   const unprovable: StepDigest = () => undefined
+  // Reading the saved digests starts with the run (a small file); parsing, on a miss, waits for the first key that needs it.
+  const saved = import("../watch/savedDigests.ts").then(({ savedStepDigests }) => savedStepDigests(wf, entry, texts, dir))
+  saved.catch(() => {})
+  let digests: Promise<StepDigest> | undefined
   return (step) => {
     if (typeof step.def.run !== "function") return undefined
     // Anything unexpected proves nothing: the module digest stands in.
-    digests ??= import("../watch/stepSources.ts").then(({ makeStepDigest }) => makeStepDigest(wf, entry, texts), () => unprovable)
+    digests ??= saved.then((found) => found.digests()).catch(() => unprovable)
     return digests.then((digest) => digest(step.def))
   }
 }

@@ -20,7 +20,7 @@ import type { CacheLease, CacheStore } from "./CacheStore.ts"
 import type { FileHasher, FileSetDigest } from "./fileHashes.ts"
 import { captureOutputs, outputsOnDisk, refusedOutput, removeStaleTemps, restoreOutputs } from "./outputs.ts"
 import { deserializeValue, serializeValue } from "./serialize.ts"
-import { stepKey } from "./stepKey.ts"
+import { stepKey, type KeyParts } from "./stepKey.ts"
 
 /** What the cache stage of one run works with. */
 export interface RunCache {
@@ -53,18 +53,31 @@ export interface RunCache {
  * exactly when its key is unchanged.
  */
 export const keyOf = (step: StepRun, options: CacheOptions, modules: string | undefined, files: string, source?: string | undefined): string =>
-  stepKey({
+  stepKey({ ...keyParts(step, options, modules, files), source })
+
+/**
+ * Everything in a step's key but its source digest, read now: the values of
+ * the variables it names and its `cache.key` (the step, once it runs, could
+ * change them), so that a key finished later is the key of the step as it
+ * was before it ran.
+ */
+const keyParts = (step: StepRun, options: CacheOptions, modules: string | undefined, files: string): KeyParts => {
+  // The values of what the step may read enter the key (hashed, as `cache.env` does).
+  const env = step.env.declared.length === 0 ? options.env ?? [] : [...(options.env ?? []), ...step.env.declared]
+  const environment: NodeJS.ProcessEnv = {}
+  for (const name of env) environment[name] = process.env[name]
+  return {
     workflow: step.workflow,
     step: step.def,
     modules,
-    source,
     inputs: step.inputs,
     userKey: typeof options.key === "function" ? options.key(step.inputs) : options.key,
     files,
-    // The values of what the step may read enter the key (hashed, as `cache.env` does).
-    env: step.env.declared.length === 0 ? options.env ?? [] : [...(options.env ?? []), ...step.env.declared],
-    outputs: options.outputs ?? []
-  })
+    env,
+    outputs: options.outputs ?? [],
+    environment
+  }
+}
 
 /** A step's `cache.inputs` files and key, each computed at most once per step execution. */
 export interface StepKeys {
@@ -72,6 +85,15 @@ export interface StepKeys {
   readonly inputsOf: (step: StepRun) => Promise<FileSetDigest>
   /** The step's key (`keyOf`) over those files. */
   readonly keyOf: (step: StepRun) => Promise<string>
+  /**
+   * Settles once everything the key reads from outside the workflow's code
+   * (files, variables, `cache.key`) is read: after it, the step may run and
+   * `keyOf` still gives its key as it was before. Only its source digest,
+   * which depends on the loaded texts alone, may be left to compute (a
+   * parse, `savedDigests.ts`): the run journal, which needs the key only to
+   * record the step, does not hold the step's start for it.
+   */
+  readonly readyOf: (step: StepRun) => Promise<void>
 }
 
 /**
@@ -89,6 +111,7 @@ export const makeStepKeys = (
   sourceOf: (step: StepRun) => Promise<string | undefined> | undefined = () => undefined
 ): StepKeys => {
   const inputs = new WeakMap<StepRun, Promise<FileSetDigest>>()
+  const parts = new WeakMap<StepRun, Promise<KeyParts>>()
   const keys = new WeakMap<StepRun, Promise<string>>()
   const inputsOf = (step: StepRun): Promise<FileSetDigest> => {
     let files = inputs.get(step)
@@ -98,15 +121,24 @@ export const makeStepKeys = (
     }
     return files
   }
+  const partsOf = (step: StepRun): Promise<KeyParts> => {
+    let found = parts.get(step)
+    if (found === undefined) {
+      found = inputsOf(step).then((files) => keyParts(step, optionsOf(step) ?? {}, modules(), files.digest))
+      parts.set(step, found)
+    }
+    return found
+  }
   return {
     inputsOf,
+    readyOf: (step) => partsOf(step).then(() => undefined),
     keyOf: (step) => {
       let key = keys.get(step)
       if (key === undefined) {
         const source = sourceOf(step)
         key = source === undefined
-          ? inputsOf(step).then((files) => keyOf(step, optionsOf(step) ?? {}, modules(), files.digest))
-          : Promise.all([inputsOf(step), source]).then(([files, digest]) => keyOf(step, optionsOf(step) ?? {}, modules(), files.digest, digest))
+          ? partsOf(step).then(stepKey)
+          : Promise.all([partsOf(step), source]).then(([found, digest]) => stepKey({ ...found, source: digest }))
         keys.set(step, key)
       }
       return key

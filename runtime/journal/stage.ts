@@ -51,6 +51,13 @@ export interface JournalSetup {
 export interface RunJournal extends JournalSetup {
   /** The step's key, as the cache computes it (`keyOf`). */
   readonly keyOf: (step: StepRun) => Promise<string>
+  /**
+   * Settles when the step may run with its key left to finish
+   * (`StepKeys.readyOf`): a step with no record to compare waits for this
+   * alone, and its key is awaited when it is recorded. Without it, the key is
+   * awaited before the step runs.
+   */
+  readonly readyOf?: ((step: StepRun) => Promise<void>) | undefined
   readonly now: () => number
   /** Recording and checking declared output files; without it, a step's outputs are neither recorded nor checked. */
   readonly outputs?: JournalOutputs | undefined
@@ -60,15 +67,20 @@ export const journaling = (journal: RunJournal): Stage => (step, next) =>
   Effect.gen(function*() {
     const say = (text: string, replayed?: true) =>
       step.report(replayed ? { kind: "log", stream: "stderr", text, replayed } : { kind: "log", stream: "stderr", text })
-    const key = yield* Effect.promise(() =>
-      journal.keyOf(step).catch((error) => {
-        say(`weft: journal: computing the key: ${describeError(error)}; not journaled`)
-        return undefined
-      })
-    )
-    if (key === undefined) return yield* next
     const recorded = journal.resumed?.records.get(step.id)
-    if (recorded !== undefined) {
+    const notJournaled = (error: unknown) => {
+      say(`weft: journal: computing the key: ${describeError(error)}; not journaled`)
+      return undefined
+    }
+    // A record to compare needs the key now. Else only what the key reads
+    // from outside must be read before the step runs; the rest (its source
+    // digest: a parse on a first run) is finished by the time it is recorded.
+    const early = recorded !== undefined || journal.readyOf === undefined
+    const key = early
+      ? yield* Effect.promise(() => journal.keyOf(step).catch(notJournaled))
+      : yield* Effect.promise(() => journal.readyOf!(step).then(() => "later" as const, notJournaled))
+    if (key === undefined) return yield* next
+    if (recorded !== undefined && key !== "later") {
       const outputsHold = recorded.key !== key || journal.outputs === undefined
         ? true
         : recorded.outputs === undefined
@@ -113,6 +125,11 @@ export const journaling = (journal: RunJournal): Stage => (step, next) =>
     const value = yield* Effect.onError(next, () => Effect.sync(capture.discard))
     const durationMs = step.cached?.savedMs ?? journal.now() - started
     const { logs, partials, spilled } = capture.stop("the run journal")
+    const finalKey = key !== "later" ? key : yield* Effect.promise(() => journal.keyOf(step).catch(notJournaled))
+    if (finalKey === undefined) {
+      capture.discard()
+      return value
+    }
     let outputs: Awaited<ReturnType<typeof recordOutputs>>
     if (journal.outputs !== undefined) {
       const described = yield* Effect.promise(() =>
@@ -136,7 +153,7 @@ export const journaling = (journal: RunJournal): Stage => (step, next) =>
     }
     journal.writer.record({
       step: step.id,
-      key,
+      key: finalKey,
       value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"),
       durationMs,
       ...(logs.length === 0 ? {} : { logs }),

@@ -53,7 +53,7 @@ import type { StepDef } from "../../dsl/Step.ts"
 import type { Workflow } from "../../dsl/Workflow.ts"
 import type { StepDigest } from "./diff.ts"
 import { functionShapes, shapeOfSource } from "./internal/functionShape.ts"
-import { makeImports, type Imports } from "./internal/imports.ts"
+import { makeImports, type Imports, type PackageRead } from "./internal/imports.ts"
 import { makeLoadEffects } from "./internal/loadEffects.ts"
 import { mayHoldState } from "./internal/sharedState.ts"
 import { parseModule } from "./internal/syntax.ts"
@@ -73,21 +73,34 @@ const unprovable: StepDigest = () => undefined
  * @example
  * diffWorkflows(before, after, { before: makeStepDigest(before, file, old), after: makeStepDigest(after, file, now) })
  */
-export const makeStepDigest = (workflow: Workflow<any>, entry: string, texts: ModuleTexts | undefined): StepDigest => {
+export const makeStepDigest = (workflow: Workflow<any>, entry: string, texts: ModuleTexts | undefined): StepDigest =>
+  computeStepDigests(workflow, entry, texts).digest
+
+/**
+ * `makeStepDigest`, with the package versions it read from disk on the way:
+ * the digests hold for the same texts only while those versions do
+ * (`savedDigests.ts` keeps them across runs on that condition).
+ */
+export const computeStepDigests = (
+  workflow: Workflow<any>,
+  entry: string,
+  texts: ModuleTexts | undefined
+): { readonly digest: StepDigest; readonly packages: ReadonlyArray<PackageRead>; readonly failed?: true } => {
+  const packages: Array<PackageRead> = []
   try {
-    return digests(workflow, path.resolve(entry), texts)
+    return { digest: digests(workflow, path.resolve(entry), texts, (read) => packages.push(read)), packages }
   } catch {
     // A tree this reading does not expect proves nothing; "changed" is always a safe answer.
-    return unprovable
+    return { digest: unprovable, packages, failed: true }
   }
 }
 
-const digests = (workflow: Workflow<any>, file: string, texts: ModuleTexts | undefined): StepDigest => {
+const digests = (workflow: Workflow<any>, file: string, texts: ModuleTexts | undefined, onPackage: (read: PackageRead) => void): StepDigest => {
   const text = texts?.get(file)
   const parsed = text === undefined ? undefined : parseModule(file, text)
   if (texts === undefined || parsed === undefined) return unprovable
   const top = topLevelOf(parsed)
-  const imports = makeImports(texts, path.dirname(file))
+  const imports = makeImports(texts, path.dirname(file), onPackage)
   const effects = makeLoadEffects(top, (specifier) => imports.isWeft(file, specifier))
   const chain = top.evals ? undefined : defaultChain(parsed.program, top, effects)
   const makers = chain === undefined ? undefined : makersOf(chain, workflow.steps)

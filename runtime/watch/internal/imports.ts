@@ -18,12 +18,12 @@
  *   that was not read with the module) cannot be pinned: no digest.
  */
 import { createHash } from "node:crypto"
-import { existsSync, readFileSync, realpathSync } from "node:fs"
 import { isBuiltin } from "node:module"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { localModules, resolveLocal } from "../../cache/moduleGraph.ts"
 import { makeLoadEffects } from "./loadEffects.ts"
+import { installedVersion } from "./packageVersion.ts"
 import { parseModule } from "./syntax.ts"
 import { mayHoldState } from "./sharedState.ts"
 import { topLevelOf, type TopLevel } from "./topLevel.ts"
@@ -58,8 +58,20 @@ const isWeftFile = (file: string) =>
 
 const isLocal = (specifier: string) => specifier.startsWith(".") || specifier.startsWith("/")
 
-/** `texts`: the module files as they were loaded (absolute path → text); `root`: the folder digests name files relative to. */
-export const makeImports = (texts: ReadonlyMap<string, string>, root: string): Imports => {
+/** A package version a digest was computed with: `installedVersion(from, specifier)` then (`null`: none). */
+export interface PackageRead {
+  readonly from: string
+  readonly specifier: string
+  readonly version: string | null
+}
+
+/**
+ * `texts`: the module files as they were loaded (absolute path → text);
+ * `root`: the folder digests name files relative to; `onPackage`: told each
+ * package version read from disk, the one input not in the texts (so saved
+ * digests can be checked against it, `savedDigests.ts`).
+ */
+export const makeImports = (texts: ReadonlyMap<string, string>, root: string, onPackage?: (read: PackageRead) => void): Imports => {
   const writesCache = new Map<string, boolean>()
   const cache = new Map<string, Import>()
 
@@ -137,6 +149,7 @@ export const makeImports = (texts: ReadonlyMap<string, string>, root: string): I
     else {
       // What its first import did is for `packages` to follow.
       const version = installedVersion(from, specifier)
+      onPackage?.({ from, specifier, version: version ?? null })
       found = { digest: version === undefined ? undefined : `package:${specifier}@${version}`, writes: false }
     }
     cache.set(key, found)
@@ -167,24 +180,4 @@ export const makeImports = (texts: ReadonlyMap<string, string>, root: string): I
   }
 
   return { of, isWeft, packages, holdsState }
-}
-
-/** The version of the package `specifier` names, installed in a node_modules folder above `from` (not linked from elsewhere). */
-const installedVersion = (from: string, specifier: string): string | undefined => {
-  if (specifier.startsWith("#") || /^[a-z][a-z0-9+.-]*:/i.test(specifier)) return undefined
-  const parts = specifier.split("/")
-  const name = specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]!
-  for (let dir = path.dirname(from); ; dir = path.dirname(dir)) {
-    const folder = path.join(dir, "node_modules", name)
-    if (existsSync(path.join(folder, "package.json"))) {
-      try {
-        if (!realpathSync(folder).split(path.sep).includes("node_modules")) return undefined
-        const version = (JSON.parse(readFileSync(path.join(folder, "package.json"), "utf8")) as { version?: unknown }).version
-        return typeof version === "string" ? version : undefined
-      } catch {
-        return undefined
-      }
-    }
-    if (path.dirname(dir) === dir) return undefined
-  }
 }

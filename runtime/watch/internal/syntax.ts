@@ -17,8 +17,15 @@ export interface Parsed {
 const typescript = /\.[cm]?ts$/i
 const javascript = /\.[cm]?js$/i
 
+/**
+ * How many modules this process has parsed: what saved digests spare
+ * (`savedDigests.ts`), and what tests count to see that they did.
+ */
+export const parses = { count: 0 }
+
 /** The module's tree, or `undefined` when it cannot be read as Node would run it. */
 export const parseModule = (file: string, text: string): Parsed | undefined => {
+  parses.count++
   const code = typescript.test(file) ? stripTypes(text) : javascript.test(file) ? text : undefined
   // Positions are what ties the tree to the text; a strip that moved them would tie it wrongly.
   if (code === undefined || code.length !== text.length) return undefined
