@@ -37,7 +37,7 @@
 import { statSync, type Stats } from "node:fs"
 import * as path from "node:path"
 import { watch as chokidarWatch, type ChokidarOptions } from "chokidar"
-import { coversFolder, matches, mayContain, type WatchPattern } from "./globs.ts"
+import { coversFolder, matchesAny, mayContain, type WatchPattern } from "./globs.ts"
 
 /** What to watch. */
 export interface WatchTarget {
@@ -107,7 +107,7 @@ export const limitMessage = (code: string): string =>
       "Raise the limit with `ulimit -n 65536` in the shell that starts weft"
 
 const relevant = (target: WatchTarget, abs: string): boolean =>
-  target.patterns.some((p) => matches(p, abs)) && !target.ignored.some((p) => matches(p, abs))
+  matchesAny(target.patterns, abs) && !matchesAny(target.ignored, abs)
 
 /** Whether chokidar should leave `abs` alone: a file no pattern reports, a folder no pattern reaches. */
 const skip = (target: WatchTarget, abs: string, stats: Stats | undefined): boolean => {

@@ -1,6 +1,7 @@
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { coversFolder, expandBraces, matches, mayContain, patternsOf } from "./globs.ts"
+import fc from "fast-check"
+import { coversFolder, expandBraces, matches, matchesAny, mayContain, patternsOf } from "./globs.ts"
 
 const root = path.resolve("/w")
 const at = (rel: string) => path.join(root, rel)
@@ -64,5 +65,22 @@ describe("coversFolder", () => {
     expect(coversFolder(one("dist/**/*"), at("dist/sub"))).toBe(true)
     expect(coversFolder(one("dist/*.js"), at("dist"))).toBe(false)
     expect(coversFolder(one("dist/**"), at("src"))).toBe(false)
+  })
+})
+
+describe("matchesAny", () => {
+  it("answers as trying every pattern would, for any globs and paths (it only skips patterns whose base is not above the path)", () => {
+    const segment = fc.constantFrom("src", "a", "b.ts", "c.txt", "node_modules", ".git", "x", "in", "1.txt")
+    const glob = fc.oneof(
+      fc.array(segment, { minLength: 1, maxLength: 3 }).map((parts) => parts.join("/")),
+      fc.tuple(fc.array(segment, { maxLength: 2 }), fc.constantFrom("*.ts", "**/*", "**/*.txt", "*", "{a,b.ts}", "a*")).map(([parts, tail]) => [...parts, tail].join("/")),
+      fc.constantFrom("../x/*.ts", "*.txt")
+    )
+    fc.assert(fc.property(fc.array(glob, { maxLength: 8 }), fc.array(segment, { minLength: 1, maxLength: 4 }), (globs, parts) => {
+      const patterns = globs.flatMap((g) => patternsOf(root, g))
+      const file = path.join(root, ...parts)
+      expect(matchesAny(patterns, file)).toBe(patterns.some((p) => matches(p, file)))
+      expect(matchesAny(patterns, path.resolve("/x", parts.at(-1)!))).toBe(patterns.some((p) => matches(p, path.resolve("/x", parts.at(-1)!))))
+    }), { numRuns: 500 })
   })
 })

@@ -84,6 +84,36 @@ export const matches = (pattern: WatchPattern, abs: string): boolean => {
 }
 
 /**
+ * Whether any of `patterns` matches the file at `abs`: only a pattern whose
+ * base is `abs` or one of its folders can, so the patterns are grouped by
+ * base once (per list) and a path checks just those on its way up. Watch mode
+ * asks this for every entry chokidar lists; with one pattern per step input,
+ * trying each pattern for each entry cost 200 × 200 checks per rescan of a
+ * 200-file folder, tens of milliseconds on every change.
+ */
+export const matchesAny = (patterns: ReadonlyArray<WatchPattern>, abs: string): boolean => {
+  let byBase = indexes.get(patterns)
+  if (byBase === undefined) {
+    byBase = new Map()
+    for (const pattern of patterns) {
+      const list = byBase.get(pattern.base)
+      if (list === undefined) byBase.set(pattern.base, [pattern])
+      else list.push(pattern)
+    }
+    indexes.set(patterns, byBase)
+  }
+  for (let at = abs; ; ) {
+    const here = byBase.get(at)
+    if (here !== undefined && here.some((pattern) => matches(pattern, abs))) return true
+    const up = path.dirname(at)
+    if (up === at) return false
+    at = up
+  }
+}
+
+const indexes = new WeakMap<ReadonlyArray<WatchPattern>, Map<string, Array<WatchPattern>>>()
+
+/**
  * Whether the folder at `abs` may hold a file `pattern` matches: it lies on
  * the way to the pattern's base, or below the base where the remaining
  * segments could still match.
