@@ -8,7 +8,8 @@ import { suggestion } from "../../dsl/internal/didYouMean.ts"
 import { UsageError, type Io } from "./common.ts"
 import { asksHelp, commands, helpName, helpOf, overview } from "./commands.ts"
 import { clearLoading } from "./loading.ts"
-import { writeStderr, writeStdout } from "../Reporter.ts"
+// The light module, not Reporter.ts: the first line goes out before the engine loads.
+import { writeStderr, writeStdout } from "../internal/stdio.ts"
 
 /**
  * Writes to `stream` until its reader goes away. `weft run … | head` closes

@@ -14,36 +14,14 @@
  */
 import { makeLineSplitter, maxLineBytes, type LineSplitter } from "./lineSplitter.ts"
 import { currentSink, type LogSink } from "./consoleCapture.ts"
-
-type Stream = "stdout" | "stderr"
-type WriteFn = NodeJS.WriteStream["write"]
+import { saved, type Stream, type WriteFn } from "./stdio.ts"
 
 const streams: Record<Stream, NodeJS.WriteStream> = { stdout: process.stdout, stderr: process.stderr }
 let installs = 0
-/** The streams' `write` before the patch, and whether it was their own property (else inherited, restored by deleting ours). */
-let saved: Partial<Record<Stream, { readonly write: WriteFn; readonly own: boolean }>> = {}
 /** Each step's unfinished lines, per stream: a write need not end with a newline. */
 const pending = new WeakMap<LogSink, Partial<Record<Stream, LineSplitter>>>()
 
-/** Writes `text` to the real stdout, never to a step's log. */
-export const writeStdout = (text: string): void => void (saved.stdout?.write ?? process.stdout.write).call(process.stdout, text)
-
-/** Writes `text` to the real stderr, never to a step's log. */
-export const writeStderr = (text: string): void => void (saved.stderr?.write ?? process.stderr.write).call(process.stderr, text)
-
-/**
- * `process.stdout` as weft draws on it: the same stream (its size, its
- * `resize` events, `isTTY`) whose `write` is always the real one. For Ink,
- * which writes frames with `stdout.write`.
- */
-export const unpatchedStdout = (): NodeJS.WriteStream =>
-  new Proxy(process.stdout, {
-    get: (target, key) => {
-      if (key === "write") return (...args: Parameters<WriteFn>) => (saved.stdout?.write ?? target.write).apply(target, args)
-      const value: unknown = Reflect.get(target, key, target)
-      return typeof value === "function" ? value.bind(target) : value
-    }
-  })
+export { unpatchedStdout, writeStderr, writeStdout } from "./stdio.ts"
 
 /** Open {@link reservingStdout} calls. */
 let reserved = 0
@@ -67,16 +45,16 @@ export const reservingStdout = async <A>(f: () => Promise<A>): Promise<A> => {
 /** Patches both streams while at least one run is active; returns the undo. */
 export const installWriteCapture = (): (() => void) => {
   if (installs++ === 0) {
-    saved = {}
+    saved.current = {}
     for (const name of ["stdout", "stderr"] as const) {
       const stream = streams[name]
       const original = stream.write
-      saved[name] = { write: original, own: Object.prototype.hasOwnProperty.call(stream, "write") }
+      saved.current[name] = { write: original, own: Object.prototype.hasOwnProperty.call(stream, "write") }
       stream.write = function(this: NodeJS.WriteStream, chunk: unknown, encoding?: unknown, callback?: unknown) {
         const sink = currentSink()
         if (sink === undefined) {
           const stray = name === "stdout" && reserved > 0
-          const write = (stray ? saved.stderr!.write : original) as (...args: Array<unknown>) => boolean
+          const write = (stray ? saved.current.stderr!.write : original) as (...args: Array<unknown>) => boolean
           return write.call(stray ? process.stderr : this, chunk, encoding, callback)
         }
         if (!wholeLines(sink, name, chunk, encoding)) splitterOf(sink, name).push(toBytes(chunk, typeof encoding === "string" ? encoding as BufferEncoding : undefined))
@@ -92,12 +70,12 @@ export const installWriteCapture = (): (() => void) => {
     undone = true
     if (--installs !== 0) return
     for (const name of ["stdout", "stderr"] as const) {
-      const entry = saved[name]
+      const entry = saved.current[name]
       if (entry === undefined) continue
       if (entry.own) streams[name].write = entry.write
       else delete (streams[name] as { write?: WriteFn }).write
     }
-    saved = {}
+    saved.current = {}
   }
 }
 
