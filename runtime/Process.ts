@@ -22,7 +22,7 @@
  * which runs it in one.
  */
 import { spawn } from "node:child_process"
-import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { existsSync } from "node:fs"
 import * as path from "node:path"
 import { StringDecoder } from "node:string_decoder"
 import * as Data from "effect/Data"
@@ -319,18 +319,7 @@ export const groupAlive = (pid: number): boolean => {
     return (error as NodeJS.ErrnoException).code !== "ESRCH"
   }
   if (process.platform !== "linux") return true
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue
-    let stat: string
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, "utf8")
-    } catch {
-      continue // exited while we looked
-    }
-    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-    if (pgrp === String(pid) && state !== "Z") return true
-  }
+  for (const proc of processTable().values()) if (proc.pgrp === pid && !proc.zombie) return true
   return false
 }
 
