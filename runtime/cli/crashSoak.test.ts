@@ -10,10 +10,10 @@
  * Replayable: a failure names its seed; WEFT_SOAK_SEED replays it and
  * WEFT_SOAK_KILLS asks for more kills (`npm run soak` asks for 200).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { removeTempDirs, repoRoot, startWeft, tempDir, weft } from "../../test/fixtures/cli/harness.ts"
+import { removeTempDirs, seededRandom, startWeft, weft, workspaceWith } from "../../test/fixtures/cli/harness.ts"
 
 afterAll(removeTempDirs)
 
@@ -51,26 +51,13 @@ export default workflow("crash-soak", { concurrency: 4 })
 ${ids.map((id, i) => `  .step(${JSON.stringify(id)}, { needs: ${JSON.stringify(needsOf(i))}, cache: { outputs: ["out/${id}.txt"] } }, work(${JSON.stringify(id)}, ${JSON.stringify(needsOf(i))}))`).join("\n")}
 `
 
-const makeDir = () => {
-  const dir = tempDir("weft-crash-soak-")
-  writeFileSync(path.join(dir, "weft.ts"), fixture)
-  // A package, so that weft's own files are not in the keys: edits to them while the test runs change no key.
-  mkdirSync(path.join(dir, "node_modules"))
-  symlinkSync(repoRoot, path.join(dir, "node_modules", "weft"))
-  return dir
-}
+const makeDir = () => workspaceWith(fixture, "weft-crash-soak-")
 
 const outputsOf = (dir: string): Record<string, string> => {
   const out = path.join(dir, "out")
   return Object.fromEntries((existsSync(out) ? readdirSync(out) : []).sort().map((name) => [name, readFileSync(path.join(out, name), "latin1")]))
 }
 
-const mulberry32 = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
 
 describe("crash anywhere", () => {
   it("SIGKILLs at random moments, reruns and resumes, edited outputs: every finished run succeeds, outputs equal a clean run's", async () => {
@@ -89,7 +76,7 @@ describe("crash anywhere", () => {
     let kills = 0
     const chain = async (c: number) => {
       // One generator per chain: chains interleave as the machine runs them, and each must replay alike.
-      const random = mulberry32(seed + c)
+      const random = seededRandom(seed + c)
       const dir = makeDir()
       let landed = 0
       for (let i = 0; ; i++) {

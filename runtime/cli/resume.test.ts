@@ -11,7 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { latestResumable, recordsOf } from "../journal/Journal.ts"
-import { eventsOf, removeTempDirs, repoRoot, startWeft, tempDir, weft } from "../../test/fixtures/cli/harness.ts"
+import { eventsOf, removeTempDirs, repoRoot, seededRandom, startWeft, tempDir, weft } from "../../test/fixtures/cli/harness.ts"
 
 afterAll(removeTempDirs)
 
@@ -90,12 +90,6 @@ const recorded = async (dir: string): Promise<Set<string>> => {
   return journal === undefined ? new Set() : new Set((await recordsOf(runs, journal)).keys())
 }
 
-const mulberry32 = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
 
 describe("weft run --resume", () => {
   it("after a failure and an edited input: replays what is unchanged, reruns what changed, says so", async () => {
@@ -122,7 +116,7 @@ describe("weft run --resume", () => {
   it("after SIGKILLs at random points: recorded steps never rerun, outputs equal a clean run's", async () => {
     const seed = Number(process.env.WEFT_RESUME_SEED ?? Date.now() % 100_000)
     const wanted = Number(process.env.WEFT_RESUME_KILLS ?? 10)
-    const random = mulberry32(seed)
+    const random = seededRandom(seed)
     const clean = makeDir()
     expect((await weft(["run", "weft.ts"], { cwd: clean })).code).toBe(0)
     const expected = outputsOf(clean)

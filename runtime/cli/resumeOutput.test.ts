@@ -5,12 +5,12 @@
  * does. The journal keeps them masked, and a journal written before it kept
  * them still resumes.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import type { Event } from "../Event.ts"
 import { sealLine } from "../journal/seal.ts"
-import { eventsOf, removeTempDirs, repoRoot, startWeft, tempDir, waitFor, weft } from "../../test/fixtures/cli/harness.ts"
+import { counted, eventsOf, removeTempDirs, startWeft, waitFor, weft, workspaceWith } from "../../test/fixtures/cli/harness.ts"
 
 afterAll(removeTempDirs)
 
@@ -58,17 +58,8 @@ const aOutput = [
   "log a: last line"
 ]
 
-const makeDir = () => {
-  const dir = tempDir("weft-resume-output-")
-  writeFileSync(path.join(dir, "weft.ts"), fixture)
-  // A package, so that weft's own files are not in the keys (see moduleGraph.ts): edits to them while the test runs change no key.
-  mkdirSync(path.join(dir, "node_modules"))
-  symlinkSync(repoRoot, path.join(dir, "node_modules", "weft"))
-  return dir
-}
+const makeDir = () => workspaceWith(fixture, "weft-resume-output-")
 
-const counted = (dir: string): Array<string> =>
-  existsSync(path.join(dir, "counter")) ? readFileSync(path.join(dir, "counter"), "utf8").split("\n").filter(Boolean) : []
 
 /** The journal files under `.weft/runs`, oldest first. */
 const journals = (dir: string): Array<string> => {

@@ -10,11 +10,11 @@
  * - the run id `--resume` prints is the run's id everywhere: `weft report`
  *   accepts it, and `weft history` lists the same id.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { deserializeValue, serializeValue } from "../cache/serialize.ts"
-import { eventsOf, removeTempDirs, repoRoot, startWeft, tempDir, waitFor, weft } from "../../test/fixtures/cli/harness.ts"
+import { counted, eventsOf, removeTempDirs, startWeft, waitFor, weft, workspaceWith } from "../../test/fixtures/cli/harness.ts"
 
 afterAll(removeTempDirs)
 
@@ -48,17 +48,8 @@ export default workflow("resume-verify")
   })
 `
 
-const makeDir = () => {
-  const dir = tempDir("weft-resume-verify-")
-  writeFileSync(path.join(dir, "weft.ts"), fixture)
-  // A package, so that weft's own files are not in the keys: edits to them while the test runs change no key.
-  mkdirSync(path.join(dir, "node_modules"))
-  symlinkSync(repoRoot, path.join(dir, "node_modules", "weft"))
-  return dir
-}
+const makeDir = () => workspaceWith(fixture, "weft-resume-verify-")
 
-const counted = (dir: string): Array<string> =>
-  existsSync(path.join(dir, "counter")) ? readFileSync(path.join(dir, "counter"), "utf8").split("\n").filter(Boolean) : []
 
 /** The journal files under `.weft/runs`, by run id. */
 const journals = (dir: string): Map<string, string> => {

@@ -10,37 +10,17 @@ import { afterAll, describe, expect, it } from "vitest"
 import type { Event } from "../Event.ts"
 import { workflow } from "../../dsl/Workflow.ts"
 import { groupAlive } from "../Process.ts"
-import { run, type RunOptions } from "../Run.ts"
+import { run } from "../Run.ts"
+import { removeRunDirs, runFile } from "../../test/fixtures/isolate/runFile.ts"
 import { weftRoot } from "./isolate.ts"
 import { baseEnvNames } from "./StepEnv.ts"
 import { permissionsProblems } from "./options.ts"
 
-const dirs: Array<string> = []
+const outsideDirs: Array<string> = []
 afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  removeRunDirs()
+  for (const dir of outsideDirs) rmSync(dir, { recursive: true, force: true })
 })
-
-/** Writes a workflow file whose default export chains `steps`, and runs it from its folder (without fail-fast unless `options` say so). */
-const runFile = async (steps: string, files: Record<string, string> = {}, options: RunOptions = {}, prepare?: (dir: string) => void) => {
-  const dir = realpathSync(mkdtempSync(path.join(tmpdir(), "weft-isolate-")))
-  dirs.push(dir)
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true })
-    writeFileSync(path.join(dir, name), text)
-  }
-  prepare?.(dir)
-  const file = path.join(dir, "wf.ts")
-  writeFileSync(file, [
-    `import { existsSync, readFileSync, writeFileSync } from "node:fs"`,
-    `import { execFileSync } from "node:child_process"`,
-    `import { secret, workflow } from ${JSON.stringify(path.join(weftRoot, "index.ts"))}`,
-    `export default workflow("iso")${steps}`
-  ].join("\n"))
-  const wf = (await import(file)).default
-  const events: Array<Event> = []
-  const result = await run(wf, { cache: { mode: "off" }, failFast: false, cwd: dir, file, onEvent: (event) => void events.push(event), ...options })
-  return { dir, result, events }
-}
 
 /** Runs `f` with `vars` set in weft's environment, then puts back what was there (a variable that was unset is unset again). */
 const withEnv = async <A>(vars: Readonly<Record<string, string>>, f: () => Promise<A>): Promise<A> => {
@@ -170,7 +150,7 @@ describe("isolate: true", () => {
 
   it("known hole, as documented: a symlink inside a declared folder is followed outside it (Node's permission model does so)", async () => {
     const outside = realpathSync(mkdtempSync(path.join(tmpdir(), "weft-outside-")))
-    dirs.push(outside)
+    outsideDirs.push(outside)
     const target = path.join(outside, "target.txt")
     writeFileSync(target, "outside")
     const { result } = await runFile(`
