@@ -2,6 +2,7 @@
 import type { CacheOptions } from "../../dsl/Step.ts"
 import { suggestion } from "../../dsl/internal/didYouMean.ts"
 import { toMillis } from "../internal/duration.ts"
+import { insideWeftFolder } from "./internal/weftFolder.ts"
 
 const keys = ["inputs", "env", "outputs", "key", "ttl"]
 
@@ -23,7 +24,7 @@ export const cacheProblem = (option: unknown): string | undefined => {
   }
   // A restore never writes inside `.weft/` (weft's own state), so such an
   // output could never come back: every run would miss. Say so up front.
-  const own = (o.outputs as ReadonlyArray<string> | undefined)?.find((glob) => /(^|\/)\.weft(\/|$)/.test(glob.replace(/^\.\//, "")))
+  const own = (o.outputs as ReadonlyArray<string> | undefined)?.find(insideWeftFolder)
   if (own !== undefined) return `cache.outputs "${own}" is inside .weft/, weft's own folder, which a cache hit never restores into: write the step's outputs elsewhere`
   if (o.key !== undefined && typeof o.key !== "string" && typeof o.key !== "function") return "cache.key must be a string or a function of the inputs"
   if (o.ttl !== undefined) {

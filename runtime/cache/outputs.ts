@@ -20,6 +20,7 @@ import { matches, patternsOf } from "../watch/globs.ts"
 import type { CacheStore, StoredFile } from "./CacheStore.ts"
 import { ignoreMissing } from "./internal/atomic.ts"
 import { isStaleOutputTemp, outputTempOf } from "./internal/outputTemp.ts"
+import { insideWeftFolder } from "./internal/weftFolder.ts"
 
 /** Why a stored path may not be written, or `undefined` when it may. */
 export const unsafePath = (root: string, relative: string): string | undefined => {
@@ -48,7 +49,7 @@ export const refusedOutput = (root: string, files: ReadonlyArray<StoredFile>, gl
   for (const file of files) {
     const problem = unsafePath(root, file.path)
     if (problem !== undefined) return problem
-    if (file.path.split("/").includes(".weft")) return `"${file.path}" is inside weft's own .weft folder`
+    if (insideWeftFolder(file.path)) return `"${file.path}" is inside weft's own .weft folder`
     const absolute = path.resolve(root, file.path)
     if (!patterns.some((pattern) => matches(pattern, absolute))) {
       return `"${file.path}" is not one of the step's declared outputs (cache.outputs: ${globs.length === 0 ? "none" : globs.join(", ")})`
