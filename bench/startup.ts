@@ -8,7 +8,10 @@
  *
  * - one step: wall time of `weft run` of a one-function-step workflow
  *   (`--no-cache`: the step runs every time; the journal still keys it),
- *   against `node -e 0`, both spawned from here.
+ *   against `node -e 0`, both spawned from here. Measured as users run it,
+ *   installed: the package built by `npm run build` (scripts/build.ts) in a
+ *   temporary project's node_modules; and, for comparison, from this
+ *   repository's TypeScript sources.
  * - 15 steps: milliseconds from `run:start` to the first `step:start` of a
  *   workflow of 15 independent function steps, from the JSON events' times,
  *   with `--no-cache` (only the journal needs keys) and `--force` (the cache
@@ -19,15 +22,17 @@
  *
  *   node bench/startup.ts [--repeats 9]
  *
- * Targets: the one-step run within 5x `node -e 0`; the first `step:start`
- * within 30 ms of `run:start` for 15 steps (both with saved digests).
+ * Targets: the installed one-step run within 5x `node -e 0`; the first
+ * `step:start` within 30 ms of `run:start` for 15 steps (both with saved
+ * digests).
  */
 import { spawnSync } from "node:child_process"
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { loadavg } from "node:os"
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { loadavg, tmpdir } from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
+import { buildPackage } from "../scripts/build.ts"
 import { fmt, median, table } from "./stats.ts"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
@@ -76,6 +81,27 @@ const spawnNode = (args: ReadonlyArray<string>): { readonly ms: number; readonly
 
 const weftRun = (fixture: string, flag: string) => [bin, "run", path.join(fixtures, fixture), flag, "--reporter", "json"]
 
+/**
+ * A project outside this repository (inside, `weft` would resolve to the
+ * repository itself) with weft built and installed in its node_modules, and
+ * weft's dependencies linked beside it. Its folder, and how to remove it.
+ */
+const installedProject = async (): Promise<{ readonly dir: string; readonly remove: () => void }> => {
+  const dir = mkdtempSync(path.join(tmpdir(), "weft-bench-startup-"))
+  const modules = path.join(dir, "node_modules")
+  const weft = path.join(modules, "weft")
+  mkdirSync(weft, { recursive: true })
+  for (const name of readdirSync(path.join(root, "node_modules"))) {
+    if (name !== "weft" && !name.startsWith(".")) symlinkSync(path.join(root, "node_modules", name), path.join(modules, name))
+  }
+  cpSync(path.join(root, "package.json"), path.join(weft, "package.json"))
+  cpSync(path.join(root, "bin"), path.join(weft, "bin"), { recursive: true })
+  await buildPackage(path.join(weft, "dist"))
+  writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "bench-startup", private: true, type: "module" }))
+  writeFileSync(path.join(dir, "one-function.ts"), fixtureSources["one-function.ts"]!)
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
 /** From `run:start` to the first `step:start`, in the events' own times. */
 const firstStepMs = (stdout: string): number => {
   const events = stdout.trim().split("\n").map((line) => JSON.parse(line) as { type: string; time: number })
@@ -101,8 +127,11 @@ export const main = async (options: { readonly repeats?: number } = {}): Promise
   writeFixtures()
   say(`start-up: function steps through the CLI, median of ${repeats} runs after a warm-up; load average ${loadavg().map((l) => l.toFixed(2)).join(", ")}`)
   say(`  saved: digests kept from an earlier run (.weft/step-digests); parsed: that folder removed before each run`)
-  say(`  targets: one step <= ${targets.ratio}x node -e 0; first step:start <= ${targets.firstStepMs} ms after run:start (15 steps), with saved digests`)
+  say(`  targets: one step, installed, <= ${targets.ratio}x node -e 0; first step:start <= ${targets.firstStepMs} ms after run:start (15 steps), with saved digests`)
+  const installed = await installedProject()
   const bare = median(measure(repeats, false, () => spawnNode(["-e", "0"]).ms))
+  const installedRun = [path.join(installed.dir, "node_modules", "weft", "bin", "weft.js"), "run", path.join(installed.dir, "one-function.ts"), "--no-cache", "--reporter", "json"]
+  const oneInstalled = median(measure(repeats, false, () => spawnNode(installedRun).ms))
   const one = (parsed: boolean) => median(measure(repeats, parsed, () => spawnNode(weftRun("one-function.ts", "--no-cache")).ms))
   const first = (flag: string, parsed: boolean) => median(measure(repeats, parsed, () => firstStepMs(spawnNode(weftRun("fifteen-functions.ts", flag)).stdout)))
   // For scale: what loading weft's modules alone costs (the workflow file imports them), and Effect's core; with Node's compile cache, as bin/weft.js has it.
@@ -111,14 +140,16 @@ export const main = async (options: { readonly repeats?: number } = {}): Promise
   const [oneSaved, oneParsed] = [one(false), one(true)]
   const rows = [
     ["", "saved", "parsed", "baseline", "saved / baseline"],
-    ["weft run, 1 function step (--no-cache), ms", fmt(oneSaved), fmt(oneParsed), `${fmt(bare)} (node -e 0)`, `${fmt(oneSaved / bare)}x`],
+    ["weft run, 1 function step (--no-cache), installed, ms", fmt(oneInstalled), "", `${fmt(bare)} (node -e 0)`, `${fmt(oneInstalled / bare)}x`],
+    ["  the same from this repository's sources, ms", fmt(oneSaved), fmt(oneParsed), "", `${fmt(oneSaved / bare)}x`],
     ["  for scale: node importing effect/Effect; weft's index.ts, ms", fmt(effectCore), fmt(weftIndex), "", `${fmt(effectCore / bare)}x; ${fmt(weftIndex / bare)}x`]
   ]
   const firstSaved = first("--no-cache", false)
   rows.push(["15 steps, run:start to first step:start (--no-cache), ms", fmt(firstSaved), fmt(first("--no-cache", true)), "", ""])
   rows.push(["15 steps, run:start to first step:start (--force), ms", fmt(first("--force", false)), fmt(first("--force", true)), "", ""])
   say(table(rows))
-  say(`  one step: ${oneSaved / bare <= targets.ratio ? "meets" : "MISSES"} the ${targets.ratio}x target; first step: ${firstSaved <= targets.firstStepMs ? "meets" : "MISSES"} the ${targets.firstStepMs} ms target`)
+  installed.remove()
+  say(`  one step, installed: ${oneInstalled / bare <= targets.ratio ? "meets" : "MISSES"} the ${targets.ratio}x target; first step: ${firstSaved <= targets.firstStepMs ? "meets" : "MISSES"} the ${targets.firstStepMs} ms target`)
 }
 
 if (import.meta.main) {

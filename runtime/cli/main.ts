@@ -3,13 +3,13 @@
  * arguments, loads the workflow, picks a reporter and maps the outcome to an
  * exit code (0 succeeded, 1 failed, 2 bad workflow or usage, 130 interrupted).
  */
-import { readFileSync } from "node:fs"
 import { suggestion } from "../../dsl/internal/didYouMean.ts"
 import { UsageError, type Io } from "./common.ts"
 import { asksHelp, commands, helpName, helpOf, overview } from "./commands.ts"
 import { clearLoading } from "./loading.ts"
 // The light module, not Reporter.ts: the first line goes out before the engine loads.
 import { writeStderr, writeStdout } from "../internal/stdio.ts"
+import { weftVersion as version } from "../internal/packageRoot.ts"
 
 /**
  * Writes to `stream` until its reader goes away. `weft run … | head` closes
@@ -46,11 +46,6 @@ const defaultIo = (): Io => ({
 /** `weft --help`: the commands; each command's own `--help` has its options. */
 export const help = overview()
 
-const version = (): string => {
-  // Compiled, this file is one folder deeper: dist/runtime/cli/main.js.
-  const pkg = JSON.parse(readFileSync(new URL(import.meta.url.endsWith(".ts") ? "../../package.json" : "../../../package.json", import.meta.url), "utf8")) as { version: string }
-  return pkg.version
-}
 
 /** Runs the command line; resolves with the exit code. */
 export const main = async (argv: ReadonlyArray<string>, io: Io = defaultIo()): Promise<number> => {

@@ -6,7 +6,6 @@
  */
 import { fork } from "node:child_process"
 import { mkdirSync } from "node:fs"
-import { fileURLToPath } from "node:url"
 import * as Effect from "effect/Effect"
 import type { StepRun } from "../Pipeline.ts"
 import * as Result from "effect/Result"
@@ -16,15 +15,9 @@ import { netWrap } from "../permissions/isolateNet.ts"
 import type { StepEnv } from "../permissions/StepEnv.ts"
 import { decodeMessage, describeMalformed } from "./isolateMessage.ts"
 import { makeLineSplitter } from "./lineSplitter.ts"
+import { fromSource, weftEntry } from "./packageRoot.ts"
 import { makeProgramHost, type ProgramHost } from "./programHost.ts"
 
-/**
- * weft runs from its TypeScript sources (this repository), not from the
- * compiled package (dist/): its child must be the .ts entry, and must resolve
- * `import … from "weft"` in the workflow file to the sources as well (the
- * `weft-source` condition of package.json's exports, which bin/weft.js adds).
- */
-const fromSource = import.meta.url.endsWith(".ts")
 
 /** What the parent sends the child: the one step to run. */
 export interface IsolateTask {
@@ -47,7 +40,14 @@ export class IsolateError extends Error {
   }
 }
 
-const childEntry = fileURLToPath(new URL(fromSource ? "./isolateBoot.ts" : "./isolateBoot.js", import.meta.url))
+/**
+ * The child's entry, in weft's own layout. From the sources (this
+ * repository) the child must also resolve `import … from "weft"` in the
+ * workflow file to the sources (the `weft-source` condition of package.json's
+ * exports, which bin/weft.js adds); built, the entry shares dist/'s chunks
+ * with the `weft` the workflow imports.
+ */
+const childEntry = weftEntry("runtime/internal/isolateBoot.ts")
 
 /**
  * The child's process environment: the step's own (`permissions.env` and the

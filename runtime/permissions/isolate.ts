@@ -13,8 +13,8 @@
 import { createHash } from "node:crypto"
 import { existsSync } from "node:fs"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { localModules } from "../cache/moduleGraph.ts"
+import { weftRoot } from "../internal/packageRoot.ts"
 import { literalBase } from "./sandbox.ts"
 import { defaultWeftDir } from "../weftDir.ts"
 
@@ -40,11 +40,8 @@ export const isolatePolicyOf = (permissions: unknown): IsolatePolicy | undefined
   return { read: strings(read), write: strings(write), run: run === true ? true : Array.isArray(run) ? strings(run) : false, net: net === true }
 }
 
-/**
- * weft's install folder: this file is `<root>/runtime/permissions/isolate.ts`,
- * or, compiled, `<root>/dist/runtime/permissions/isolate.js`.
- */
-export const weftRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", ...(import.meta.url.endsWith(".ts") ? [] : [".."]))
+/** weft's install folder: an isolated step may read it (weft itself loads from there). */
+export { weftRoot }
 
 const nodeModulesUp = (dir: string): Array<string> => {
   const found: Array<string> = []

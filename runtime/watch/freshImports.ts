@@ -14,16 +14,14 @@
  * copy of the local modules in memory (a few kilobytes each, per edit).
  */
 import * as nodeModule from "node:module"
-import { pathToFileURL } from "node:url"
+import { fileURLToPath } from "node:url"
+import { isWeftFile } from "../internal/packageRoot.ts"
 
 let installed = false
 
-/** weft's own source folders and entry point (compiled: index.js), as URL prefixes: never re-imported. */
-const weftSources = ["dsl/", "runtime/", "tui/", "index.ts", "index.js"].map((part) => new URL(`../../${part}`, import.meta.url).href)
-
-/** The user's own modules among `modules` (the entry's local import graph): not the entry, not weft's sources. */
+/** The user's own modules among `modules` (the entry's local import graph): not the entry, not weft's own (never re-imported). */
 export const importedModules = (entry: string, modules: ReadonlyArray<string>): Array<string> =>
-  modules.filter((file) => file !== entry && !weftSources.some((prefix) => pathToFileURL(file).href.startsWith(prefix)))
+  modules.filter((file) => file !== entry && !isWeftFile(file))
 
 /**
  * Installs the hook once per process. Returns false on a Node without
@@ -47,7 +45,7 @@ export const installFreshImports = (): boolean => {
       if (!parent.startsWith("file:") || !resolved.url.startsWith("file:") || resolved.url.includes("?")) return resolved
       const version = new URL(parent).searchParams.get("weft")
       if (version === null || resolved.url.includes("/node_modules/")) return resolved
-      if (weftSources.some((prefix) => resolved.url.startsWith(prefix))) return resolved
+      if (isWeftFile(fileURLToPath(resolved.url))) return resolved
       return { ...resolved, url: `${resolved.url}?weft=${encodeURIComponent(version)}` }
     }
   })

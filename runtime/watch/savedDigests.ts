@@ -31,6 +31,7 @@ import * as path from "node:path"
 import type { StepDef } from "../../dsl/Step.ts"
 import type { Workflow } from "../../dsl/Workflow.ts"
 import { tempName } from "../cache/internal/atomic.ts"
+import { buildId, fromSource, weftRoot, weftVersion } from "../internal/packageRoot.ts"
 import type { StepDigest } from "./diff.ts"
 import type { PackageRead } from "./internal/imports.ts"
 import { installedVersion } from "./internal/packageVersion.ts"
@@ -55,7 +56,6 @@ interface Entry {
 const checkOf = (entry: Omit<Entry, "check">): string =>
   createHash("sha256").update(JSON.stringify([entry.format, entry.key, entry.digests, entry.packages])).digest("hex")
 
-const weftRoot = path.resolve(import.meta.dirname, "../..")
 const require = createRequire(import.meta.url)
 
 let versions: string | undefined
@@ -69,26 +69,28 @@ const toolVersions = (): string => {
       return "unknown"
     }
   }
-  // Compiled, this file is one folder deeper (dist/runtime/watch): the package.json above whichever exists.
-  const weft = [path.join(weftRoot, "package.json"), path.join(weftRoot, "..", "package.json")].map(versionIn).find((v) => v !== "unknown") ?? "unknown"
+  const weft = weftVersion()
   let acorn = "unknown"
   try {
     acorn = versionIn(require.resolve("acorn/package.json"))
   } catch {
     // Not resolvable: "unknown" still names this setup; parsing will fail and prove nothing anyway.
   }
-  // The analysis itself, as this installation has it: the files beside this one that compute the digests.
+  // The analysis itself, as this installation has it: from the sources, the
+  // files beside this one that compute the digests; built, the digest of all
+  // sources the build was made from.
   const code = createHash("sha256")
   const here = import.meta.dirname
-  const extension = path.extname(import.meta.filename)
   const internal = path.join(here, "internal")
   let names: Array<string> = []
   try {
-    names = readdirSync(internal).filter((name) => name.endsWith(extension) && !name.includes(".test.")).sort()
+    if (fromSource) names = readdirSync(internal).filter((name) => name.endsWith(".ts") && !name.includes(".test.")).sort()
   } catch {
     // Unreadable: the version stands for the code.
   }
-  for (const file of [path.join(here, `stepSources${extension}`), ...names.map((name) => path.join(internal, name))]) {
+  if (!fromSource) code.update(buildId ?? "unknown build")
+  const files = fromSource ? [path.join(here, "stepSources.ts"), ...names.map((name) => path.join(internal, name))] : []
+  for (const file of files) {
     try {
       code.update(file).update("\0").update(readFileSync(file)).update("\0")
     } catch {

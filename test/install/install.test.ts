@@ -72,6 +72,25 @@ beforeAll(() => {
     ``
   ].join("\n"))
   writeFileSync(path.join(project, "trace-ts.mjs"), tsTracer)
+  // The package carries its own bundled copy of Effect's runtime (scripts/build.ts): Effects,
+  // Streams and Durations made with the project's own \`effect\` must run on it, interruption included.
+  writeFileSync(path.join(project, "effects.ts"), [
+    `import * as Duration from "effect/Duration"`,
+    `import * as Effect from "effect/Effect"`,
+    `import * as Schedule from "effect/Schedule"`,
+    `import * as Stream from "effect/Stream"`,
+    `import { workflow } from "weft"`,
+    ``,
+    `let attempts = 0`,
+    `export default workflow("effects")`,
+    `  .step("base", () => Effect.succeed(20).pipe(Effect.delay("5 millis")))`,
+    `  .step("flaky", { needs: ["base"] }, ({ base }) =>`,
+    `    Effect.suspend(() => (++attempts < 3 ? Effect.fail(new Error("not yet")) : Effect.succeed(base + attempts))).pipe(Effect.retry(Schedule.recurs(5))))`,
+    `  .step("parts", () => Stream.make(1, 2, 3).pipe(Stream.map((n) => n * 2)))`,
+    `  .step("hangs", { timeout: Duration.millis(200), optional: true }, () => Effect.never)`,
+    `  .step("total", { needs: ["flaky", "parts"] }, ({ flaky, parts }) => Effect.sync(() => flaky + parts.reduce((a, b) => a + b, 0)))`,
+    ``
+  ].join("\n"))
 }, 600_000)
 
 describe("weft installed from its tarball", () => {
@@ -122,6 +141,16 @@ describe("weft installed from its tarball", () => {
         const second = inProject(bin, "weft", ["run", "--reporter", "json"], env)
         expect(ends(second.stdout)).toMatchObject({ version: "cached", count: "succeeded" })
         expect(existsSync(trace) ? readFileSync(trace, "utf8") : "").toBe("")
+      })
+
+      it("runs Effects, Streams and Durations made with the project's own effect, timeouts interrupting them", () => {
+        const out = inProject(bin, "weft", ["run", "effects.ts", "--no-cache", "--reporter", "json", "--output", "total"])
+        // With --output, the value is what stdout carries and the events go to stderr.
+        expect(ends(out.stderr)).toEqual({ base: "succeeded", flaky: "succeeded", parts: "succeeded", hangs: "failed", total: "succeeded" })
+        expect(events(out.stderr).find((e) => e.type === "step:end" && e.step === "hangs")).toMatchObject({ error: "timed out after 200 ms" })
+        // The value of total: 20 + 3 attempts, + 2 + 4 + 6.
+        expect(out.stdout).toBe("35\n")
+        expect(out.status).toBe(0)
       })
 
       it("starts `weft watch`, shows the first run end, and quits on q", async () => {

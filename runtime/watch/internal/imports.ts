@@ -20,8 +20,8 @@
 import { createHash } from "node:crypto"
 import { isBuiltin } from "node:module"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { localModules, resolveLocal } from "../../cache/moduleGraph.ts"
+import { isWeftFile } from "../../internal/packageRoot.ts"
 import { makeLoadEffects } from "./loadEffects.ts"
 import { installedVersion } from "./packageVersion.ts"
 import { parseModule } from "./syntax.ts"
@@ -51,10 +51,7 @@ export interface Imports {
   readonly holdsState: (from: string, specifier: string) => boolean
 }
 
-const weftRoot = fileURLToPath(new URL("../../../", import.meta.url))
-/** weft's own sources: never re-imported on a reload (see `freshImports.ts`), and always the same builder. */
-const isWeftFile = (file: string) =>
-  file === path.join(weftRoot, "index.ts") || file === path.join(weftRoot, "index.js") || ["dsl", "runtime", "tui"].some((folder) => file.startsWith(path.join(weftRoot, folder) + path.sep))
+// weft's own modules (isWeftFile) are never re-imported on a reload (see `freshImports.ts`): always the same builder.
 
 const isLocal = (specifier: string) => specifier.startsWith(".") || specifier.startsWith("/")
 
