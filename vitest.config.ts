@@ -7,7 +7,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["weft-source", ...defaultServerConditions] } },
   test: {
     globalSetup: ["test/globalSetup.ts"],
-    include: ["{dsl,runtime,tui,properties,examples,bench,docs}/**/*.test.ts"],
+    include: ["{dsl,runtime,tui,cli,properties,examples,bench,docs}/**/*.test.ts", "test/*.test.ts"],
     // Most files wait on the processes they start (weft itself, commands), not
     // on the CPU: one worker per core, not vitest's default of one less (a
     // single worker on a 2-core machine), took the suite from ~250 s to ~175 s.

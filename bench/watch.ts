@@ -16,7 +16,7 @@ import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { parseArgs } from "node:util"
 import { watch as chokidarWatch } from "chokidar"
-import { loadWorkflow } from "../runtime/cli/load.ts"
+import { loadWorkflow } from "../runtime/loadWorkflow.ts"
 import { startSession } from "../runtime/watch/Session.ts"
 import { fmt, median, table } from "./stats.ts"
 

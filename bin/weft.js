@@ -6,10 +6,10 @@
 // build: there `import … from "weft"` in a workflow file must resolve to the
 // sources too, which package.json's exports offer under the `weft-source`
 // condition. tsx is only the fallback for users' workflow files that need more
-// than type stripping (runtime/cli/load.ts).
+// than type stripping (runtime/loadWorkflow.ts).
 import { existsSync } from "node:fs"
 
-const fromSource = !import.meta.url.includes("/node_modules/") && existsSync(new URL("../runtime/cli/main.ts", import.meta.url))
+const fromSource = !import.meta.url.includes("/node_modules/") && existsSync(new URL("../cli/main.ts", import.meta.url))
 const [major] = process.versions.node.split(".").map(Number)
 if (major < 22) {
   process.stderr.write(
@@ -37,10 +37,10 @@ if (fromSource) {
         : nextResolve(specifier, context)
   })
 }
-const { main } = await import(fromSource ? "../runtime/cli/main.ts" : "../dist/runtime/cli/main.js")
+const { main } = await import(fromSource ? "../cli/main.ts" : "../dist/cli/main.js")
 const code = await main(process.argv.slice(2))
 // weft is done when its command is: a step's forgotten timer or socket must
-// not hold the process (runtime/cli/openHandles.ts says what was left). But
+// not hold the process (cli/openHandles.ts says what was left). But
 // first everything written must be out: a write to a pipe may still be
 // queued, and exit() drops it. A write's callback runs once it and all
 // before it are handed over (or failed: a reader gone is not ours to wait for).

@@ -26,8 +26,8 @@ import { pathToFileURL } from "node:url"
 import ts from "typescript"
 import { describe, expect, it } from "vitest"
 import * as weft from "../index.ts"
-import { starter } from "../runtime/cli/init.ts"
-import { loadWorkflow, prepareYaml } from "../runtime/cli/load.ts"
+import { starter } from "../cli/init.ts"
+import { loadWorkflow, prepareYaml } from "../runtime/loadWorkflow.ts"
 
 const root = path.resolve(import.meta.dirname, "..")
 const pages = ["README.md", ...readdirSync(path.join(root, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => `docs/${f}`)]

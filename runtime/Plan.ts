@@ -5,9 +5,9 @@
  */
 import { isCommand } from "../dsl/Command.ts"
 import { DefinitionError, type Problem } from "../dsl/DefinitionError.ts"
-import { suggestion } from "../dsl/internal/didYouMean.ts"
+import { suggestion } from "../dsl/didYouMean.ts"
 import { alertsProblems } from "./alertOptions.ts"
-import { show } from "../dsl/internal/show.ts"
+import { show } from "../dsl/show.ts"
 import type { StepDef } from "../dsl/Step.ts"
 import { isWorkflow, type Workflow } from "../dsl/Workflow.ts"
 import { cacheProblem } from "./cache/options.ts"

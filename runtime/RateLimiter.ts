@@ -15,7 +15,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Semaphore from "effect/Semaphore"
-import { suggestion } from "../dsl/internal/didYouMean.ts"
+import { suggestion } from "../dsl/didYouMean.ts"
 import type { RateLimitOption } from "../dsl/Workflow.ts"
 import { toMillis } from "./internal/duration.ts"
 

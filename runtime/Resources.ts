@@ -24,7 +24,7 @@
  * as a resource each command step holds one of (`concurrency.ts`).
  */
 import type { Problem } from "../dsl/DefinitionError.ts"
-import { suggestion } from "../dsl/internal/didYouMean.ts"
+import { suggestion } from "../dsl/didYouMean.ts"
 import type { StepDef } from "../dsl/Step.ts"
 import { ReadyQueue } from "./Scheduler.ts"
 

@@ -4,7 +4,7 @@
  * do is in `alerts.ts`.
  */
 import type { AlertOptions } from "../dsl/Workflow.ts"
-import { suggestion } from "../dsl/internal/didYouMean.ts"
+import { suggestion } from "../dsl/didYouMean.ts"
 
 /** The alerts of a workflow that leaves them out. */
 export const defaultAlerts = { stepOverrun: 2, runOverrun: 2, memoHitRate: false } as const

@@ -8,7 +8,7 @@
 import { statSync } from "node:fs"
 import { availableParallelism } from "node:os"
 import { DefinitionError, type Problem } from "../dsl/DefinitionError.ts"
-import { suggestion } from "../dsl/internal/didYouMean.ts"
+import { suggestion } from "../dsl/didYouMean.ts"
 import { isRunId } from "./history/runId.ts"
 import type { Workflow } from "../dsl/Workflow.ts"
 import * as Plan from "./Plan.ts"

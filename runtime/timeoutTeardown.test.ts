@@ -1,7 +1,7 @@
 /**
  * A step's timeout tears down what the step started in sessions of its own
  * (`setsid`, a double-forked daemon), not only its process group. The other
- * teardowns, through the CLI: `runtime/cli/interruptDaemons.test.ts`.
+ * teardowns, through the CLI: `cli/interruptDaemons.test.ts`.
  */
 import { existsSync, mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"

@@ -4,7 +4,7 @@
  * its type before anything reads it, with a message that names the field.
  */
 import type { Problem } from "../DefinitionError.ts"
-import { show } from "./show.ts"
+import { show } from "../show.ts"
 
 /** The step ids a `needs` or `after` field lists, saying what is wrong with the field if anything. */
 export const refsOf = (field: "needs" | "after", value: unknown, step: string, problems: Array<Problem>): ReadonlyArray<string> => {

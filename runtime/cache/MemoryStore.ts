@@ -15,7 +15,7 @@ import * as fs from "node:fs/promises"
 import * as v8 from "node:v8"
 import type { CacheEntry, CacheStore, EntryInfo, StoredFile } from "./CacheStore.ts"
 import { CachePutError } from "./CachePutError.ts"
-import { isErrno } from "./internal/atomic.ts"
+import { isErrno } from "../internal/atomic.ts"
 import { assertDigest, assertKey, blobDigests, blobsOf, isExpired, normalizeEntry, plainBytes } from "./internal/entry.ts"
 import { planPrune } from "./internal/prune.ts"
 

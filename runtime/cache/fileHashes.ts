@@ -34,7 +34,7 @@ import type { Dirent } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import * as Data from "effect/Data"
-import { isErrno, writeAtomic } from "./internal/atomic.ts"
+import { isErrno, writeAtomic } from "../internal/atomic.ts"
 import { mapLimit } from "./internal/mapLimit.ts"
 import { isOutputTemp } from "./internal/outputTemp.ts"
 

@@ -1,6 +1,6 @@
 /** Checking and resolving `cache` options. */
 import type { CacheOptions } from "../../dsl/Step.ts"
-import { suggestion } from "../../dsl/internal/didYouMean.ts"
+import { suggestion } from "../../dsl/didYouMean.ts"
 import { toMillis } from "../internal/duration.ts"
 import { insideWeftFolder } from "./internal/weftFolder.ts"
 

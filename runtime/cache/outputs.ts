@@ -18,7 +18,7 @@ import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { matches, patternsOf } from "../watch/globs.ts"
 import type { CacheStore, StoredFile } from "./CacheStore.ts"
-import { ignoreMissing } from "./internal/atomic.ts"
+import { ignoreMissing } from "../internal/atomic.ts"
 import { isStaleOutputTemp, outputTempOf } from "./internal/outputTemp.ts"
 import { insideWeftFolder } from "./internal/weftFolder.ts"
 

@@ -17,7 +17,7 @@
  */
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import { writeAtomic } from "../cache/internal/atomic.ts"
+import { writeAtomic } from "../internal/atomic.ts"
 import type { MemoLine, Summary } from "../Summary.ts"
 import { withFileLock } from "./internal/lock.ts"
 

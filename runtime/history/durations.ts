@@ -14,7 +14,7 @@
  * await run(wf, { weftDir: ".weft", durations })
  */
 import * as path from "node:path"
-import { writeAtomic } from "../cache/internal/atomic.ts"
+import { writeAtomic } from "../internal/atomic.ts"
 import { safeFileName } from "../internal/safeFileName.ts"
 import { historyDir, readRuns, readText } from "./History.ts"
 import type { RunDetail } from "./RunDetail.ts"

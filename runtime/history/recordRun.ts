@@ -6,7 +6,7 @@
  * is replaced atomically, so a reader never sees half of one.
  */
 import * as fs from "node:fs/promises"
-import { writeAtomic } from "../cache/internal/atomic.ts"
+import { writeAtomic } from "../internal/atomic.ts"
 import { recordDurations } from "./durations.ts"
 import { appendLocked, historyDir, historyFile, legacyHistoryFile, maxRecords, readHistory, type HistoryRecord } from "./History.ts"
 import { withFileLock } from "./internal/lock.ts"

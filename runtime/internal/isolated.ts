@@ -15,7 +15,7 @@ import { netWrap } from "../permissions/isolateNet.ts"
 import type { StepEnv } from "../permissions/StepEnv.ts"
 import { decodeMessage, describeMalformed } from "./isolateMessage.ts"
 import { makeLineSplitter } from "./lineSplitter.ts"
-import { fromSource, weftEntry } from "./packageRoot.ts"
+import { fromSource, weftEntry } from "../packageRoot.ts"
 import { makeProgramHost, type ProgramHost } from "./programHost.ts"
 
 

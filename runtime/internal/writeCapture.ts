@@ -14,14 +14,14 @@
  */
 import { makeLineSplitter, maxLineBytes, type LineSplitter } from "./lineSplitter.ts"
 import { currentSink, type LogSink } from "./consoleCapture.ts"
-import { saved, type Stream, type WriteFn } from "./stdio.ts"
+import { saved, type Stream, type WriteFn } from "../stdio.ts"
 
 const streams: Record<Stream, NodeJS.WriteStream> = { stdout: process.stdout, stderr: process.stderr }
 let installs = 0
 /** Each step's unfinished lines, per stream: a write need not end with a newline. */
 const pending = new WeakMap<LogSink, Partial<Record<Stream, LineSplitter>>>()
 
-export { unpatchedStdout, writeStderr, writeStdout } from "./stdio.ts"
+export { unpatchedStdout, writeStderr, writeStdout } from "../stdio.ts"
 
 /** Open {@link reservingStdout} calls. */
 let reserved = 0

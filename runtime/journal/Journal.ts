@@ -34,7 +34,7 @@
  */
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import { isErrno } from "../cache/internal/atomic.ts"
+import { isErrno } from "../internal/atomic.ts"
 import type { StoredFile } from "../cache/CacheStore.ts"
 import type { StepOutput } from "../internal/stepOutput.ts"
 import { openLine, sealLine, stepNamedBy } from "./seal.ts"

@@ -8,7 +8,7 @@
 import * as path from "node:path"
 import { afterAll, afterEach, describe, expect, it } from "vitest"
 import { dslIndex, folder, removeFolders, write } from "../../test/fixtures/watch/harness.ts"
-import { loadWorkflow } from "../cli/load.ts"
+import { loadWorkflow } from "../loadWorkflow.ts"
 import { run } from "../Run.ts"
 import { loadWithTexts } from "../watch/moduleTexts.ts"
 import { parses } from "../watch/internal/syntax.ts"

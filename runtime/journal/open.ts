@@ -4,7 +4,7 @@
  */
 import * as path from "node:path"
 import type { Workflow } from "../../dsl/Workflow.ts"
-import { isErrno } from "../cache/internal/atomic.ts"
+import { isErrno } from "../internal/atomic.ts"
 import { chainOf, latestResumable, openJournal, type JournalContents, type JournalRecord, type JournalWriter } from "./Journal.ts"
 import type { JournalSetup, Resumed } from "./stage.ts"
 

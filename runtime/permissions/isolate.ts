@@ -14,7 +14,7 @@ import { createHash } from "node:crypto"
 import { existsSync } from "node:fs"
 import * as path from "node:path"
 import { localModules } from "../cache/moduleGraph.ts"
-import { weftRoot } from "../internal/packageRoot.ts"
+import { weftRoot } from "../packageRoot.ts"
 import { literalBase } from "./sandbox.ts"
 import { defaultWeftDir } from "../weftDir.ts"
 

@@ -1,6 +1,6 @@
 /** Checking `permissions` options, for the plan's definition check. */
 import { isSecret } from "../../dsl/Permissions.ts"
-import { suggestion } from "../../dsl/internal/didYouMean.ts"
+import { suggestion } from "../../dsl/didYouMean.ts"
 
 const keys = ["env", "read", "write", "sandbox", "net", "isolate", "run"]
 

@@ -21,7 +21,7 @@
  * Cache answers take no slot: they are instants on the "cached" track (0).
  */
 import * as path from "node:path"
-import { writeAtomic } from "../cache/internal/atomic.ts"
+import { writeAtomic } from "../internal/atomic.ts"
 import { unreachable, type Event } from "../Event.ts"
 import type { Reporter } from "../Reporter.ts"
 

@@ -443,7 +443,7 @@ const loadMessage = (error: unknown): string =>
 
 /** `weft run`'s loader, with the local modules of a reloaded file re-imported too. */
 export const defaultLoad = (cwd: string) => async (file: string): Promise<Workflow<any>> => {
-  const [{ loadWorkflow, prepareYaml }, { importedModules, installFreshImports }] = await Promise.all([import("../cli/load.ts"), import("./freshImports.ts")])
+  const [{ loadWorkflow, prepareYaml }, { importedModules, installFreshImports }] = await Promise.all([import("../loadWorkflow.ts"), import("./freshImports.ts")])
   const entry = path.resolve(cwd, file)
   const imported = importedModules(entry, moduleFiles(entry))
   if (!installFreshImports() && imported.length > 0) {

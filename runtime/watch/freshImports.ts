@@ -15,7 +15,7 @@
  */
 import * as nodeModule from "node:module"
 import { fileURLToPath } from "node:url"
-import { isWeftFile } from "../internal/packageRoot.ts"
+import { isWeftFile } from "../packageRoot.ts"
 
 let installed = false
 

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { dslIndex, folder, removeFolders, repoRoot, write } from "../../test/fixtures/watch/harness.ts"
-import { loadWorkflow } from "../cli/load.ts"
+import { loadWorkflow } from "../loadWorkflow.ts"
 import { loadWithTexts, makeStepDigest, readModuleTexts } from "./stepSources.ts"
 
 afterAll(removeFolders)
@@ -263,7 +263,7 @@ describe("a function step's digest stays when the edit is elsewhere", () => {
 const nativeDigests = (dirs: ReadonlyArray<string>): { readonly stderr: string; readonly digests: Array<Record<string, string | null>> } => {
   const script = `
     import * as path from "node:path"
-    import { loadWorkflow } from ${JSON.stringify(path.join(repoRoot, "runtime/cli/load.ts"))}
+    import { loadWorkflow } from ${JSON.stringify(path.join(repoRoot, "runtime/loadWorkflow.ts"))}
     import { loadWithTexts, makeStepDigest } from ${JSON.stringify(path.join(repoRoot, "runtime/watch/stepSources.ts"))}
     const out = []
     for (const dir of process.argv.slice(1)) {

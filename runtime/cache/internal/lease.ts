@@ -18,7 +18,7 @@ import { randomBytes } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import type { CacheLease, LeaseOptions } from "../CacheStore.ts"
-import { ignoreMissing, isErrno, tempName } from "./atomic.ts"
+import { ignoreMissing, isErrno, tempName } from "../../internal/atomic.ts"
 import { processGone, processStartOf, thisHost } from "./processAlive.ts"
 
 interface Holder {

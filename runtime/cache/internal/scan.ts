@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import { isErrno } from "./atomic.ts"
+import { isErrno } from "../../internal/atomic.ts"
 import { decodeEntryMeta, headerBytes, type EntryMeta } from "./entryFile.ts"
 
 /** An entry file found by a scan of the store. */

@@ -1,0 +1,138 @@
+/**
+ * `weft run`: loads the workflow, runs it with the chosen reporter (teed with
+ * the log files and the trace), and maps the outcome to an exit code.
+ */
+import * as path from "node:path"
+import * as Plan from "../runtime/Plan.ts"
+import { resolveConcurrency } from "../runtime/concurrency.ts"
+import { killAllGroups } from "../runtime/Process.ts"
+import { tee, type Reporter } from "../runtime/Reporter.ts"
+import { defaultCacheDir, type CacheSettings } from "../runtime/cache/runCache.ts"
+import { defaultWeftDir } from "../runtime/weftDir.ts"
+import { run } from "../runtime/Run.ts"
+import { readDurations } from "../runtime/history/durations.ts"
+import type { RunResult } from "../runtime/RunState.ts"
+import { load, type Io } from "./common.ts"
+import { parseFlags } from "./flags.ts"
+import { checkOutputStep, finalStep, masker, oneLine, showValue } from "./output.ts"
+import { clearLoading } from "./loading.ts"
+import { chooseReporter, reporterName } from "./reporters.ts"
+import { reservingStdout } from "../runtime/Reporter.ts"
+import { runExtras } from "./runExtras.ts"
+import { describeOpened, leftOpen } from "./openHandles.ts"
+import { checkRunFlags } from "./runFlags.ts"
+import { runSpec } from "./specs.ts"
+
+export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> => {
+  const { values, positionals } = parseFlags(runSpec, args)
+  const { trace } = checkRunFlags(values, io)
+  const { concurrency, output } = values
+  const commandConcurrency = values["command-concurrency"]
+  const [file = "weft.ts", ...only] = positionals
+  const loaded = await load(file, io, "run")
+  const plan = Plan.make(loaded.workflow, { file: loaded.file, only })
+  if (output !== undefined) checkOutputStep(plan, output)
+  const effectiveConcurrency = resolveConcurrency({ concurrency, commandConcurrency }, loaded.workflow.options).slots
+  const folder = path.dirname(path.resolve(io.cwd, file))
+  const weftDir = path.resolve(io.cwd, defaultWeftDir(folder))
+  const cacheDir = path.resolve(io.cwd, defaultCacheDir(folder, weftDir))
+  if (values["dry-run"]) {
+    // The plan the run would make: with the history's durations, as `run` gets them (runExtras).
+    const durations = await readDurations(weftDir, loaded.workflow.name).catch(() => new Map<string, number>())
+    const { dryRun, renderDryRun } = await import("./dryRun.ts")
+    const dry = dryRun(Plan.make(loaded.workflow, { file: loaded.file, only, durations }), effectiveConcurrency, durations)
+    io.stdout(reporterName(values.reporter, io) === "json" ? `${JSON.stringify(dry)}\n` : renderDryRun(dry))
+    return 0
+  }
+  const cache: CacheSettings = {
+    mode: values["no-cache"] ? "off" : values.force ? "force" : "use",
+    dir: cacheDir,
+    root: folder,
+    file: path.resolve(io.cwd, file),
+    moduleTexts: loaded.texts
+  }
+  const extras = await runExtras({ io, workflow: loaded.workflow, weftDir, trace })
+  const controller = new AbortController()
+  let interrupted: NodeJS.Signals | undefined
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted !== undefined) {
+      // Second signal: do not wait for graceful teardown.
+      killAllGroups("SIGKILL")
+      io.stderr("weft: forced exit\n")
+      process.exit(signalExitCode(signal))
+    }
+    interrupted = signal
+    io.stderr(`\nweft: ${signal === "SIGINT" ? "Ctrl-C" : signal}: cancelling running steps (press Ctrl-C again to force)\n`)
+    controller.abort()
+  }
+  // With --output, stdout carries the value alone: the reporter writes to stderr
+  // (the dashboard draws on the terminal as ever, its loading line erased first).
+  if (output !== undefined) clearLoading(io)
+  const reporterIo: Io = output === undefined ? io : { stdout: io.stderr, stderr: io.stderr, cwd: io.cwd, isTTY: io.isTTY, env: io.env }
+  const chosen = await chooseReporter(values.reporter, reporterIo, {
+    file: loaded.file,
+    estimates: extras.durations,
+    runNumber: extras.runNumber,
+    onInterrupt: () => onSignal("SIGINT")
+  })
+  const reporter: Reporter = tee(chosen, ...extras.reporters)
+  const signals = io.signals
+  // SIGHUP: the terminal closed. The run ends as on SIGTERM, its steps torn down, rather than weft dying at once.
+  for (const name of handled) signals?.on(name, onSignal)
+  // What is open before the run, to tell what its steps left open after it.
+  const before = io.openResources?.()
+  try {
+    // On --reporter json, stdout is the events' alone.
+    const reserve = reporterName(values.reporter as string | undefined, io) === "json" ? reservingStdout : <A>(f: () => Promise<A>) => f()
+    const result = await reserve(() => run(loaded.workflow, {
+      concurrency,
+      commandConcurrency,
+      // Only when given: else the workflow's own failFast holds (it may turn fail-fast off itself).
+      failFast: values.continue ? false : undefined,
+      only,
+      file: loaded.file,
+      cwd: folder,
+      cache,
+      weftDir,
+      durations: extras.durations,
+      reporter,
+      signal: controller.signal,
+      // Every run keeps a journal, so that any run can be resumed.
+      journal: true,
+      resume: values.resume,
+      allowAll: values["allow-all"]
+    }))
+    // The reporters have flushed (`run` waited for them): weft exits now with
+    // the run's code (bin/weft.js), whatever is left open, and says so.
+    const left = before === undefined ? undefined : describeOpened(await leftOpen(before, io.openResources!))
+    if (left !== undefined) io.stderr(`weft: ${left}\n`)
+    if (interrupted !== undefined || result.status === "cancelled") return signalExitCode(interrupted ?? "SIGINT")
+    showOutputs(plan, result, output, reporterName(values.reporter, io) === "plain", io)
+    return result.status === "succeeded" ? 0 : 1
+  } finally {
+    for (const name of handled) signals?.off(name, onSignal)
+  }
+}
+
+/** The signals that cancel a run: a second one forces the exit. */
+const handled: ReadonlyArray<NodeJS.Signals> = ["SIGINT", "SIGTERM", "SIGHUP"]
+
+/** The exit code of a run ended by `signal`: 128 + its number, as a shell reports it. */
+export const signalExitCode = (signal: NodeJS.Signals): number => signal === "SIGTERM" ? 143 : signal === "SIGHUP" ? 129 : 130
+
+/**
+ * After the run: `--output STEP`'s value on stdout; else, after the plain
+ * summary, the final step's value when it is small enough for a line.
+ */
+const showOutputs = (plan: Plan.Plan, result: RunResult, output: string | undefined, plain: boolean, io: Io): void => {
+  const has = (step: string) => Object.hasOwn(result.outputs, step)
+  if (output !== undefined) {
+    if (has(output)) io.stdout(`${masker(plan)(showValue(result.outputs[output]))}\n`)
+    else io.stderr(`weft: --output ${output}: the step ${result.steps[output]?.status ?? "did not run"}, so it has no value\n`)
+    return
+  }
+  const last = finalStep(plan)
+  if (!plain || result.status !== "succeeded" || last === undefined || !has(last) || result.outputs[last] === undefined) return
+  const line = oneLine(result.outputs[last])
+  if (line !== undefined) io.stdout(`  ${last} returned ${masker(plan)(line)}\n`)
+}
