@@ -8,8 +8,10 @@
  */
 import { parseArgs } from "node:util"
 import * as cache from "./cache.ts"
+import * as cold from "./cold.ts"
 import * as history from "./history.ts"
 import * as limits from "./limits.ts"
+import * as makespan from "./makespan.ts"
 import * as output from "./output.ts"
 import * as processes from "./processes.ts"
 import * as spec from "./spec.ts"
@@ -26,6 +28,10 @@ process.stdout.write("\n")
 await processes.main(quick ? { repeats: 3 } : {})
 process.stdout.write("\n")
 await startup.main(quick ? { repeats: 3 } : {})
+process.stdout.write("\n")
+await makespan.main(quick ? { repeats: 2 } : {})
+process.stdout.write("\n")
+await cold.main(quick ? { steps: 20_000, repeats: 1 } : {})
 process.stdout.write("\n")
 await output.main(quick ? { mib: 64 } : {})
 process.stdout.write("\n")

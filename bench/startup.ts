@@ -27,12 +27,12 @@
  * digests).
  */
 import { spawnSync } from "node:child_process"
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
-import { loadavg, tmpdir } from "node:os"
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { loadavg } from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
-import { buildPackage } from "../scripts/build.ts"
+import { installedProject } from "./installed.ts"
 import { fmt, median, table } from "./stats.ts"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
@@ -81,27 +81,6 @@ const spawnNode = (args: ReadonlyArray<string>): { readonly ms: number; readonly
 
 const weftRun = (fixture: string, flag: string) => [bin, "run", path.join(fixtures, fixture), flag, "--reporter", "json"]
 
-/**
- * A project outside this repository (inside, `weft` would resolve to the
- * repository itself) with weft built and installed in its node_modules, and
- * weft's dependencies linked beside it. Its folder, and how to remove it.
- */
-const installedProject = async (): Promise<{ readonly dir: string; readonly remove: () => void }> => {
-  const dir = mkdtempSync(path.join(tmpdir(), "weft-bench-startup-"))
-  const modules = path.join(dir, "node_modules")
-  const weft = path.join(modules, "weft")
-  mkdirSync(weft, { recursive: true })
-  for (const name of readdirSync(path.join(root, "node_modules"))) {
-    if (name !== "weft" && !name.startsWith(".")) symlinkSync(path.join(root, "node_modules", name), path.join(modules, name))
-  }
-  cpSync(path.join(root, "package.json"), path.join(weft, "package.json"))
-  cpSync(path.join(root, "bin"), path.join(weft, "bin"), { recursive: true })
-  await buildPackage(path.join(weft, "dist"))
-  writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "bench-startup", private: true, type: "module" }))
-  writeFileSync(path.join(dir, "one-function.ts"), fixtureSources["one-function.ts"]!)
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) }
-}
-
 /** From `run:start` to the first `step:start`, in the events' own times. */
 const firstStepMs = (stdout: string): number => {
   const events = stdout.trim().split("\n").map((line) => JSON.parse(line) as { type: string; time: number })
@@ -128,9 +107,9 @@ export const main = async (options: { readonly repeats?: number } = {}): Promise
   say(`start-up: function steps through the CLI, median of ${repeats} runs after a warm-up; load average ${loadavg().map((l) => l.toFixed(2)).join(", ")}`)
   say(`  saved: digests kept from an earlier run (.weft/step-digests); parsed: that folder removed before each run`)
   say(`  targets: one step, installed, <= ${targets.ratio}x node -e 0; first step:start <= ${targets.firstStepMs} ms after run:start (15 steps), with saved digests`)
-  const installed = await installedProject()
+  const installed = await installedProject({ "one-function.ts": fixtureSources["one-function.ts"]! })
   const bare = median(measure(repeats, false, () => spawnNode(["-e", "0"]).ms))
-  const installedRun = [path.join(installed.dir, "node_modules", "weft", "bin", "weft.js"), "run", path.join(installed.dir, "one-function.ts"), "--no-cache", "--reporter", "json"]
+  const installedRun = [installed.bin, "run", path.join(installed.dir, "one-function.ts"), "--no-cache", "--reporter", "json"]
   const oneInstalled = median(measure(repeats, false, () => spawnNode(installedRun).ms))
   const one = (parsed: boolean) => median(measure(repeats, parsed, () => spawnNode(weftRun("one-function.ts", "--no-cache")).ms))
   const first = (flag: string, parsed: boolean) => median(measure(repeats, parsed, () => firstStepMs(spawnNode(weftRun("fifteen-functions.ts", flag)).stdout)))
