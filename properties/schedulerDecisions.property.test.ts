@@ -254,7 +254,7 @@ interface Seen {
 }
 
 describe("makeScheduler against the reference, decision by decision", () => {
-  test("9. every take, park, unpark and drain answers as the reference does, and every count agrees", () => {
+  test("every take, park, unpark and drain answers as the reference does, and every count agrees", () => {
     const seen: Seen = { resumes: 0, blocked: 0 }
     const parameters = runs(500)
     fc.assert(fc.property(fc.tuple(planModel, ops), ([plan, ops]) => play(plan, ops, seen)), parameters)
