@@ -62,6 +62,37 @@ export const ranksOf = (model: WorkflowModel): Array<number> => {
   return rank
 }
 
+/**
+ * The reference's start decision: which of the `ready` steps start, in the
+ * order they start, with `slots` slots and `free` of each resource. Ready
+ * steps are tried best first (rank, then index); the first that does not fit
+ * reserves its demand, and a lower-ranked step starts only if it fits in what
+ * is left after that reservation.
+ */
+export const referencePick = (
+  ready: ReadonlyArray<number>,
+  rank: ArrayLike<number>,
+  slots: number,
+  demand: ReadonlyArray<ReadonlyArray<number>>,
+  free: ReadonlyArray<number>
+): Array<number> => {
+  const left = [...free]
+  const order = [...ready].sort((a, b) => rank[b]! - rank[a]! || a - b)
+  const chosen: Array<number> = []
+  let head: number | undefined
+  for (const i of order) {
+    if (chosen.length >= slots) break
+    const reserved = head === undefined ? left.map(() => 0) : demand[head]!
+    if (demand[i]!.some((d, r) => d > 0 && d > left[r]! - reserved[r]!)) {
+      head ??= i
+      continue
+    }
+    demand[i]!.forEach((d, r) => (left[r]! -= d))
+    chosen.push(i)
+  }
+  return chosen
+}
+
 /** The schedule of `model` under weft's priority rule. */
 export const referenceSchedule = (model: WorkflowModel): Schedule => {
   const steps = model.steps
@@ -94,15 +125,7 @@ export const referenceSchedule = (model: WorkflowModel): Schedule => {
   }
   const dispatch = () => {
     if (stopping) return
-    const order = [...ready].sort((a, b) => rank[b]! - rank[a]! || a - b)
-    let head: number | undefined
-    for (const i of order) {
-      if (inFlight >= limit) break
-      const reserved = head === undefined ? free.map(() => 0) : demand[head]!
-      if (demand[i]!.some((d, r) => d > 0 && d > free[r]! - reserved[r]!)) {
-        head ??= i
-        continue
-      }
+    for (const i of referencePick(ready, rank, limit - inFlight, demand, free)) {
       ready.splice(ready.indexOf(i), 1)
       demand[i]!.forEach((d, r) => (free[r]! -= d))
       state[i] = "running"

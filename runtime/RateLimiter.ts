@@ -3,11 +3,8 @@
  * `per`, for all the steps that name the limiter (`rateLimit: "openai"`),
  * however many run in parallel.
  *
- * The window slides: a limiter remembers its last `limit` start times, and a
- * start may happen only once the oldest of them is at least `per` old. So
- * `limit` starts may go at once (a burst), and then each further one goes as
- * soon as the start `limit` places before it leaves the window; over every
- * interval of length `per` there are never more than `limit` starts.
+ * The window slides (`RateWindow.ts`): over every interval of length `per`
+ * there are never more than `limit` starts.
  *
  * A step waiting for its turn queues first in, first out, and reads the time
  * from Effect's `Clock` (so `TestClock` drives it). It waits without its
@@ -18,15 +15,13 @@ import * as Semaphore from "effect/Semaphore"
 import { suggestion } from "../dsl/didYouMean.ts"
 import type { RateLimitOption } from "../dsl/Workflow.ts"
 import { toMillis } from "./internal/duration.ts"
+import { RateWindow } from "./RateWindow.ts"
 
 export class RateLimiter {
   readonly name: string
   readonly limit: number
   readonly perMs: number
-  /** The last `limit` start times, a ring once full: it grows with use, so a huge `limit` costs nothing up front. */
-  readonly #starts: Array<number> = []
-  /** The ring's oldest entry, where the next start is written once it is full. */
-  #oldest = 0
+  readonly #window: RateWindow
   /** Fibers in or queued for the gate: while there are any, a newcomer queues behind them. */
   #queued = 0
   /** One waiter at a time watches the window, the rest queue in order behind it. */
@@ -36,25 +31,7 @@ export class RateLimiter {
     this.name = name
     this.limit = limit
     this.perMs = perMs
-  }
-
-  /** How long a start at `now` must wait for the window to have room: 0 when it has. */
-  waitAt(now: number): number {
-    return this.#starts.length < this.limit ? 0 : Math.max(0, this.#starts[this.#oldest]! + this.perMs - now)
-  }
-
-  /**
-   * Counts a start at `now` without waiting: for a caller that checked
-   * `waitAt(now) === 0` and keeps its own queue (the dashboard's ETA
-   * simulates the engine's schedule with its own clock).
-   */
-  record(now: number): void {
-    if (this.#starts.length < this.limit) {
-      this.#starts.push(now)
-      return
-    }
-    this.#starts[this.#oldest] = now
-    this.#oldest = (this.#oldest + 1) % this.limit
+    this.#window = new RateWindow(limit, perMs)
   }
 
   /**
@@ -67,17 +44,17 @@ export class RateLimiter {
   take(onWait: () => void, reclaim: Effect.Effect<void> = Effect.void): Effect.Effect<void> {
     return Effect.clockWith((clock) => {
       const now = clock.currentTimeMillisUnsafe()
-      if (this.#queued === 0 && this.waitAt(now) === 0) {
-        this.record(now)
+      if (this.#queued === 0 && this.#window.waitAt(now) === 0) {
+        this.#window.record(now)
         return Effect.void
       }
       onWait()
       this.#queued++
       const turn: Effect.Effect<void> = Effect.suspend(() => {
-        const ms = this.waitAt(clock.currentTimeMillisUnsafe())
+        const ms = this.#window.waitAt(clock.currentTimeMillisUnsafe())
         if (ms === 0) {
           // Nobody else counts a start meanwhile (they queue behind this one), so the window only gains room.
-          return Effect.andThen(reclaim, Effect.sync(() => this.record(clock.currentTimeMillisUnsafe())))
+          return Effect.andThen(reclaim, Effect.sync(() => this.#window.record(clock.currentTimeMillisUnsafe())))
         }
         // Looks again after the sleep: the window is measured by the clock, not by the timer.
         return Effect.andThen(Effect.sleep(ms), turn)

@@ -15,8 +15,7 @@ import { toMillis } from "./internal/duration.ts"
 import type { Update } from "./internal/Update.ts"
 import type { Plan } from "./Plan.ts"
 import { capacitiesOf, commandsResource, demandOf } from "./concurrency.ts"
-import { ResourcePool } from "./Resources.ts"
-import { ReadyQueue } from "./Scheduler.ts"
+import { makeScheduler, type Scheduler } from "./Scheduler.ts"
 import { canTransition, isFinal, isSuccess, type EndStatus, type StepStatus } from "./StepStatus.ts"
 import { setById } from "./internal/byId.ts"
 import { MemoRates } from "./alerts.ts"
@@ -63,22 +62,12 @@ export class RunState {
   readonly endedAt: Array<number>
   /** Dependencies each step still waits for. */
   readonly #waiting: Array<number>
-  readonly #ready: ReadyQueue
-  /** What is free of the workflow's resources; `undefined` when it declares none (the plain, faster path). */
-  readonly #pool: ResourcePool | undefined
-  /** Steps holding a slot: handed to the executor, not ended, not waiting without it. */
-  #inFlight = 0
-  /** Steps handed to the executor that gave their slot back to wait (a rate limit): they hold no slot but may still run. */
-  #parked = 0
   /**
-   * Each step's hold on the executor (a typed array: no allocation per step):
-   * NONE, or handed over and not ended, holding a slot (SLOT), waiting
-   * without one (PARKED) or asking for one back (RESUMING).
+   * The start decisions: the ready steps, the slots and resources, and which
+   * step holds what (handed to the executor and not ended, holding a slot or
+   * parked without one).
    */
-  readonly #dispatched: Uint8Array
-  /** Steps asking for their slot back, first come first served; served before any new start, since each holds a rate limit's turn. */
-  readonly #resuming: Array<number> = []
-  #resumingHead = 0
+  readonly #scheduler: Scheduler
   #ended = 0
   #begun = false
   #stopping: RunStatus | undefined
@@ -121,9 +110,7 @@ export class RunState {
     this.startedAt = new Array<number>(n).fill(NaN)
     this.endedAt = new Array<number>(n).fill(NaN)
     this.#waiting = plan.deps.map((ds) => ds.length)
-    this.#dispatched = new Uint8Array(n)
-    this.#ready = new ReadyQueue(plan.rank)
-    this.#pool = plan.resources === undefined ? undefined : new ResourcePool(plan.resources, plan.rank)
+    this.#scheduler = makeScheduler({ rank: plan.rank, slots: options.concurrency, resources: plan.resources })
   }
 
   /** Whether every step has ended. */
@@ -259,11 +246,8 @@ export class RunState {
       case "waiting":
         // A memoized call's wait may be told over after its step ended (interrupted).
         if (isFinal(this.status[i]!)) return
-        if (update.releases === true && this.#dispatched[i] === SLOT) {
+        if (update.releases === true && this.#scheduler.park(i)) {
           this.#emit({ type: "step:waiting", time, step: id, reason: update.reason, releases: true })
-          this.#dispatched[i] = PARKED
-          this.#inFlight--
-          this.#parked++
           this.#dispatch()
           return
         }
@@ -272,11 +256,7 @@ export class RunState {
           : { type: "step:waiting", time, step: id, reason: update.reason })
         return
       case "resume":
-        if (this.#dispatched[i] === PARKED) {
-          this.#dispatched[i] = RESUMING
-          this.#resuming.push(i)
-          this.#dispatch()
-        }
+        if (this.#scheduler.unpark(i)) this.#dispatch()
         return
       case "retry":
         this.#emit(update.reason === undefined
@@ -284,9 +264,7 @@ export class RunState {
           : { type: "step:retry", time, step: id, attempt: update.attempt, error: update.error, reason: update.reason, delayMs: update.delayMs })
         return
       case "end":
-        if (this.#dispatched[i] === SLOT) this.#inFlight--
-        else if (this.#dispatched[i] !== NONE) this.#parked--
-        this.#pool?.release(i)
+        this.#scheduler.release(i)
         this.attempts[i] = update.attempts
         this.#end(i, update)
         this.#dispatch()
@@ -386,8 +364,7 @@ export class RunState {
   #makeReady(i: number, absoluteTime: number): void {
     this.#move(i, "ready")
     this.#emit({ type: "step:ready", time: absoluteTime - this.startTime, step: this.plan.ids[i]! })
-    if (this.#pool === undefined) this.#ready.push(i)
-    else this.#pool.push(i)
+    this.#scheduler.ready(i)
   }
 
   /** Ends as skipped every step that can no longer run because `i` did not succeed. */
@@ -406,69 +383,27 @@ export class RunState {
     if (this.#stopping === undefined || (this.#stopping === "failed" && reason === "cancelled")) this.#stopping = reason
     // Starts decided earlier in this same batch have not reached the executor
     // yet: withdraw them, so nothing starts after the run began to stop.
-    for (const { step } of this.outbox.starts) {
-      this.#dispatched[step] = NONE
-      this.#inFlight--
-      this.#pool?.release(step)
-    }
+    const scheduler = this.#scheduler
+    for (const { step } of this.outbox.starts) scheduler.release(step)
     this.outbox.starts.length = 0
     // Likewise slots handed back: those steps stay parked until interrupted.
-    for (const step of this.outbox.resumes) {
-      this.#dispatched[step] = PARKED
-      this.#inFlight--
-      this.#parked++
-    }
+    for (const step of this.outbox.resumes) scheduler.park(step)
     this.outbox.resumes.length = 0
-    this.#ready.drain()
-    this.#pool?.drain()
+    scheduler.drain()
     this.status.forEach((status, i) => {
-      if (status === "pending" || (status === "ready" && !this.#isInFlight(i))) {
+      if (status === "pending" || (status === "ready" && !scheduler.holds(i))) {
         this.endedAt[i] = time + this.startTime
         this.#close(i, "cancelled", time)
       }
     })
-    if (this.#inFlight + this.#parked > 0) this.outbox.interrupt = true
-  }
-
-  #isInFlight(i: number): boolean {
-    return this.#dispatched[i] !== NONE
+    if (scheduler.running + scheduler.parked > 0) this.outbox.interrupt = true
   }
 
   #dispatch(): void {
     if (this.#stopping !== undefined) return
-    if (this.#resumingHead < this.#resuming.length) this.#resume()
-    if (this.#pool !== undefined) {
-      for (const i of this.#pool.take(this.concurrency - this.#inFlight)) {
-        this.#inFlight++
-        this.#dispatched[i] = SLOT
-        this.outbox.starts.push({ step: i, inputs: this.#inputsOf(i) })
-      }
-      return
-    }
-    while (this.#inFlight < this.concurrency && this.#ready.size > 0) {
-      const i = this.#ready.pop()!
-      this.#inFlight++
-      this.#dispatched[i] = SLOT
-      this.outbox.starts.push({ step: i, inputs: this.#inputsOf(i) })
-    }
-  }
-
-  /** Hands free slots back to the steps asking for them, in the order they asked. */
-  #resume(): void {
-    const queue = this.#resuming
-    while (this.#inFlight < this.concurrency && this.#resumingHead < queue.length) {
-      const i = queue[this.#resumingHead++]!
-      // A step that ended while asking (interrupted) left its entry behind.
-      if (this.#dispatched[i] !== RESUMING) continue
-      this.#dispatched[i] = SLOT
-      this.#parked--
-      this.#inFlight++
-      this.outbox.resumes.push(i)
-    }
-    if (this.#resumingHead === queue.length) {
-      queue.length = 0
-      this.#resumingHead = 0
-    }
+    const { resumes, starts } = this.#scheduler.take()
+    for (const i of resumes) this.outbox.resumes.push(i)
+    for (const i of starts) this.outbox.starts.push({ step: i, inputs: this.#inputsOf(i) })
   }
 
   #inputsOf(i: number): Record<string, unknown> {
@@ -494,7 +429,6 @@ export class RunState {
       throw new Error(`weft bug: step "${this.plan.ids[i]}" cannot go from ${from} to ${to}`)
     }
     this.status[i] = to
-    if (isFinal(to)) this.#dispatched[i] = NONE
   }
 
   #emit(event: Event): void {
@@ -510,12 +444,6 @@ const withLimits = (info: StepInfo, def: StepDef, held: StepDef["resources"]): S
 
 const rateLimitInfos = (options: Readonly<Record<string, RateLimitOption>>): Record<string, RateLimitInfo> =>
   Object.fromEntries(Object.entries(options).map(([name, option]) => [name, { limit: option.limit, perMs: toMillis(option.per)! }]))
-
-/** A step's hold on the executor: see `RunState.#dispatched`. */
-const NONE = 0
-const SLOT = 1
-const PARKED = 2
-const RESUMING = 3
 
 /** The deps of every step that waits for nothing, in `run:start`. */
 const noIds: ReadonlyArray<string> = Object.freeze([])

@@ -21,7 +21,7 @@
  * workflow("nightly", { alerts: { stepOverrun: 3, runOverrun: false, memoHitRate: 0.5 } })
  */
 import * as Effect from "effect/Effect"
-import { eta, makeEtaGraph, withLimits } from "../tui/eta.ts"
+import { eta, makeEtaGraph, withLimits } from "./forecast/index.ts"
 import { rateLimiting, type Stage } from "./Pipeline.ts"
 import type { Plan } from "./Plan.ts"
 import { toMillis } from "./internal/duration.ts"

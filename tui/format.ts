@@ -4,16 +4,8 @@
  * reporter does, so both print the same figures.
  */
 
-/** `340ms`, `1.2s`, `12s`, `2m05s`, `1h02m`: at most six characters. */
-export const short = (ms: number): string => {
-  if (!(ms >= 0)) return "0ms"
-  if (ms < 1000) return `${Math.round(ms)}ms`
-  if (ms < 9950) return `${(ms / 1000).toFixed(1)}s`
-  if (ms < 59_500) return `${Math.round(ms / 1000)}s`
-  const s = Math.round(ms / 1000)
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`
-}
+/** `340ms`, `1.2s`, `12s`, `2m05s`, `1h02m`: at most six characters (the forecast's ETA and the plain reporter share it). */
+export { shortDuration as short } from "../runtime/shortDuration.ts"
 
 /** A bar `width` cells wide, filled to `fraction` (clamped to 0..1). */
 export const bar = (fraction: number, width: number): string => {

@@ -17,8 +17,7 @@ import { unreachable, type Event, type RunStatus, type StepInfo } from "../runti
 import type { EndStatus, StepStatus } from "../runtime/StepStatus.ts"
 import { SummaryBuilder, type Summary } from "../runtime/Summary.ts"
 import type { WatchEvent } from "../runtime/watch/WatchEvent.ts"
-import { withLimits, type Eta } from "./eta.ts"
-import { Forecast } from "./forecast.ts"
+import { Forecast, type Eta } from "../runtime/forecast/index.ts"
 import { sanitize } from "./format.ts"
 import { Ring, type Line, type LineKind } from "./Ring.ts"
 import { stepLayout, type StepLayout } from "./stepLayout.ts"
@@ -145,7 +144,7 @@ export class Model {
     return this.steps[this.selected]
   }
 
-  /** The remaining schedule (see `eta.ts`). */
+  /** The remaining schedule (see `runtime/forecast/`). */
   eta(): Eta | undefined {
     if (this.phase !== "running") return undefined
     return this.#forecast.eta(this.runTime())
@@ -302,7 +301,7 @@ export class Model {
     const estimateOf = (info: StepInfo) => info.estimateMs ?? estimates?.get(info.id)
     const layout = stepLayout(event.steps, estimateOf)
     this.#layout = layout
-    this.#forecast.begin(event, withLimits(layout.eta, event))
+    this.#forecast.begin(event, estimateOf)
     this.levelWidth = String(layout.levels.reduce((max, l) => Math.max(max, l), 0)).length
     this.#ended = event.steps.map(() => false)
     const ringSize = this.#options.ringSize ?? 2000

@@ -9,7 +9,6 @@
  */
 import type { StepInfo } from "../runtime/Event.ts"
 import { criticalPath } from "../runtime/Summary.ts"
-import { makeEtaGraph, type EtaGraph } from "./eta.ts"
 
 export interface StepLayout {
   /** Per step (declaration index): its level. */
@@ -18,7 +17,6 @@ export interface StepLayout {
   readonly order: ReadonlyArray<number>
   /** The expected critical path's step ids. */
   readonly critical: ReadonlySet<string>
-  readonly eta: EtaGraph
 }
 
 /** `estimateOf(info)`: the step's expected ms, or undefined when unknown. */
@@ -36,5 +34,5 @@ export const stepLayout = (steps: ReadonlyArray<StepInfo>, estimateOf: (info: St
     const ms = estimates[indexOf.get(id)!]
     return ms === undefined || !(ms > 0) ? 1 : ms
   }
-  return { levels, order, critical: new Set(criticalPath(steps, weight).path), eta: makeEtaGraph(deps, estimates) }
+  return { levels, order, critical: new Set(criticalPath(steps, weight).path) }
 }

@@ -11,9 +11,8 @@
  */
 import type { EventOf } from "../Event.ts"
 import type { Write } from "../Reporter.ts"
-import { formatEta, makeEtaGraph, withLimits } from "../../tui/eta.ts"
-import { Forecast } from "../../tui/forecast.ts"
-import { short } from "../../tui/format.ts"
+import { Forecast, formatEta } from "../forecast/index.ts"
+import { shortDuration } from "../shortDuration.ts"
 
 /** Wall-clock time and timers: `Date.now` and `setTimeout` by default, virtual in tests. */
 export interface PlainClock {
@@ -85,9 +84,7 @@ export class LiveLines {
   begin(event: EventOf<"run:start">): void {
     this.#origin = this.#clock.now() - event.time
     this.#ids = event.steps.map((s) => s.id)
-    const indexOf = new Map(event.steps.map((s, i) => [s.id, i]))
-    const deps = event.steps.map((s) => s.deps.flatMap((d) => indexOf.get(d) ?? []))
-    this.#forecast.begin(event, withLimits(makeEtaGraph(deps, event.steps.map((s) => s.estimateMs)), event))
+    this.#forecast.begin(event)
     this.#since.clear()
     this.#lastProgress.clear()
     this.#complete.clear()
@@ -146,7 +143,7 @@ export class LiveLines {
     if (silent < quietMs) return this.#arm(quietMs - silent)
     const now = this.#clock.now() - this.#origin
     const running = this.#ids.filter((id) => this.#since.has(id))
-    const named = running.slice(0, namedRunning).map((id) => `${id} (${short(now - this.#since.get(id)!)})`)
+    const named = running.slice(0, namedRunning).map((id) => `${id} (${shortDuration(now - this.#since.get(id)!)})`)
     const more = running.length > namedRunning ? ` and ${running.length - namedRunning} more` : ""
     if (running.length > 0) this.#write(`… still running: ${named.join(", ")}${more}${this.#eta(now)}\n`)
     else this.#lastWrite = this.#clock.now()

@@ -5,7 +5,7 @@
  */
 import { Box, Text } from "ink"
 import { createElement as h } from "react"
-import { formatEta } from "../eta.ts"
+import { formatEta } from "../../runtime/forecast/index.ts"
 import { bar, short } from "../format.ts"
 import type { Model } from "../model.ts"
 import type { Theme } from "../theme.ts"

@@ -1,12 +1,11 @@
 import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { depsOf, limitOf, workflowModel, type WorkflowModel } from "../properties/arbitraries.ts"
-import { referenceSchedule } from "../properties/referenceSchedule.ts"
-import { describeLimited, limitedModel, toLimitedWorkflow } from "../properties/etaModel.ts"
-import type { Event, StepInfo } from "../runtime/Event.ts"
-import { runVirtual } from "../test/fixtures/virtual.ts"
-import { defaultFloorMs, eta, formatEta, makeEtaGraph, overrunShare, withLimits, type EtaProgress } from "./eta.ts"
-import { Model } from "./model.ts"
+import { depsOf, limitOf, workflowModel, type WorkflowModel } from "../../properties/arbitraries.ts"
+import { referenceSchedule } from "../../properties/referenceSchedule.ts"
+import { describeLimited, limitedModel, toLimitedWorkflow } from "../../properties/etaModel.ts"
+import type { Event, EventOf, StepInfo } from "../Event.ts"
+import { runVirtual } from "../../test/fixtures/virtual.ts"
+import { defaultFloorMs, eta, Forecast, formatEta, makeEtaGraph, overrunShare, withLimits, type EtaProgress } from "./index.ts"
 
 const fresh = (n: number): EtaProgress => ({ ended: new Array(n).fill(false), running: [] })
 
@@ -131,17 +130,15 @@ describe("eta under rate limits and resources", () => {
     // api 3 per second; a, b, c started at 0, 100, 200 and ended; d and e
     // (100 ms each) are left at 300: d may start at 1000, e at 1100.
     const steps: ReadonlyArray<StepInfo> = ["a", "b", "c", "d", "e"].map((id) => ({ id, deps: [], estimateMs: 100, rateLimit: "api" }))
-    const clock = { now: 0 }
-    const model = new Model({ now: () => clock.now })
-    model.apply({ type: "run:start", time: 0, run: "r", workflow: "wf", steps, concurrency: 2, rateLimits: api })
+    const forecast = new Forecast()
+    forecast.begin({ type: "run:start", time: 0, run: "r", workflow: "wf", steps, concurrency: 2, rateLimits: api })
     for (const [id, t] of [["a", 0], ["b", 100], ["c", 200]] as const) {
-      model.apply({ type: "step:start", time: t, step: id, attempt: 1 })
-      model.apply({ type: "step:end", time: t + 100, step: id, status: "succeeded", durationMs: 100, attempts: 1 })
+      forecast.apply({ type: "step:start", time: t, step: id, attempt: 1 })
+      forecast.apply({ type: "step:end", time: t + 100, step: id, status: "succeeded", durationMs: 100, attempts: 1 })
     }
     // d was handed a slot at 300 and gave it back to wait; a memoized call's wait would not have.
-    model.apply({ type: "step:waiting", time: 300, step: "d", reason: "rate limit api", releases: true })
-    clock.now = 300
-    expect(model.eta()).toEqual({ ms: 1100 + 100 - 300, left: 2, unknown: 0 })
+    forecast.apply({ type: "step:waiting", time: 300, step: "d", reason: "rate limit api", releases: true })
+    expect(forecast.eta(300)).toEqual({ ms: 1100 + 100 - 300, left: 2, unknown: 0 })
   })
 
   it("steps parked on a rate limit keep their place in its queue, whatever their rank", () => {
@@ -154,10 +151,8 @@ describe("eta under rate limits and resources", () => {
       { id: "p", deps: [], estimateMs: 10, rateLimit: "api" },
       { id: "h", deps: ["y"], estimateMs: 100, rateLimit: "api" }
     ]
-    const clock = { now: 0 }
-    const model = new Model({ now: () => clock.now })
+    const runStart: EventOf<"run:start"> = { type: "run:start", time: 0, run: "r", workflow: "wf", steps, concurrency: 3, rateLimits: { api: { limit: 1, perMs: 1000 } } }
     const events: ReadonlyArray<Event> = [
-      { type: "run:start", time: 0, run: "r", workflow: "wf", steps, concurrency: 3, rateLimits: { api: { limit: 1, perMs: 1000 } } },
       { type: "step:start", time: 0, step: "x", attempt: 1 },
       { type: "step:start", time: 0, step: "y", attempt: 1 },
       { type: "step:waiting", time: 0, step: "p", reason: "rate limit api", releases: true },
@@ -166,9 +161,10 @@ describe("eta under rate limits and resources", () => {
       { type: "step:ready", time: 200, step: "h" },
       { type: "step:waiting", time: 200, step: "h", reason: "rate limit api", releases: true }
     ]
-    for (const event of events) model.apply(event)
-    clock.now = 300
-    expect(model.eta()!.ms).toBe(2100 - 300)
+    const forecast = new Forecast()
+    forecast.begin(runStart)
+    for (const event of events) forecast.apply(event)
+    expect(forecast.eta(300)!.ms).toBe(2100 - 300)
   })
 
   it("a step parked on its rate limit holds its resources, not its slot", () => {
@@ -225,23 +221,22 @@ describe("eta agrees with the engine's schedule (property)", () => {
 describe("eta agrees with the engine under rate limits and resources (property, virtual time)", () => {
   const limited = limitedModel({ maxSteps: 10 })
 
-  /** The model of a run on a clock the test sets, fed `events` up to `at` (events come at whole milliseconds). */
-  const modelAt = (events: ReadonlyArray<Event>, at: number) => {
-    const clock = { now: 0 }
-    const model = new Model({ now: () => clock.now, etaFloorMs: 0 })
-    for (const event of events) {
+  /** The ETA at run time `at` of a run that began with `events[0]` (`run:start`), fed the rest up to `at` (events come at whole milliseconds). */
+  const etaAt = (events: ReadonlyArray<Event>, at: number) => {
+    const forecast = new Forecast(0)
+    forecast.begin(events[0] as EventOf<"run:start">)
+    for (const event of events.slice(1)) {
       if (event.time > at) break
-      model.apply(event)
+      forecast.apply(event)
     }
-    clock.now = at
-    return model
+    return forecast.eta(at)
   }
 
   it("at time 0, with exact estimates, the ETA is the run's duration", async () => {
     await fc.assert(fc.asyncProperty(limited, async (m) => {
       const { events, result } = await runVirtual(toLimitedWorkflow(m))
       expect(result.status).toBe("succeeded")
-      expect(modelAt(events.slice(0, 1), 0).eta()!.ms, describeLimited(m)).toBe(result.durationMs)
+      expect(etaAt(events.slice(0, 1), 0)!.ms, describeLimited(m)).toBe(result.durationMs)
     }), { numRuns: 150 })
   })
 
@@ -252,7 +247,7 @@ describe("eta agrees with the engine under rate limits and resources (property, 
       // Just after one of the starts: no event shares this instant.
       const at = times[pick % times.length]! + 0.5
       if (at >= result.durationMs) return
-      expect(modelAt(events, at).eta()!.ms, describeLimited(m)).toBe(result.durationMs - at)
+      expect(etaAt(events, at)!.ms, describeLimited(m)).toBe(result.durationMs - at)
     }), { numRuns: 150 })
   })
 })

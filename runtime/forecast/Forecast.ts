@@ -12,13 +12,14 @@
  *
  * @example
  * const forecast = new Forecast()
- * forecast.begin(runStart, withLimits(stepLayout(runStart.steps, (s) => s.estimateMs).eta, runStart))
+ * forecast.begin(runStart)
  * forecast.apply(event) // for each later event
  * forecast.eta(runTimeNow) // => { ms, left, unknown }
  */
-import type { Event, EventOf } from "../runtime/Event.ts"
-import { eta, type Eta, type EtaGraph } from "./eta.ts"
-import { RecentStarts } from "./etaGates.ts"
+import type { Event, EventOf, StepInfo } from "../Event.ts"
+import { etaGraphOf, type EtaGraph } from "./EtaGraph.ts"
+import { RecentStarts } from "./internal/recentStarts.ts"
+import { eta, type Eta } from "./eta.ts"
 
 /** How many of the latest steps' durations stand in for a step with no estimate. */
 export const typicalOf = 64
@@ -43,8 +44,13 @@ export class Forecast {
     this.#floorMs = floorMs
   }
 
-  /** A run starts: `graph` is its steps' (`withLimits` applied), in `run:start`'s order. */
-  begin(event: EventOf<"run:start">, graph: EtaGraph): void {
+  /**
+   * A run starts. Each step is expected to take `estimateOf(step)`: by
+   * default the estimate `run:start` announces (the dashboard adds the
+   * history's).
+   */
+  begin(event: EventOf<"run:start">, estimateOf?: (step: StepInfo) => number | undefined): void {
+    const graph = etaGraphOf(event, estimateOf)
     this.#graph = graph
     this.#concurrency = event.concurrency
     this.#indexOf.clear()
