@@ -13,6 +13,9 @@ import { stepOptionKeys, stepOptions, workflowOptionKeys, workflowOptions } from
 import type { StepDef } from "./Step.ts"
 import { isWorkflow, type Workflow } from "./Workflow.ts"
 
+/** The step rows in the order of their keys: one lookup per step and option saved. */
+const stepRows = stepOptionKeys.map((key) => stepOptions[key])
+
 /** What one pass over a workflow finds: its problems, and what a layout reuses when there are none. */
 export interface Checked {
   readonly problems: Array<Problem>
@@ -88,10 +91,9 @@ export const checkWorkflow = (wf: Workflow<any>, options: CheckOptions = {}): Ch
     if (first !== undefined) say(def, `the id "${id}" is used twice (steps ${first + 1} and ${i + 1}): give each step its own id`)
     for (const key of def.unknownOptions) say(def, `unknown option "${key}".${suggestion(key, stepOptionKeys)}`)
     for (let k = 0; k < stepOptionKeys.length; k++) {
-      const key = stepOptionKeys[k]!
-      const value = def[key]
+      const value = def[stepOptionKeys[k]!]
       if (value === undefined) continue
-      const found = stepOptions[key].check(value, settings)
+      const found = stepRows[k]!.check(value, settings)
       for (let j = 0; j < found.length; j++) say(def, found[j]!)
     }
     if (references) {
