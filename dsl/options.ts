@@ -6,8 +6,10 @@
  *
  * The tables are typed against `StepOptions` and `WorkflowOptions`: a key of
  * either without a row (or a row for no key) does not compile. Adding a step
- * option is: its field in `StepOptions` (and its line in `makeStepDef`, which
- * the compiler asks for), its row here, and the stage that uses it.
+ * option is: its field in `StepOptions` (and its line in `makeStepDef`), its
+ * row here and values for it in `options.property.test.ts` (the compiler asks
+ * for all three), then the stage that uses it, its test and its line in
+ * docs/steps.md. Nothing else lists options.
  */
 import { alertsProblems } from "./alertOptions.ts"
 import { cacheProblem } from "./cacheOptions.ts"
@@ -23,8 +25,8 @@ import type { WorkflowOptions } from "./Workflow.ts"
 /** What is wrong with a value, each written for the workflow's author; empty when nothing is. */
 export type Problems = ReadonlyArray<string>
 
-/** One option. */
-export interface Option {
+/** One option: a row of the table. (Not named `Option`: that is Effect's.) */
+export interface OptionRow {
   /** What the option does, in one line. */
   readonly doc: string
   /**
@@ -37,7 +39,7 @@ export interface Option {
 }
 
 /** A row for every key of `O`, and no other. */
-export type OptionTable<O> = { readonly [K in keyof Required<O>]: Option }
+export type OptionTable<O> = { readonly [K in keyof Required<O>]: OptionRow }
 
 const fine: Problems = Object.freeze([])
 
