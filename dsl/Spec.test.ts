@@ -104,6 +104,12 @@ steps:
     expect(Plan.make(wf).resources).toBeDefined()
   })
 
+  it("takes every workflow option of the builder at its top, alerts and commandConcurrency included, checked the same way", () => {
+    const wf = fromSpec({ name: "ci", commandConcurrency: 2, alerts: { stepOverrun: 3, memoHitRate: false }, steps: [{ id: "a", run: "true" }] })
+    expect(wf.options).toEqual({ commandConcurrency: 2, alerts: { stepOverrun: 3, memoHitRate: false } })
+    expect(problemsOf({ name: "ci", alerts: { stepOverrun: 1 }, steps: [] }).message).toContain("alerts.stepOverrun must be a number above 1")
+  })
+
   it.each([
     ["resources", { resources: { db: 0 } }, {}, `resource "db" needs a whole-number capacity of at least 1, not 0`],
     ["resources", { resources: { gpu: 1 } }, { resources: { gpuu: 1 } },

@@ -9,27 +9,21 @@ import { cycles, dependencyOrder } from "./internal/dependencyOrder.ts"
 import { suggestion } from "./didYouMean.ts"
 import { show } from "./show.ts"
 import { commandFieldProblems, refsOf } from "./internal/specFields.ts"
+import { inSpecTerms } from "./internal/specTerms.ts"
+import { checkWorkflow } from "./check.ts"
+import { stepOptionKeys, workflowOptionKeys } from "./options.ts"
 import { isSecret, secret, type Permissions, type Secret } from "./Permissions.ts"
-import { makeStepDef, none, type CacheOptions, type RetryOption, type StepDef, type StepFunction, type StepOptions } from "./Step.ts"
-import { isWorkflow, Workflow, type RateLimitOption, type WorkflowOptions } from "./Workflow.ts"
-// The plan's definition check, so a spec's options are checked exactly as the builder's are.
-import { checkOptions } from "../runtime/Plan.ts"
+import { makeStepDef, none, type StepDef, type StepFunction, type StepOptions } from "./Step.ts"
+import { isWorkflow, Workflow, type WorkflowOptions } from "./Workflow.ts"
 
-/** One step as data. `run` is a function, a shell script, or an argv array (no shell). */
-export interface StepSpec {
+/**
+ * One step as data: the builder's options (`StepOptions`), with a secret
+ * written `{ secret: "NAME" }`. `run` is a function, a shell script, or an
+ * argv array (no shell).
+ */
+export interface StepSpec extends Omit<StepOptions<string, string>, "permissions"> {
   readonly id: string
   readonly run: StepFunction<any, unknown> | string | ReadonlyArray<string> | Workflow<any>
-  readonly needs?: ReadonlyArray<string>
-  readonly after?: ReadonlyArray<string>
-  readonly optional?: boolean
-  readonly retry?: RetryOption
-  readonly timeout?: number | string
-  readonly estimate?: number | string
-  readonly cache?: boolean | CacheOptions
-  /** The workflow rate limit (a key of its `rateLimits`) each attempt waits for. */
-  readonly rateLimit?: string
-  /** What it holds while it runs, from the workflow's `resources`: `{ db: 1 }`. */
-  readonly resources?: Readonly<Record<string, number>>
   /** What it may see and touch (`env`, `read`, `write`, ...); in JSON or YAML a secret is `{ secret: "NAME" }`. */
   readonly permissions?: SpecPermissions
   /** For commands: the working directory, relative to the workflow's folder. */
@@ -38,18 +32,9 @@ export interface StepSpec {
   readonly env?: Readonly<Record<string, string>>
 }
 
-/** A workflow as data. */
-export interface Spec {
+/** A workflow as data: its name, the builder's workflow options (`WorkflowOptions`) at the top, and its steps. */
+export interface Spec extends Omit<WorkflowOptions, "permissions"> {
   readonly name: string
-  readonly concurrency?: number
-  /** Command steps at once (default: `concurrency` when set, else the CPU count). */
-  readonly commandConcurrency?: number
-  readonly failFast?: boolean
-  readonly cache?: boolean | CacheOptions
-  /** Named rate limits steps share with `rateLimit: "<name>"`: `{ openai: { limit: 3, per: "1 second" } }`. */
-  readonly rateLimits?: Readonly<Record<string, RateLimitOption>>
-  /** Capacities of named resources steps hold with their own `resources`: `{ db: 1, gpu: 2 }`. */
-  readonly resources?: Readonly<Record<string, number>>
   /** Every step's default `permissions` (a step's own replace them). */
   readonly permissions?: SpecPermissions
   readonly steps: ReadonlyArray<StepSpec>
@@ -75,18 +60,9 @@ const fromSpecPermissions = (permissions: unknown): unknown => {
   }
 }
 
-/**
- * The plan's messages name the builder's spelling where a spec's differs: a
- * secret is `{ secret: "NAME" }`, workflow options sit at the spec's top level.
- */
-const inSpecTerms = (message: string): string =>
-  message
-    .replace(/secret\(("(?:[^"\\]|\\.)*")\)/g, "{ secret: $1 }")
-    .replace(/workflow\((?:name|"[^"]*"), \{ (.*) \}\)/, "$1 at the top of the spec")
-    .replace(/^the workflow needs a name: .*$/, `the spec needs a name, like name: "build"`)
-
-const specKeys = ["name", "concurrency", "commandConcurrency", "failFast", "cache", "rateLimits", "resources", "permissions", "steps"]
-const stepKeys = new Set(["id", "run", "needs", "after", "optional", "retry", "timeout", "estimate", "cache", "rateLimit", "resources", "permissions", "cwd", "env"])
+/** A spec's keys: the option table's, and what only a spec has. */
+const specKeys = ["name", ...workflowOptionKeys, "steps"]
+const stepKeys = new Set(["id", "run", ...stepOptionKeys, "cwd", "env"])
 
 /**
  * Builds a workflow from data. Steps may be listed in any order. Every field
@@ -180,17 +156,16 @@ export const fromSpec = (spec: Spec, options: { readonly file?: string } = {}): 
     resolve(i, "after", defs[i]!.after)
   }
   start[n] = deps.length
-  const workflowOptions: WorkflowOptions = {
-    ...(spec.concurrency === undefined ? {} : { concurrency: spec.concurrency }),
-    ...(spec.commandConcurrency === undefined ? {} : { commandConcurrency: spec.commandConcurrency }),
-    ...(spec.failFast === undefined ? {} : { failFast: spec.failFast }),
-    ...(spec.cache === undefined ? {} : { cache: spec.cache }),
-    ...(spec.rateLimits === undefined ? {} : { rateLimits: spec.rateLimits }),
-    ...(spec.resources === undefined ? {} : { resources: spec.resources }),
-    ...(spec.permissions === undefined ? {} : { permissions: fromSpecPermissions(spec.permissions) as Permissions })
+  // The workflow's options are the spec's top-level keys of the option table.
+  const workflowOptions: Record<string, unknown> = {}
+  for (const key of workflowOptionKeys) {
+    const value = spec[key]
+    if (value !== undefined) workflowOptions[key] = key === "permissions" ? fromSpecPermissions(value) : value
   }
-  // Options (rate limits, resources, permissions, retry, cache, ...) and duplicate ids, checked by the plan as for the builder.
-  for (const p of checkOptions(Workflow.make(spec.name, workflowOptions, defs))) problems.push({ ...p, message: inSpecTerms(p.message) })
+  // Options (rate limits, resources, permissions, retry, cache, ...) and
+  // duplicate ids, checked as the builder's are; references the spec resolves itself, in any order.
+  const checked = checkWorkflow(Workflow.make(spec.name, workflowOptions as WorkflowOptions, defs), { references: false })
+  for (const p of checked.problems) problems.push({ ...p, message: inSpecTerms(p.message) })
   // Loops are reported with the other problems, all at once.
   const order = dependencyOrder({ start, deps })
   if (order === undefined) {
@@ -202,7 +177,7 @@ export const fromSpec = (spec: Spec, options: { readonly file?: string } = {}): 
   if (problems.length > 0 || order === undefined) return fail()
   const ordered = new Array<StepDef>(n)
   for (let k = 0; k < n; k++) ordered[k] = defs[order[k]!]!
-  return Workflow.make(spec.name, workflowOptions, ordered)
+  return Workflow.make(spec.name, workflowOptions as WorkflowOptions, ordered)
 }
 
 /** `items` joined, the middle left out of a long list: a loop through 100,000 steps is not a readable message. */

@@ -31,7 +31,8 @@ import { makeStepEnvs, workflowSecrets } from "./permissions/StepEnv.ts"
 import { hardLinkWarnings } from "./permissions/hardLinks.ts"
 import { unenforcedNet } from "./permissions/isolateNet.ts"
 import { sandboxUnavailable } from "./permissions/sandbox.ts"
-import { makeRateLimiters, stepRateLimitProblem, type RateLimiter } from "./RateLimiter.ts"
+import { stepRateLimitProblem } from "../dsl/rateLimitOptions.ts"
+import { makeRateLimiters, type RateLimiter } from "./RateLimiter.ts"
 
 export interface ExecutorInput {
   readonly plan: Plan

@@ -1,22 +1,18 @@
 /**
  * A workflow checked and laid out for running: every problem of the definition
- * found at once, steps indexed, edges resolved, and each step ranked by the
- * longest path from it to the end of the graph (the scheduler's priority).
+ * found at once (by dsl/check.ts, which the plan only calls), steps indexed,
+ * edges resolved, and each step ranked by the longest path from it to the end
+ * of the graph (the scheduler's priority).
  */
-import { isCommand } from "../dsl/Command.ts"
+import { checkWorkflow, type Checked } from "../dsl/check.ts"
 import { DefinitionError, type Problem } from "../dsl/DefinitionError.ts"
 import { suggestion } from "../dsl/didYouMean.ts"
-import { alertsProblems } from "./alertOptions.ts"
-import { show } from "../dsl/show.ts"
+import { toMillis } from "../dsl/duration.ts"
+import { retryPolicy, type RetryPolicy } from "../dsl/retryOptions.ts"
 import type { StepDef } from "../dsl/Step.ts"
-import { isWorkflow, type Workflow } from "../dsl/Workflow.ts"
-import { cacheProblem } from "./cache/options.ts"
-import { rateLimitsProblems, stepRateLimitProblem } from "./RateLimiter.ts"
-import { permissionsProblems } from "./permissions/options.ts"
-import { toMillis } from "./internal/duration.ts"
+import type { Workflow } from "../dsl/Workflow.ts"
 import type { StepInfo } from "./Event.ts"
-import { retryPolicy, type RetryPolicy } from "./internal/retry.ts"
-import { capacityProblems, demandProblems, planResources, type ResourcePlan } from "./Resources.ts"
+import { planResources, type ResourcePlan } from "./Resources.ts"
 
 export interface Plan {
   readonly workflow: Workflow<any>
@@ -58,9 +54,6 @@ export interface PlanOptions {
   readonly durations?: ReadonlyMap<string, number> | undefined
 }
 
-const workflowOptionKeys = new Set(["concurrency", "commandConcurrency", "failFast", "cache", "rateLimits", "permissions", "resources", "alerts"])
-const stepOptionKeys = ["needs", "after", "optional", "retry", "timeout", "estimate", "cache", "rateLimit", "permissions", "resources"]
-
 /**
  * Shared by every step that waits for nothing or that nothing waits for:
  * frozen, so a slip that pushes to it fails loudly instead of wiring steps
@@ -68,136 +61,16 @@ const stepOptionKeys = ["needs", "after", "optional", "retry", "timeout", "estim
  */
 const noSteps: ReadonlyArray<number> = Object.freeze([])
 
-/** What one pass over a workflow finds: its problems, and what the layout reuses when there are none. */
-interface Checked {
-  readonly problems: Array<Problem>
-  /** Each id's first step index. */
-  readonly indexOf: Map<string, number>
-  /**
-   * The index of every reference, step by step, needs before after, in the
-   * order written (-1 for one that is not an earlier step): the layout reads
-   * these instead of looking every id up again.
-   */
-  readonly refs: Array<number>
-  readonly retry: Array<RetryPolicy>
-  readonly timeoutMs: Array<number | undefined>
-}
+/** Every problem of a workflow's definition (`checkWorkflow`), and of `only`; empty when it can run. */
+export const check = (wf: Workflow<any>, options: PlanOptions = {}): Array<Problem> => checked(wf, options).problems
 
-/** Every problem of a workflow's definition; empty when it can run. */
-export const check = (wf: Workflow<any>, options: PlanOptions = {}): Array<Problem> => checkAll(wf, options, true).problems
-
-/**
- * Every problem of a workflow's definition except its references (`needs`,
- * `after`): for a spec, which lists steps in any order and resolves them
- * itself.
- */
-export const checkOptions = (wf: Workflow<any>): Array<Problem> => checkAll(wf, {}, false).problems
-
-/**
- * One pass over the steps. A valid step allocates nothing here (no closures,
- * no tuples, each id looked up once), since at 100,000 steps this pass was
- * most of `make`; the messages are built only when something is wrong.
- */
-const checkAll = (wf: Workflow<any>, options: PlanOptions, references: boolean): Checked => {
-  const problems: Array<Problem> = []
-  if (typeof wf.name !== "string" || wf.name.trim() === "") problems.push({ message: "the workflow needs a name: workflow(\"build\")" })
-  for (const key of Object.keys(wf.options ?? {})) {
-    if (!workflowOptionKeys.has(key)) problems.push({ message: `unknown workflow option "${key}".${suggestion(key, workflowOptionKeys)}` })
-  }
-  for (const name of ["concurrency", "commandConcurrency"] as const) {
-    const c = wf.options?.[name]
-    if (c !== undefined && !(Number.isInteger(c) && c >= 1)) {
-      problems.push({ message: `${name} must be a whole number of at least 1, not ${JSON.stringify(c)}` })
-    }
-  }
-  const failFast = wf.options?.failFast
-  if (failFast !== undefined && typeof failFast !== "boolean") problems.push({ message: `failFast must be true or false, not ${show(failFast)}` })
-  const workflowCache = cacheProblem(wf.options?.cache)
-  if (workflowCache !== undefined) problems.push({ message: workflowCache })
-  for (const message of rateLimitsProblems(wf.options?.rateLimits)) problems.push({ message })
-  const capacity = wf.options?.resources
-  for (const p of capacityProblems(capacity)) problems.push(p)
-  for (const message of permissionsProblems(wf.options?.permissions)) problems.push({ message })
-  for (const message of alertsProblems(wf.options?.alerts)) problems.push({ message })
-  const steps = wf.steps
-  const n = steps.length
-  const seen = new Map<string, number>()
-  const refs: Array<number> = []
-  const retry = new Array<RetryPolicy>(n)
-  const timeoutMs = new Array<number | undefined>(n)
-  const say = (def: StepDef, message: string) => problems.push({ step: String(def.id), message })
-  const checkRefs = (def: StepDef, field: "needs" | "after", list: ReadonlyArray<string>) => {
-    if (!Array.isArray(list)) return say(def, `${field} must be a list of step ids, like ${field}: ["build"], not ${show(list)}`)
-    for (let j = 0; j < list.length; j++) {
-      const ref = list[j]!
-      if (typeof ref !== "string") {
-        refs.push(-1)
-        say(def, `${field} lists ${show(ref)}, which is not a step id: write ids as strings, like ${field}: ["build"]`)
-        continue
-      }
-      const at = ref === def.id ? undefined : seen.get(ref)
-      refs.push(at ?? -1)
-      if (at !== undefined) continue
-      if (ref === def.id) say(def, `${field} names the step itself`)
-      // Rare, so a scan of every step is fine here.
-      else if (steps.some((other) => other.id === ref)) say(def, `${field} "${ref}", which is declared after it: declare "${ref}" first`)
-      else say(def, `${field} "${ref}", which is not a step of this workflow.${suggestion(ref, steps.map((s) => s.id))}`)
-    }
-  }
-  for (let i = 0; i < n; i++) {
-    const def = steps[i]!
-    const id = def.id
-    if (typeof id !== "string" || id === "") say(def, "a step needs a non-empty string id")
-    const first = seen.get(id)
-    if (first !== undefined) say(def, `the id "${id}" is used twice (steps ${first + 1} and ${i + 1}): give each step its own id`)
-    for (const key of def.unknownOptions) say(def, `unknown option "${key}".${suggestion(key, stepOptionKeys)}`)
-    if (typeof def.optional !== "boolean") say(def, `optional must be true or false, not ${show(def.optional)}`)
-    if (references) {
-      checkRefs(def, "needs", def.needs)
-      checkRefs(def, "after", def.after)
-    }
-    const run = def.run
-    if (isCommand(run)) {
-      if (run.argv.length === 0 || run.argv[0] === "") say(def, "its command is empty")
-    } else if (isWorkflow(run)) {
-      for (const p of check(run)) say(def, `in sub-workflow "${run.name}": ${p.step === undefined ? "" : `step "${p.step}": `}${p.message}`)
-    } else if (typeof run !== "function") {
-      say(def, "its runner must be a function, a command (sh`...` or cmd([...])) or a workflow")
-    }
-    const policy = retryPolicy(def.retry)
-    if (typeof policy === "string") say(def, policy)
-    else retry[i] = policy
-    timeoutMs[i] = def.timeout === undefined ? undefined : checkDuration(def, "timeout", def.timeout, say)
-    if (def.estimate !== undefined) checkDuration(def, "estimate", def.estimate, say)
-    if (def.cache !== undefined) {
-      const problem = cacheProblem(def.cache)
-      if (problem !== undefined) say(def, problem)
-    }
-    if (def.permissions !== undefined) for (const message of permissionsProblems(def.permissions)) say(def, message)
-    if (def.resources !== undefined) for (const m of demandProblems(def.resources, capacity)) say(def, m)
-    if (def.rateLimit !== undefined) {
-      const problem = stepRateLimitProblem(def.rateLimit, wf.options?.rateLimits)
-      if (problem !== undefined) say(def, problem)
-    }
-    if (first === undefined) seen.set(id, i)
-  }
+/** The definition check, then the steps `only` names: each must be one. */
+const checked = (wf: Workflow<any>, options: PlanOptions): Checked => {
+  const result = checkWorkflow(wf)
   for (const id of options.only ?? []) {
-    if (!seen.has(id)) problems.push({ step: id, message: `there is no step "${id}" to run.${suggestion(id, seen.keys())}` })
+    if (!result.indexOf.has(id)) result.problems.push({ step: id, message: `there is no step "${id}" to run.${suggestion(id, result.indexOf.keys())}` })
   }
-  return { problems, indexOf: seen, refs, retry, timeoutMs }
-}
-
-/** The milliseconds of a step's `timeout` or `estimate`, saying what is wrong with it if anything. */
-const checkDuration = (
-  def: StepDef,
-  field: "timeout" | "estimate",
-  value: unknown,
-  say: (def: StepDef, message: string) => void
-): number | undefined => {
-  const ms = toMillis(value)
-  if (ms === undefined) say(def, `${field} ${JSON.stringify(value)} is not a duration: use milliseconds or a string like "30 seconds"`)
-  else if (ms < 0 || (field === "timeout" && ms === 0)) say(def, `${field} must be positive, not ${JSON.stringify(value)}`)
-  return ms
+  return result
 }
 
 /**
@@ -206,16 +79,16 @@ const checkDuration = (
  * @throws DefinitionError with every problem found, when the workflow cannot run.
  */
 export const make = (wf: Workflow<any>, options: PlanOptions = {}): Plan => {
-  const checked = checkAll(wf, options, true)
-  if (checked.problems.length > 0) throw new DefinitionError({ file: options.file, workflow: wf.name, problems: checked.problems })
+  const { problems, indexOf: firstOf, refs } = checked(wf, options)
+  if (problems.length > 0) throw new DefinitionError({ file: options.file, workflow: wf.name, problems })
   const all = wf.steps
-  const kept = select(all, options.only, checked.indexOf)
+  const kept = select(all, options.only, firstOf)
   const steps = kept === undefined ? all : kept.map((k) => all[k]!)
   const n = steps.length
   // The index of each original step in the plan (-1: not selected); a kept
   // step's references are all kept too.
   let position: Int32Array | undefined
-  let indexOf = checked.indexOf
+  let indexOf = firstOf
   if (kept !== undefined) {
     position = new Int32Array(all.length).fill(-1)
     indexOf = new Map()
@@ -243,7 +116,7 @@ export const make = (wf: Workflow<any>, options: PlanOptions = {}): Plan => {
     }
     scratch.length = 0
     for (let end = at + count, needsEnd = at + def.needs.length; at < end; at++) {
-      const d = position === undefined ? checked.refs[at]! : position[checked.refs[at]!]!
+      const d = position === undefined ? refs[at]! : position[refs[at]!]!
       if (stamp[d] === i + 1) continue
       stamp[d] = i + 1
       scratch.push(d)
@@ -266,12 +139,12 @@ export const make = (wf: Workflow<any>, options: PlanOptions = {}): Plan => {
   const timeoutMs = new Array<number | undefined>(n)
   for (let i = 0; i < n; i++) {
     const def = steps[i]!
-    const k = kept === undefined ? i : kept[i]!
     const ms = options.durations?.get(def.id) ?? (def.estimate === undefined ? undefined : toMillis(def.estimate))
     weight[i] = ms === undefined || ms <= 0 ? 1 : ms
     estimateMs[i] = ms ?? NaN
-    retry[i] = checked.retry[k]!
-    timeoutMs[i] = checked.timeoutMs[k]
+    // Checked above: a policy, not a problem.
+    retry[i] = retryPolicy(def.retry) as RetryPolicy
+    timeoutMs[i] = def.timeout === undefined ? undefined : toMillis(def.timeout)
   }
   return {
     workflow: wf,

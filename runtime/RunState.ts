@@ -11,7 +11,7 @@
 import type { StepDef } from "../dsl/Step.ts"
 import type { RateLimitOption } from "../dsl/Workflow.ts"
 import type { Event, RateLimitInfo, RunStatus, StepInfo } from "./Event.ts"
-import { toMillis } from "./internal/duration.ts"
+import { toMillis } from "../dsl/duration.ts"
 import type { Update } from "./internal/Update.ts"
 import type { Plan } from "./Plan.ts"
 import { capacitiesOf, commandsResource, demandOf } from "./concurrency.ts"

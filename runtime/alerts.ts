@@ -24,7 +24,7 @@ import * as Effect from "effect/Effect"
 import { eta, makeEtaGraph, withLimits } from "./forecast/index.ts"
 import { rateLimiting, type Stage } from "./Pipeline.ts"
 import type { Plan } from "./Plan.ts"
-import { toMillis } from "./internal/duration.ts"
+import { toMillis } from "../dsl/duration.ts"
 import { formatDuration } from "./Summary.ts"
 
 /**

@@ -36,7 +36,7 @@ import { AsyncLocalStorage } from "node:async_hooks"
 import { createHash } from "node:crypto"
 import type * as Duration from "effect/Duration"
 import { canonicalHash, isUnhashableValueError } from "./cache/canonical.ts"
-import { toMillis } from "./internal/duration.ts"
+import { toMillis } from "../dsl/duration.ts"
 import { makeMemoScope, type BatchSpec, type MemoScope } from "./MemoScope.ts"
 
 export { makeMemoScope, MemoScope, type MemoEvent, type MemoScopeOptions, type MemoStats } from "./MemoScope.ts"

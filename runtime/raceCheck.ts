@@ -7,7 +7,7 @@
  * disk.
  */
 import type { StepDef } from "../dsl/Step.ts"
-import { resolveCacheOptions } from "./cache/options.ts"
+import { resolveCacheOptions } from "../dsl/cacheOptions.ts"
 import type { Plan } from "./Plan.ts"
 
 /** Two steps that may race on a path. */

@@ -12,7 +12,7 @@ import { cmd } from "../dsl/Command.ts"
 import { workflow } from "../dsl/Workflow.ts"
 import { runVirtual } from "../test/fixtures/virtual.ts"
 import type { EventOf } from "./Event.ts"
-import { defaultRetry } from "./internal/retry.ts"
+import { defaultRetry } from "../dsl/retryOptions.ts"
 import { logFiles } from "./logs/LogFiles.ts"
 import { run } from "./Run.ts"
 

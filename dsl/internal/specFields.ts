@@ -4,25 +4,21 @@
  * its type before anything reads it, with a message that names the field.
  */
 import type { Problem } from "../DefinitionError.ts"
+import { stepOptions } from "../options.ts"
 import { show } from "../show.ts"
 
-/** The step ids a `needs` or `after` field lists, saying what is wrong with the field if anything. */
+/**
+ * The step ids a `needs` or `after` field lists, the field's problems (its
+ * row of the option table's) reported: the ids among what is written, so the
+ * spec can resolve them whatever else is wrong.
+ */
 export const refsOf = (field: "needs" | "after", value: unknown, step: string, problems: Array<Problem>): ReadonlyArray<string> => {
-  const say = (message: string) => problems.push({ step, message })
   if (value === undefined) return []
-  if (!Array.isArray(value)) {
-    say(`${field} must be a list of step ids, like ${field}: ["build"], not ${show(value)}`)
-    return []
-  }
-  const list = value as ReadonlyArray<unknown>
-  let i = 0
-  while (i < list.length && typeof list[i] === "string") i++
+  const found = stepOptions[field].check(value, {})
   // The usual case: the list as written, not a copy (100,000 of them in a big spec).
-  if (i === list.length) return list as ReadonlyArray<string>
-  for (const ref of list) {
-    if (typeof ref !== "string") say(`${field} lists ${show(ref)}, which is not a step id: write ids as strings, like ${field}: ["build"]`)
-  }
-  return list.filter((ref): ref is string => typeof ref === "string")
+  if (found.length === 0) return value as ReadonlyArray<string>
+  for (const message of found) problems.push({ step, message })
+  return Array.isArray(value) ? value.filter((ref): ref is string => typeof ref === "string") : []
 }
 
 /** Problems of a step's `cwd` and `env`, which only a command takes. */

@@ -20,7 +20,7 @@ import { matches, patternsOf } from "../watch/globs.ts"
 import type { CacheStore, StoredFile } from "./CacheStore.ts"
 import { ignoreMissing } from "../internal/atomic.ts"
 import { isStaleOutputTemp, outputTempOf } from "./internal/outputTemp.ts"
-import { insideWeftFolder } from "./internal/weftFolder.ts"
+import { insideWeftFolder } from "../../dsl/weftFolder.ts"
 
 /** Why a stored path may not be written, or `undefined` when it may. */
 export const unsafePath = (root: string, relative: string): string | undefined => {

@@ -12,7 +12,7 @@
 import * as Effect from "effect/Effect"
 import type { CacheOptions } from "../../dsl/Step.ts"
 import type { StepRun, Stage } from "../Pipeline.ts"
-import { toMillis } from "../internal/duration.ts"
+import { toMillis } from "../../dsl/duration.ts"
 import { describeError } from "../internal/describeError.ts"
 import { outputFilesIn } from "../internal/outputFile.ts"
 import { captureOutput, replayOutput, replaySpilled } from "../internal/stepOutput.ts"

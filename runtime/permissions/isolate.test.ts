@@ -14,7 +14,7 @@ import { run } from "../Run.ts"
 import { removeRunDirs, runFile } from "../../test/fixtures/isolate/runFile.ts"
 import { weftRoot } from "./isolate.ts"
 import { baseEnvNames } from "./StepEnv.ts"
-import { permissionsProblems } from "./options.ts"
+import { permissionsProblems } from "../../dsl/permissionsOptions.ts"
 
 const outsideDirs: Array<string> = []
 afterAll(() => {

@@ -14,7 +14,7 @@ import { workflow, type Workflow } from "../../dsl/Workflow.ts"
 import { groupAlive } from "../Process.ts"
 import type { Event } from "../Event.ts"
 import { run, type RunOptions } from "../Run.ts"
-import { permissionsProblems } from "./options.ts"
+import { permissionsProblems } from "../../dsl/permissionsOptions.ts"
 import { bwrapWorks, literalBase, sandboxPolicyOf, setBwrapWorks } from "./sandbox.ts"
 
 const dirs: Array<string> = []

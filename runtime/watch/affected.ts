@@ -9,7 +9,7 @@
  */
 import { isWorkflow, type Workflow } from "../../dsl/Workflow.ts"
 import type { StepDef } from "../../dsl/Step.ts"
-import { resolveCacheOptions } from "../cache/options.ts"
+import { resolveCacheOptions } from "../../dsl/cacheOptions.ts"
 import type { Plan } from "../Plan.ts"
 import { matches, patternsOf, type WatchPattern } from "./globs.ts"
 

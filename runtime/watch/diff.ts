@@ -15,8 +15,8 @@
 import { isCommand } from "../../dsl/Command.ts"
 import type { StepDef } from "../../dsl/Step.ts"
 import { isWorkflow, type Workflow } from "../../dsl/Workflow.ts"
-import { resolveCacheOptions } from "../cache/options.ts"
-import { toMillis } from "../internal/duration.ts"
+import { resolveCacheOptions } from "../../dsl/cacheOptions.ts"
+import { toMillis } from "../../dsl/duration.ts"
 
 /** The steps added, removed and changed, by id, each in declaration order. */
 export interface WorkflowDiff {

@@ -1,8 +1,8 @@
-/** Checking and resolving `cache` options. */
-import type { CacheOptions } from "../../dsl/Step.ts"
-import { suggestion } from "../../dsl/didYouMean.ts"
-import { toMillis } from "../internal/duration.ts"
-import { insideWeftFolder } from "./internal/weftFolder.ts"
+/** The `cache` option, of a workflow and of a step: its definition check, and what is in force for a step. */
+import { suggestion } from "./didYouMean.ts"
+import { toMillis } from "./duration.ts"
+import type { CacheOptions } from "./Step.ts"
+import { insideWeftFolder } from "./weftFolder.ts"
 
 const keys = ["inputs", "env", "outputs", "key", "ttl"]
 

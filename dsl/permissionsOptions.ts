@@ -1,6 +1,6 @@
-/** Checking `permissions` options, for the plan's definition check. */
-import { isSecret } from "../../dsl/Permissions.ts"
-import { suggestion } from "../../dsl/didYouMean.ts"
+/** The `permissions` option, of a workflow and of a step: its definition check. What it grants is in runtime/permissions/. */
+import { suggestion } from "./didYouMean.ts"
+import { isSecret } from "./Permissions.ts"
 
 const keys = ["env", "read", "write", "sandbox", "net", "isolate", "run"]
 

@@ -1,10 +1,10 @@
 /**
  * The workflow's `alerts` option: its defaults, what is in force, and its
- * definition check (with the other options, in `Plan.check`). What the alerts
- * do is in `alerts.ts`.
+ * definition check (with the other options, in `check.ts`). What the alerts
+ * do is in runtime/alerts.ts.
  */
-import type { AlertOptions } from "../dsl/Workflow.ts"
-import { suggestion } from "../dsl/didYouMean.ts"
+import { suggestion } from "./didYouMean.ts"
+import type { AlertOptions } from "./Workflow.ts"
 
 /** The alerts of a workflow that leaves them out. */
 export const defaultAlerts = { stepOverrun: 2, runOverrun: 2, memoHitRate: false } as const
