@@ -1,0 +1,4 @@
+import { executorContract } from "../Executor.contract.ts"
+import { local } from "./local.ts"
+
+executorContract("local", () => local)
