@@ -22,7 +22,7 @@ import * as Scheduler from "effect/Scheduler"
 import * as Scope from "effect/Scope"
 import { fromCallback } from "xstate"
 import type { StepDef } from "../dsl/Step.ts"
-import { local } from "./executors/local.ts"
+import { localExecutor } from "./executors/local.ts"
 import { setupFeatures, type RunFeatures } from "./features.ts"
 import { endingOf, noEnv, type RunInput, type Stage, type StepFeatures, type StepRun } from "./Pipeline.ts"
 import type { Plan } from "./Plan.ts"
@@ -31,8 +31,8 @@ import type { StepEnv } from "./permissions/StepEnv.ts"
 import type { StepReport, StepReportBody } from "./StepReport.ts"
 
 /**
- * Where one attempt of a step's body runs: in this process (`local`, the
- * default), in a child process (`isolated`), or on another machine. It never
+ * Where one attempt of a step's body runs: in this process (`localExecutor`, the
+ * default), in a child process (`isolatedExecutor`), or on another machine. It never
  * decides whether or when: the cache, the journal, retries, rate limits and
  * the timeout are stages around it, in this process. Interrupting the effect
  * stops the body and whatever it started.
@@ -79,7 +79,7 @@ export interface StepBody {
 
 export interface ExecutorInput extends Omit<RunInput, "executor"> {
   readonly plan: Plan
-  /** Where bodies run (default: `local`, in this process). */
+  /** Where bodies run (default: `localExecutor`, in this process). */
   readonly executor?: Executor | undefined
   /** Services the step fibers run with: the caller's clock (a `TestClock` in tests), scheduler, and so on. */
   readonly services: Context.Context<never>
@@ -174,7 +174,7 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
   const resuming = new Map<number, () => void>()
   const features = setupFeatures({
     plan,
-    options: { ...input, executor: input.executor ?? local },
+    options: { ...input, executor: input.executor ?? localExecutor },
     now,
     send: (report) => deliver(undefined, report),
     warn,

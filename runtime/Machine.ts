@@ -51,7 +51,7 @@ export interface CompileOptions extends Plan.PlanOptions {
   readonly services?: Context.Context<never> | undefined
   /** The stages each step runs through inside the cache (default: `defaultStages`: retry, rate limit, timeout, announce). */
   readonly stages?: ReadonlyArray<Stage> | undefined
-  /** Where each step's body runs (default: `local`, in this process). See `Executor.ts`. */
+  /** Where each step's body runs (default: `localExecutor`, in this process). See `Executor.ts`. */
   readonly executor?: Executor | undefined
   /** How the run uses the step cache and memoized calls (default: read and write `cache` in `weftDir`). */
   readonly cache?: CacheSettings | undefined

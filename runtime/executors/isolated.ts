@@ -8,7 +8,7 @@
  * top-level steps.
  *
  * @example
- * await run(wf, { file: "weft.ts", executor: isolated })
+ * await run(wf, { file: "weft.ts", executor: isolatedExecutor })
  */
 import * as Effect from "effect/Effect"
 import type { Executor } from "../Executor.ts"
@@ -17,7 +17,7 @@ import type { IsolatePolicy } from "../permissions/isolate.ts"
 /** The policy of a step that declares none: everything the step could reach in weft's own process. */
 const open: IsolatePolicy = { read: ["**"], write: ["**"], run: true, net: true }
 
-export const isolated: Executor = {
+export const isolatedExecutor: Executor = {
   name: "isolated",
   // Loaded on first use: its message schemas bring effect/Schema (see `body.ts`).
   run: (step) => Effect.flatMap(Effect.promise(() => import("../internal/isolated.ts")), ({ runIsolated }) => runIsolated(step, step.env.isolate ?? open))

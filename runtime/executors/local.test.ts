@@ -1,4 +1,4 @@
 import { executorContract } from "../Executor.contract.ts"
-import { local } from "./local.ts"
+import { localExecutor } from "./local.ts"
 
-executorContract("local", () => local)
+executorContract("local", () => localExecutor)

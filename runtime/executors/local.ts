@@ -9,4 +9,4 @@ import { runBody } from "../internal/body.ts"
 
 // `runBody` through a function: body.ts runs sub-workflows (Run.ts), which
 // import the executor, so this module may be evaluated before body.ts is.
-export const local: Executor = { name: "local", run: (step) => runBody(step) }
+export const localExecutor: Executor = { name: "local", run: (step) => runBody(step) }
