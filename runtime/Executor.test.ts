@@ -12,6 +12,8 @@ import { cmd } from "../dsl/Command.ts"
 import { workflow } from "../dsl/Workflow.ts"
 import { executorContract, recording } from "./Executor.contract.ts"
 import type { Executor } from "./Executor.ts"
+import { createActor } from "xstate"
+import { compile } from "./Machine.ts"
 import { run } from "./Run.ts"
 
 /**
@@ -64,6 +66,24 @@ describe("run(wf, { executor })", () => {
 
   it("checks the option: an executor is { name, run }", async () => {
     await expect(run(workflow("w").step("a", () => 1), { executor: {} as Executor })).rejects.toThrow(/run option executor must be an executor/)
+  })
+})
+
+describe("the run's fibers", () => {
+  it("live in the run's scope: stopping the run's actor interrupts every body still running", async () => {
+    const interrupted: Array<string> = []
+    const body = (id: string) => () => Effect.never.pipe(Effect.onInterrupt(() => Effect.sync(() => void interrupted.push(id))))
+    const wf = workflow("w").step("a", body("a")).step("b", body("b"))
+    const actor = createActor(compile(wf, { cache: { mode: "off" } }))
+    const started = new Promise<void>((resolve) => {
+      let n = 0
+      actor.on("step:start", () => ++n === 2 && resolve())
+    })
+    actor.start()
+    await started
+    actor.stop()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(interrupted.sort()).toEqual(["a", "b"])
   })
 })
 

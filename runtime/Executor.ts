@@ -24,7 +24,7 @@ import { fromCallback } from "xstate"
 import type { StepDef } from "../dsl/Step.ts"
 import { localExecutor } from "./executors/local.ts"
 import { setupFeatures, type RunFeatures } from "./features.ts"
-import { endingOf, noEnv, type RunInput, type Stage, type StepFeatures, type StepRun } from "./Pipeline.ts"
+import { endOf, noEnv, type RunInput, type Stage, type StepFeatures, type StepRun } from "./Pipeline.ts"
 import type { Plan } from "./Plan.ts"
 import type { Redactor } from "./permissions/redact.ts"
 import type { StepEnv } from "./permissions/StepEnv.ts"
@@ -206,7 +206,7 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
   }))
 
   const ended = (step: StepRun, exit: Exit.Exit<unknown, unknown>) => {
-    deliver(step, { type: "step:end", step: step.index, time: now(), attempts: step.attempt, ...endingOf(exit, step.cached) })
+    deliver(step, endOf(step, now(), exit))
   }
 
   const start = (index: number, inputs: Record<string, unknown>) => {
