@@ -1,9 +1,11 @@
 /**
  * An executor that runs every step's body in a child Node process of its own
  * (the machinery of `permissions.isolate`): a step with its own isolate
- * permissions runs under them; any other under a policy that restricts
- * nothing it could do in-process (its folder to read and write, programs,
- * the network), so only the process boundary changes. The workflow must come
+ * permissions runs under them; any other under an open policy: the workflow's
+ * folder to read and write, programs and the network allowed. Node's
+ * permission model still applies, so such a step cannot read or write outside
+ * the workflow's folder (beyond its modules and weft's own), as it could
+ * in-process. The workflow must come
  * from a file (the child imports it), and the step must be one of its
  * top-level steps.
  *
@@ -14,7 +16,7 @@ import * as Effect from "effect/Effect"
 import type { Executor } from "../Executor.ts"
 import type { IsolatePolicy } from "../permissions/isolate.ts"
 
-/** The policy of a step that declares none: everything the step could reach in weft's own process. */
+/** The policy of a step that declares none: its folder, programs and the network. */
 const open: IsolatePolicy = { read: ["**"], write: ["**"], run: true, net: true }
 
 export const isolatedExecutor: Executor = {
