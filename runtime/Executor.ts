@@ -1,60 +1,92 @@
 /**
- * The impure half of a run: forks one Effect fiber per step the machine asks
- * for, runs it through the pipeline, and reports back. It decides nothing.
+ * Where a step's body runs (`Executor`), and the impure half of a run that
+ * hands bodies to it (`executor`, the machine's invoked actor): it forks one
+ * Effect fiber per step the machine asks for, runs it through the pipeline of
+ * the run's features (`features.ts`), and reports back. It decides nothing:
+ * whether a step runs and when stay with the machine and the features' stages.
  *
  * Reports go through one queue drained by a single driver fiber, which hands
  * the machine everything that happened since its last turn as one event: the
  * machine sees a step's start before its logs and its logs before its end, and
  * pays one XState event per batch rather than per step.
  */
-import { overrunAlert, runOverrunAlert, withOverrunAlert } from "./alerts.ts"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
+import * as FiberMap from "effect/FiberMap"
+import * as FiberSet from "effect/FiberSet"
 import * as Queue from "effect/Queue"
 import * as Scheduler from "effect/Scheduler"
+import * as Scope from "effect/Scope"
 import { fromCallback } from "xstate"
-import { runBody } from "./internal/body.ts"
-import type { Update } from "./internal/Update.ts"
-import { compose, defaultStages, toOutcome, type Stage, type StepRun } from "./Pipeline.ts"
+import type { StepDef } from "../dsl/Step.ts"
+import { localExecutor } from "./executors/local.ts"
+import { setupFeatures, type RunFeatures } from "./features.ts"
+import { endOf, noEnv, type RunInput, type Stage, type StepFeatures, type StepRun } from "./Pipeline.ts"
 import type { Plan } from "./Plan.ts"
-import { raceCheck } from "./raceCheck.ts"
-import { makeRunCache, type CacheSettings } from "./cache/runCache.ts"
-import { journaling, type JournalSetup } from "./journal/stage.ts"
-import { keeping, type KeptResult } from "./watch/keep.ts"
-import { makeRedactor, type Redactor } from "./permissions/redact.ts"
-import { redactUpdate } from "./permissions/redactUpdate.ts"
-import { permitting } from "./permissions/stage.ts"
-import { makeStepEnvs, workflowSecrets } from "./permissions/StepEnv.ts"
-import { hardLinkWarnings } from "./permissions/hardLinks.ts"
-import { unenforcedNet } from "./permissions/isolateNet.ts"
-import { sandboxUnavailable } from "./permissions/sandbox.ts"
-import { stepRateLimitProblem } from "../dsl/rateLimitOptions.ts"
-import { makeRateLimiters, type RateLimiter } from "./RateLimiter.ts"
+import type { Redactor } from "./permissions/redact.ts"
+import type { StepEnv } from "./permissions/StepEnv.ts"
+import type { StepReport, StepReportBody } from "./StepReport.ts"
 
-export interface ExecutorInput {
+/**
+ * Where one attempt of a step's body runs: in this process (`localExecutor`, the
+ * default), in a child process (`isolatedExecutor`), or on another machine. It never
+ * decides whether or when: the cache, the journal, retries, rate limits and
+ * the timeout are stages around it, in this process. Interrupting the effect
+ * stops the body and whatever it started.
+ *
+ * @example
+ * const calls: Array<string> = []
+ * const recording: Executor = { name: "recording", run: (step) => Effect.sync(() => calls.push(step.id)) }
+ * await run(wf, { executor: recording })
+ */
+export interface Executor {
+  readonly name: string
+  readonly run: (step: StepBody) => Effect.Effect<unknown, unknown>
+}
+
+/** What an executor gets to run one attempt of a step's body. */
+export interface StepBody {
+  /** The step's index in the plan, and its id. */
+  readonly index: number
+  readonly id: string
+  /** The workflow's name. */
+  readonly workflow: string
+  readonly def: StepDef
+  /** The workflow's file, absolute, when it came from one: a body run elsewhere loads the step from it. */
+  readonly file?: string | undefined
+  /** Folder commands run in (and relative paths resolve against). */
+  readonly cwd: string
+  /** The outputs of the steps it needs, by id. */
+  readonly inputs: Readonly<Record<string, unknown>>
+  /** The attempt, 1-based. */
+  readonly attempt: number
+  /** What the step may see of the environment (`permissions.env`). */
+  readonly env: StepEnv
+  /**
+   * Masks every secret of the workflow (`report` applies it). What cuts a
+   * text before reporting it (a long line, a long part) asks it where, so no
+   * secret is split between pieces and shown in part. Absent without secrets.
+   */
+  readonly redact?: Redactor | undefined
+  /** Tells the run what happens; the executor stamps the step and the time. */
+  readonly report: (report: StepReportBody) => void
+  /** What the run's features added: an executor in this process may use them (the memo scope, the rate limiters); another has none. */
+  readonly features: StepFeatures
+}
+
+export interface ExecutorInput extends Omit<RunInput, "executor"> {
   readonly plan: Plan
+  /** Where bodies run (default: `localExecutor`, in this process). */
+  readonly executor?: Executor | undefined
   /** Services the step fibers run with: the caller's clock (a `TestClock` in tests), scheduler, and so on. */
   readonly services: Context.Context<never>
-  readonly cwd: string
-  /** The workflow's file, absolute, when it came from one (isolated steps import it). */
-  readonly file?: string | undefined
-  readonly stages: ReadonlyArray<Stage>
-  readonly cache: CacheSettings
-  /** The run's journal, when it keeps one: every step that ends well is recorded, and with `--resume` replayed. */
-  readonly journal?: JournalSetup | undefined
-  /** Results to reuse without running (watch mode), applied outermost: see `keeping`. */
-  readonly keep?: ReadonlyMap<string, KeptResult> | undefined
-  /** Turn the environment checks off (`--allow-all`): every step sees the whole environment. Secrets are still masked. */
-  readonly allowAll?: boolean | undefined
-  /** The enclosing run's rate limiters (this run is a sub-workflow's), shared by name. */
-  readonly rateLimiters?: ReadonlyMap<string, RateLimiter> | undefined
+  /** The stages inside the features' own (retries, rate limits, timeout, announce), when the caller replaces them. */
+  readonly stages?: ReadonlyArray<Stage> | undefined
   /** Cancels the run when aborted; once it is, no step starts (see `start`). */
   readonly signal?: AbortSignal | undefined
-  /** The alerts in force (see `alerts.ts`): a step's overrun factor, and when the run is late. */
-  readonly alerts?: { readonly stepOverrun: number | undefined; readonly run: { readonly expectedMs: number; readonly factor: number } | undefined } | undefined
 }
 
 /**
@@ -75,7 +107,7 @@ export type ExecutorEvent =
   | { readonly type: "executor.ready"; readonly time: number }
   /** The run's signal was aborted: the machine cancels the run. */
   | { readonly type: "cancel" }
-  | { readonly type: "executor.updates"; readonly updates: Array<Update> }
+  | { readonly type: "executor.updates"; readonly updates: Array<StepReport> }
 
 /**
  * Empties a batch its receiver has handled. A handled event stays reachable
@@ -97,106 +129,64 @@ export const clockOf = (services: Context.Context<never>): (() => number) => {
 }
 
 /**
- * The queue of step updates. A queue wakes its taker (the driver) through the
+ * The queue of step reports. A queue wakes its taker (the driver) through the
  * scheduler of the fiber that made it. `runSync`'s wakes it on a microtask:
  * the default scheduler's `setImmediate` made 100,000 no-op steps 20% slower
  * and their peak memory 50% higher. But a caller's own scheduler (`TestClock`
  * provides one) must see the wake-up, or virtual time moves on before the
  * machine hears of it: then the queue is made in a fiber of the run.
  */
-const makeUpdateQueue = (
+const makeReportQueue = (
   services: Context.Context<never>,
   fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.Fiber<A, E>
-): Queue.Queue<Update> => {
-  if (!services.mapUnsafe.has(Scheduler.Scheduler.key)) return Effect.runSync(Queue.unbounded<Update>())
-  const made = fork(Queue.unbounded<Update>()).pollUnsafe()
+): Queue.Queue<StepReport> => {
+  if (!services.mapUnsafe.has(Scheduler.Scheduler.key)) return Effect.runSync(Queue.unbounded<StepReport>())
+  const made = fork(Queue.unbounded<StepReport>()).pollUnsafe()
   if (made === undefined || !Exit.isSuccess(made)) throw new Error("weft bug: the executor's queue was not made at once")
   return made.value
 }
 
 export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEvent>(({ input, sendBack, receive }) => {
   const { plan, services, cwd } = input
-  const fork = Effect.runForkWith(services)
+  const runFork = Effect.runForkWith(services)
   const now = clockOf(services)
-  const queue = makeUpdateQueue(services, fork)
-  const envOf = makeStepEnvs(plan.workflow.options.permissions, input.allowAll === true)
-  // Every secret of the workflow masks everything every step reports, and
-  // the run's own warnings (a cache or journal problem): a step that declares
-  // none may still be handed one in another step's output.
-  const secretValues = workflowSecrets(plan.workflow.options.permissions, plan.steps)
-  const redact: Redactor | undefined = secretValues.length === 0 ? undefined : makeRedactor(secretValues)
-  const warn = (message: string) => {
-    Queue.offerUnsafe(queue, { kind: "warning", step: -1, time: now(), message: redact === undefined ? message : redact(message) })
+  // Every fiber of the run lives in this scope: steps in a FiberMap by index,
+  // the rest (the driver, memoized calls' turns, alerts) in a FiberSet.
+  // Closing it, when the machine is done or stopped, interrupts them all.
+  const scope = Scope.makeUnsafe()
+  const [steps, background] = Effect.runSync(Effect.all([FiberMap.make<number>(), FiberSet.make()]).pipe(Scope.provide(scope)))
+  const fork = <A, E>(effect: Effect.Effect<A, E>): Fiber.Fiber<A, E> => {
+    const fiber = runFork(effect)
+    FiberSet.addUnsafe(background, fiber)
+    return fiber
   }
-  const limiters = makeRateLimiters(plan.workflow.options.rateLimits, input.rateLimiters)
-  /** Memoized calls waiting for their rate limit, stopped with the run. */
-  const turns = new Set<Fiber.Fiber<void>>()
-  /**
-   * A memoized call's turn of its rate limit. The steps it is made for keep
-   * their slots (they are running), and show the wait, until it is `over`.
-   */
-  const memoTurn = (limit: string, name: string, steps: ReadonlyArray<string | undefined>): Promise<void> => {
-    const limiter = limiters.get(limit)
-    if (limiter === undefined) {
-      return Promise.reject(new Error(`memo("${name}"): ${stepRateLimitProblem(limit, plan.workflow.options.rateLimits)}`))
-    }
-    const indices = steps.flatMap((id) => {
-      const i = id === undefined ? undefined : plan.indexOf.get(id)
-      return i === undefined ? [] : [i]
-    })
-    const reason = `rate limit ${limit} (memo ${name})`
-    let waited = false
-    const tell = (over: boolean) => {
-      for (const step of indices) Queue.offerUnsafe(queue, over ? { kind: "waiting", step, time: now(), reason, over } : { kind: "waiting", step, time: now(), reason })
-    }
-    return new Promise<void>((resolve, reject) => {
-      const settle = (exit: Exit.Exit<void>) => {
-        if (waited) tell(true)
-        if (Exit.isSuccess(exit)) resolve()
-        else reject(new Error(`memo("${name}") stopped waiting for rate limit ${limit}: the run is ending`))
-      }
-      const fiber = fork(limiter.take(() => {
-        waited = true
-        tell(false)
-      }))
-      const exit = fiber.pollUnsafe()
-      if (exit !== undefined) return settle(exit)
-      turns.add(fiber)
-      fiber.addObserver((exit) => {
-        turns.delete(fiber)
-        settle(exit)
-      })
-    })
+  const queue = makeReportQueue(services, runFork)
+  /** What features see of every report (`FeatureRun.onReport`), once they are set up; what came before waits for them. */
+  let hooks: RunFeatures["onReport"] | undefined
+  const early: Array<[StepRun | undefined, StepReport]> = []
+  const deliver = (step: StepRun | undefined, report: StepReport) => {
+    if (hooks === undefined) return void early.push([step, report])
+    for (const hook of hooks) report = hook(step, report)
+    Queue.offerUnsafe(queue, report)
   }
-  const runCache = makeRunCache(plan.workflow, input.cache, {
+  const warn = (message: string) => deliver(undefined, { type: "run:warning", step: -1, time: now(), message })
+  /** Steps waiting for their slot back, and how to wake each (see `RunSetup.onResume`). */
+  const resuming = new Map<number, () => void>()
+  const features = setupFeatures({
+    plan,
+    options: { ...input, executor: input.executor ?? localExecutor },
     now,
-    onWarning: warn,
-    onMemo: (event) => {
-      const step = event.step === undefined ? undefined : plan.indexOf.get(event.step)
-      if (step !== undefined) {
-        Queue.offerUnsafe(queue, { kind: "memo", step, time: now(), name: event.name, outcome: event.outcome, savedMs: event.savedMs, keys: event.keys })
-      }
-    },
-    rateLimit: memoTurn
-  })
-  // A kept result (watch mode) goes outermost: it skips everything. Then the
-  // permissions stage: a step whose secrets cannot be masked never runs nor
-  // replays. Then the journal stage: a replay skips the cache; then the cache
-  // stage: a hit skips retries, timeouts and the body.
-  const journal = input.journal
-  journal?.listen(warn)
-  const stages = [
-    ...(input.keep === undefined || input.keep.size === 0 ? [] : [keeping(input.keep)]),
-    permitting,
-    ...(journal === undefined ? [] : [journaling({ ...journal, keyOf: runCache.keyOf, readyOf: runCache.readyOf, now, outputs: runCache.outputs })]),
-    ...(runCache.stage === undefined ? [] : [runCache.stage]),
-    ...withOverrunAlert(input.stages, input.alerts?.stepOverrun === undefined ? undefined : overrunAlert(plan.estimateMs, input.alerts.stepOverrun))
-  ]
-  const pipeline = compose(stages, runBody)
-  const rateLimiterOf = (name: string | undefined) => (name === undefined ? undefined : limiters.get(name))
-  const fibers = new Map<number, Fiber.Fiber<unknown, unknown>>()
-  /** Steps waiting for their slot back (`StepRun.reclaimSlot`), and how to wake each. */
-  const reclaiming = new Map<number, () => void>()
+    send: (report) => deliver(undefined, report),
+    warn,
+    fork,
+    onResume: (step, wake) => {
+      resuming.set(step, wake)
+      return () => resuming.delete(step)
+    }
+  }, input.stages)
+  hooks = features.onReport
+  for (const [step, report] of early.splice(0)) deliver(step, report)
+  const pipeline = features.pipeline
 
   // An abort is told to the machine as it happens; a signal aborted before
   // the run, before `executor.ready`, so that the run begins stopped.
@@ -205,101 +195,51 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
   if (signal?.aborted) cancel()
   else signal?.addEventListener("abort", cancel, { once: true })
 
-  const driver = fork(Effect.gen(function*() {
-    const time = now()
-    if (input.allowAll === true) {
-      Queue.offerUnsafe(queue, { kind: "warning", step: -1, time, message: "permissions are off (--allow-all): every step sees the whole environment; secrets are still masked" })
-    }
-    const unsandboxable = sandboxUnavailable(plan)
-    if (unsandboxable !== undefined) Queue.offerUnsafe(queue, { kind: "warning", step: -1, time, message: unsandboxable })
-    const online = unenforcedNet(plan)
-    if (online !== undefined) Queue.offerUnsafe(queue, { kind: "warning", step: -1, time, message: online })
-    for (const message of hardLinkWarnings(plan, cwd)) Queue.offerUnsafe(queue, { kind: "warning", step: -1, time, message })
-    // Declared paths only (nothing enforces them yet), so a possible race is a warning, not a refusal.
-    for (const conflict of raceCheck(plan).conflicts) {
-      Queue.offerUnsafe(queue, { kind: "warning", step: -1, time, message: conflict.message })
-    }
-    sendBack({ type: "executor.ready", time })
-    // A child of the driver: it ends with the run.
-    const late = input.alerts?.run
-    if (late !== undefined) yield* Effect.forkChild(runOverrunAlert(late.expectedMs, late.factor, warn))
+  fork(Effect.gen(function*() {
+    for (const message of features.warnings) warn(message)
+    sendBack({ type: "executor.ready", time: now() })
+    for (const work of features.background) yield* Effect.forkChild(work)
     for (;;) {
       const updates = yield* Queue.takeAll(queue)
       sendBack({ type: "executor.updates", updates })
     }
   }))
 
-  const ended = (run: StepRun, exit: Exit.Exit<unknown, unknown>) => {
-    const outcome = toOutcome(exit, run.cached)
-    Queue.offerUnsafe(queue, {
-      kind: "end",
-      step: run.index,
-      time: now(),
-      attempts: run.attempt,
-      outcome: redact !== undefined && outcome._tag === "failed" ? { ...outcome, error: redact(outcome.error) } : outcome
-    })
+  const ended = (step: StepRun, exit: Exit.Exit<unknown, unknown>) => {
+    deliver(step, endOf(step, now(), exit))
   }
 
-  const reclaimSlotOf = (step: number): Effect.Effect<void> =>
-    Effect.callback<void>((resume) => {
-      reclaiming.set(step, () => resume(Effect.void))
-      Queue.offerUnsafe(queue, { kind: "resume", step, time: now() })
-      return Effect.sync(() => reclaiming.delete(step))
-    })
-
-  const start = (step: number, inputs: Record<string, unknown>) => {
+  const start = (index: number, inputs: Record<string, unknown>) => {
     // Starts the machine decided before it heard of the abort (a step of the
     // same batch aborted it, or it came while the batch was on its way) end
     // cancelled without running: nothing starts once the signal is aborted.
     if (signal?.aborted) {
-      Queue.offerUnsafe(queue, { kind: "end", step, time: now(), attempts: 0, outcome: { _tag: "cancelled" } })
+      Queue.offerUnsafe(queue, { type: "step:end", step: index, time: now(), attempts: 0, status: "cancelled" })
       return
     }
-    const env = envOf(plan.steps[step]!)
-    const rateLimiter = limiters.size === 0 ? undefined : rateLimiterOf(plan.steps[step]!.rateLimit)
-    const run: StepRun = {
-      index: step,
-      id: plan.ids[step]!,
-      def: plan.steps[step]!,
+    const step: StepRun = {
+      index,
+      id: plan.ids[index]!,
+      def: plan.steps[index]!,
       inputs,
       cwd,
       file: input.file,
-      retry: plan.retry[step]!,
-      timeoutMs: plan.timeoutMs[step],
       workflow: plan.workflow.name,
       attempt: 0,
+      env: noEnv,
+      redact: undefined,
       cached: undefined,
-      logTap: undefined,
-      partialTap: undefined,
-      memo: runCache.memo,
-      env,
-      rateLimiter,
-      limiters,
-      // Only a rate-limited step gives its slot back: the rest keep one object less each.
-      reclaimSlot: rateLimiter === undefined ? undefined : reclaimSlotOf(step),
-      // Asked where to cut a long line or part, so `report` gets each secret whole.
-      redact,
-      report: (reported) => {
-        // Masked at the source: every reporter, log file, trace and cache entry gets the masked text.
-        const update = redact === undefined ? reported : redactUpdate(reported, redact)
-        if (run.logTap !== undefined) {
-          if (update.kind === "log") run.logTap(update.stream, update.text)
-          else if (update.kind === "logs") for (const text of update.texts) run.logTap(update.stream, text)
-        }
-        if (run.partialTap !== undefined && update.kind === "partial") run.partialTap(update.index, update.text)
-        Queue.offerUnsafe(queue, { ...update, step, time: now() } as Update)
-      }
+      report: (reported) => deliver(step, { ...reported, step: index, time: now() } as StepReport),
+      features: {}
     }
-    const fiber = fork(pipeline(run))
+    for (const prepare of features.prepare) prepare(step)
+    const fiber = runFork(pipeline(step))
     // A fiber runs until it first waits, so a synchronous step has already
     // ended here: no need to track it or to observe it.
     const exit = fiber.pollUnsafe()
-    if (exit !== undefined) return ended(run, exit)
-    fibers.set(step, fiber)
-    fiber.addObserver((exit) => {
-      fibers.delete(step)
-      ended(run, exit)
-    })
+    if (exit !== undefined) return ended(step, exit)
+    FiberMap.setUnsafe(steps, index, fiber)
+    fiber.addObserver((exit) => ended(step, exit))
   }
 
   receive((command) => {
@@ -310,23 +250,20 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
         return
       case "executor.resume":
         for (const step of command.steps) {
-          const wake = reclaiming.get(step)
-          reclaiming.delete(step)
+          const wake = resuming.get(step)
+          resuming.delete(step)
           wake?.()
         }
         consume(command.steps)
         return
       case "executor.interrupt":
-        for (const fiber of fibers.values()) fiber.interruptUnsafe()
+        Effect.runFork(FiberMap.clear(steps))
         return
     }
   })
 
   return () => {
     signal?.removeEventListener("abort", cancel)
-    for (const fiber of fibers.values()) fiber.interruptUnsafe()
-    for (const fiber of turns) fiber.interruptUnsafe()
-    driver.interruptUnsafe()
+    Effect.runFork(Scope.close(scope, Exit.void))
   }
 })
-

@@ -19,8 +19,8 @@ import * as Context from "effect/Context"
 import { setup, type AnyActorRef, type AnyActorScope } from "xstate"
 import type { Workflow } from "../dsl/Workflow.ts"
 import type { Event } from "./Event.ts"
-import { clockOf, consume, executor, type ExecutorEvent } from "./Executor.ts"
-import { defaultStages, type Stage } from "./Pipeline.ts"
+import { clockOf, consume, executor, type Executor, type ExecutorEvent } from "./Executor.ts"
+import type { Stage } from "./Pipeline.ts"
 import type { CacheSettings } from "./cache/runCache.ts"
 import type { JournalSetup } from "./journal/stage.ts"
 import type { KeptResult } from "./watch/keep.ts"
@@ -49,8 +49,10 @@ export interface CompileOptions extends Plan.PlanOptions {
   readonly cwd?: string | undefined
   /** Services step fibers run with (default: Effect's defaults, the real clock). */
   readonly services?: Context.Context<never> | undefined
-  /** The stages each step runs through (default: retry, timeout, announce). */
+  /** The stages each step runs through inside the cache (default: `defaultStages`: retry, rate limit, timeout, announce). */
   readonly stages?: ReadonlyArray<Stage> | undefined
+  /** Where each step's body runs (default: `localExecutor`, in this process). See `Executor.ts`. */
+  readonly executor?: Executor | undefined
   /** How the run uses the step cache and memoized calls (default: read and write `cache` in `weftDir`). */
   readonly cache?: CacheSettings | undefined
   /**
@@ -212,7 +214,8 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
             cwd: options.cwd ?? process.cwd(),
             // The CLI's cache settings hold the absolute path; `file` may be as the user typed it.
             file: options.cache?.file ?? (options.file === undefined ? undefined : path.resolve(options.cwd ?? process.cwd(), options.file)),
-            stages: options.stages ?? defaultStages,
+            stages: options.stages,
+            executor: options.executor,
             cache: { root: options.cwd, file: options.file, ...options.cache, ...(options.weftDir === undefined ? {} : { weftDir: options.weftDir }) },
             journal: options.journal,
             keep: options.keep,

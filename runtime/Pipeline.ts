@@ -1,74 +1,52 @@
 /**
  * A step runs through a chain of stages around its body, each
- * `(step, next) => Effect`: retries, then the rate limit, then the timeout,
- * then the start announcement, then the body. Later features (cache lookup, resources,
- * permissions) are stages too; the executor does not change.
+ * `(step, next) => Effect`, the first outermost. Each feature (the cache, the
+ * journal, retries, rate limits, …) is a `Feature`: it may add a stage, fields
+ * of its own to each step (`StepFeatures`), a look at every report, warnings
+ * at the start and work that lasts the run. The one ordered list of features
+ * is `features.ts`; the executor knows none of them.
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type { StepDef } from "../dsl/Step.ts"
-import { describeError, shortError } from "./internal/describeError.ts"
-import type { RetryPolicy } from "../dsl/retryOptions.ts"
-import { retryAfterMs, retryDelay } from "./internal/retry.ts"
-import type { Outcome, Update } from "./internal/Update.ts"
-import type { LogStream } from "./Event.ts"
-import type { MemoScope } from "./memo.ts"
-import type { RateLimiter } from "./RateLimiter.ts"
-import type { Redactor } from "./permissions/redact.ts"
+import type * as Fiber from "effect/Fiber"
+import type { Executor, StepBody } from "./Executor.ts"
+import { describeError } from "./internal/describeError.ts"
+import type { Plan } from "./Plan.ts"
 import type { StepEnv } from "./permissions/StepEnv.ts"
+import type { Redactor } from "./permissions/redact.ts"
+import type { StepReport } from "./StepReport.ts"
+import type { CacheSettings } from "./cache/runCache.ts"
+import type { JournalSetup } from "./journal/stage.ts"
+import type { KeptResult } from "./watch/keep.ts"
+import type { RateLimiter } from "./RateLimiter.ts"
 
-/** One step's execution, shared by its stages. */
-export interface StepRun {
-  readonly index: number
-  readonly id: string
-  /** The workflow's name. */
-  readonly workflow: string
-  readonly def: StepDef
-  /** The outputs of the steps it needs, by id. */
-  readonly inputs: Readonly<Record<string, unknown>>
-  /** Folder commands run in (and relative paths resolve against). */
-  readonly cwd: string
-  /** The workflow's file, absolute, when it came from one: an isolated step's process imports it. */
-  readonly file?: string | undefined
-  readonly retry: RetryPolicy
-  readonly timeoutMs: number | undefined
+/**
+ * What each feature adds to a step, under its own name: empty here, and
+ * augmented by each feature's module (`declare module "../Pipeline.ts"`), so
+ * the core carries them without knowing them.
+ */
+export interface StepFeatures {}
+
+/** One step's execution, shared by its stages: the body's part (`StepBody`), the attempt under way, and what features add. */
+export interface StepRun extends StepBody {
   /** The attempt under way, 1-based; set by the retry stage. */
   attempt: number
-  /** Tells the machine what happened; `time` is filled in by the executor. */
-  readonly report: (update: DistributiveOmit<Update, "step" | "time">) => void
-  /** Set by the cache stage on a hit: the step ends `cached`, having saved this long. */
+  /** Set by the permissions feature before any stage runs (see `permissions/stage.ts`). */
+  env: StepEnv
+  redact: Redactor | undefined
+  /** Set by a stage that answers without running (keep, journal, cache): the step ends `cached`, having saved this long. */
   cached: { readonly savedMs: number } | undefined
-  /** Sees every log line the step reports while set (the cache stage keeps them for replay). */
-  logTap: ((stream: LogStream, text: string) => void) | undefined
-  /** Sees every part the step streams while set (the cache stage keeps them for replay). */
-  partialTap: ((index: number, text: string) => void) | undefined
-  /** The run's memoized calls, shared by every step. */
-  readonly memo: MemoScope | undefined
-  /** The rate limit each attempt waits for (`rateLimit`), if the step has one. */
-  readonly rateLimiter?: RateLimiter | undefined
-  /** Every limiter of the run, by name: a sub-workflow this step runs shares them. */
-  readonly limiters?: ReadonlyMap<string, RateLimiter> | undefined
-  /**
-   * Gets the step's concurrency slot back after it gave it up to wait
-   * (reported `waiting` with `releases`): resumes once the machine hands one
-   * over, ahead of steps not yet started. Without it (a step run outside a
-   * machine), a waiting step keeps its slot.
-   */
-  readonly reclaimSlot?: Effect.Effect<void> | undefined
-  /** What the step may see of the environment (`permissions.env`), and the redaction of its secrets. */
-  readonly env: StepEnv
-  /**
-   * Masks every secret of the workflow (`report` applies it). What cuts a
-   * text before reporting it (a long line, a long part) asks it where, so no
-   * secret is split between pieces and shown in part. Absent without secrets.
-   */
-  readonly redact?: Redactor | undefined
+  readonly features: StepFeatures
 }
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
-
 export type Stage = (step: StepRun, next: Effect.Effect<unknown, unknown>) => Effect.Effect<unknown, unknown>
+
+/**
+ * The environment of a step no feature has prepared: nothing. The
+ * permissions feature gives every step of a run its own before it runs.
+ */
+export const noEnv: StepEnv = Object.freeze({ allowAll: false, declared: [], allowed: new Set<string>(), values: {}, redact: undefined, problem: undefined })
 
 /** Runs `body` inside `stages`, the first stage outermost. */
 export const compose = (
@@ -78,84 +56,81 @@ export const compose = (
 (step: StepRun): Effect.Effect<unknown, unknown> =>
   stages.reduceRight<Effect.Effect<unknown, unknown>>((next, stage) => stage(step, next), Effect.suspend(() => body(step)))
 
-/**
- * Runs attempts until one succeeds or the retries run out, waiting the backoff
- * between them, or longer when the failure says how long (`retryAfter`: see
- * `retryAfterMs`).
- */
-export const retrying: Stage = (step, next) => {
-  // A single attempt's failure is the step's: there is nothing to catch.
-  if (step.retry.times === 0) {
-    return Effect.suspend(() => {
-      step.attempt++
-      return next
-    })
-  }
-  return Effect.suspend(function loop(): Effect.Effect<unknown, unknown> {
-    step.attempt++
-    return Effect.catchCause(next, (cause) => {
-      const retry = step.attempt
-      if (retry > step.retry.times || Cause.hasInterruptsOnly(cause) || !Cause.hasFails(cause)) {
-        return Effect.failCause(cause)
-      }
-      const error = Cause.squash(cause)
-      return Effect.clockWith((clock) => {
-        const backoffMs = retryDelay(step.retry, retry)
-        const askedMs = retryAfterMs(error, clock.currentTimeMillisUnsafe())
-        const delayMs = askedMs === undefined ? backoffMs : Math.max(backoffMs, askedMs)
-        const short = shortError(error, step.redact)
-        const reason = describeError(error)
-        step.report({ kind: "retry", attempt: step.attempt, error: short, ...(reason === short ? {} : { reason }), delayMs })
-        return Effect.andThen(Effect.sleep(delayMs), Effect.suspend(loop))
-      })
-    })
-  })
+/** What the executor hands the features of one run. */
+export interface RunInput {
+  readonly cwd: string
+  readonly file?: string | undefined
+  readonly cache: CacheSettings
+  readonly journal?: JournalSetup | undefined
+  readonly keep?: ReadonlyMap<string, KeptResult> | undefined
+  readonly allowAll?: boolean | undefined
+  readonly rateLimiters?: ReadonlyMap<string, RateLimiter> | undefined
+  readonly alerts?: { readonly stepOverrun: number | undefined; readonly run: { readonly expectedMs: number; readonly factor: number } | undefined } | undefined
+  /** Where bodies run. */
+  readonly executor: Executor
+}
+
+/** What a feature sees of the run it is set up for. */
+export interface RunSetup {
+  readonly plan: Plan
+  readonly options: RunInput
+  /** The run's clock, in epoch milliseconds. */
+  readonly now: () => number
+  /** Tells the run something, through every feature's `onReport`. */
+  readonly send: (report: StepReport) => void
+  /** A `run:warning` about the run rather than a step. */
+  readonly warn: (message: string) => void
+  /** Runs `effect` with the run's services; interrupted when the run ends. */
+  readonly fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.Fiber<A, E>
+  /** What `feature` provides to others in this run (set up on first use). */
+  readonly use: <A>(feature: Feature<A>) => A
+  /**
+   * Wakes a step that gave its slot back to wait, once the run hands one
+   * over: the rate limit feature's, which the executor calls on `executor.resume`.
+   */
+  readonly onResume: (step: number, wake: () => void) => () => void
+}
+
+/** A feature as one run uses it. */
+export interface FeatureRun<A = unknown> {
+  /** Its stage in the pipeline, if it has one. */
+  readonly stage?: Stage | undefined
+  /** Adds the feature's fields to a step about to run. */
+  readonly prepare?: ((step: StepRun) => void) | undefined
+  /** Sees (and may change) every report of the run, in order, before it is told; `step` is undefined for the run's own. */
+  readonly onReport?: (<R extends StepReport>(step: StepRun | undefined, report: R) => R) | undefined
+  /** Said when the run starts. */
+  readonly warnings?: ReadonlyArray<string> | undefined
+  /** Runs as long as the run does. */
+  readonly background?: Effect.Effect<void> | undefined
+  /** What other features get from `use`. */
+  readonly provides?: A
 }
 
 /**
- * Waits for the step's rate limit before each attempt, announcing the wait
- * (`step:waiting`) when there is one. It runs inside the retries, so every
- * attempt counts against the limit, and outside the timeout, so the wait does
- * not. A step that must wait gives its concurrency slot back meanwhile, so
- * other steps use it, and gets one again before its start is counted: the
- * limit holds for starts that really happen then.
+ * A feature of a step's run: set up once per run, it gives its stage and
+ * hooks (`FeatureRun`). `inner`: its stage sits inside the run's own stages,
+ * which `CompileOptions.stages` replaces (retries, rate limits, timeout,
+ * announce), rather than outside them (keep, permissions, journal, cache).
  */
-export const rateLimiting: Stage = (step, next) => {
-  const limiter = step.rateLimiter
-  if (limiter === undefined) return next
-  const reason = `rate limit ${limiter.name}`
-  const reclaim = step.reclaimSlot
-  if (reclaim === undefined) return Effect.andThen(limiter.take(() => step.report({ kind: "waiting", reason })), next)
-  return Effect.andThen(limiter.take(() => step.report({ kind: "waiting", reason, releases: true }), reclaim), next)
+export interface Feature<A = unknown> {
+  readonly name: string
+  readonly inner?: true | undefined
+  readonly setup: (run: RunSetup) => FeatureRun<A>
 }
 
-/** Interrupts an attempt that outlives the step's `timeout`. */
-export const timing: Stage = (step, next) =>
-  step.timeoutMs === undefined
-    ? next
-    : Effect.timeoutOrElse(next, {
-      duration: step.timeoutMs,
-      orElse: () => Effect.fail(new Error(`timed out after ${formatMs(step.timeoutMs!)}`))
-    })
-
-/** Announces the attempt right before the body runs, so `step:start` means the body really started. */
-export const announcing: Stage = (step, next) =>
-  Effect.suspend(() => {
-    step.report({ kind: "start", attempt: step.attempt })
-    return next
-  })
-
-/** The stages every step goes through, outermost first. */
-export const defaultStages: ReadonlyArray<Stage> = [retrying, rateLimiting, timing, announcing]
-
-const formatMs = (ms: number): string => (ms < 1000 ? `${ms} ms` : `${+(ms / 1000).toFixed(1)} s`)
-
-/** The exit of a step's fiber as an outcome for the machine. */
-export const toOutcome = (exit: Exit.Exit<unknown, unknown>, cached?: { readonly savedMs: number }): Outcome =>
-  Exit.isSuccess(exit)
+/**
+ * The `step:end` report of `step`'s fiber's `exit`: built whole, one object
+ * per step, rather than an ending spread into a report (a spread per step
+ * showed in the no-op bench).
+ */
+export const endOf = (step: StepRun, time: number, exit: Exit.Exit<unknown, unknown>): Extract<StepReport, { readonly type: "step:end" }> => {
+  const { index, attempt, cached } = step
+  return Exit.isSuccess(exit)
     ? cached === undefined
-      ? { _tag: "succeeded" as const, value: exit.value }
-      : { _tag: "cached" as const, value: exit.value, savedMs: cached.savedMs }
+      ? { type: "step:end", step: index, time, attempts: attempt, status: "succeeded", value: exit.value }
+      : { type: "step:end", step: index, time, attempts: attempt, status: "cached", value: exit.value, savedMs: cached.savedMs }
     : Cause.hasInterruptsOnly(exit.cause)
-    ? { _tag: "cancelled" as const }
-    : { _tag: "failed" as const, error: describeError(Cause.squash(exit.cause)) }
+    ? { type: "step:end", step: index, time, attempts: attempt, status: "cancelled" }
+    : { type: "step:end", step: index, time, attempts: attempt, status: "failed", error: describeError(Cause.squash(exit.cause)) }
+}

@@ -12,7 +12,7 @@ import type { StepDef } from "../dsl/Step.ts"
 import type { RateLimitOption } from "../dsl/Workflow.ts"
 import type { Event, RateLimitInfo, RunStatus, StepInfo } from "./Event.ts"
 import { toMillis } from "../dsl/duration.ts"
-import type { Update } from "./internal/Update.ts"
+import type { StepReport } from "./StepReport.ts"
 import type { Plan } from "./Plan.ts"
 import { capacitiesOf, commandsResource, demandOf } from "./concurrency.ts"
 import { makeScheduler, type Scheduler } from "./Scheduler.ts"
@@ -197,12 +197,12 @@ export class RunState {
     return ds.map((d) => this.plan.ids[d]!)
   }
 
-  apply(update: Update): void {
+  apply(update: StepReport): void {
     const i = update.step
     const id = this.plan.ids[i]!
     const time = update.time - this.startTime
-    switch (update.kind) {
-      case "start":
+    switch (update.type) {
+      case "step:start":
         if (this.status[i] === "ready") {
           this.#move(i, "running")
           this.startedAt[i] = update.time
@@ -210,30 +210,30 @@ export class RunState {
         this.attempts[i] = update.attempt
         this.#emit({ type: "step:start", time, step: id, attempt: update.attempt })
         return
-      case "log":
+      case "step:log":
         this.#emit(update.replayed
           ? { type: "step:log", time, step: id, stream: update.stream, text: update.text, replayed: true }
           : { type: "step:log", time, step: id, stream: update.stream, text: update.text })
         return
-      case "logs":
+      case "step:logs":
         if (update.replayed) for (const text of update.texts) this.#emit({ type: "step:log", time, step: id, stream: update.stream, text, replayed: true })
         else for (const text of update.texts) this.#emit({ type: "step:log", time, step: id, stream: update.stream, text })
         return
-      case "partial":
+      case "step:partial":
         this.#emit(update.replayed
           ? { type: "step:partial", time, step: id, index: update.index, text: update.text, replayed: true }
           : { type: "step:partial", time, step: id, index: update.index, text: update.text })
         return
-      case "memo":
+      case "step:memo":
         this.#memoRates?.add(update.name, update.outcome)
         this.#emit(update.keys === undefined
           ? { type: "step:memo", time, step: id, name: update.name, outcome: update.outcome, savedMs: update.savedMs }
           : { type: "step:memo", time, step: id, name: update.name, outcome: update.outcome, savedMs: update.savedMs, keys: update.keys })
         return
-      case "warning":
+      case "run:warning":
         this.#emit(i >= 0 ? { type: "run:warning", time, message: update.message, step: id } : { type: "run:warning", time, message: update.message })
         return
-      case "progress":
+      case "step:progress":
         this.#emit({
           type: "step:progress",
           time,
@@ -243,7 +243,7 @@ export class RunState {
           ...(update.message === undefined ? {} : { message: update.message })
         })
         return
-      case "waiting":
+      case "step:waiting":
         // A memoized call's wait may be told over after its step ended (interrupted).
         if (isFinal(this.status[i]!)) return
         if (update.releases === true && this.#scheduler.park(i)) {
@@ -255,15 +255,15 @@ export class RunState {
           ? { type: "step:waiting", time, step: id, reason: update.reason, over: true }
           : { type: "step:waiting", time, step: id, reason: update.reason })
         return
-      case "resume":
+      case "step:resume":
         if (this.#scheduler.unpark(i)) this.#dispatch()
         return
-      case "retry":
+      case "step:retry":
         this.#emit(update.reason === undefined
           ? { type: "step:retry", time, step: id, attempt: update.attempt, error: update.error, delayMs: update.delayMs }
           : { type: "step:retry", time, step: id, attempt: update.attempt, error: update.error, reason: update.reason, delayMs: update.delayMs })
         return
-      case "end":
+      case "step:end":
         this.#scheduler.release(i)
         this.attempts[i] = update.attempts
         this.#end(i, update)
@@ -303,12 +303,12 @@ export class RunState {
     return this.result
   }
 
-  #end(i: number, update: Extract<Update, { kind: "end" }>): void {
+  #end(i: number, update: Extract<StepReport, { type: "step:end" }>): void {
     const time = update.time - this.startTime
-    const outcome = update.outcome
+    const outcome = update
     this.endedAt[i] = update.time
     if (Number.isNaN(this.startedAt[i]!)) this.startedAt[i] = update.time
-    switch (outcome._tag) {
+    switch (outcome.status) {
       case "succeeded":
         this.outputs[i] = outcome.value
         this.#close(i, "succeeded", time)

@@ -7,13 +7,13 @@ import type { StepContext } from "../dsl/Step.ts"
 import { formatLines } from "./internal/consoleCapture.ts"
 import { maxPartChars, partText } from "./internal/partText.ts"
 import { makeCtxEnv } from "./permissions/ctxEnv.ts"
-import type { StepRun } from "./Pipeline.ts"
+import type { StepBody } from "./Executor.ts"
 
 const stepOf = Symbol("weft.step")
 const envOf = Symbol("weft.env")
 
 interface Hidden {
-  readonly [stepOf]: StepRun
+  readonly [stepOf]: StepBody
   [envOf]?: StepContext["env"]
 }
 
@@ -31,7 +31,7 @@ const prototype = {
 }
 
 /** The context for the current attempt of `step`. */
-export const makeStepContext = (step: StepRun, signal: AbortSignal): StepContext => {
+export const makeStepContext = (step: StepBody, signal: AbortSignal): StepContext => {
   // Per attempt, so a retry's parts count from 0 again and replace the failed attempt's.
   let index = 0
   const ctx = {
@@ -41,10 +41,10 @@ export const makeStepContext = (step: StepRun, signal: AbortSignal): StepContext
     attempt: step.attempt,
     signal,
     log: (...args: ReadonlyArray<unknown>) => {
-      for (const text of formatLines(args)) step.report({ kind: "log", stream: "log", text })
+      for (const text of formatLines(args)) step.report({ type: "step:log", stream: "log", text })
     },
-    progress: (done: number, total?: number, message?: string) => step.report({ kind: "progress", done, total, message }),
-    emit: (part: unknown) => step.report({ kind: "partial", index: index++, text: partText(part, maxPartChars, step.redact?.safeCut) })
+    progress: (done: number, total?: number, message?: string) => step.report({ type: "step:progress", done, total, message }),
+    emit: (part: unknown) => step.report({ type: "step:partial", index: index++, text: partText(part, maxPartChars, step.redact?.safeCut) })
   }
   return ctx as unknown as StepContext
 }

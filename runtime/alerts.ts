@@ -22,7 +22,8 @@
  */
 import * as Effect from "effect/Effect"
 import { eta, makeEtaGraph, withLimits } from "./forecast/index.ts"
-import { rateLimiting, type Stage } from "./Pipeline.ts"
+import type { Feature, Stage } from "./Pipeline.ts"
+import { rateLimiting } from "./rateLimiting.ts"
 import type { Plan } from "./Plan.ts"
 import { toMillis } from "../dsl/duration.ts"
 import { formatDuration } from "./Summary.ts"
@@ -56,7 +57,7 @@ export const overrunAlert = (estimateMs: ArrayLike<number>, factor: number): Sta
   const warn = Effect.sync(() => {
     if (warned.has(step)) return
     warned.add(step)
-    step.report({ kind: "warning", message: overrun(`${step.id} is still running`, after, expected) })
+    step.report({ type: "run:warning", message: overrun(`${step.id} is still running`, after, expected) })
   })
   return Effect.andThen(Effect.forkChild(Effect.andThen(Effect.sleep(after), warn)), next)
 }
@@ -74,6 +75,23 @@ export const withOverrunAlert = (stages: ReadonlyArray<Stage>, alert: Stage | un
   if (alert === undefined) return stages
   const at = stages.indexOf(rateLimiting)
   return at === -1 ? [alert, ...stages] : [...stages.slice(0, at + 1), alert, ...stages.slice(at + 1)]
+}
+
+/**
+ * The overrun alerts as a feature: the step alert's stage (see
+ * `withOverrunAlert` for where it goes) and the run alert, which lasts the run.
+ */
+export const overrunAlerts: Feature = {
+  name: "overrunAlerts",
+  inner: true,
+  setup: ({ plan, options, warn }) => {
+    const factor = options.alerts?.stepOverrun
+    const late = options.alerts?.run
+    return {
+      stage: factor === undefined ? undefined : overrunAlert(plan.estimateMs, factor),
+      background: late === undefined ? undefined : runOverrunAlert(late.expectedMs, late.factor, warn)
+    }
+  }
 }
 
 /** How long the whole run should take: the ETA at its start, when every step has an expected duration. */

@@ -92,3 +92,20 @@ describe("retry messages and secrets", () => {
     }
   })
 })
+
+describe("what is retried", () => {
+  it("a failure is; a defect (a bug, Effect.die) and an interruption are not: the step ends at once", async () => {
+    let died = 0
+    let interrupted = 0
+    const wf = workflow("w")
+      .step("defect", { retry: { times: 3, delay: 0 } }, () => Effect.suspend(() => (died++, Effect.die(new Error("a bug")))))
+      .step("interrupt", { retry: { times: 3, delay: 0 } }, () => Effect.suspend(() => (interrupted++, Effect.interrupt)))
+      .step("custom", { retry: { times: 2, delay: 500, factor: 3, maxDelay: 1000 } }, () => Effect.fail(new Error("no")))
+    const { result, events } = await runVirtual(wf, { failFast: false })
+    expect(result.steps.defect).toMatchObject({ status: "failed", attempts: 1 })
+    expect(result.steps.interrupt).toMatchObject({ status: "cancelled", attempts: 1 })
+    expect([died, interrupted]).toEqual([1, 1])
+    // 500 ms, then 1,500 capped at maxDelay.
+    expect(events.filter((e): e is EventOf<"step:retry"> => e.type === "step:retry").map((e) => [e.step, e.delayMs])).toEqual([["custom", 500], ["custom", 1000]])
+  })
+})

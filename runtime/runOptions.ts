@@ -120,6 +120,10 @@ const checks = {
     Array.isArray(value) && value.every((stage) => typeof stage === "function")
       ? undefined
       : `must be a list of stages (functions of (step, next)), not ${shown(value)}`,
+  executor: (value) =>
+    isObject(value) && typeof value.name === "string" && typeof value.run === "function"
+      ? undefined
+      : `must be an executor ({ name, run(step) }, like localExecutor or isolatedExecutor), not ${shown(value)}`,
   keep: map("step id to { value, durationMs }", `new Map([["build", { value: "dist", durationMs: 1200 }]])`),
   rateLimiters: map("name to RateLimiter", "the enclosing run's"),
   file: path("a file", "weft.ts")

@@ -8,7 +8,8 @@ import { createHash, randomUUID } from "node:crypto"
 import * as path from "node:path"
 import type { Workflow } from "../../dsl/Workflow.ts"
 import { makeMemoScope, type MemoEvent, type MemoScope, type MemoScopeOptions } from "../memo.ts"
-import type { Stage, StepRun } from "../Pipeline.ts"
+import type { Feature, Stage, StepRun } from "../Pipeline.ts"
+import { rateLimit } from "../rateLimiting.ts"
 import { makeFileHasher, type FileHasher } from "./fileHashes.ts"
 import { makeFileStore } from "./FileStore.ts"
 import { moduleGraphDigest } from "./moduleGraph.ts"
@@ -122,6 +123,45 @@ export const makeRunCache = (
     spillDir: path.join(dir, "output")
   })
   return { stage, memo, keyOf: keyOfStep, readyOf, outputs }
+}
+
+declare module "../Pipeline.ts" {
+  interface StepFeatures {
+    /** The run's memoized calls, shared by every step. */
+    memo?: MemoScope | undefined
+  }
+}
+
+/**
+ * The cache feature: the cache stage, when the run caches anything, and the
+ * memo scope every step's code calls through. What it provides (the step
+ * keys, the output files) the journal uses. A memoized call with a rate limit
+ * waits for its turn of the run's limiter (`rateLimit`'s `memoTurn`).
+ */
+export const cache: Feature<RunCacheParts> = {
+  name: "cache",
+  setup: (run) => {
+    const { plan, now } = run
+    const parts = makeRunCache(plan.workflow, run.options.cache, {
+      now,
+      onWarning: run.warn,
+      onMemo: (event) => {
+        const step = event.step === undefined ? undefined : plan.indexOf.get(event.step)
+        if (step !== undefined) {
+          run.send({ type: "step:memo", step, time: now(), name: event.name, outcome: event.outcome, savedMs: event.savedMs, keys: event.keys })
+        }
+      },
+      rateLimit: run.use(rateLimit).memoTurn
+    })
+    const memo = parts.memo
+    return {
+      stage: parts.stage,
+      prepare: (step) => {
+        step.features.memo = memo
+      },
+      provides: parts
+    }
+  }
 }
 
 /**

@@ -149,7 +149,7 @@ export const makeStepKeys = (
 export const caching = (cache: RunCache): Stage => (step, next) => {
   const options = cache.optionsOf(step)
   if (options === undefined) return next
-  const warn = (message: string) => step.report({ kind: "log", stream: "stderr", text: `weft: cache: ${message}` })
+  const warn = (message: string) => step.report({ type: "step:log", stream: "stderr", text: `weft: cache: ${message}` })
   const store = cache.storeFor(warn)
   const guard = <A>(what: string, f: () => Promise<A>): Promise<A | undefined> =>
     f().catch((error) => {

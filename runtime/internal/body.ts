@@ -6,7 +6,7 @@ import * as EffectConsole from "effect/Console"
 import * as Effect from "effect/Effect"
 import { isCommand } from "../../dsl/Command.ts"
 import { isWorkflow, type Workflow } from "../../dsl/Workflow.ts"
-import type { StepRun } from "../Pipeline.ts"
+import type { StepBody } from "../Executor.ts"
 import { runCommand } from "../Process.ts"
 import { makeStepContext } from "../StepContext.ts"
 import { consoleFor, StepSink, withLogSink } from "./consoleCapture.ts"
@@ -16,9 +16,9 @@ import { withMemoScope } from "../memo.ts"
 import { runEffect } from "../Run.ts"
 import { bwrapWorks, SandboxUnavailableError, sandboxed } from "../permissions/sandbox.ts"
 
-export const runBody = (step: StepRun): Effect.Effect<unknown, unknown> => runRunner(step, step.def.run)
+export const runBody = (step: StepBody): Effect.Effect<unknown, unknown> => runRunner(step, step.def.run)
 
-const runRunner = (step: StepRun, runner: unknown): Effect.Effect<unknown, unknown> => {
+const runRunner = (step: StepBody, runner: unknown): Effect.Effect<unknown, unknown> => {
   if (isCommand(runner)) {
     const sandbox = step.env.sandbox
     // Checked when the command is about to run, so a function returning a command is covered too.
@@ -30,10 +30,10 @@ const runRunner = (step: StepRun, runner: unknown): Effect.Effect<unknown, unkno
       env: step.env.values,
       safeCut: step.redact?.safeByteCut,
       redact: step.redact,
-      onLine: (stream, text) => step.report({ kind: "log", stream, text }),
+      onLine: (stream, text) => step.report({ type: "step:log", stream, text }),
       // One report per chunk of output: a step printing a gigabyte in short
       // lines made one update (and queue entry) per line otherwise.
-      onLines: (stream, texts) => step.report({ kind: "logs", stream, texts })
+      onLines: (stream, texts) => step.report({ type: "step:logs", stream, texts })
     }))
   }
   if (isWorkflow(runner)) return runSubWorkflow(step, runner)
@@ -47,17 +47,17 @@ const runRunner = (step: StepRun, runner: unknown): Effect.Effect<unknown, unkno
 const isPromiseLike = (u: unknown): u is PromiseLike<unknown> =>
   typeof u === "object" && u !== null && typeof (u as { then?: unknown }).then === "function"
 
-const runFunction = (step: StepRun, fn: (inputs: unknown, ctx: unknown) => unknown) =>
+const runFunction = (step: StepBody, fn: (inputs: unknown, ctx: unknown) => unknown) =>
   Effect.suspend(() => {
     const controller = new AbortController()
     const ctx = makeStepContext(step, controller.signal)
-    const sink = Object.assign((stream: "stdout" | "stderr" | "log", text: string) => step.report({ kind: "log", stream, text }), {
+    const sink = Object.assign((stream: "stdout" | "stderr" | "log", text: string) => step.report({ type: "step:log", stream, text }), {
       safeCut: step.redact?.safeByteCut
     })
     // What the step's code runs in: its console and its memo scope. A generator's
     // body runs on each `next()`, so the iteration calls it through this too.
     const within = <A>(f: () => A): A =>
-      step.memo === undefined ? withLogSink(sink, f) : withMemoScope(step.memo, () => withLogSink(sink, f), { step: step.id })
+      step.features.memo === undefined ? withLogSink(sink, f) : withMemoScope(step.features.memo, () => withLogSink(sink, f), { step: step.id })
     let result: unknown
     try {
       result = within(() => fn(step.inputs, ctx))
@@ -90,16 +90,16 @@ const runFunction = (step: StepRun, fn: (inputs: unknown, ctx: unknown) => unkno
   })
 
 /** Runs another workflow as this step; its events become this step's log lines, its outputs this step's output. */
-const runSubWorkflow = (step: StepRun, sub: Workflow<any>) =>
+const runSubWorkflow = (step: StepBody, sub: Workflow<any>) =>
   Effect.flatMap(
     runEffect(sub, {
       cwd: step.cwd,
       allowAll: step.env.allowAll,
-      rateLimiters: step.limiters,
+      rateLimiters: step.features.limiters,
       onEvent: (event) => {
-        if (event.type === "step:log") step.report({ kind: "log", stream: event.stream, text: `[${event.step}] ${event.text}` })
+        if (event.type === "step:log") step.report({ type: "step:log", stream: event.stream, text: `[${event.step}] ${event.text}` })
         else if (event.type === "step:end" && event.status !== "succeeded") {
-          step.report({ kind: "log", stream: "stderr", text: `[${event.step}] ${event.status}${event.error ? `: ${event.error}` : ""}` })
+          step.report({ type: "step:log", stream: "stderr", text: `[${event.step}] ${event.status}${event.error ? `: ${event.error}` : ""}` })
         }
       }
     }),

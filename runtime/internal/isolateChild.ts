@@ -11,7 +11,7 @@ import * as Exit from "effect/Exit"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import { isWorkflow } from "../../dsl/Workflow.ts"
-import type { StepRun } from "../Pipeline.ts"
+import type { StepBody } from "../Executor.ts"
 import { runBody } from "./body.ts"
 import { installConsoleCapture } from "./consoleCapture.ts"
 import { describeError } from "./describeError.ts"
@@ -40,7 +40,7 @@ const run = async (task: IsolateTask): Promise<IsolateMessage> => {
   const def = wf.steps.find((d) => d.id === task.id)
   if (def === undefined) return { type: "failed", message: `${task.file} has no step "${task.id}" (isolated steps must be top-level steps of the file's workflow)` }
   installConsoleCapture()
-  const step: StepRun = {
+  const step: StepBody = {
     index: 0,
     id: task.id,
     workflow: wf.name,
@@ -48,16 +48,12 @@ const run = async (task: IsolateTask): Promise<IsolateMessage> => {
     inputs: task.inputs,
     cwd: task.cwd,
     file: task.file,
-    retry: undefined as unknown as StepRun["retry"],
-    timeoutMs: undefined,
     attempt: task.attempt,
-    cached: undefined,
-    logTap: undefined,
-    partialTap: undefined,
-    memo: undefined,
     // No `isolate`: the body runs the function here. No `redact`: the parent masks what it receives.
     env: task.env,
-    report: (update) => void send({ type: "report", update } as IsolateMessage)
+    report: (report) => void send({ type: "report", report } as IsolateMessage),
+    // No memo scope, no rate limiters: those are the parent run's.
+    features: {}
   }
   const exit = await Effect.runPromiseExit(runBody(step))
   if (Exit.isFailure(exit)) return failure(Cause.squash(exit.cause))

@@ -11,11 +11,11 @@ const Stream = Schema.Literals(["stdout", "stderr", "log"])
 const Count = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
 
 /** The reports a function step makes (`ctx.log`, `console`, `ctx.progress`, `ctx.emit`): nothing else comes from a child. */
-const Update = Schema.Union([
-  Schema.Struct({ kind: Schema.Literal("log"), stream: Stream, text: Schema.String }),
-  Schema.Struct({ kind: Schema.Literal("logs"), stream: Stream, texts: Schema.Array(Schema.String) }),
-  Schema.Struct({ kind: Schema.Literal("partial"), index: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)), text: Schema.String }),
-  Schema.Struct({ kind: Schema.Literal("progress"), done: Count, total: Schema.optional(Count), message: Schema.optional(Schema.String) })
+const Report = Schema.Union([
+  Schema.Struct({ type: Schema.Literal("step:log"), stream: Stream, text: Schema.String }),
+  Schema.Struct({ type: Schema.Literal("step:logs"), stream: Stream, texts: Schema.Array(Schema.String) }),
+  Schema.Struct({ type: Schema.Literal("step:partial"), index: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)), text: Schema.String }),
+  Schema.Struct({ type: Schema.Literal("step:progress"), done: Count, total: Schema.optional(Count), message: Schema.optional(Schema.String) })
 ])
 
 /** A program the step asks weft to start (`permissions.run` as a list); `id` names it in later messages. */
@@ -34,7 +34,7 @@ export const ProgramRequest = Schema.Struct({
 export type ProgramRequest = typeof ProgramRequest.Type
 
 const Message = Schema.Union([
-  Schema.Struct({ type: Schema.Literal("report"), update: Update }),
+  Schema.Struct({ type: Schema.Literal("report"), report: Report }),
   Schema.Struct({ type: Schema.Literal("done"), value: Schema.Unknown }),
   Schema.Struct({ type: Schema.Literal("denied"), permission: Schema.String, resource: Schema.String }),
   Schema.Struct({ type: Schema.Literal("failed"), message: Schema.String }),

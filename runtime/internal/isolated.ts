@@ -7,7 +7,7 @@
 import { fork } from "node:child_process"
 import { mkdirSync } from "node:fs"
 import * as Effect from "effect/Effect"
-import type { StepRun } from "../Pipeline.ts"
+import type { StepBody } from "../Executor.ts"
 import * as Result from "effect/Result"
 import { killGroup, terminate, track, untrack } from "../Process.ts"
 import { compileCacheDir, deniedMessage, isolateFlags, literalBaseOf, type IsolatePolicy } from "../permissions/isolate.ts"
@@ -75,7 +75,7 @@ const compileCache = (flags: ReadonlyArray<string>, workflowDir: string): string
 }
 
 /** Runs `step`'s function in a child Node process restricted by `policy`. */
-export const runIsolated = (step: StepRun, policy: IsolatePolicy): Effect.Effect<unknown, unknown> =>
+export const runIsolated = (step: StepBody, policy: IsolatePolicy): Effect.Effect<unknown, unknown> =>
   Effect.callback<unknown, unknown>((resume) => {
     const file = step.file
     if (file === undefined) {
@@ -132,7 +132,7 @@ export const runIsolated = (step: StepRun, policy: IsolatePolicy): Effect.Effect
       const message = decoded.success
       switch (message.type) {
         case "report":
-          return step.report(message.update)
+          return step.report(message.report)
         case "done":
           return void (outcome ??= Effect.succeed(message.value))
         case "denied":
@@ -147,7 +147,7 @@ export const runIsolated = (step: StepRun, policy: IsolatePolicy): Effect.Effect
     })
     // What the child writes outside its console (a warning from Node, a native module) is still the step's log.
     for (const stream of ["stdout", "stderr"] as const) {
-      const lines = makeLineSplitter((text) => step.report({ kind: "log", stream, text }), undefined, step.redact?.safeByteCut)
+      const lines = makeLineSplitter((text) => step.report({ type: "step:log", stream, text }), undefined, step.redact?.safeByteCut)
       child[stream]!.on("data", (chunk: Buffer) => lines.push(chunk))
       child[stream]!.on("end", () => lines.end())
     }

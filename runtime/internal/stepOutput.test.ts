@@ -12,12 +12,11 @@ const fakeStep = () => {
   const reported: Array<Reported> = []
   const step = {
     id: "a",
-    logTap: undefined,
-    partialTap: undefined,
+    features: {},
     report: (update: Reported) => {
-      if (update.kind === "log") step.logTap?.(update.stream, update.text)
-      if (update.kind === "logs") for (const text of update.texts) step.logTap?.(update.stream, text)
-      if (update.kind === "partial") step.partialTap?.(update.index, update.text)
+      if (update.type === "step:log") step.features.logTap?.(update.stream, update.text)
+      if (update.type === "step:logs") for (const text of update.texts) step.features.logTap?.(update.stream, text)
+      if (update.type === "step:partial") step.features.partialTap?.(update.index, update.text)
       reported.push(update)
     }
   } as unknown as StepRun
@@ -27,7 +26,7 @@ const fakeStep = () => {
 /** What a step was told, one entry per line or part: `log stdout one`, `part 0 p`. */
 const flat = (reported: ReadonlyArray<Reported>) =>
   reported.flatMap((u) =>
-    u.kind === "log" ? [`log ${u.stream} ${u.text}`] : u.kind === "logs" ? u.texts.map((t) => `log ${u.stream} ${t}`) : u.kind === "partial" ? [`part ${u.index} ${u.text}`] : []
+    u.type === "step:log" ? [`log ${u.stream} ${u.text}`] : u.type === "step:logs" ? u.texts.map((t) => `log ${u.stream} ${t}`) : u.type === "step:partial" ? [`part ${u.index} ${u.text}`] : []
   )
 
 let dir: string
@@ -38,12 +37,12 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
 /** Logs 3,000 lines on two streams, and streams parts in two attempts: the second attempt's are the result's. */
 const chatter = (step: StepRun) => {
-  for (let i = 0; i < 1000; i++) step.report({ kind: "log", stream: "stdout", text: `first ${i}` })
-  step.report({ kind: "partial", index: 0, text: "attempt 1 part 0" })
-  step.report({ kind: "log", stream: "stderr", text: "retrying" })
+  for (let i = 0; i < 1000; i++) step.report({ type: "step:log", stream: "stdout", text: `first ${i}` })
+  step.report({ type: "step:partial", index: 0, text: "attempt 1 part 0" })
+  step.report({ type: "step:log", stream: "stderr", text: "retrying" })
   for (let i = 0; i < 3; i++) {
-    step.report({ kind: "partial", index: i, text: `attempt 2 part ${i}` })
-    for (let j = 0; j < 666; j++) step.report({ kind: "log", stream: j % 2 === 0 ? "stdout" : "log", text: `then ${i}.${j} ${"é".repeat(j % 40)}` })
+    step.report({ type: "step:partial", index: i, text: `attempt 2 part ${i}` })
+    for (let j = 0; j < 666; j++) step.report({ type: "step:log", stream: j % 2 === 0 ? "stdout" : "log", text: `then ${i}.${j} ${"é".repeat(j % 40)}` })
   }
 }
 
@@ -80,7 +79,7 @@ describe("captureOutput", () => {
   it("without anywhere to spill, keeps what fits and says what it did not keep", () => {
     const { step } = fakeStep()
     const capture = captureOutput(step, { memoryBytes: 100 * (32 + 10) })
-    for (let i = 0; i < 150; i++) step.report({ kind: "log", stream: "stdout", text: `line ${String(i).padStart(5, "0")}` })
+    for (let i = 0; i < 150; i++) step.report({ type: "step:log", stream: "stdout", text: `line ${String(i).padStart(5, "0")}` })
     const output = capture.stop("the cache")
     expect(output.logs).toHaveLength(101)
     expect(output.logs.at(-1)).toEqual({ stream: "stderr", text: "weft: … 50 more log lines (0.0 MiB) were not kept in the cache" })
@@ -91,7 +90,7 @@ describe("captureOutput", () => {
     // A file where the folder should be: the spill cannot start.
     writeFileSync(path.join(dir, "file"), "")
     const capture = captureOutput(step, { memoryBytes: 100, spillTo: () => path.join(dir, "file", "out.bin") })
-    for (let i = 0; i < 20; i++) step.report({ kind: "log", stream: "stdout", text: `line ${i}` })
+    for (let i = 0; i < 20; i++) step.report({ type: "step:log", stream: "stdout", text: `line ${i}` })
     const output = capture.stop("the cache")
     expect(output.spilled).toBeUndefined()
     expect(output.logs).toHaveLength(1)
@@ -103,7 +102,7 @@ describe("replaySpilled", () => {
   it("stops reading when its signal is aborted (the step was interrupted mid-replay)", async () => {
     const writing = fakeStep()
     const capture = captureOutput(writing.step, { memoryBytes: 0, spillTo: () => path.join(dir, "out.bin") })
-    for (let i = 0; i < 100_000; i++) writing.step.report({ kind: "log", stream: "stdout", text: `line ${i}` })
+    for (let i = 0; i < 100_000; i++) writing.step.report({ type: "step:log", stream: "stdout", text: `line ${i}` })
     const { spilled } = capture.stop("the cache")
     const controller = new AbortController()
     const { step, reported } = fakeStep()
@@ -119,7 +118,7 @@ describe("replaySpilled", () => {
   it("replays a file cut short up to the cut, then says the rest could not be replayed", async () => {
     const { step } = fakeStep()
     const capture = captureOutput(step, { memoryBytes: 0, spillTo: () => path.join(dir, "out.bin") })
-    for (let i = 0; i < 100; i++) step.report({ kind: "log", stream: "stdout", text: `line ${i}` })
+    for (let i = 0; i < 100; i++) step.report({ type: "step:log", stream: "stdout", text: `line ${i}` })
     const { spilled } = capture.stop("the cache")
     truncateSync(spilled!.file, spilled!.bytes - 3)
     const lines = await replayAll({ logs: [], partials: [], spilled })

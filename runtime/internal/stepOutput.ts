@@ -14,7 +14,8 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { LogStream } from "../Event.ts"
-import type { StepRun } from "../Pipeline.ts"
+import type { Feature, StepRun } from "../Pipeline.ts"
+import type { StepReport } from "../StepReport.ts"
 import { openOutputFile, readOutputRecords, type OutputFileWriter } from "./outputFile.ts"
 
 /** A step's log lines and streamed parts, as kept. */
@@ -74,14 +75,45 @@ export interface OutputCapture {
 
 const mib = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`
 
+declare module "../Pipeline.ts" {
+  interface StepFeatures {
+    /** Sees every log line the step reports while set (the cache and journal stages keep them for replay). */
+    logTap?: ((stream: LogStream, text: string) => void) | undefined
+    /** Sees every part the step streams while set (the cache and journal stages keep them for replay). */
+    partialTap?: ((index: number, text: string) => void) | undefined
+  }
+}
+
+/**
+ * The capture feature: hands what a step reports to its taps, which
+ * `captureOutput` sets while a stage keeps the step's output (after the
+ * permissions feature masked it: a cache entry or a record holds no secret).
+ */
+export const capture: Feature = {
+  name: "capture",
+  setup: () => ({
+    onReport: (step, report) => {
+      const features = step?.features
+      if (features === undefined) return report
+      const r: StepReport = report
+      if (features.logTap !== undefined) {
+        if (r.type === "step:log") features.logTap(r.stream, r.text)
+        else if (r.type === "step:logs") for (const text of r.texts) features.logTap(r.stream, text)
+      }
+      if (features.partialTap !== undefined && r.type === "step:partial") features.partialTap(r.index, r.text)
+      return report
+    }
+  })
+}
+
 /**
  * Starts keeping what `step` reports, through its `logTap` and `partialTap`.
  * A tap already set (an outer stage capturing too) still sees everything.
  */
 export const captureOutput = (step: StepRun, options: CaptureOptions = {}): OutputCapture => {
   const memoryBytes = options.memoryBytes ?? outputMemoryBytes()
-  const outerLog = step.logTap
-  const outerPartial = step.partialTap
+  const outerLog = step.features.logTap
+  const outerPartial = step.features.partialTap
   let logs: Array<{ stream: LogStream; text: string }> = []
   let partials: Array<{ text: string; afterLogs: number }> = []
   let held = 0
@@ -134,7 +166,7 @@ export const captureOutput = (step: StepRun, options: CaptureOptions = {}): Outp
     }
   }
 
-  step.logTap = (stream, text) => {
+  step.features.logTap = (stream, text) => {
     outerLog?.(stream, text)
     seen.lines++
     seen.bytes += text.length
@@ -149,7 +181,7 @@ export const captureOutput = (step: StepRun, options: CaptureOptions = {}): Outp
       dropped.bytes += text.length
     }
   }
-  step.partialTap = (index, text) => {
+  step.features.partialTap = (index, text) => {
     outerPartial?.(index, text)
     // A retry streams its result again from part 0: only the last attempt's parts are the result's.
     if (index === 0) {
@@ -172,8 +204,8 @@ export const captureOutput = (step: StepRun, options: CaptureOptions = {}): Outp
   let stopped: StepOutput | undefined
   const stop = (where: string): StepOutput => {
     if (stopped !== undefined) return stopped
-    step.logTap = outerLog
-    step.partialTap = outerPartial
+    step.features.logTap = outerLog
+    step.features.partialTap = outerPartial
     let spilled: SpilledOutput | undefined
     if (writer !== undefined) {
       try {
@@ -207,12 +239,12 @@ export const replayOutput = (step: StepRun, output: StepOutput): void => {
   let shown = 0
   const logsUpTo = (end: number) => {
     for (; shown < Math.min(end, logs.length); shown++) {
-      step.report({ kind: "log", stream: logs[shown]!.stream, text: logs[shown]!.text, replayed: true })
+      step.report({ type: "step:log", stream: logs[shown]!.stream, text: logs[shown]!.text, replayed: true })
     }
   }
   partials.forEach((part, index) => {
     logsUpTo(part.afterLogs)
-    step.report({ kind: "partial", index, text: part.text, replayed: true })
+    step.report({ type: "step:partial", index, text: part.text, replayed: true })
   })
   logsUpTo(logs.length)
 }
@@ -239,7 +271,7 @@ export const replaySpilled = async (step: StepRun, chunks: AsyncIterable<Uint8Ar
   let bytes = 0
   let parts = 0
   const flush = async () => {
-    if (texts.length > 0) step.report({ kind: "logs", stream, texts, replayed: true })
+    if (texts.length > 0) step.report({ type: "step:logs", stream, texts, replayed: true })
     texts = []
     if (bytes >= replayBatchBytes) {
       bytes = 0
@@ -253,7 +285,7 @@ export const replaySpilled = async (step: StepRun, chunks: AsyncIterable<Uint8Ar
       if (record.kind === "part") {
         if (parts++ < skipParts) continue
         await flush()
-        step.report({ kind: "partial", index: parts - skipParts - 1, text: record.text, replayed: true })
+        step.report({ type: "step:partial", index: parts - skipParts - 1, text: record.text, replayed: true })
         bytes += record.text.length
         continue
       }
@@ -266,6 +298,6 @@ export const replaySpilled = async (step: StepRun, chunks: AsyncIterable<Uint8Ar
     await flush()
   } catch (error) {
     await flush()
-    step.report({ kind: "log", stream: "stderr", text: `weft: … the rest of the output could not be replayed (${error instanceof Error ? error.message : String(error)})`, replayed: true })
+    step.report({ type: "step:log", stream: "stderr", text: `weft: … the rest of the output could not be replayed (${error instanceof Error ? error.message : String(error)})`, replayed: true })
   }
 }

@@ -30,7 +30,7 @@ const setup = async (store?: CacheStore) => {
   const root = await fs.mkdtemp(path.join(tmpdir(), "weft-journal-outputs-"))
   dirs.push(root)
   const reported: Array<Reported> = []
-  const step = { id: "a", cached: undefined, logTap: undefined, partialTap: undefined, report: (u: Reported) => void reported.push(u) } as unknown as StepRun
+  const step = { id: "a", cached: undefined, features: {}, report: (u: Reported) => void reported.push(u) } as unknown as StepRun
   const outputs: JournalOutputs = {
     root,
     globsOf: () => ["out/a.txt"],
@@ -54,7 +54,7 @@ const setup = async (store?: CacheStore) => {
     await fs.writeFile(path.join(root, "out", "a.txt"), "made by a\n")
     return "ALICE"
   })
-  const said = () => reported.flatMap((u) => (u.kind === "log" ? [u.text] : []))
+  const said = () => reported.flatMap((u) => (u.type === "step:log" ? [u.text] : []))
   return { root, step, stage, body, records, said, ran: () => ran }
 }
 

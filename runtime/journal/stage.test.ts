@@ -14,11 +14,10 @@ const fakeStep = () => {
   const step = {
     id: "a",
     cached: undefined,
-    logTap: undefined,
-    partialTap: undefined,
+    features: {},
     report: (update: Reported) => {
-      if (update.kind === "log") step.logTap?.(update.stream, update.text)
-      if (update.kind === "partial") step.partialTap?.(update.index, update.text)
+      if (update.type === "step:log") step.features.logTap?.(update.stream, update.text)
+      if (update.type === "step:partial") step.features.partialTap?.(update.index, update.text)
       reported.push(update)
     }
   } as unknown as StepRun
@@ -36,9 +35,9 @@ const setup = (records: Array<JournalRecord>, resumed?: ReadonlyMap<string, Jour
 /** A body that logs, streams and logs again, as a step does. */
 const body = (step: StepRun) =>
   Effect.sync(() => {
-    step.report({ kind: "log", stream: "stdout", text: "one" })
-    step.report({ kind: "partial", index: 0, text: "p0" })
-    step.report({ kind: "log", stream: "stderr", text: "two" })
+    step.report({ type: "step:log", stream: "stdout", text: "one" })
+    step.report({ type: "step:partial", index: 0, text: "p0" })
+    step.report({ type: "step:log", stream: "stderr", text: "two" })
     return 7
   })
 
@@ -59,7 +58,7 @@ describe("journaling", () => {
     const output = { logs: [{ stream: "stdout", text: "one" }, { stream: "stderr", text: "two" }], partials: [{ text: "p0", afterLogs: 1 }] }
     expect(inner).toEqual(output)
     expect(records).toMatchObject([{ step: "a", key: "k", ...output }])
-    expect(step.logTap).toBeUndefined()
+    expect(step.features.logTap).toBeUndefined()
   })
 
   it("without a runs folder to spill to, keeps what fits in memory, and says how much it did not", async () => {
@@ -68,7 +67,7 @@ describe("journaling", () => {
       const records: Array<JournalRecord> = []
       const { step } = fakeStep()
       const chatty = Effect.sync(() => {
-        for (let i = 0; i < 1002; i++) step.report({ kind: "log", stream: "stdout", text: `line ${String(i).padStart(3, "0")}` })
+        for (let i = 0; i < 1002; i++) step.report({ type: "step:log", stream: "stdout", text: `line ${String(i).padStart(3, "0")}` })
         return 1
       })
       await Effect.runPromise(journaling(setup(records))(step, chatty))
@@ -85,7 +84,7 @@ describe("journaling", () => {
     const value = Buffer.from(serializeValue(7, { step: "a" })).toString("base64")
     const recorded = { step: "a", key: "k", value, durationMs: 3, logs: [{ stream: "stdout" as const, text: "one" }, { stream: "stderr" as const, text: "two" }], partials: [{ text: "p0", afterLogs: 1 }] }
     for (const [record, expected] of [
-      [recorded, [["log", "one"], ["partial", "p0"], ["log", "two"]]],
+      [recorded, [["step:log", "one"], ["step:partial", "p0"], ["step:log", "two"]]],
       [{ step: "a", key: "k", value, durationMs: 3 }, []]
     ] as const) {
       const records: Array<JournalRecord> = []
@@ -93,9 +92,9 @@ describe("journaling", () => {
       const result = await Effect.runPromise(journaling(setup(records, new Map([["a", record]])))(step, Effect.die("must not run")))
       expect(result).toBe(7)
       expect(step.cached).toEqual({ savedMs: 3 })
-      expect(reported[0]).toMatchObject({ kind: "log", text: "weft: resumed from run r1", replayed: true })
+      expect(reported[0]).toMatchObject({ type: "step:log", text: "weft: resumed from run r1", replayed: true })
       expect(reported.slice(1)).toEqual(expected.map(([kind, text]) =>
-        kind === "log" ? expect.objectContaining({ kind, text, replayed: true }) : { kind, index: 0, text, replayed: true }
+        kind === "step:log" ? expect.objectContaining({ type: kind, text, replayed: true }) : { type: kind, index: 0, text, replayed: true }
       ))
       expect(records).toEqual([record])
     }

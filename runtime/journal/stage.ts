@@ -14,7 +14,8 @@ import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Effect from "effect/Effect"
-import type { Stage, StepRun } from "../Pipeline.ts"
+import type { Feature, Stage, StepRun } from "../Pipeline.ts"
+import { cache } from "../cache/runCache.ts"
 import { describeError } from "../internal/describeError.ts"
 import { fileChunks } from "../internal/fileChunks.ts"
 import { digestFile } from "../internal/outputFile.ts"
@@ -63,10 +64,25 @@ export interface RunJournal extends JournalSetup {
   readonly outputs?: JournalOutputs | undefined
 }
 
+/**
+ * The journal feature, when the run keeps one: its stage keys steps as the
+ * cache does (`cache`'s keys), and its warnings are the run's.
+ */
+export const journal: Feature = {
+  name: "journal",
+  setup: (run) => {
+    const setup = run.options.journal
+    const parts = run.use(cache)
+    if (setup === undefined) return {}
+    setup.listen(run.warn)
+    return { stage: journaling({ ...setup, keyOf: parts.keyOf, readyOf: parts.readyOf, now: run.now, outputs: parts.outputs }) }
+  }
+}
+
 export const journaling = (journal: RunJournal): Stage => (step, next) =>
   Effect.gen(function*() {
     const say = (text: string, replayed?: true) =>
-      step.report(replayed ? { kind: "log", stream: "stderr", text, replayed } : { kind: "log", stream: "stderr", text })
+      step.report(replayed ? { type: "step:log", stream: "stderr", text, replayed } : { type: "step:log", stream: "stderr", text })
     const recorded = journal.resumed?.records.get(step.id)
     const notJournaled = (error: unknown) => {
       say(`weft: journal: computing the key: ${describeError(error)}; not journaled`)

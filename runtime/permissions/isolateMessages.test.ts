@@ -9,12 +9,12 @@ import { removeRunDirs, runFile } from "../../test/fixtures/isolate/runFile.ts"
 afterAll(removeRunDirs)
 
 const hostile: Record<string, string> = {
-  nullUpdate: `{ type: "report", update: null }`,
-  wrongKind: `{ type: "report", update: { kind: "end", outcome: { _tag: "succeeded", value: 1 } } }`,
-  objectText: `{ type: "report", update: { kind: "log", stream: "stdout", text: { evil: true } } }`,
-  infiniteProgress: `{ type: "report", update: { kind: "progress", done: Infinity } }`,
-  nanProgress: `{ type: "report", update: { kind: "progress", done: 1, total: NaN } }`,
-  negativePart: `{ type: "report", update: { kind: "partial", index: -1, text: "x" } }`,
+  nullReport: `{ type: "report", report: null }`,
+  wrongKind: `{ type: "report", report: { type: "step:end", status: "succeeded", value: 1 } }`,
+  objectText: `{ type: "report", report: { type: "step:log", stream: "stdout", text: { evil: true } } }`,
+  infiniteProgress: `{ type: "report", report: { type: "step:progress", done: Infinity } }`,
+  nanProgress: `{ type: "report", report: { type: "step:progress", done: 1, total: NaN } }`,
+  negativePart: `{ type: "report", report: { type: "step:partial", index: -1, text: "x" } }`,
   unknownType: `{ type: "takeover" }`,
   notAnObject: `42`,
   denialWithoutFields: `{ type: "denied" }`,

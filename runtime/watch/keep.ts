@@ -9,7 +9,7 @@
  * that (see `affected.ts` and `diff.ts`); this stage trusts it.
  */
 import * as Effect from "effect/Effect"
-import type { Stage } from "../Pipeline.ts"
+import type { Feature, Stage } from "../Pipeline.ts"
 
 /** A result to reuse: the step's output and how long it took when it really ran (its `savedMs`). */
 export interface KeptResult {
@@ -31,4 +31,10 @@ export const keeping = (kept: ReadonlyMap<string, KeptResult>): Stage => (step, 
     step.cached = { savedMs: hit.durationMs }
     return hit.value
   })
+}
+
+/** The keep feature: the stage, when the run was given results to keep. */
+export const keep: Feature = {
+  name: "keep",
+  setup: ({ options }) => (options.keep === undefined || options.keep.size === 0 ? {} : { stage: keeping(options.keep) })
 }
