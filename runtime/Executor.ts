@@ -64,7 +64,8 @@ export type ExecutorCommand =
   | { readonly type: "executor.start"; readonly starts: Array<{ readonly step: number; readonly inputs: Record<string, unknown> }> }
   /** Steps that gave their slot back to wait get one again: each goes on. */
   | { readonly type: "executor.resume"; readonly steps: Array<number> }
-  | { readonly type: "executor.interrupt" }
+  /** Interrupts these steps' fibers (a cancelled run's step actors ask for their own), else every one. */
+  | { readonly type: "executor.interrupt"; readonly steps?: ReadonlyArray<number> | undefined }
 
 /**
  * What the executor tells the machine. The machine empties `updates` once it
@@ -316,7 +317,8 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
         consume(command.steps)
         return
       case "executor.interrupt":
-        for (const fiber of fibers.values()) fiber.interruptUnsafe()
+        if (command.steps === undefined) for (const fiber of fibers.values()) fiber.interruptUnsafe()
+        else for (const step of command.steps) fibers.get(step)?.interruptUnsafe()
         return
     }
   })

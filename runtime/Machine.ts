@@ -16,10 +16,11 @@
  */
 import * as path from "node:path"
 import * as Context from "effect/Context"
-import { setup, type AnyActorRef, type AnyActorScope } from "xstate"
+import { setup, type AnyActorRef } from "xstate"
 import type { Workflow } from "../dsl/Workflow.ts"
 import type { Event } from "./Event.ts"
-import { clockOf, consume, executor, type ExecutorEvent } from "./Executor.ts"
+import { clockOf, consume, executor, type ExecutorCommand, type ExecutorEvent } from "./Executor.ts"
+import type { Update } from "./internal/Update.ts"
 import { defaultStages, type Stage } from "./Pipeline.ts"
 import type { CacheSettings } from "./cache/runCache.ts"
 import type { JournalSetup } from "./journal/stage.ts"
@@ -29,7 +30,9 @@ import { runOptionsError } from "./runOptions.ts"
 import { alertsOf } from "./alertOptions.ts"
 import { expectedRunMs } from "./alerts.ts"
 import * as Plan from "./Plan.ts"
-import { RunState, type Outbox, type RunResult } from "./RunState.ts"
+import { RunState, type Progress, type RunResult } from "./RunState.ts"
+import { StepActors, stepLogic, type Enqueue, type StepActorEvent } from "./StepActor.ts"
+import { isFinal, type StepStatus } from "./StepStatus.ts"
 import type { RateLimiter } from "./RateLimiter.ts"
 import { resolveConcurrency, withCommandLimit } from "./concurrency.ts"
 
@@ -91,85 +94,159 @@ export interface CompileOptions extends Plan.PlanOptions {
 }
 
 /** What can be sent to a running workflow's actor. */
-export type MachineEvent = ExecutorEvent | { readonly type: "cancel" }
+export type MachineEvent =
+  | ExecutorEvent
+  | { readonly type: "cancel" }
+  /** The run's own: emit the next events of a long batch (see `EmitQueue`). */
+  | { readonly type: "run.flush" }
+  /** The run's own: the first failure of a fail-fast run stops it. */
+  | { readonly type: "run.failing" }
+  /** The run's own: every step ended and every event was emitted. */
+  | { readonly type: "run.ended" }
 
-/**
- * An action that applies one input to the run with `change`, then carries out
- * what that left in the run's outbox: emits its events, in order, each on its
- * own to the actor's listeners (like one XState `emit` per event), then hands
- * new starts, or an interrupt, to the executor.
- *
- * XState's `emit` costs about a microsecond and a kilobyte per event (an
- * action function, its resolution, a deferred closure, an inspection record),
- * and XState drains a turn's deferred work with `Array#shift`, O(n) per call
- * once the array is large: 25,000 first `step:ready` events in one turn took
- * O(n²). A 100,000-step run emits over 300,000 events, so this action emits a
- * whole batch at once. And it is one action per machine event, built once,
- * rather than an inline action plus `enqueueActions` (a dozen closures per
- * call, and an `emit` and a `sendTo` action built per batch): the machine
- * takes an event per chunk of a command's output and per batch of step ends,
- * and XState keeps each event's action records alive for a while (below).
- *
- * It follows the protocol of XState's built-in actions, which is how `emit`
- * and `sendTo` are written: `resolve` changes the run and takes the outbox,
- * as `enqueueActions` runs its callback there, and `execute` gets the actor
- * scope and defers the work until the turn's snapshot is committed, exactly
- * where `emit` and `sendTo` would.
- */
-const settle = <E>(type: string, change: (run: RunState, event: E) => void) => {
-  interface Params {
-    readonly outbox: Outbox
-    readonly executor: AnyActorRef | undefined
-  }
-  function settle(): void {
-    // XState calls a built-in action's `execute`, never the action itself.
-    throw new Error("weft bug: this XState version does not run built-in actions as weft expects")
-  }
-  settle.type = `weft.${type}`
-  settle.resolve = (
-    _scope: AnyActorScope,
-    snapshot: { readonly children: Record<string, AnyActorRef | undefined> },
-    args: { readonly context: { readonly run: RunState }; readonly event: E }
-  ): [unknown, Params, undefined] => {
-    change(args.context.run, args.event)
-    return [snapshot, { outbox: args.context.run.takeOutbox(), executor: snapshot.children.executor }, undefined]
-  }
-  settle.execute = (scope: AnyActorScope, { outbox, executor }: Params) => {
-    if (outbox.events.length === 0 && outbox.starts.length === 0 && outbox.resumes.length === 0 && !outbox.interrupt) return
-    scope.defer(() => {
-      for (const event of outbox.events) scope.emit(event)
-      // Emitted: let the events go, as `consume` does for the executor's
-      // batches. XState's microstep swaps a closure holding the turn's action
-      // records into the long-lived actor scope, which keeps them (and so
-      // their params, this outbox) alive through young-generation
-      // collections: every event and log line was promoted to the old
-      // generation. A step printing 1 GiB peaked at 300-400 MB RSS, and a
-      // 100,000-step run used 20 MB more.
-      outbox.events.length = 0
-      if (outbox.starts.length > 0) executor?.send({ type: "executor.start", starts: outbox.starts })
-      if (outbox.resumes.length > 0) executor?.send({ type: "executor.resume", steps: outbox.resumes })
-      if (outbox.interrupt) executor?.send({ type: "executor.interrupt" })
-    })
-  }
-  return settle
+/** The run actor's context: plain data for tools (`steps`, `progress`), and the run's rules behind it. */
+export interface RunContext {
+  /** Every step's status by id, updated in place (O(1) per change). */
+  readonly steps: Readonly<Record<string, StepStatus>>
+  /** How many steps are in each status: a new object per batch. */
+  readonly progress: Progress
+  /** The run's rules and full state (`statusOf`, `steps` with attempts and durations). */
+  readonly run: RunState
+  readonly actors: StepActors
+  readonly emitting: EmitQueue
 }
 
-const begin = settle<Extract<ExecutorEvent, { type: "executor.ready" }>>("begin", (run, event) => run.begin(event.time))
-const apply = settle<Extract<ExecutorEvent, { type: "executor.updates" }>>("apply", (run, event) => {
-  for (const update of event.updates) run.apply(update)
-  consume(event.updates)
-})
-const cancel = (now: () => number) => settle<unknown>("cancel", (run) => run.cancel(now()))
-const finish = (now: () => number) => settle<unknown>("finish", (run) => run.finish(now()))
+/**
+ * The events a turn of the run actor has yet to emit, first in first out.
+ *
+ * Each event goes out with its own `emit` action, but at most `chunk` per
+ * turn: XState runs a turn's deferred actions with `Array#shift`, and one
+ * action emitting 100,000 events (the `step:ready` of 100,000 roots) took
+ * 1.1 s, 200,000 took 9 s. Past the chunk, the run sends itself `run.flush`
+ * for the next (1.3-1.8 µs/event, linear). A new batch's events queue
+ * behind, so the order holds; the run ends only once the queue is empty.
+ */
+export class EmitQueue {
+  #items: Array<Event> = []
+  #head = 0
+  #flushing = false
+  /** Set once the run actor has been told `run.failing` / `run.ended`. */
+  failing = false
+  ended = false
+
+  get empty(): boolean {
+    return this.#head === this.#items.length
+  }
+
+  add(events: Array<Event>): void {
+    if (events.length === 0) return
+    if (this.empty) {
+      this.#items = events
+      this.#head = 0
+    } else for (const event of events) this.#items.push(event)
+  }
+
+  /** Emits up to a chunk; asks for a `run.flush` if more are left. */
+  emit(enqueue: { readonly emit: (event: Event) => void; readonly sendTo: (to: AnyActorRef, event: MachineEvent) => void }, self: AnyActorRef): void {
+    const items = this.#items
+    const stop = Math.min(items.length, this.#head + chunk)
+    for (let i = this.#head; i < stop; i++) enqueue.emit(items[i]!)
+    this.#head = stop
+    if (this.empty) {
+      this.#items = []
+      this.#head = 0
+    } else if (!this.#flushing) {
+      this.#flushing = true
+      enqueue.sendTo(self, { type: "run.flush" })
+    }
+  }
+
+  /** A `run.flush` arrived. */
+  flushed(): void {
+    this.#flushing = false
+  }
+
+  toJSON(): { readonly pending: number } {
+    return { pending: this.#items.length - this.#head }
+  }
+}
+
+const chunk = 1024
+
+/** What the host reported of a step, as its actor needs to hear it (see `StepActors`). */
+const tellActor = (actors: StepActors, run: RunState, update: Update): void => {
+  switch (update.kind) {
+    case "start":
+      return actors.tell(update.step, { type: "step.running", attempt: update.attempt })
+    case "waiting":
+      if (isFinal(run.status[update.step]!)) return
+      return actors.tell(update.step, update.over === true ? { type: "step.running", attempt: run.attempts[update.step]! } : { type: "step.waiting", reason: update.reason })
+    case "retry":
+      return actors.tell(update.step, { type: "step.retrying", attempt: update.attempt + 1, reason: update.error })
+    case "end":
+      return actors.end(update.step)
+    default:
+      return
+  }
+}
+/** One `enqueueActions` call's helpers, as the run actor's actions use them. */
+type RunEnqueue = Enqueue & {
+  readonly emit: (event: Event) => void
+  readonly sendTo: ((to: string, event: ExecutorCommand | StepActorEvent) => void) & ((to: AnyActorRef, event: MachineEvent) => void)
+  readonly raise: (event: MachineEvent) => void
+  readonly assign: (values: { readonly progress: Progress }) => void
+}
 
 /**
- * The machine that runs `wf`. `createActor(compile(wf)).start()` runs it; its
- * snapshot's `context.run.statusOf(id)` tells each step's status, and the actor's
- * output is the `RunResult`.
+ * Carries out what the last inputs left in the run's outbox: its events
+ * (a chunk of them: see `EmitQueue`), the step actors it spawns, tells and
+ * stops, the starts and resumes for the host, and on a stop the interrupts:
+ * through each running step's actor, and directly for the steps handed over
+ * that have none yet. Then the run's progress, and what it means for the
+ * run's own state.
+ */
+const settle = (context: RunContext, enqueue: RunEnqueue, self: AnyActorRef): void => {
+  const { run, actors, emitting } = context
+  const outbox = run.takeOutbox()
+  emitting.add(outbox.events)
+  emitting.emit(enqueue, self)
+  const host = (self.getSnapshot() as { readonly children: Record<string, AnyActorRef | undefined> }).children.executor
+  for (const step of outbox.resumes) if (actors.has(step)) actors.tell(step, { type: "step.running", attempt: run.attempts[step]! })
+  actors.commit(enqueue, run, host)
+  if (outbox.starts.length > 0) enqueue.sendTo("executor", { type: "executor.start", starts: outbox.starts })
+  if (outbox.resumes.length > 0) enqueue.sendTo("executor", { type: "executor.resume", steps: outbox.resumes })
+  if (outbox.interrupt) {
+    const viaActors = actors.interrupt(enqueue)
+    const rest = run.inFlight().filter((step) => !viaActors.has(step))
+    if (rest.length > 0) enqueue.sendTo("executor", { type: "executor.interrupt", steps: rest })
+  }
+  enqueue.assign({ progress: { ...run.counts } })
+  ended(context, enqueue)
+}
+
+/** Raises `run.failing` at a fail-fast run's first failure, and `run.ended` once every step ended and every event is out. */
+const ended = (context: RunContext, enqueue: RunEnqueue): void => {
+  const { run, emitting } = context
+  if (!emitting.failing && run.stopping === "failed") {
+    emitting.failing = true
+    enqueue.raise({ type: "run.failing" })
+  }
+  if (!emitting.ended && run.finished && emitting.empty) {
+    emitting.ended = true
+    enqueue.raise({ type: "run.ended" })
+  }
+}
+
+/**
+ * The machine that runs `wf`: the run actor. `createActor(compile(wf)).start()`
+ * runs it; its snapshot's `value` is the run's state, `context.steps` every
+ * step's status and `context.progress` the counts; each running step is a
+ * child actor (`actor.system.get("build")`), and the actor's output is the
+ * `RunResult`.
  *
  * @throws DefinitionError when the workflow cannot run.
  * @example
- * const actor = createActor(compile(wf))
+ * const actor = createActor(compile(wf), { inspect: (event) => console.log(event.type) })
  * actor.on("*", (event) => console.log(event.type))
  * actor.start()
  */
@@ -188,48 +265,98 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
   const alerts = alertsOf(wf.options.alerts)
   const expectedMs = alerts.runOverrun === undefined ? undefined : expectedRunMs(plan, limits.slots)
 
-  return setup({
+  const machine = setup({
     types: {} as {
-      context: { readonly run: RunState }
+      context: RunContext
       events: MachineEvent
       emitted: Event
       output: RunResult
     },
-    actors: { executor }
-  }).createMachine({
+    actors: { executor, step: stepLogic }
+  })
+  const withRun = <E extends MachineEvent>(change: (context: RunContext, event: E) => void) =>
+    machine.enqueueActions(({ context, event, enqueue, self }) => {
+      change(context, event as E)
+      settle(context, enqueue as unknown as RunEnqueue, self)
+    })
+  const begin = withRun<Extract<MachineEvent, { type: "executor.ready" }>>(({ run }, event) => run.begin(event.time))
+  const apply = withRun<Extract<MachineEvent, { type: "executor.updates" }>>(({ run, actors }, event) => {
+    for (const update of event.updates) {
+      run.apply(update)
+      tellActor(actors, run, update)
+    }
+    consume(event.updates)
+  })
+  const cancel = withRun(({ run }) => run.cancel(now()))
+  const flush = machine.enqueueActions(({ context, enqueue, self }) => {
+    context.emitting.flushed()
+    context.emitting.emit(enqueue as unknown as RunEnqueue, self)
+    ended(context, enqueue as unknown as RunEnqueue)
+  })
+  // The last events (`run:end`): few, so emitted at once.
+  const finish = machine.enqueueActions(({ context, enqueue }) => {
+    context.run.finish(now())
+    for (const event of context.run.takeOutbox().events) enqueue.emit(event)
+    enqueue.assign({ progress: { ...context.run.counts } })
+  })
+  const ending = [
+    { guard: ({ context }: { readonly context: RunContext }) => context.run.outcome === "cancelled", target: "cancelled" },
+    { guard: ({ context }: { readonly context: RunContext }) => context.run.outcome === "failed", target: "failed" },
+    { target: "succeeded" }
+  ]
+  const reports = {
+    "executor.updates": { actions: apply },
+    "run.flush": { actions: flush },
+    "run.ended": ending
+  }
+
+  return machine.createMachine({
     id: wf.name,
-    // XState builds the context by spreading, so the RunState instance sits one level down.
-    context: () => ({ run: new RunState(plan, { concurrency: limits.slots, commandConcurrency: limits.commands, failFast, runId, permissionsOff: options.allowAll === true, memoHitRate: alerts.memoHitRate }) }),
-    initial: "running",
+    context: () => {
+      const run = new RunState(plan, { concurrency: limits.slots, commandConcurrency: limits.commands, failFast, runId, permissionsOff: options.allowAll === true, memoHitRate: alerts.memoHitRate })
+      return { steps: run.byId, progress: { ...run.counts }, run, actors: new StepActors(), emitting: new EmitQueue() }
+    },
+    // The host: it runs the steps' fibers until the run reaches a final state.
+    invoke: {
+      id: "executor",
+      src: "executor",
+      input: () => ({
+        plan,
+        services,
+        cwd: options.cwd ?? process.cwd(),
+        // The CLI's cache settings hold the absolute path; `file` may be as the user typed it.
+        file: options.cache?.file ?? (options.file === undefined ? undefined : path.resolve(options.cwd ?? process.cwd(), options.file)),
+        stages: options.stages ?? defaultStages,
+        cache: { root: options.cwd, file: options.file, ...options.cache, ...(options.weftDir === undefined ? {} : { weftDir: options.weftDir }) },
+        journal: options.journal,
+        keep: options.keep,
+        allowAll: options.allowAll,
+        rateLimiters: options.rateLimiters,
+        signal: options.signal,
+        alerts: { stepOverrun: alerts.stepOverrun, run: expectedMs === undefined ? undefined : { expectedMs, factor: alerts.runOverrun! } }
+      })
+    },
+    initial: "starting",
     states: {
-      running: {
-        invoke: {
-          id: "executor",
-          src: "executor",
-          input: () => ({
-            plan,
-            services,
-            cwd: options.cwd ?? process.cwd(),
-            // The CLI's cache settings hold the absolute path; `file` may be as the user typed it.
-            file: options.cache?.file ?? (options.file === undefined ? undefined : path.resolve(options.cwd ?? process.cwd(), options.file)),
-            stages: options.stages ?? defaultStages,
-            cache: { root: options.cwd, file: options.file, ...options.cache, ...(options.weftDir === undefined ? {} : { weftDir: options.weftDir }) },
-            journal: options.journal,
-            keep: options.keep,
-            allowAll: options.allowAll,
-            rateLimiters: options.rateLimiters,
-            signal: options.signal,
-            alerts: { stepOverrun: alerts.stepOverrun, run: expectedMs === undefined ? undefined : { expectedMs, factor: alerts.runOverrun! } }
-          })
-        },
+      starting: {
         on: {
-          "executor.ready": { actions: begin },
-          "executor.updates": { actions: apply },
-          cancel: { actions: cancel(now) }
-        },
-        always: { guard: ({ context }) => context.run.finished, target: "done" }
+          "executor.ready": { target: "running", actions: begin },
+          cancel: { target: "cancelling", actions: cancel }
+        }
       },
-      done: { type: "final", entry: finish(now) }
+      running: {
+        on: { ...reports, cancel: { target: "cancelling", actions: cancel }, "run.failing": { target: "failing" } }
+      },
+      failing: {
+        on: { ...reports, cancel: { target: "cancelling", actions: cancel } }
+      },
+      cancelling: {
+        // A run cancelled before it began begins stopped: every step ends cancelled.
+        on: { ...reports, "executor.ready": { actions: begin } }
+      },
+      succeeded: { type: "final", entry: finish },
+      failed: { type: "final", entry: finish },
+      cancelled: { type: "final", entry: finish }
     },
     output: ({ context }) => context.run.result!
   })
