@@ -27,7 +27,7 @@ import { autoPrune, cacheBudget } from "./cache/autoPrune.ts"
 import { makeFileStore } from "./cache/FileStore.ts"
 import { defaultCacheDir } from "./cache/runCache.ts"
 
-export interface RunOptions extends Omit<CompileOptions, "services" | "journal"> {
+export interface RunOptions extends Omit<CompileOptions, "services" | "journal" | "emitTo"> {
   /** Cancels the run when aborted: running steps are interrupted, the run ends `cancelled`. */
   readonly signal?: AbortSignal | undefined
   /** How to show the run (default: silent). */
@@ -82,8 +82,10 @@ export const runEffect = <O extends Record<string, unknown>>(
     )
     // One id for the run everywhere: its journal's (another only if two runs drew the same one).
     const runId = journal === undefined || journal.writer.run === "" ? chosenId : journal.writer.run
+    // Where the machine's events go: set below, once the reporter is chosen.
+    let emitTo = (_event: Event): void => {}
     const machine = yield* Effect.try({
-      try: () => compile(wf, { ...options, weftDir, services, journal, runId }),
+      try: () => compile(wf, { ...options, weftDir, services, journal, runId, emitTo: (event) => emitTo(event) }),
       catch: (error) => {
         if (isDefinitionError(error)) return error
         throw error
@@ -99,19 +101,19 @@ export const runEffect = <O extends Record<string, unknown>>(
       uninstallConsole()
     }
     const result = yield* Effect.callback<RunResult>((resume) => {
-      const actor = createActor(machine)
       const deliver = (event: Event) => {
         reporter.onEvent(event)
         options.onEvent?.(event)
       }
       let ending: Event | undefined
-      const cancel = () => actor.send({ type: "cancel" })
-      actor.on("*", (event) => {
+      emitTo = (event: Event) => {
         recorder?.add(event)
         // With a journal, `run:end` waits for its last records and end line to be on disk.
         if (journal !== undefined && event.type === "run:end") ending = event
         else deliver(event)
-      })
+      }
+      const actor = createActor(machine)
+      const cancel = () => actor.send({ type: "cancel" })
       const finished = new Promise<void>((resolve) => {
         actor.subscribe({
           complete: () => {

@@ -99,8 +99,12 @@ export interface Enqueue {
   readonly stopChild: (id: string) => void
 }
 
-/** What the run actor learnt of a step in one batch: how to start its actor, or what to tell it. */
-type Told = Exclude<StepActorEvent, { readonly type: "step.end" | "step.interrupt" }>
+/**
+ * What the run actor learnt of a step in one batch: how to start its actor,
+ * or what to tell it. Running is the attempt alone: every step starts, and a
+ * number costs no allocation.
+ */
+type Told = number | Exclude<StepActorEvent, { readonly type: "step.end" | "step.interrupt" | "step.running" }>
 
 /**
  * The run actor's step actors: which step holds which child, and what to
@@ -131,6 +135,18 @@ export class StepActors {
   readonly #changes = new Map<number, Told>()
   /** Live actors whose step ended in this batch. */
   readonly #ends: Array<number> = []
+
+  /** Scratch for the run actor's check of a batch (`isQuiet` in Machine.ts): allocated once, emptied after each use. */
+  readonly scratch = new Set<number>()
+  /** The starts a quiet batch hands the host, between its two actions. */
+  next: { readonly type: "executor.start"; readonly starts: Array<{ readonly step: number; readonly inputs: Record<string, unknown> }> } | undefined
+
+  /** The starts of the last quiet batch, once. */
+  takeNext(): { readonly type: "executor.start"; readonly starts: Array<{ readonly step: number; readonly inputs: Record<string, unknown> }> } {
+    const next = this.next ?? { type: "executor.start", starts: [] }
+    this.next = undefined
+    return next
+  }
 
   /** How many step actors are alive. */
   get size(): number {
@@ -175,7 +191,7 @@ export class StepActors {
       this.#ends.length = 0
     }
     if (this.#changes.size > 0) {
-      for (const [i, told] of this.#changes) enqueue.sendTo(this.#slotOf.get(i)!, told)
+      for (const [i, told] of this.#changes) enqueue.sendTo(this.#slotOf.get(i)!, typeof told === "number" ? { type: "step.running", attempt: told } : told)
       this.#changes.clear()
     }
     if (this.#fresh.size > 0) {
@@ -201,9 +217,8 @@ export class StepActors {
 }
 
 const inputOf = (index: number, step: string, told: Told, attempt: number, host: AnyActorRef | undefined): StepActorInput => {
+  if (typeof told === "number") return { index, host, step, state: "running", attempt: told }
   switch (told.type) {
-    case "step.running":
-      return { index, host, step, state: "running", attempt: told.attempt }
     case "step.waiting":
       return { index, host, step, state: "waiting", attempt, reason: told.reason }
     case "step.retrying":
