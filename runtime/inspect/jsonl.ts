@@ -12,15 +12,19 @@
  *
  * Lines are written synchronously through a buffer, so the file holds every
  * event up to the moment it is closed; `complete()` flushes and closes it
- * (`run` calls it before it reports the run's end).
+ * (`run` calls it before it reports the run's end). The file (and its
+ * folder) is made at once, so a path that cannot be written fails before the
+ * run starts; a write that fails later stops the writing, never the run, and
+ * is kept in `error`.
  */
-import { closeSync, openSync, writeSync } from "node:fs"
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs"
+import * as path from "node:path"
 import type { AnyEventObject, InspectionEvent, Observer } from "xstate"
 
 /** One line of the file, as `JSON.parse` gives it back. */
 export interface InspectionLine {
   readonly type: InspectionEvent["type"]
-  readonly actor: { readonly id: string; readonly systemId?: string | undefined; readonly sessionId: string }
+  readonly actor: { readonly id: string; readonly systemId?: string | undefined; readonly sessionId: string; readonly root?: true }
   /** The sender's `sessionId`, for an event. */
   readonly source?: string | undefined
   readonly event?: Record<string, unknown> | undefined
@@ -30,6 +34,12 @@ export interface InspectionLine {
 
 /** Buffered bytes written at once. */
 const flushAt = 64 * 1024
+
+/** An actor as a line names it; the run actor is marked `root`. */
+const actorOf = (ref: Inspected, root: boolean): InspectionLine["actor"] =>
+  root ? { id: ref.id, sessionId: ref.sessionId, root: true }
+  : ref.systemId === undefined ? { id: ref.id, sessionId: ref.sessionId }
+  : { id: ref.id, systemId: ref.systemId, sessionId: ref.sessionId }
 
 interface Inspected {
   readonly id: string
@@ -60,15 +70,19 @@ interface RunSnapshot {
  * const writer = inspectionWriter("run.jsonl")
  * await run(wf, { inspect: writer })   // run closes it before its end is reported
  */
-export const inspectionWriter = (file: string): Observer<InspectionEvent> & { readonly complete: () => void } => {
-  let fd: number | undefined
+export const inspectionWriter = (file: string): InspectionWriter => {
+  mkdirSync(path.dirname(file), { recursive: true })
+  const fd = openSync(file, "w")
   let buffer = ""
   let closed = false
   let first = true
   const flush = () => {
-    if (buffer === "") return
-    fd ??= openSync(file, "w")
-    writeSync(fd, buffer)
+    if (buffer === "" || writer.failure !== undefined) return
+    try {
+      writeSync(fd, buffer)
+    } catch (error) {
+      writer.failure = error
+    }
     buffer = ""
   }
   const snapshotOf = (inspected: InspectionEvent & { readonly type: "@xstate.snapshot" }, root: boolean): Record<string, unknown> => {
@@ -88,19 +102,29 @@ export const inspectionWriter = (file: string): Observer<InspectionEvent> & { re
       ...(whole ? { steps: snapshot.context?.steps } : {})
     }
   }
+  const pending: Array<{ readonly ref: Inspected; readonly root: boolean }> = []
+  const created = () => {
+    if (pending.length === 0) return
+    for (const { ref, root } of pending) write({ type: "@xstate.actor", actor: actorOf(ref, root) })
+    pending.length = 0
+  }
   const write = (line: InspectionLine) => {
     buffer += `${JSON.stringify(line)}\n`
     if (buffer.length >= flushAt) flush()
   }
-  return {
+  const writer: InspectionWriter = {
+    failure: undefined,
     next: (inspected) => {
       if (closed) return
+      created()
       const ref = inspected.actorRef as unknown as Inspected
-      const actor = ref.systemId === undefined ? { id: ref.id, sessionId: ref.sessionId } : { id: ref.id, systemId: ref.systemId, sessionId: ref.sessionId }
       const root = ref.sessionId === inspected.rootId
+      const actor = actorOf(ref, root)
       switch (inspected.type) {
         case "@xstate.actor":
-          return write({ type: inspected.type, actor })
+          // XState announces an actor before it sets its systemId: written with the next line.
+          pending.push({ ref, root })
+          return
         case "@xstate.event": {
           const source = (inspected.sourceRef as unknown as Inspected | undefined)?.sessionId
           return write({ type: inspected.type, actor, ...(source === undefined ? {} : { source }), event: eventOf(inspected.event) })
@@ -114,12 +138,21 @@ export const inspectionWriter = (file: string): Observer<InspectionEvent> & { re
           return write({ type: inspected.type, actor, event: { type: inspected.event.type } })
       }
     },
-    error: () => {},
     complete: () => {
       if (closed) return
+      created()
       closed = true
       flush()
-      if (fd !== undefined) closeSync(fd)
+      closeSync(fd)
     }
   }
+  return writer
+}
+
+/** What `inspectionWriter` returns: an observer that closes its file on `complete`. */
+export interface InspectionWriter extends Observer<InspectionEvent> {
+  readonly next: (event: InspectionEvent) => void
+  readonly complete: () => void
+  /** Why writing stopped, if a write failed (a full disk). */
+  failure: unknown
 }
