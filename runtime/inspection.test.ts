@@ -86,6 +86,24 @@ describe("the run's actor system", () => {
     expect(inspected.some((event) => event.type === "@xstate.event" && refOf(event).systemId === "b" && event.event.type === "step.end")).toBe(true)
   })
 
+  it("a step actor shows its step waiting for its rate limit, retrying (which waits for the limit again), running again, and its end", async () => {
+    const wf = workflow("states", { concurrency: 2, rateLimits: { api: { limit: 1, per: 300 } } })
+      .step("first", { rateLimit: "api" }, () => 1)
+      .step("second", { rateLimit: "api", retry: { times: 1, delay: 30 } }, async (_: unknown, ctx: { readonly attempt: number }) => {
+        await new Promise((resolve) => setTimeout(resolve, 10))
+        if (ctx.attempt === 1) throw new Error("flaky")
+        return 2
+      })
+    const inspected: Array<InspectionEvent> = []
+    const actor = createActor(compile(wf), { inspect: (event) => inspected.push(event) })
+    const finished = done(actor)
+    actor.start()
+    await finished
+    const states = inspected.flatMap((event) =>
+      event.type === "@xstate.snapshot" && refOf(event).systemId === "second" ? [(event.snapshot as unknown as { readonly context: { readonly state: string } }).context.state] : [])
+    expect(states.filter((state, i) => state !== states[i - 1])).toEqual(["waiting", "running", "retrying", "waiting", "running", "succeeded"])
+  })
+
   it("cancel: running → cancelling → cancelled, interrupting each running step through its actor", async () => {
     const wf = workflow("cancelled", { concurrency: 2 })
       .step("a", () => new Promise<void>(() => {}))
