@@ -137,6 +137,7 @@ export const runEffect = <O extends Record<string, unknown>>(
             })
           },
           error: (error) => {
+            if (typeof inspect === "object") inspect.complete?.()
             resolve()
             resume(Effect.die(error))
           }

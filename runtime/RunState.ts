@@ -96,7 +96,7 @@ export class RunState {
    * make a run O(n²).
    */
   readonly byId: Record<string, StepStatus>
-  /** How many steps are in each status, kept as they move: the run actor's `context.progress` is a copy per batch. */
+  /** How many steps are in each status, kept as they move (in place): the run actor's `context.progress`. */
   readonly counts: { total: number } & { [S in StepStatus]: number }
 
   /** Announced by `run:start`: `--allow-all`. */
