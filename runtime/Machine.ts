@@ -24,9 +24,10 @@
  * stopped when its end is applied, with `systemId` the step's id and a slot
  * as its child id (see `StepActors` for why). A step whose start and end come
  * in the same batch gets none: no snapshot could show it running. Measured
- * with `bench/steps.ts` (100,000 no-op steps, concurrency 8, in this process
- * beside the engine before actors, CPU time): 12.3 µs/step against 10.9
- * (1.12x); peak 2.3 KB/step against 2.1. Spawning an actor for every step
+ * with `bench/steps.ts --baseline-engine` (100,000 no-op steps, concurrency
+ * 8, against the engine before actors, on a loaded 2-core machine): 1.06x
+ * its wall time, 1.12-1.15x its CPU time; peak 2.34 KB/step against 2.17
+ * (0.1 of it is `context.steps`). Spawning an actor for every step
  * measured 5-6 µs/step more at concurrency 8 and 17 at 64 (XState copies
  * `children` on every spawn and stop), so short steps would cost 1.5-2.5x.
  * Only XState's public API is used: `setup`, `enqueueActions` (`emit`,
