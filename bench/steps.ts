@@ -21,11 +21,19 @@
  * shares of each.
  *
  *   node bench/steps.ts [--sizes 10000,100000] [--repeats 5] [--concurrency 8] [--mem-repeats 3]
+ *                       [--baseline-engine ../weft-main]
+ *
+ * `--baseline-engine DIR` runs the same graphs, in the same process and
+ * children, with the weft checked out in DIR (a git worktree of main, say:
+ * `git worktree add ../weft-main main`), and reports this engine against it,
+ * in wall time and in CPU time (`process.cpuUsage`), which a loaded machine
+ * disturbs less.
  *
  * Targets: at most 3× the minimal scheduler's time and 2 KB per step at 100,000 steps.
  */
 import { spawnSync } from "node:child_process"
-import { fileURLToPath } from "node:url"
+import * as path from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import { parseArgs } from "node:util"
 import { makeStepDef, type StepDef } from "../dsl/Step.ts"
 import { Workflow } from "../dsl/Workflow.ts"
@@ -48,8 +56,24 @@ export const toWorkflow = (graph: Graph, concurrency: number): Workflow<any> => 
   return Workflow.make("bench-steps", { concurrency }, defs)
 }
 
-const runWeft = async (wf: Workflow<any>, n: number): Promise<void> => {
-  const result = await run(wf)
+/** A weft to run the graphs with: this one, or the one in `--baseline-engine`'s folder. */
+interface Engine {
+  readonly toWorkflow: (graph: Graph, concurrency: number) => Workflow<any>
+  readonly run: (wf: Workflow<any>) => Promise<{ readonly status: string; readonly outputs: object }>
+}
+
+const thisEngine: Engine = { toWorkflow: (graph, concurrency) => toWorkflow(graph, concurrency), run: (wf) => run(wf) }
+
+/** The weft in `dir`: its own definition and its own `run`, so nothing of this one mixes in. */
+const loadEngine = async (dir: string): Promise<Engine> => {
+  const root = path.resolve(dir)
+  const bench = (await import(pathToFileURL(path.join(root, "bench", "steps.ts")).href)) as { toWorkflow: Engine["toWorkflow"] }
+  const runs = (await import(pathToFileURL(path.join(root, "runtime", "Run.ts")).href)) as { run: Engine["run"] }
+  return { toWorkflow: bench.toWorkflow, run: runs.run }
+}
+
+const runWeft = async (wf: Workflow<any>, n: number, engine: Engine = thisEngine): Promise<void> => {
+  const result = await engine.run(wf)
   if (result.status !== "succeeded" || Object.keys(result.outputs).length !== n) {
     throw new Error(`weft run ended ${result.status} with ${Object.keys(result.outputs).length} of ${n} outputs`)
   }
@@ -71,21 +95,23 @@ const time = async (f: () => Promise<void> | void, n: number, repeats: number): 
 const childKinds = ["idle", "definition", "plan", "weft", "minimal"] as const
 type ChildKind = (typeof childKinds)[number]
 
-/** Child mode: build the graph, do `kind`, print peak RSS in KB. */
-const child = async (kind: ChildKind, n: number, concurrency: number): Promise<void> => {
+/** Child mode: build the graph, do `kind` (with the engine in `engineDir`, if given), print peak RSS in KB. */
+const child = async (kind: ChildKind, n: number, concurrency: number, engineDir: string | undefined): Promise<void> => {
+  const engine = engineDir === undefined ? thisEngine : await loadEngine(engineDir)
   const graph = randomDag(n)
   const keep: Array<unknown> = []
   if (kind === "definition" || kind === "plan") keep.push(toWorkflow(graph, concurrency))
   if (kind === "plan") keep.push(Plan.make(keep[0] as Workflow<any>))
-  if (kind === "weft") await runWeft(toWorkflow(graph, concurrency), n)
+  if (kind === "weft") await runWeft(engine.toWorkflow(graph, concurrency), n, engine)
   if (kind === "minimal") await runBaseline(graph, concurrency)
   process.stdout.write(JSON.stringify({ maxRSSKB: process.resourceUsage().maxRSS, kept: keep.length }))
 }
 
 const self = fileURLToPath(import.meta.url)
 
-const peakRssKB = (kind: ChildKind, n: number, concurrency: number): number => {
-  const out = spawnSync(process.execPath, [self, "--child", kind, String(n), String(concurrency)], { encoding: "utf8" })
+const peakRssKB = (kind: ChildKind, n: number, concurrency: number, engineDir?: string): number => {
+  const engine = engineDir === undefined ? [] : ["--engine", engineDir]
+  const out = spawnSync(process.execPath, [self, "--child", kind, String(n), String(concurrency), ...engine], { encoding: "utf8" })
   if (out.status !== 0) throw new Error(`child ${kind} ${n} failed:\n${out.stderr}`)
   return (JSON.parse(out.stdout) as { maxRSSKB: number }).maxRSSKB
 }
@@ -95,6 +121,21 @@ export interface StepsOptions {
   readonly repeats?: number
   readonly memRepeats?: number
   readonly concurrency?: number
+  /** A folder holding another weft (main's worktree) to compare with. */
+  readonly baselineEngine?: string | undefined
+}
+
+/** Milliseconds of CPU (user + system) per run of `f`, after the same warm-up as `time`. */
+const cpuTime = async (f: () => Promise<void> | void, n: number, repeats: number): Promise<Array<number>> => {
+  for (let done = 0, runs = 0; done < warmupSteps || runs < 2; done += n, runs++) await f()
+  const ms: Array<number> = []
+  for (let r = 0; r < repeats; r++) {
+    const before = process.cpuUsage()
+    await f()
+    const used = process.cpuUsage(before)
+    ms.push((used.user + used.system) / 1000)
+  }
+  return ms
 }
 
 const count = (n: number) => n.toLocaleString("en")
@@ -138,7 +179,41 @@ export const main = async (options: StepsOptions = {}): Promise<void> => {
     say(`  ${count(n)} steps: weft ${weftMs.map((ms) => fmt(ms)).join(", ")} ms; minimal ${minimalMs.map((ms) => fmt(ms)).join(", ")} ms${verdict}`)
   }
   say(table(rows))
+  if (options.baselineEngine !== undefined) await compareEngines(options.baselineEngine, sizes, repeats, memRepeats, concurrency, say)
   say(`  (Plan.make): part of weft's time spent checking and laying out the workflow; (definition, +plan): peak KB/step after building the StepDefs, then after Plan.make too`)
+}
+
+/**
+ * This engine against the one in `dir` on the same graphs: wall and CPU time
+ * per step (each engine timed on its own, after its own warm-up), and peak
+ * memory per step in fresh children.
+ */
+const compareEngines = async (
+  dir: string,
+  sizes: ReadonlyArray<number>,
+  repeats: number,
+  memRepeats: number,
+  concurrency: number,
+  say: (text: string) => void
+): Promise<void> => {
+  const baseline = await loadEngine(dir)
+  say(`  against the engine in ${dir} (same graphs, same process; memory in fresh children):`)
+  const rows = [["steps", "this us/step", "baseline us/step", "ratio", "this CPU us/step", "baseline CPU us/step", "CPU ratio", "this KB/step", "baseline KB/step"]]
+  for (const n of sizes) {
+    const graph = randomDag(n)
+    const mine = toWorkflow(graph, concurrency)
+    const theirs = baseline.toWorkflow(graph, concurrency)
+    const perStep = (ms: ReadonlyArray<number>) => (median(ms) * 1000) / n
+    const wall = [perStep(await time(() => runWeft(mine, n), n, repeats)), perStep(await time(() => runWeft(theirs, n, baseline), n, repeats))]
+    const cpu = [perStep(await cpuTime(() => runWeft(mine, n), n, repeats)), perStep(await cpuTime(() => runWeft(theirs, n, baseline), n, repeats))]
+    const kb = (engineDir?: string) => {
+      // The idle child loads the same engine: its modules are not the run's memory.
+      const idle = median(Array.from({ length: memRepeats }, () => peakRssKB("idle", n, concurrency, engineDir)))
+      return (median(Array.from({ length: memRepeats }, () => peakRssKB("weft", n, concurrency, engineDir))) - idle) / n
+    }
+    rows.push([count(n), fmt(wall[0]!), fmt(wall[1]!), `${fmt(wall[0]! / wall[1]!)}x`, fmt(cpu[0]!), fmt(cpu[1]!), `${fmt(cpu[0]! / cpu[1]!)}x`, fmt(kb()), fmt(kb(dir))])
+  }
+  say(table(rows))
 }
 
 if (import.meta.main) {
@@ -149,17 +224,20 @@ if (import.meta.main) {
       sizes: { type: "string" },
       repeats: { type: "string" },
       "mem-repeats": { type: "string" },
-      concurrency: { type: "string" }
+      concurrency: { type: "string" },
+      "baseline-engine": { type: "string" },
+      engine: { type: "string" }
     }
   })
   if (values.child !== undefined) {
-    await child(values.child as ChildKind, Number(positionals[0]), Number(positionals[1]))
+    await child(values.child as ChildKind, Number(positionals[0]), Number(positionals[1]), values.engine)
   } else {
     await main({
       ...(values.sizes === undefined ? {} : { sizes: values.sizes.split(",").map(Number) }),
       ...(values.repeats === undefined ? {} : { repeats: Number(values.repeats) }),
       ...(values["mem-repeats"] === undefined ? {} : { memRepeats: Number(values["mem-repeats"]) }),
-      ...(values.concurrency === undefined ? {} : { concurrency: Number(values.concurrency) })
+      ...(values.concurrency === undefined ? {} : { concurrency: Number(values.concurrency) }),
+      baselineEngine: values["baseline-engine"]
     })
   }
 }

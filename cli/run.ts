@@ -10,6 +10,7 @@ import { tee, type Reporter } from "../runtime/Reporter.ts"
 import { defaultCacheDir, type CacheSettings } from "../runtime/cache/runCache.ts"
 import { defaultWeftDir } from "../runtime/weftDir.ts"
 import { run } from "../runtime/Run.ts"
+import { inspectionWriter } from "../runtime/inspect/index.ts"
 import { readDurations } from "../runtime/history/durations.ts"
 import type { RunResult } from "../runtime/RunState.ts"
 import { load, type Io } from "./common.ts"
@@ -20,12 +21,14 @@ import { chooseReporter, reporterName } from "./reporters.ts"
 import { reservingStdout } from "../runtime/Reporter.ts"
 import { runExtras } from "./runExtras.ts"
 import { describeOpened, leftOpen } from "./openHandles.ts"
-import { checkRunFlags } from "./runFlags.ts"
+import { checkInspectFlag, checkRunFlags } from "./runFlags.ts"
 import { runSpec } from "./specs.ts"
 
 export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> => {
   const { values, positionals } = parseFlags(runSpec, args)
   const { trace } = checkRunFlags(values, io)
+  const inspectFile = checkInspectFlag(values.inspect, io)
+  const inspect = inspectFile === undefined ? undefined : inspectionWriter(path.resolve(io.cwd, inspectFile))
   const { concurrency, output } = values
   const commandConcurrency = values["command-concurrency"]
   const [file = "weft.ts", ...only] = positionals
@@ -100,8 +103,11 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
       // Every run keeps a journal, so that any run can be resumed.
       journal: true,
       resume: values.resume,
-      allowAll: values["allow-all"]
+      allowAll: values["allow-all"],
+      // Closed by the run before its end is reported.
+      inspect
     }))
+    if (inspect?.failure !== undefined) io.stderr(`weft: --inspect ${inspectFile}: writing stopped: ${inspect.failure instanceof Error ? inspect.failure.message : String(inspect.failure)}\n`)
     // The reporters have flushed (`run` waited for them): weft exits now with
     // the run's code (bin/weft.js), whatever is left open, and says so.
     const left = before === undefined ? undefined : describeOpened(await leftOpen(before, io.openResources!))

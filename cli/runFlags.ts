@@ -30,6 +30,17 @@ export interface RunFlagValues {
 
 const isFolder = (file: string): boolean => statSync(file, { throwIfNoEntry: false })?.isDirectory() === true
 
+/** `weft run --inspect FILE`'s line in `--help` (run only: a watch session is many runs). */
+export const inspectFlag = string("FILE", "write XState's inspection events of the run to FILE, one JSON object per line: the run actor, each step actor's creation, events, snapshots and end (for tools and bug reports)")
+
+/** Checks `--inspect`'s file: a file to write, not a folder. */
+export const checkInspectFlag = (inspect: string | undefined, io: Io): string | undefined => {
+  if (inspect !== undefined && (inspect === "" || isFolder(path.resolve(io.cwd, inspect)))) {
+    throw new UsageError(`--inspect needs a file to write the inspection events to, like --inspect run.jsonl${inspect === "" ? "" : `; ${inspect} is a folder`}`)
+  }
+  return inspect
+}
+
 /** Checks what the shared options say together; returns the trace file (if asked for). */
 export const checkRunFlags = (values: RunFlagValues, io: Io): { readonly trace: string | undefined } => {
   if (values["no-cache"] && values.force) throw new UsageError("--no-cache and --force cannot be used together")

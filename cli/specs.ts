@@ -5,7 +5,7 @@
  * `--help` and a bad flag are answered before the engine loads.
  */
 import { boolean, list, oneOf, string, wholeNumber, type CommandSpec } from "./flags.ts"
-import { runFlags } from "./runFlags.ts"
+import { inspectFlag, runFlags } from "./runFlags.ts"
 import { parseSize } from "../runtime/cache/size.ts"
 import { UsageError } from "./common.ts"
 
@@ -19,7 +19,8 @@ export const runSpec = {
     ...runFlags,
     "dry-run": boolean("print the plan instead of running: levels, parallel groups, the critical path by history or estimates (JSON with --reporter json)"),
     resume: boolean("continue the last unfinished (killed or failed) run: replay the steps it finished whose definition and inputs are unchanged"),
-    output: string("STEP", "after the run, print STEP's value to stdout (text as is, plain data as JSON); the reporter then writes to stderr")
+    output: string("STEP", "after the run, print STEP's value to stdout (text as is, plain data as JSON); the reporter then writes to stderr"),
+    inspect: inspectFlag
   },
   notes: [
     "Naming steps runs them and what they depend on. " + loadedFiles,

@@ -97,7 +97,8 @@ export type ExecutorCommand =
   | { readonly type: "executor.start"; readonly starts: Array<{ readonly step: number; readonly inputs: Record<string, unknown> }> }
   /** Steps that gave their slot back to wait get one again: each goes on. */
   | { readonly type: "executor.resume"; readonly steps: Array<number> }
-  | { readonly type: "executor.interrupt" }
+  /** Interrupts these steps' fibers (a cancelled run's step actors ask for their own), else every one. */
+  | { readonly type: "executor.interrupt"; readonly steps?: ReadonlyArray<number> | undefined }
 
 /**
  * What the executor tells the machine. The machine empties `updates` once it
@@ -257,7 +258,9 @@ export const executor = fromCallback<ExecutorCommand, ExecutorInput, ExecutorEve
         consume(command.steps)
         return
       case "executor.interrupt":
-        Effect.runFork(FiberMap.clear(steps))
+        // Every step's fiber, or those of the steps named (a step actor's stop, a cancel's withdrawals).
+        if (command.steps === undefined) Effect.runFork(FiberMap.clear(steps))
+        else for (const step of command.steps) Effect.runFork(FiberMap.remove(steps, step))
         return
     }
   })

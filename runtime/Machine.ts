@@ -1,25 +1,46 @@
 /**
- * Compiles a workflow to an XState machine: the single source of truth for a
- * run's state.
+ * Compiles a workflow to an XState actor system: the run actor, the host it
+ * invokes (the executor, which runs step bodies as Effect fibers), and a
+ * child actor per running step (`StepActor.ts`).
  *
  * ```
- *   ┌─────────┐  every step ended  ┌──────┐
- *   │ running │ ─────────────────▶ │ done │  (final; output: RunResult)
- *   └─────────┘                    └──────┘
- *     invokes the executor; applies its reports and `cancel` to RunState
+ *                executor.ready                 run.ended [succeeded]
+ *   starting ───────────────────▶ running ───────────────────────────▶ succeeded (final)
+ *      │ cancel                    │    │ run.failing (fail-fast)        run.ended [failed]
+ *      ▼                   cancel  │    ▼                                ─────────▶ failed (final)
+ *   cancelling ◀───────────────────┘  failing ── run.ended ──▶ failed (final)
+ *      │             ◀── cancel ──────────┘
+ *      └── run.ended ──▶ cancelled (final)            (every final state: output RunResult)
  * ```
  *
- * One machine per run holds every step's status in its context (a `RunState`)
- * instead of one actor per step: an actor costs about 20 µs and 10 KB, too
- * much for 100,000-step workflows. Steps' bodies run in the invoked executor;
- * everything the run does is emitted as `Event`s (`actor.on("*", …)`).
+ * The run actor's context is plain data for tools: `steps` (every step's
+ * status by id) and `progress` (counts per status), both updated in place,
+ * O(1) per change; `run` (the `RunState`) holds the rules. The run's
+ * `Event`s go to `emitTo` (what `run` uses) or out through XState's `emit`
+ * (`actor.on("*", …)`).
+ *
+ * Step actors, and what they cost. A running step's actor is spawned when
+ * the host first reports on it (its start, or a wait for its rate limit) and
+ * stopped when its end is applied, with `systemId` the step's id and a slot
+ * as its child id (see `StepActors` for why). A step whose start and end come
+ * in the same batch gets none: no snapshot could show it running. Measured
+ * with `bench/steps.ts --baseline-engine` (100,000 no-op steps, concurrency
+ * 8, against the engine before actors, on a loaded 2-core machine): 1.06x
+ * its wall time, 1.12-1.15x its CPU time; peak 2.34 KB/step against 2.17
+ * (0.1 of it is `context.steps`). Spawning an actor for every step
+ * measured 5-6 µs/step more at concurrency 8 and 17 at 64 (XState copies
+ * `children` on every spawn and stop), so short steps would cost 1.5-2.5x.
+ * Only XState's public API is used: `setup`, `enqueueActions` (`emit`,
+ * `spawnChild`, `stopChild`, `sendTo`, `raise`), plain actions and
+ * a custom `ActorLogic`.
  */
 import * as path from "node:path"
 import * as Context from "effect/Context"
-import { setup, type AnyActorRef, type AnyActorScope } from "xstate"
+import { setup, type AnyActorRef } from "xstate"
 import type { Workflow } from "../dsl/Workflow.ts"
 import type { Event } from "./Event.ts"
-import { clockOf, consume, executor, type Executor, type ExecutorEvent } from "./Executor.ts"
+import { clockOf, consume, executor, type Executor, type ExecutorCommand, type ExecutorEvent } from "./Executor.ts"
+import type { StepReport } from "./StepReport.ts"
 import type { Stage } from "./Pipeline.ts"
 import type { CacheSettings } from "./cache/runCache.ts"
 import type { JournalSetup } from "./journal/stage.ts"
@@ -29,7 +50,9 @@ import { runOptionsError } from "./runOptions.ts"
 import { alertsOf } from "../dsl/alertOptions.ts"
 import { expectedRunMs } from "./alerts.ts"
 import * as Plan from "./Plan.ts"
-import { RunState, type Outbox, type RunResult } from "./RunState.ts"
+import { RunState, type Progress, type RunResult } from "./RunState.ts"
+import { StepActors, stepLogic, type Enqueue, type StepActorEvent } from "./StepActor.ts"
+import { isFinal, type StepStatus } from "./StepStatus.ts"
 import type { RateLimiter } from "./RateLimiter.ts"
 import { resolveConcurrency, withCommandLimit } from "./concurrency.ts"
 
@@ -90,88 +113,231 @@ export interface CompileOptions extends Plan.PlanOptions {
    * the run starts none: every step ends `cancelled`.
    */
   readonly signal?: AbortSignal | undefined
+  /**
+   * Where the run's events go, in order, instead of the actor's emitted
+   * events (`actor.on`): `run` passes its reporter here. XState's `emit` costs
+   * an action object, its resolution and a deferred closure per event (over
+   * 300,000 at 100,000 steps), and XState keeps a turn's action records
+   * reachable long enough that they reach the old generation: 1.7 KB/step
+   * more peak memory, and about 3 µs/step. One plain action per batch hands
+   * the batch over instead.
+   */
+  readonly emitTo?: ((event: Event) => void) | undefined
 }
 
 /** What can be sent to a running workflow's actor. */
-export type MachineEvent = ExecutorEvent | { readonly type: "cancel" }
+export type MachineEvent =
+  | ExecutorEvent
+  | { readonly type: "cancel" }
+  /** The run's own: emit the next events of a long batch (see `EmitQueue`). */
+  | { readonly type: "run.flush" }
+  /** The run's own: the first failure of a fail-fast run stops it. */
+  | { readonly type: "run.failing" }
+  /** The run's own: every step ended and every event was emitted. */
+  | { readonly type: "run.ended" }
 
-/**
- * An action that applies one input to the run with `change`, then carries out
- * what that left in the run's outbox: emits its events, in order, each on its
- * own to the actor's listeners (like one XState `emit` per event), then hands
- * new starts, or an interrupt, to the executor.
- *
- * XState's `emit` costs about a microsecond and a kilobyte per event (an
- * action function, its resolution, a deferred closure, an inspection record),
- * and XState drains a turn's deferred work with `Array#shift`, O(n) per call
- * once the array is large: 25,000 first `step:ready` events in one turn took
- * O(n²). A 100,000-step run emits over 300,000 events, so this action emits a
- * whole batch at once. And it is one action per machine event, built once,
- * rather than an inline action plus `enqueueActions` (a dozen closures per
- * call, and an `emit` and a `sendTo` action built per batch): the machine
- * takes an event per chunk of a command's output and per batch of step ends,
- * and XState keeps each event's action records alive for a while (below).
- *
- * It follows the protocol of XState's built-in actions, which is how `emit`
- * and `sendTo` are written: `resolve` changes the run and takes the outbox,
- * as `enqueueActions` runs its callback there, and `execute` gets the actor
- * scope and defers the work until the turn's snapshot is committed, exactly
- * where `emit` and `sendTo` would.
- */
-const settle = <E>(type: string, change: (run: RunState, event: E) => void) => {
-  interface Params {
-    readonly outbox: Outbox
-    readonly executor: AnyActorRef | undefined
-  }
-  function settle(): void {
-    // XState calls a built-in action's `execute`, never the action itself.
-    throw new Error("weft bug: this XState version does not run built-in actions as weft expects")
-  }
-  settle.type = `weft.${type}`
-  settle.resolve = (
-    _scope: AnyActorScope,
-    snapshot: { readonly children: Record<string, AnyActorRef | undefined> },
-    args: { readonly context: { readonly run: RunState }; readonly event: E }
-  ): [unknown, Params, undefined] => {
-    change(args.context.run, args.event)
-    return [snapshot, { outbox: args.context.run.takeOutbox(), executor: snapshot.children.executor }, undefined]
-  }
-  settle.execute = (scope: AnyActorScope, { outbox, executor }: Params) => {
-    if (outbox.events.length === 0 && outbox.starts.length === 0 && outbox.resumes.length === 0 && !outbox.interrupt) return
-    scope.defer(() => {
-      for (const event of outbox.events) scope.emit(event)
-      // Emitted: let the events go, as `consume` does for the executor's
-      // batches. XState's microstep swaps a closure holding the turn's action
-      // records into the long-lived actor scope, which keeps them (and so
-      // their params, this outbox) alive through young-generation
-      // collections: every event and log line was promoted to the old
-      // generation. A step printing 1 GiB peaked at 300-400 MB RSS, and a
-      // 100,000-step run used 20 MB more.
-      outbox.events.length = 0
-      if (outbox.starts.length > 0) executor?.send({ type: "executor.start", starts: outbox.starts })
-      if (outbox.resumes.length > 0) executor?.send({ type: "executor.resume", steps: outbox.resumes })
-      if (outbox.interrupt) executor?.send({ type: "executor.interrupt" })
-    })
-  }
-  return settle
+/** The run actor's context: plain data for tools (`steps`, `progress`), and the run's rules behind it. */
+export interface RunContext {
+  /** Every step's status by id, updated in place (O(1) per change). */
+  readonly steps: Readonly<Record<string, StepStatus>>
+  /**
+   * How many steps are in each status, updated in place like `steps`: an
+   * `assign` of a fresh copy per batch cost 0.1 KB/step of peak memory at
+   * 100,000 steps (a snapshot and a context copied per batch).
+   */
+  readonly progress: Progress
+  /** The run's rules and full state (`statusOf`, `steps` with attempts and durations). */
+  readonly run: RunState
+  readonly actors: StepActors
+  readonly emitting: EmitQueue
 }
 
-const begin = settle<Extract<ExecutorEvent, { type: "executor.ready" }>>("begin", (run, event) => run.begin(event.time))
-const apply = settle<Extract<ExecutorEvent, { type: "executor.updates" }>>("apply", (run, event) => {
-  for (const update of event.updates) run.apply(update)
-  consume(event.updates)
-})
-const cancel = (now: () => number) => settle<unknown>("cancel", (run) => run.cancel(now()))
-const finish = (now: () => number) => settle<unknown>("finish", (run) => run.finish(now()))
+/**
+ * The events a turn of the run actor has yet to emit, first in first out.
+ *
+ * Each event goes out with its own `emit` action, but at most `chunk` per
+ * turn: XState runs a turn's deferred actions with `Array#shift`, and one
+ * action emitting 100,000 events (the `step:ready` of 100,000 roots) took
+ * 1.1 s, 200,000 took 9 s. Past the chunk, the run sends itself `run.flush`
+ * for the next (1.3-1.8 µs/event, linear). A new batch's events queue
+ * behind, so the order holds; the run ends only once the queue is empty.
+ */
+export class EmitQueue {
+  #items: Array<Event> = []
+  #head = 0
+  #flushing = false
+  /** Set once the run actor has been told `run.failing` / `run.ended`. */
+  failing = false
+  ended = false
+
+  get empty(): boolean {
+    return this.#head === this.#items.length
+  }
+
+  add(events: Array<Event>): void {
+    if (events.length === 0) return
+    if (this.empty) {
+      this.#items = events
+      this.#head = 0
+    } else for (const event of events) this.#items.push(event)
+  }
+
+  /** Emits up to a chunk; asks for a `run.flush` if more are left. */
+  emit(enqueue: { readonly emit: (event: Event) => void; readonly sendTo: (to: AnyActorRef, event: MachineEvent) => void }, self: AnyActorRef): void {
+    const items = this.#items
+    const stop = Math.min(items.length, this.#head + chunk)
+    for (let i = this.#head; i < stop; i++) enqueue.emit(items[i]!)
+    this.#head = stop
+    if (this.empty) {
+      this.#items = []
+      this.#head = 0
+    } else if (!this.#flushing) {
+      this.#flushing = true
+      enqueue.sendTo(self, { type: "run.flush" })
+    }
+  }
+
+  /** A `run.flush` arrived. */
+  flushed(): void {
+    this.#flushing = false
+  }
+
+  toJSON(): { readonly pending: number } {
+    return { pending: this.#items.length - this.#head }
+  }
+}
+
+const chunk = 1024
+
+/** What the host reported of a step, as its actor needs to hear it (see `StepActors`). */
+const tellActor = (actors: StepActors, run: RunState, update: StepReport): void => {
+  switch (update.type) {
+    case "step:start":
+      return actors.tell(update.step, update.attempt)
+    case "step:waiting":
+      if (isFinal(run.status[update.step]!)) return
+      return actors.tell(update.step, update.over === true ? run.attempts[update.step]! : { type: "step.waiting", reason: update.reason })
+    case "step:retry":
+      return actors.tell(update.step, { type: "step.retrying", attempt: update.attempt + 1, reason: update.error })
+    case "step:end":
+      return actors.end(update.step)
+    default:
+      return
+  }
+}
+/** One `enqueueActions` call's helpers, as the run actor's actions use them. */
+type RunEnqueue = Enqueue & ((action: () => void) => void) & {
+  readonly emit: (event: Event) => void
+  readonly sendTo: ((to: string, event: ExecutorCommand | StepActorEvent) => void) & ((to: AnyActorRef, event: MachineEvent) => void)
+  readonly raise: (event: MachineEvent) => void
+}
 
 /**
- * The machine that runs `wf`. `createActor(compile(wf)).start()` runs it; its
- * snapshot's `context.run.statusOf(id)` tells each step's status, and the actor's
- * output is the `RunResult`.
+ * Carries out what the last inputs left in the run's outbox: its events
+ * (a chunk of them: see `EmitQueue`), the step actors it spawns, tells and
+ * stops, the starts and resumes for the host, and on a stop the interrupts:
+ * through each running step's actor, and directly for the steps handed over
+ * that have none yet. Then the run's progress, and what it means for the
+ * run's own state.
+ */
+const settle = (context: RunContext, enqueue: RunEnqueue, self: AnyActorRef, emitTo: ((event: Event) => void) | undefined): void => {
+  const { run, actors, emitting } = context
+  const outbox = run.takeOutbox()
+  if (emitTo !== undefined) deliver(enqueue, outbox.events, emitTo)
+  else {
+    emitting.add(outbox.events)
+    emitting.emit(enqueue, self)
+  }
+  const host = (self.getSnapshot() as { readonly children: Record<string, AnyActorRef | undefined> }).children.executor
+  for (const step of outbox.resumes) if (actors.has(step)) actors.tell(step, run.attempts[step]!)
+  actors.commit(enqueue, run, host)
+  if (outbox.starts.length > 0) enqueue.sendTo("executor", { type: "executor.start", starts: outbox.starts })
+  if (outbox.resumes.length > 0) enqueue.sendTo("executor", { type: "executor.resume", steps: outbox.resumes })
+  if (outbox.interrupt) {
+    const viaActors = actors.interrupt(enqueue)
+    const rest = run.inFlight().filter((step) => !viaActors.has(step))
+    if (rest.length > 0) enqueue.sendTo("executor", { type: "executor.interrupt", steps: rest })
+  }
+  ended(context, enqueue)
+}
+
+/**
+ * Enqueues one plain action that hands `events` to `emitTo`, then empties
+ * the batch: XState keeps the turn's action records (and so this closure)
+ * alive for a while, which must not keep every event and log line.
+ */
+const deliver = (enqueue: RunEnqueue, events: Array<Event>, emitTo: (event: Event) => void): void => {
+  if (events.length === 0) return
+  enqueue(() => {
+    for (const event of events) emitTo(event)
+    events.length = 0
+  })
+}
+
+/**
+ * Whether a batch of reports needs nothing of the run actor but its events
+ * delivered and the next starts sent: no step actor to spawn, tell or stop
+ * (none is alive, and every step that starts in it also ends in it), no
+ * failure, retry, wait or stop, and the run does not end with it. That is
+ * most batches of short steps (no-ops, cache hits), and they then skip
+ * `enqueueActions`, whose per-call helpers (a function with nine closures)
+ * were 0.2 KB/step of peak memory at 100,000 no-op steps.
+ */
+const isQuiet = (context: RunContext, updates: ReadonlyArray<StepReport>, emitTo: ((event: Event) => void) | undefined): boolean => {
+  const { run, actors } = context
+  if (emitTo === undefined || actors.size > 0 || run.stopping !== undefined) return false
+  const open = actors.scratch
+  let ends = 0
+  for (const update of updates) {
+    switch (update.type) {
+      case "step:start":
+        open.add(update.step)
+        break
+      case "step:end":
+        if (update.status !== "succeeded" && update.status !== "cached") {
+          open.clear()
+          return false
+        }
+        open.delete(update.step)
+        ends++
+        break
+      case "step:waiting":
+      case "step:resume":
+      case "step:retry":
+        open.clear()
+        return false
+      default:
+        break
+    }
+  }
+  const quiet = open.size === 0 && run.counts.total - run.counts.pending - run.counts.ready - run.counts.running + ends < run.counts.total
+  open.clear()
+  return quiet
+}
+
+/** Raises `run.failing` at a fail-fast run's first failure, and `run.ended` once every step ended and every event is out. */
+const ended = (context: RunContext, enqueue: RunEnqueue): void => {
+  const { run, emitting } = context
+  if (!emitting.failing && run.stopping === "failed") {
+    emitting.failing = true
+    enqueue.raise({ type: "run.failing" })
+  }
+  if (!emitting.ended && run.finished && emitting.empty) {
+    emitting.ended = true
+    enqueue.raise({ type: "run.ended" })
+  }
+}
+
+/**
+ * The machine that runs `wf`: the run actor. `createActor(compile(wf)).start()`
+ * runs it; its snapshot's `value` is the run's state, `context.steps` every
+ * step's status and `context.progress` the counts; each running step is a
+ * child actor (`actor.system.get("build")`), and the actor's output is the
+ * `RunResult`.
  *
  * @throws DefinitionError when the workflow cannot run.
  * @example
- * const actor = createActor(compile(wf))
+ * const actor = createActor(compile(wf), { inspect: (event) => console.log(event.type) })
  * actor.on("*", (event) => console.log(event.type))
  * actor.start()
  */
@@ -190,49 +356,116 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
   const alerts = alertsOf(wf.options.alerts)
   const expectedMs = alerts.runOverrun === undefined ? undefined : expectedRunMs(plan, limits.slots)
 
-  return setup({
+  const machine = setup({
     types: {} as {
-      context: { readonly run: RunState }
+      context: RunContext
       events: MachineEvent
       emitted: Event
       output: RunResult
     },
-    actors: { executor }
-  }).createMachine({
+    actors: { executor, step: stepLogic }
+  })
+  const withRun = <E extends MachineEvent>(change: (context: RunContext, event: E) => void) =>
+    machine.enqueueActions(({ context, event, enqueue, self }) => {
+      change(context, event as E)
+      settle(context, enqueue as unknown as RunEnqueue, self, options.emitTo)
+    })
+  const begin = withRun<Extract<MachineEvent, { type: "executor.ready" }>>(({ run }, event) => run.begin(event.time))
+  const apply = withRun<Extract<MachineEvent, { type: "executor.updates" }>>(({ run, actors }, event) => {
+    for (const update of event.updates) {
+      run.apply(update)
+      tellActor(actors, run, update)
+    }
+    consume(event.updates)
+  })
+  const cancel = withRun(({ run }) => run.cancel(now()))
+  const flush = machine.enqueueActions(({ context, enqueue, self }) => {
+    context.emitting.flushed()
+    context.emitting.emit(enqueue as unknown as RunEnqueue, self)
+    ended(context, enqueue as unknown as RunEnqueue)
+  })
+  // The last events (`run:end`): few, so emitted at once.
+  const finish = machine.enqueueActions(({ context, enqueue }) => {
+    context.run.finish(now())
+    const events = context.run.takeOutbox().events
+    if (options.emitTo !== undefined) deliver(enqueue as unknown as RunEnqueue, events, options.emitTo)
+    else for (const event of events) enqueue.emit(event)
+  })
+  const ending = [
+    { guard: ({ context }: { readonly context: RunContext }) => context.run.outcome === "cancelled", target: "cancelled" },
+    { guard: ({ context }: { readonly context: RunContext }) => context.run.outcome === "failed", target: "failed" },
+    { target: "succeeded" }
+  ]
+  // The quiet path (see `isQuiet`): a plain action, then a `sendTo` built once.
+  const applyQuietly = machine.createAction(({ context, event }) => {
+    const { run } = context
+    const updates = (event as Extract<MachineEvent, { type: "executor.updates" }>).updates
+    for (const update of updates) run.apply(update)
+    consume(updates)
+    const outbox = run.takeOutbox()
+    for (const event of outbox.events) options.emitTo!(event)
+    outbox.events.length = 0
+    if (outbox.resumes.length > 0 || outbox.interrupt || run.finished) throw new Error("weft bug: a batch taken as quiet asked for more than starts")
+    context.actors.next = { type: "executor.start", starts: outbox.starts }
+  })
+  const startNext = machine.sendTo("executor", ({ context }) => context.actors.takeNext())
+  const reports = {
+    "executor.updates": [
+      { guard: ({ context, event }: { readonly context: RunContext; readonly event: MachineEvent }) => isQuiet(context, (event as Extract<MachineEvent, { type: "executor.updates" }>).updates, options.emitTo), actions: [applyQuietly, startNext] },
+      { actions: apply }
+    ],
+    "run.flush": { actions: flush },
+    "run.ended": ending
+  }
+
+  return machine.createMachine({
     id: wf.name,
-    // XState builds the context by spreading, so the RunState instance sits one level down.
-    context: () => ({ run: new RunState(plan, { concurrency: limits.slots, commandConcurrency: limits.commands, failFast, runId, permissionsOff: options.allowAll === true, memoHitRate: alerts.memoHitRate }) }),
-    initial: "running",
+    context: () => {
+      const run = new RunState(plan, { concurrency: limits.slots, commandConcurrency: limits.commands, failFast, runId, permissionsOff: options.allowAll === true, memoHitRate: alerts.memoHitRate })
+      return { steps: run.byId, progress: run.counts, run, actors: new StepActors(), emitting: new EmitQueue() }
+    },
+    // The host: it runs the steps' fibers until the run reaches a final state.
+    invoke: {
+      id: "executor",
+      src: "executor",
+      input: () => ({
+        plan,
+        services,
+        cwd: options.cwd ?? process.cwd(),
+        // The CLI's cache settings hold the absolute path; `file` may be as the user typed it.
+        file: options.cache?.file ?? (options.file === undefined ? undefined : path.resolve(options.cwd ?? process.cwd(), options.file)),
+        stages: options.stages,
+        executor: options.executor,
+        cache: { root: options.cwd, file: options.file, ...options.cache, ...(options.weftDir === undefined ? {} : { weftDir: options.weftDir }) },
+        journal: options.journal,
+        keep: options.keep,
+        allowAll: options.allowAll,
+        rateLimiters: options.rateLimiters,
+        signal: options.signal,
+        alerts: { stepOverrun: alerts.stepOverrun, run: expectedMs === undefined ? undefined : { expectedMs, factor: alerts.runOverrun! } }
+      })
+    },
+    initial: "starting",
     states: {
-      running: {
-        invoke: {
-          id: "executor",
-          src: "executor",
-          input: () => ({
-            plan,
-            services,
-            cwd: options.cwd ?? process.cwd(),
-            // The CLI's cache settings hold the absolute path; `file` may be as the user typed it.
-            file: options.cache?.file ?? (options.file === undefined ? undefined : path.resolve(options.cwd ?? process.cwd(), options.file)),
-            stages: options.stages,
-            executor: options.executor,
-            cache: { root: options.cwd, file: options.file, ...options.cache, ...(options.weftDir === undefined ? {} : { weftDir: options.weftDir }) },
-            journal: options.journal,
-            keep: options.keep,
-            allowAll: options.allowAll,
-            rateLimiters: options.rateLimiters,
-            signal: options.signal,
-            alerts: { stepOverrun: alerts.stepOverrun, run: expectedMs === undefined ? undefined : { expectedMs, factor: alerts.runOverrun! } }
-          })
-        },
+      starting: {
         on: {
-          "executor.ready": { actions: begin },
-          "executor.updates": { actions: apply },
-          cancel: { actions: cancel(now) }
-        },
-        always: { guard: ({ context }) => context.run.finished, target: "done" }
+          "executor.ready": { target: "running", actions: begin },
+          cancel: { target: "cancelling", actions: cancel }
+        }
       },
-      done: { type: "final", entry: finish(now) }
+      running: {
+        on: { ...reports, cancel: { target: "cancelling", actions: cancel }, "run.failing": { target: "failing" } }
+      },
+      failing: {
+        on: { ...reports, cancel: { target: "cancelling", actions: cancel } }
+      },
+      cancelling: {
+        // A run cancelled before it began begins stopped: every step ends cancelled.
+        on: { ...reports, "executor.ready": { actions: begin } }
+      },
+      succeeded: { type: "final", entry: finish },
+      failed: { type: "final", entry: finish },
+      cancelled: { type: "final", entry: finish }
     },
     output: ({ context }) => context.run.result!
   })

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs"
 import * as path from "node:path"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import { createActor } from "xstate"
+import { createActor, type InspectionEvent, type Observer } from "xstate"
 import { isDefinitionError, type DefinitionError } from "../dsl/DefinitionError.ts"
 import type { Workflow } from "../dsl/Workflow.ts"
 import type { Event } from "./Event.ts"
@@ -27,7 +27,7 @@ import { autoPrune, cacheBudget } from "./cache/autoPrune.ts"
 import { makeFileStore } from "./cache/FileStore.ts"
 import { defaultCacheDir } from "./cache/runCache.ts"
 
-export interface RunOptions extends Omit<CompileOptions, "services" | "journal"> {
+export interface RunOptions extends Omit<CompileOptions, "services" | "journal" | "emitTo"> {
   /** Cancels the run when aborted: running steps are interrupted, the run ends `cancelled`. */
   readonly signal?: AbortSignal | undefined
   /** How to show the run (default: silent). */
@@ -47,6 +47,14 @@ export interface RunOptions extends Omit<CompileOptions, "services" | "journal">
    * history, journals and file digests stay in `weftDir`.
    */
   readonly cacheDir?: string | undefined
+  /**
+   * Watches the run through XState's inspection API: the run actor, each
+   * step actor's creation, events, snapshots and end (passed to
+   * `createActor(machine, { inspect })`). An observer's `complete` is called
+   * once the run has ended, before its `run:end` is reported:
+   * `inspectionWriter(file)` closes its file there.
+   */
+  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined
 }
 
 const reporterOf = (reporter: RunOptions["reporter"]): Reporter =>
@@ -82,8 +90,12 @@ export const runEffect = <O extends Record<string, unknown>>(
     )
     // One id for the run everywhere: its journal's (another only if two runs drew the same one).
     const runId = journal === undefined || journal.writer.run === "" ? chosenId : journal.writer.run
+    const inspect = options.inspect
+    const holdEnd = journal !== undefined || (typeof inspect === "object" && inspect.complete !== undefined)
+    // Where the machine's events go: set below, once the reporter is chosen.
+    let emitTo = (_event: Event): void => {}
     const machine = yield* Effect.try({
-      try: () => compile(wf, { ...options, weftDir, services, journal, runId }),
+      try: () => compile(wf, { ...options, weftDir, services, journal, runId, emitTo: (event) => emitTo(event) }),
       catch: (error) => {
         if (isDefinitionError(error)) return error
         throw error
@@ -99,30 +111,33 @@ export const runEffect = <O extends Record<string, unknown>>(
       uninstallConsole()
     }
     const result = yield* Effect.callback<RunResult>((resume) => {
-      const actor = createActor(machine)
       const deliver = (event: Event) => {
         reporter.onEvent(event)
         options.onEvent?.(event)
       }
       let ending: Event | undefined
-      const cancel = () => actor.send({ type: "cancel" })
-      actor.on("*", (event) => {
+      emitTo = (event: Event) => {
         recorder?.add(event)
-        // With a journal, `run:end` waits for its last records and end line to be on disk.
-        if (journal !== undefined && event.type === "run:end") ending = event
+        // With a journal, `run:end` waits for its last records and end line to
+        // be on disk; with an inspection observer, for it to complete.
+        if (holdEnd && event.type === "run:end") ending = event
         else deliver(event)
-      })
+      }
+      const actor = createActor(machine, inspect === undefined ? undefined : { inspect })
+      const cancel = () => actor.send({ type: "cancel" })
       const finished = new Promise<void>((resolve) => {
         actor.subscribe({
           complete: () => {
             const output = actor.getSnapshot().output!
             void (journal?.writer.close(output.status) ?? Promise.resolve()).then(() => {
+              if (typeof inspect === "object") inspect.complete?.()
               if (ending !== undefined) deliver(ending)
               resolve()
               resume(Effect.succeed(output))
             })
           },
           error: (error) => {
+            if (typeof inspect === "object") inspect.complete?.()
             resolve()
             resume(Effect.die(error))
           }

@@ -37,6 +37,9 @@ export interface RunResult<O = Record<string, unknown>> {
   readonly durationMs: number
 }
 
+/** How many steps are in each status: the run's progress, kept by counters (see `RunState.counts`). */
+export type Progress = { readonly total: number } & { readonly [S in StepStatus]: number }
+
 export interface Outbox {
   readonly events: Array<Event>
   readonly starts: Array<{ readonly step: number; readonly inputs: Record<string, unknown> }>
@@ -76,6 +79,15 @@ export class RunState {
   endTime = 0
   outbox: Outbox = { events: [], starts: [], resumes: [], interrupt: false }
 
+  /**
+   * Every step's status by id, updated in place as it changes (O(1) each):
+   * the run actor's `context.steps`. Copying 100,000 entries per batch would
+   * make a run O(n²).
+   */
+  readonly byId: Record<string, StepStatus>
+  /** How many steps are in each status, kept as they move (in place): the run actor's `context.progress`. */
+  readonly counts: { total: number } & { [S in StepStatus]: number }
+
   /** Announced by `run:start`: `--allow-all`. */
   readonly #permissionsOff: boolean
 
@@ -104,6 +116,9 @@ export class RunState {
     this.#memoHitRate = options.memoHitRate
     this.#memoRates = options.memoHitRate === undefined ? undefined : new MemoRates()
     this.status = new Array<StepStatus>(n).fill("pending")
+    this.byId = record<StepStatus>()
+    for (const id of plan.ids) setById(this.byId, id, "pending")
+    this.counts = { total: n, pending: n, ready: 0, running: 0, succeeded: 0, cached: 0, failed: 0, skipped: 0, cancelled: 0 }
     this.attempts = new Array<number>(n).fill(0)
     this.outputs = new Array<unknown>(n)
     this.errors = new Array<string | undefined>(n)
@@ -116,6 +131,28 @@ export class RunState {
   /** Whether every step has ended. */
   get finished(): boolean {
     return this.#begun && this.#ended === this.status.length
+  }
+
+  /** Why the run stops early, once it does: a failure with failFast, or a cancel. */
+  get stopping(): RunStatus | undefined {
+    return this.#stopping
+  }
+
+  /** How the run ends (or would, if it ended now): what `finish` reports. */
+  get outcome(): RunStatus {
+    return this.#stopping === "cancelled" ? "cancelled" : this.#failed ? "failed" : "succeeded"
+  }
+
+  /** The steps handed to the executor and not ended: those a stop interrupts. */
+  inFlight(): Array<number> {
+    const steps: Array<number> = []
+    for (let i = 0; i < this.status.length; i++) if (this.#scheduler.holds(i)) steps.push(i)
+    return steps
+  }
+
+  /** In an inspection or a persisted snapshot: the run's id, not every array it keeps. */
+  toJSON(): { readonly runId: string } {
+    return { runId: this.runId }
   }
 
   /** The status of a step, by id. */
@@ -287,7 +324,7 @@ export class RunState {
   finish(time: number): RunResult {
     this.endTime = time
     const durationMs = time - this.startTime
-    const status: RunStatus = this.#stopping === "cancelled" ? "cancelled" : this.#failed ? "failed" : "succeeded"
+    const status = this.outcome
     for (const message of this.#memoRates?.warnings(this.#memoHitRate) ?? []) this.#emit({ type: "run:warning", time: durationMs, message })
     this.#emit({ type: "run:end", time: durationMs, status, durationMs })
     // One pass for both records.
@@ -429,6 +466,9 @@ export class RunState {
       throw new Error(`weft bug: step "${this.plan.ids[i]}" cannot go from ${from} to ${to}`)
     }
     this.status[i] = to
+    this.byId[this.plan.ids[i]!] = to
+    this.counts[from]--
+    this.counts[to]++
   }
 
   #emit(event: Event): void {

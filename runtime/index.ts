@@ -3,8 +3,10 @@
  * what happens.
  */
 export { run, runEffect, type RunOptions } from "./Run.ts"
-export { compile, type CompileOptions, type MachineEvent } from "./Machine.ts"
-export type { RunResult, StepSummary } from "./RunState.ts"
+export { compile, type CompileOptions, type MachineEvent, type RunContext } from "./Machine.ts"
+export type { Progress, RunResult, StepSummary } from "./RunState.ts"
+export { stepLogic, type StepActorContext, type StepActorSnapshot, type StepActorState } from "./StepActor.ts"
+export { inspectionWriter, type InspectionLine } from "./inspect/index.ts"
 export { unreachable, type Event, type EventOf, type EventType, type RunStatus, type LogStream, type StepInfo } from "./Event.ts"
 export type { StepStatus, EndStatus } from "./StepStatus.ts"
 export { silent, tee, type Reporter, type Write } from "./Reporter.ts"

@@ -126,7 +126,11 @@ const checks = {
       : `must be an executor ({ name, run(step) }, like localExecutor or isolatedExecutor), not ${shown(value)}`,
   keep: map("step id to { value, durationMs }", `new Map([["build", { value: "dist", durationMs: 1200 }]])`),
   rateLimiters: map("name to RateLimiter", "the enclosing run's"),
-  file: path("a file", "weft.ts")
+  file: path("a file", "weft.ts"),
+  inspect: (value) =>
+    typeof value === "function" || (isObject(value) && typeof value.next === "function")
+      ? undefined
+      : `must be a function or an observer (an object with next) of XState inspection events, not ${shown(value)}`
 } satisfies Record<keyof RunOptions, Check>
 
 const names = Object.keys(checks)
