@@ -49,8 +49,12 @@ describe("the dashboard in a terminal", () => {
     const first = weft.output().length
     writeFileSync(path.join(dir, "a.txt"), "a2")
     await weft.until(/changed a\.txt/, "the change to be shown", first)
-    await weft.until(/✓ a\b[\s\S]*watched succeeded in/, "the rerun to end", first)
-    expect(weft.output().slice(first)).toMatch(/a2/)
+    // Not any "succeeded" after the change: the dashboard repaints run 1's
+    // frame (its "✓ a" row and summary) when the change is shown, before run 2
+    // has done anything. The rerun has ended when a frame shows a's new line
+    // above a run's summary.
+    await weft.until(/a2[\s\S]*watched succeeded in/, "the rerun to end, showing a's new output", first)
+    expect(weft.output().slice(first)).toMatch(/✓ a\b/)
     // Now a step that is still running when q is pressed.
     writeFileSync(path.join(dir, "g.txt"), "wait")
     let pid = 0
