@@ -36,7 +36,7 @@
  */
 import * as path from "node:path"
 import * as Context from "effect/Context"
-import { setup, type AnyActorRef } from "xstate"
+import { setup, type AnyActorRef, type StateMachine } from "xstate"
 import type { Workflow } from "../dsl/Workflow.ts"
 import type { Event } from "./Event.ts"
 import { clockOf, consume, executor, type Executor, type ExecutorCommand, type ExecutorEvent } from "./Executor.ts"
@@ -329,6 +329,14 @@ const ended = (context: RunContext, enqueue: RunEnqueue): void => {
 }
 
 /**
+ * The machine `compile` returns: the run actor's logic, typed by what users
+ * read of it (its context, events, output and emitted events). Written out
+ * because the inferred type names XState's internal declarations, which a
+ * published `.d.ts` cannot (TS2742).
+ */
+export type RunMachine = StateMachine<RunContext, MachineEvent, Record<string, AnyActorRef | undefined>, any, any, any, string, any, string, unknown, RunResult, Event, any, any>
+
+/**
  * The machine that runs `wf`: the run actor. `createActor(compile(wf)).start()`
  * runs it; its snapshot's `value` is the run's state, `context.steps` every
  * step's status and `context.progress` the counts; each running step is a
@@ -341,7 +349,7 @@ const ended = (context: RunContext, enqueue: RunEnqueue): void => {
  * actor.on("*", (event) => console.log(event.type))
  * actor.start()
  */
-export const compile = (wf: Workflow<any>, options: CompileOptions = {}) => {
+export const compile = (wf: Workflow<any>, options: CompileOptions = {}): RunMachine => {
   // `run` checked these already; `compile` may be called on its own. The
   // journal here is the one `run` opened, not `run`'s option of that name.
   const invalid = runOptionsError(wf, options, { unknown: false, skip: ["journal"] })

@@ -3,7 +3,7 @@
  * what happens.
  */
 export { run, runEffect, type RunOptions } from "./Run.ts"
-export { compile, type CompileOptions, type MachineEvent, type RunContext } from "./Machine.ts"
+export { compile, type CompileOptions, type MachineEvent, type RunContext, type RunMachine } from "./Machine.ts"
 export type { Progress, RunResult, StepSummary } from "./RunState.ts"
 export { stepLogic, type StepActorContext, type StepActorSnapshot, type StepActorState } from "./StepActor.ts"
 export { inspectionWriter, type InspectionLine } from "./inspect/index.ts"
