@@ -31,7 +31,7 @@ import { build } from "esbuild"
 const root = fileURLToPath(new URL("..", import.meta.url))
 
 /** The entry points, as source paths: each is built to the same path under dist/ with .js. */
-export const entryPoints = ["index.ts", "runtime/index.ts", "cli/main.ts", "runtime/internal/isolateBoot.ts"]
+export const entryPoints = ["index.ts", "runtime/index.ts", "cli/main.ts", "runtime/internal/isolateBoot.ts", "cli/snapshot/boot.ts", "cli/snapshot/build.ts"]
 
 const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> }
 const external = Object.keys(pkg.dependencies).flatMap((name) => [name, `${name}/*`])
