@@ -22,24 +22,31 @@
  * - What the snapshot does not take (another command, the dashboard, which
  *   loads Ink with a top-level await) goes to bin/weft.js as a child with
  *   the same stdio, signals passed on, and its exit code.
+ * - Only the packages (Effect, XState, YAML, acorn) are initialised into the
+ *   snapshot; weft's own modules are in it as code but run their top level
+ *   when a run starts. Their module-level values (a process-tree nonce, the
+ *   streams a step's writes are captured from, the working folder) must be
+ *   this run's, never those of the process that built the snapshot; the
+ *   packages keep no such values at their top level (they read the
+ *   environment when called).
  */
 import { spawn, spawnSync } from "node:child_process"
 import { createRequire, enableCompileCache, registerHooks } from "node:module"
 import * as v8 from "node:v8"
+// Nothing of weft's that keeps state at its top level: see above.
 import { setImporter } from "../../runtime/importModule.ts"
-import { fromSource } from "../../runtime/packageRoot.ts"
-import { finish, main } from "../main.ts"
 import { reporterName } from "../reporterName.ts"
-// Evaluated into the snapshot: what `weft run` would otherwise import when it starts.
-import "../run.ts"
-import "../../runtime/loadWorkflow.ts"
-import "../../runtime/parseSpec.ts"
-import "../../dsl/DefinitionError.ts"
 
 /** What the build hands the boot, fixed in the snapshot. */
 export interface BootManifest {
-  /** File URL of each module a workflow file may import (weft's entry points, the bundled packages' files) → that module as the snapshot holds it. */
+  /** File URL of each module of the bundled packages a workflow file may import → that module as the snapshot holds it. */
   readonly modules: Readonly<Record<string, object>>
+  /** File URL of each of weft's entry points → a function that initialises it (at run time). */
+  readonly weft: Readonly<Record<string, () => Promise<object>>>
+  /** The command line itself, initialised at run time. */
+  readonly main: () => Promise<typeof import("../main.ts")>
+  /** Whether weft runs from its sources (then `weft` resolves under the `weft-source` condition). */
+  readonly fromSource: boolean
   /** The bundled packages' folders, as file URLs ending in `/`. */
   readonly packageDirs: ReadonlyArray<string>
   /** A CommonJS file exporting `(specifier) => import(specifier)`. */
@@ -104,15 +111,18 @@ const start = async (manifest: BootManifest): Promise<void> => {
   ;(globalThis as Record<symbol, unknown>)[startedFromSnapshot] = true
   enableCompileCache?.()
   setImporter(createRequire(manifest.importer)(manifest.importer) as Parameters<typeof setImporter>[0])
-  ;(globalThis as Record<symbol, unknown>)[modulesKey] = manifest.modules
+  const [{ main, finish }, ...entries] = await Promise.all([manifest.main(), ...Object.values(manifest.weft).map((load) => load())])
+  const modules: Record<string, object> = { ...manifest.modules }
+  Object.keys(manifest.weft).forEach((url, i) => (modules[url] = entries[i]!))
+  ;(globalThis as Record<symbol, unknown>)[modulesKey] = modules
   const weftSource = ["weft-source"]
   registerHooks({
     resolve: (specifier, context, nextResolve) => {
       // From the sources, `weft` resolves to them, as bin/weft.js has it.
-      const resolved = fromSource && (specifier === "weft" || specifier.startsWith("weft/"))
+      const resolved = manifest.fromSource && (specifier === "weft" || specifier.startsWith("weft/"))
         ? nextResolve(specifier, { ...context, conditions: [...context.conditions, ...weftSource] })
         : nextResolve(specifier, context)
-      if (Object.hasOwn(manifest.modules, resolved.url)) return { url: `${shared}${resolved.url}`, format: "module", shortCircuit: true }
+      if (Object.hasOwn(modules, resolved.url)) return { url: `${shared}${resolved.url}`, format: "module", shortCircuit: true }
       if (manifest.packageDirs.some((dir) => resolved.url.startsWith(dir))) {
         // A module of a bundled package the snapshot does not hold: it would
         // load a second copy of that package beside the snapshot's. Nothing of
@@ -125,7 +135,7 @@ const start = async (manifest: BootManifest): Promise<void> => {
     load: (url, context, nextLoad) => {
       if (!url.startsWith(shared)) return nextLoad(url, context)
       const original = url.slice(shared.length)
-      return { format: "module", source: sharedModuleSource(original, manifest.modules[original]!), shortCircuit: true }
+      return { format: "module", source: sharedModuleSource(original, modules[original]!), shortCircuit: true }
     }
   })
   await finish(await main(argv))

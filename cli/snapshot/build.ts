@@ -121,7 +121,7 @@ const external = ["ink", "ink/*", "react", "react/*", "chokidar", "chokidar/*", 
 /** weft's files as this layout has them: the boot, and the entry points a workflow file imports. */
 const weftFiles = () => {
   const file = (source: string) => (fromSource ? path.join(weftRoot, source) : path.join(weftRoot, "dist", source.replace(/\.ts$/, ".js")))
-  return { boot: file("cli/snapshot/boot.ts"), entries: [file("index.ts"), file("runtime/index.ts")], regular: path.join(weftRoot, "bin", "weft.js") }
+  return { boot: file("cli/snapshot/boot.ts"), main: file("cli/main.ts"), run: file("cli/run.ts"), entries: [file("index.ts"), file("runtime/index.ts")], regular: path.join(weftRoot, "bin", "weft.js") }
 }
 
 export type BuildResult = { readonly ok: true; readonly blob: string } | { readonly ok: false; readonly reason: string }
@@ -139,7 +139,7 @@ export const buildSnapshot = async (env: NodeJS.ProcessEnv = process.env): Promi
     const importer = path.join(weftRoot, "cli", "snapshot", "importer.cjs")
     // First: what weft's boot and entry points bundle, from this installation's files.
     const stub = path.join(work, "stub.mjs")
-    writeFileSync(stub, [files.boot, ...files.entries].map((f) => `import ${JSON.stringify(f)}`).join("\n"))
+    writeFileSync(stub, [files.boot, files.main, ...files.entries].map((f) => `import ${JSON.stringify(f)}`).join("\n"))
     const common = { bundle: true, platform: "node" as const, target: "node22", external, logLevel: "silent" as const, conditions: fromSource ? ["weft-source"] : [] }
     const first = await build({ ...common, entryPoints: [stub], write: false, metafile: true, format: "esm", outdir: work })
     // The stub is not among what the snapshot is made from: it is gone once made.
@@ -150,13 +150,19 @@ export const buildSnapshot = async (env: NodeJS.ProcessEnv = process.env): Promi
     const packageDirs = [...new Set(packageFiles.map((input) => packageDirOf(input)!))]
     // Then: the snapshot's entry, holding each module a workflow may import by
     // name (a package's internal files it cannot, so they are left to shake).
-    const shared = [...files.entries, ...packageFiles.filter((file) => !file.split(path.sep).includes("internal"))]
+    // The packages' modules are imported here, so initialised into the
+    // snapshot; weft's are imported lazily, so initialised when a run starts.
+    const shared = packageFiles.filter((file) => !file.split(path.sep).includes("internal"))
     const entry = path.join(work, "entry.mjs")
+    const lazy = (file: string) => `() => import(${JSON.stringify(file)})`
     writeFileSync(entry, [
       `import { boot } from ${JSON.stringify(files.boot)}`,
       ...shared.map((file, i) => `import * as m${i} from ${JSON.stringify(file)}`),
       `boot({`,
       `  modules: { ${shared.map((file, i) => `${JSON.stringify(pathToFileURL(file).href)}: m${i}`).join(", ")} },`,
+      `  weft: { ${files.entries.map((file) => `${JSON.stringify(pathToFileURL(file).href)}: ${lazy(file)}`).join(", ")} },`,
+      `  main: () => Promise.all([import(${JSON.stringify(files.main)}), import(${JSON.stringify(files.run)})]).then(([main]) => main),`,
+      `  fromSource: ${JSON.stringify(fromSource)},`,
       `  packageDirs: ${JSON.stringify(packageDirs.map((d) => `${pathToFileURL(d).href}/`))},`,
       `  importer: ${JSON.stringify(importer)},`,
       `  regularEntry: ${JSON.stringify(files.regular)}`,

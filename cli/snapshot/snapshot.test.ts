@@ -36,6 +36,7 @@ beforeAll(async () => {
     `  .step("effect", () => Effect.succeed(20).pipe(Effect.delay("5 millis"), Effect.map((n) => n + 1)))`,
     `  .step("slow", { timeout: Duration.millis(100), optional: true }, () => Effect.never)`,
     `  .step("dir", () => process.env.WEFT_DIR ?? "none")`,
+    `  .step("says", () => { console.log("hello from " + process.pid); return 1 })`,
     ``
   ].join("\n"))
   const built = await buildSnapshot(env)
@@ -54,7 +55,9 @@ describe("weft run from the start-up snapshot", () => {
     expect(out.stderr.split("\n").filter((line) => !line.startsWith("{"))).toEqual([""])
     expect(out.stdout).toBe("true\n")
     const ends = Object.fromEntries(eventsOf(out.stderr).filter((e) => e.type === "step:end").map((e) => [e.step, e.status]))
-    expect(ends).toEqual({ where: "succeeded", effect: "succeeded", slow: "failed", dir: "succeeded" })
+    expect(ends).toEqual({ where: "succeeded", effect: "succeeded", slow: "failed", dir: "succeeded", says: "succeeded" })
+    // A step's console output is captured as the step's, by this process's streams.
+    expect(eventsOf(out.stderr).filter((e) => e.type === "step:log").map((e) => [e.step, e.text])).toEqual([["says", `hello from ${out.pid}`]])
     expect(readFileSync(path.join(weftDir, "history", readdirOne(path.join(weftDir, "history"))), "utf8")).toContain('"workflow":"shared"')
     const dir = run(["shared.ts", "--no-cache", "--output", "dir"], { WEFT_DIR: weftDir, WEFT_PROBE: "x" })
     expect(dir.stdout).toBe(`${weftDir}\n`)
@@ -66,6 +69,18 @@ describe("weft run from the start-up snapshot", () => {
     const regular = spawnSync(process.execPath, [path.join(repoRoot, "bin", "weft.js"), "run", "spec.json", "--reporter", "json"], { cwd: project, env, encoding: "utf8" })
     expect(fast.status).toBe(0)
     expect(shape(fast.stdout)).toEqual(shape(regular.stdout))
+  })
+
+  it("gives each run its own module-level values, not those of the process that made the snapshot", () => {
+    // weft's process-tree ids carry a per-process nonce (runtime/internal/processTree.ts): two runs must differ.
+    writeFileSync(path.join(project, "tree.json"), JSON.stringify({ name: "tree", steps: [{ id: "t", run: ["sh", "-c", "echo $WEFT_PROCESS_TREE"] }] }))
+    const nonce = () => {
+      const log = eventsOf(run(["tree.json", "--reporter", "json"]).stdout).find((e) => e.type === "step:log")
+      return String(log !== undefined && "text" in log ? log.text : "").split(".")[1]
+    }
+    const [first, second] = [nonce(), nonce()]
+    expect(first).toMatch(/^[0-9a-f]{8}$/)
+    expect(second).not.toBe(first)
   })
 
   it("leaves a workflow that imports a module the snapshot does not hold to bin/weft.js, before any of it runs", () => {
