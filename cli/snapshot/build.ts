@@ -121,7 +121,7 @@ const external = ["ink", "ink/*", "react", "react/*", "chokidar", "chokidar/*", 
 /** weft's files as this layout has them: the boot, and the entry points a workflow file imports. */
 const weftFiles = () => {
   const file = (source: string) => (fromSource ? path.join(weftRoot, source) : path.join(weftRoot, "dist", source.replace(/\.ts$/, ".js")))
-  return { boot: file("cli/snapshot/boot.ts"), main: file("cli/main.ts"), run: file("cli/run.ts"), entries: [file("index.ts"), file("runtime/index.ts")], regular: path.join(weftRoot, "bin", "weft.js") }
+  return { boot: file("cli/snapshot/boot.ts"), main: file("cli/main.ts"), entries: [file("index.ts"), file("runtime/index.ts")], regular: path.join(weftRoot, "bin", "weft.js") }
 }
 
 export type BuildResult = { readonly ok: true; readonly blob: string } | { readonly ok: false; readonly reason: string }
@@ -161,7 +161,7 @@ export const buildSnapshot = async (env: NodeJS.ProcessEnv = process.env): Promi
       `boot({`,
       `  modules: { ${shared.map((file, i) => `${JSON.stringify(pathToFileURL(file).href)}: m${i}`).join(", ")} },`,
       `  weft: { ${files.entries.map((file) => `${JSON.stringify(pathToFileURL(file).href)}: ${lazy(file)}`).join(", ")} },`,
-      `  main: () => Promise.all([import(${JSON.stringify(files.main)}), import(${JSON.stringify(files.run)})]).then(([main]) => main),`,
+      `  main: () => import(${JSON.stringify(files.main)}),`,
       `  fromSource: ${JSON.stringify(fromSource)},`,
       `  packageDirs: ${JSON.stringify(packageDirs.map((d) => `${pathToFileURL(d).href}/`))},`,
       `  importer: ${JSON.stringify(importer)},`,
@@ -229,7 +229,8 @@ export const maybeBuildSnapshot = async (argv: ReadonlyArray<string>, env: NodeJ
         return
       }
     }
-    await buildSnapshot(env)
+    const built = await buildSnapshot(env).catch((error: unknown): BuildResult => ({ ok: false, reason: String(error) }))
+    if (!built.ok) writeFileSync(path.join(dir, `failed-${key}`), `${built.reason.split("\n")[0]}\n${[path.join(weftRoot, "package.json"), weftRoot].join("\t")}\n`)
   } catch {
     // A read-only install, a full disk: runs start as they always did.
   }
