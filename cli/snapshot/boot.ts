@@ -49,6 +49,8 @@ export interface BootManifest {
   readonly fromSource: boolean
   /** The bundled packages' folders, as file URLs ending in `/`. */
   readonly packageDirs: ReadonlyArray<string>
+  /** URL prefixes of weft's own files (the snapshot's code names them in `import.meta.url`). */
+  readonly ownPrefixes: ReadonlyArray<string>
   /** A CommonJS file exporting `(specifier) => import(specifier)`. */
   readonly importer: string
   /** bin/weft.js, for what the snapshot does not take. */
@@ -122,8 +124,12 @@ const start = async (manifest: BootManifest): Promise<void> => {
       const resolved = manifest.fromSource && (specifier === "weft" || specifier.startsWith("weft/"))
         ? nextResolve(specifier, { ...context, conditions: [...context.conditions, ...weftSource] })
         : nextResolve(specifier, context)
+      // weft's own lookups (a package's version, tsx) and the packages' own are
+      // not the workflow's imports: they resolve as they always do.
+      const parent = context.parentURL ?? ""
+      if (manifest.ownPrefixes.some((prefix) => parent.startsWith(prefix)) || manifest.packageDirs.some((dir) => parent.startsWith(dir))) return resolved
       if (Object.hasOwn(modules, resolved.url)) return { url: `${shared}${resolved.url}`, format: "module", shortCircuit: true }
-      if (manifest.packageDirs.some((dir) => resolved.url.startsWith(dir))) {
+      if (/\.[cm]?js$/.test(resolved.url) && manifest.packageDirs.some((dir) => resolved.url.startsWith(dir))) {
         // A module of a bundled package the snapshot does not hold: it would
         // load a second copy of that package beside the snapshot's. Nothing of
         // the workflow has run yet; bin/weft.js runs it all.

@@ -124,6 +124,12 @@ const weftFiles = () => {
   return { boot: file("cli/snapshot/boot.ts"), main: file("cli/main.ts"), entries: [file("index.ts"), file("runtime/index.ts")], regular: path.join(weftRoot, "bin", "weft.js") }
 }
 
+/** URL prefixes of weft's own files, as `isWeftFile` (runtime/packageRoot.ts) has them. */
+const ownPrefixes = (): Array<string> => {
+  const root = pathToFileURL(weftRoot).href
+  return fromSource ? [...["dsl", "runtime", "tui", "cli"].map((dir) => `${root}/${dir}/`), `${root}/index.ts`] : [`${root}/dist/`]
+}
+
 export type BuildResult = { readonly ok: true; readonly blob: string } | { readonly ok: false; readonly reason: string }
 
 /** Builds the snapshot for `node` (the launcher's Node path), and lists it in the index. */
@@ -136,7 +142,7 @@ export const buildSnapshot = async (env: NodeJS.ProcessEnv = process.env): Promi
   const work = mkdtempSync(path.join(tmpdir(), "weft-snapshot-"))
   try {
     const files = weftFiles()
-    const importer = path.join(weftRoot, "cli", "snapshot", "importer.cjs")
+    const importer = fromSource ? path.join(weftRoot, "cli", "snapshot", "importer.cjs") : path.join(weftRoot, "dist", "cli", "snapshot", "importer.cjs")
     // First: what weft's boot and entry points bundle, from this installation's files.
     const stub = path.join(work, "stub.mjs")
     writeFileSync(stub, [files.boot, files.main, ...files.entries].map((f) => `import ${JSON.stringify(f)}`).join("\n"))
@@ -164,6 +170,7 @@ export const buildSnapshot = async (env: NodeJS.ProcessEnv = process.env): Promi
       `  main: () => import(${JSON.stringify(files.main)}),`,
       `  fromSource: ${JSON.stringify(fromSource)},`,
       `  packageDirs: ${JSON.stringify(packageDirs.map((d) => `${pathToFileURL(d).href}/`))},`,
+      `  ownPrefixes: ${JSON.stringify(ownPrefixes())},`,
       `  importer: ${JSON.stringify(importer)},`,
       `  regularEntry: ${JSON.stringify(files.regular)}`,
       `})`

@@ -31,7 +31,8 @@ beforeAll(async () => {
     `import * as Effect from "effect/Effect"`,
     `import * as Duration from "effect/Duration"`,
     `import { workflow } from "weft"`,
-    `export default workflow("shared")`,
+    // Cached: its key needs the step's digest, whose tools weft looks up (acorn's version) as it runs.
+    `export default workflow("shared", { cache: true })`,
     `  .step("where", () => ${fromSnapshot})`,
     `  .step("effect", () => Effect.succeed(20).pipe(Effect.delay("5 millis"), Effect.map((n) => n + 1)))`,
     `  .step("slow", { timeout: Duration.millis(100), optional: true }, () => Effect.never)`,
