@@ -115,8 +115,12 @@ const importMetaPlugin = {
   }
 }
 
-/** Not bundled: loaded from disk when used (the dashboard, watch mode, tsx). */
-const external = ["ink", "ink/*", "react", "react/*", "chokidar", "chokidar/*", "tsx", "tsx/*", "esbuild", "fsevents"]
+/**
+ * Not in the snapshot: loaded from disk when used (the dashboard, watch mode,
+ * tsx; YAML for .yaml specs, acorn for step digests). Every module in the
+ * snapshot costs every start its deserialisation (about 4 ms per MB).
+ */
+const external = ["ink", "ink/*", "react", "react/*", "chokidar", "chokidar/*", "tsx", "tsx/*", "esbuild", "fsevents", "yaml", "yaml/*", "acorn", "acorn/*"]
 
 /** weft's files as this layout has them: the boot, and the entry points a workflow file imports. */
 const weftFiles = () => {
