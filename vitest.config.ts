@@ -14,6 +14,9 @@ export default defineConfig({
     maxWorkers: availableParallelism(),
     // Bounds for a hung test, not for speed: wide enough for a loaded machine.
     testTimeout: 60_000,
-    hookTimeout: 60_000
+    hookTimeout: 60_000,
+    // bin/weft.js makes a start-up snapshot on a second `weft run` (cli/snapshot/):
+    // not in the tests' weft runs, which would each pay for one; its own tests ask for it.
+    env: { WEFT_SNAPSHOT: "0" }
   }
 })

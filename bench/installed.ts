@@ -15,8 +15,10 @@ const root = fileURLToPath(new URL("..", import.meta.url))
 export interface InstalledProject {
   /** The project's folder. */
   readonly dir: string
-  /** The installed `weft` command (a script for `node`). */
+  /** The installed bin/weft.js (a script for `node`). */
   readonly bin: string
+  /** The `weft` command as npm links it (node_modules/.bin/weft, the launcher: a shell script). */
+  readonly launcher: string
   readonly remove: () => void
 }
 
@@ -31,8 +33,10 @@ export const installedProject = async (files: Readonly<Record<string, string>> =
   }
   cpSync(path.join(root, "package.json"), path.join(weft, "package.json"))
   cpSync(path.join(root, "bin"), path.join(weft, "bin"), { recursive: true })
+  mkdirSync(path.join(modules, ".bin"))
+  symlinkSync(path.join("..", "weft", "bin", "weft"), path.join(modules, ".bin", "weft"))
   await buildPackage(path.join(weft, "dist"))
   writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "bench-project", private: true, type: "module" }))
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text)
-  return { dir, bin: path.join(weft, "bin", "weft.js"), remove: () => rmSync(dir, { recursive: true, force: true }) }
+  return { dir, bin: path.join(weft, "bin", "weft.js"), launcher: path.join(modules, ".bin", "weft"), remove: () => rmSync(dir, { recursive: true, force: true }) }
 }

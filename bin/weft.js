@@ -37,18 +37,12 @@ if (fromSource) {
         : nextResolve(specifier, context)
   })
 }
-const { main } = await import(fromSource ? "../cli/main.ts" : "../dist/cli/main.js")
-const code = await main(process.argv.slice(2))
-// weft is done when its command is: a step's forgotten timer or socket must
-// not hold the process (cli/openHandles.ts says what was left). But
-// first everything written must be out: a write to a pipe may still be
-// queued, and exit() drops it. A write's callback runs once it and all
-// before it are handed over (or failed: a reader gone is not ours to wait for).
-const flushed = (stream) =>
-  new Promise((resolve) => {
-    if (stream.destroyed || stream.writableEnded) return resolve()
-    stream.once("error", () => resolve())
-    stream.write("", () => resolve())
-  })
-await Promise.all([flushed(process.stdout), flushed(process.stderr)])
-process.exit(code)
+const { main, finish } = await import(fromSource ? "../cli/main.ts" : "../dist/cli/main.js")
+const argv = process.argv.slice(2)
+const code = await main(argv)
+// A later `weft run` can start from a snapshot of weft loaded (cli/snapshot/): made here, once it pays.
+if (process.env.WEFT_SNAPSHOT !== "0" && process.env.WEFT_SNAPSHOT_SKIP !== "1" && argv[0] === "run") {
+  const { maybeBuildSnapshot } = await import(fromSource ? "../cli/snapshot/build.ts" : "../dist/cli/snapshot/build.js")
+  await maybeBuildSnapshot(argv)
+}
+await finish(code)

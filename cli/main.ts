@@ -47,6 +47,24 @@ const defaultIo = (): Io => ({
 export const help = overview()
 
 
+/**
+ * Ends the process with `code` once everything written is out. weft is done
+ * when its command is: a step's forgotten timer or socket must not hold the
+ * process (openHandles.ts says what was left). A write to a pipe may still be
+ * queued, and exit() drops it; a write's callback runs once it and all before
+ * it are handed over (or failed: a reader gone is not ours to wait for).
+ */
+export const finish = async (code: number): Promise<never> => {
+  const flushed = (stream: NodeJS.WriteStream) =>
+    new Promise<void>((resolve) => {
+      if (stream.destroyed || stream.writableEnded) return resolve()
+      stream.once("error", () => resolve())
+      stream.write("", () => resolve())
+    })
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)])
+  return process.exit(code)
+}
+
 /** Runs the command line; resolves with the exit code. */
 export const main = async (argv: ReadonlyArray<string>, io: Io = defaultIo()): Promise<number> => {
   try {

@@ -10,6 +10,7 @@ import * as Data from "effect/Data"
 import { fromSpec, type Spec } from "../dsl/Spec.ts"
 import { isWorkflow, type Workflow } from "../dsl/Workflow.ts"
 import { loadWithTexts, type ModuleTexts } from "./watch/moduleTexts.ts"
+import { importModule } from "./importModule.ts"
 import { parseSpec } from "./parseSpec.ts"
 
 export class LoadError extends Data.TaggedError("LoadError")<{
@@ -59,7 +60,7 @@ export const loadWorkflow = async (file: string, cwd: string = process.cwd(), co
   let module: Record<string, unknown>
   let texts: ModuleTexts | undefined
   try {
-    ;({ value: module, texts } = await loadWithTexts(absolute, () => importModule(absolute)))
+    ;({ value: module, texts } = await loadWithTexts(absolute, () => importFresh(absolute)))
   } catch (error) {
     return fail(describeImportError(error, absolute, shown))
   }
@@ -96,7 +97,7 @@ const imported = new Set<string>()
  * sees edits). Node's own type stripping first, since it starts fast; tsx for
  * what it cannot do (enums, .tsx, `./x.js` naming `./x.ts`, tsconfig paths).
  */
-const importModule = async (absolute: string): Promise<Record<string, unknown>> => {
+const importFresh = async (absolute: string): Promise<Record<string, unknown>> => {
   const href = pathToFileURL(absolute).href
   // The first import in a process needs no query: nothing is cached yet. The
   // plain URL lets Node's compile cache serve the type-stripped file (a query
@@ -104,7 +105,7 @@ const importModule = async (absolute: string): Promise<Record<string, unknown>> 
   const first = !imported.has(absolute)
   imported.add(absolute)
   try {
-    return await import(first ? href : `${href}?weft=${Date.now()}`)
+    return await importModule(first ? href : `${href}?weft=${Date.now()}`)
   } catch (error) {
     const code = (error as { code?: string }).code
     const syntax = (error as Error).name === "SyntaxError" && /\.[cm]?tsx?$/.test(absolute)
@@ -114,7 +115,8 @@ const importModule = async (absolute: string): Promise<Record<string, unknown>> 
     // takes `?weft=…` as part of the file name ("Cannot find module
     // 'weft.ts?weft=…'"). Each `tsImport` loads a fresh module graph, so the
     // query is not needed for watch mode either.
-    const module = (await (await import("tsx/esm/api")).tsImport(href, import.meta.url)) as Record<string, unknown>
+    const tsx = (await importModule("tsx/esm/api")) as unknown as typeof import("tsx/esm/api")
+    const module = (await tsx.tsImport(href, import.meta.url)) as Record<string, unknown>
     // Loaded as CommonJS, the file's exports arrive as `default` (with `__esModule`).
     const exports = module.default as { __esModule?: unknown } | undefined
     return typeof exports === "object" && exports !== null && exports.__esModule === true ? (exports as Record<string, unknown>) : module

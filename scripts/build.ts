@@ -22,7 +22,7 @@
  */
 import { execFileSync } from "node:child_process"
 import { createHash } from "node:crypto"
-import { readdirSync, readFileSync, rmSync } from "node:fs"
+import { copyFileSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
@@ -31,7 +31,7 @@ import { build } from "esbuild"
 const root = fileURLToPath(new URL("..", import.meta.url))
 
 /** The entry points, as source paths: each is built to the same path under dist/ with .js. */
-export const entryPoints = ["index.ts", "runtime/index.ts", "cli/main.ts", "runtime/internal/isolateBoot.ts"]
+export const entryPoints = ["index.ts", "runtime/index.ts", "cli/main.ts", "runtime/internal/isolateBoot.ts", "cli/snapshot/boot.ts", "cli/snapshot/build.ts"]
 
 const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> }
 const external = Object.keys(pkg.dependencies).flatMap((name) => [name, `${name}/*`])
@@ -72,6 +72,8 @@ export const buildPackage = async (outdir: string): Promise<void> => {
     define: { WEFT_BUILD_ID: JSON.stringify(buildIdOf()) },
     logLevel: "warning"
   })
+  // Plain CommonJS the start-up snapshot loads from disk (cli/snapshot/importer.cjs says why).
+  copyFileSync(path.join(root, "cli", "snapshot", "importer.cjs"), path.join(outdir, "cli", "snapshot", "importer.cjs"))
 }
 
 if (import.meta.main) {

@@ -153,6 +153,24 @@ describe("weft installed from its tarball", () => {
         expect(out.status).toBe(0)
       })
 
+      it("starts `weft run` from a snapshot once one has been made, with the same result", () => {
+        writeFileSync(path.join(project, "snap.ts"), [
+          `import * as Effect from "effect/Effect"`,
+          `import { workflow } from "weft"`,
+          `export default workflow("snap")`,
+          `  .step("where", () => (globalThis as Record<symbol, unknown>)[Symbol.for("weft.startedFromSnapshot")] === true)`,
+          `  .step("value", () => Effect.succeed(41).pipe(Effect.map((n) => n + 1)))`,
+          ``
+        ].join("\n"))
+        rmSync(path.join(project, "node_modules", "weft", ".snapshot"), { recursive: true, force: true })
+        const where = () => inProject(bin, "weft", ["run", "snap.ts", "--no-cache", "--output", "where", "--reporter", "plain"])
+        // The first run notes the snapshot would pay, the second makes it, the third starts from it.
+        expect([where(), where(), where()].map((out) => [out.status, out.stdout])).toEqual([[0, "false\n"], [0, "false\n"], [0, "true\n"]])
+        expect(inProject(bin, "weft", ["run", "snap.ts", "--no-cache", "--output", "value", "--reporter", "plain"]).stdout).toBe("42\n")
+        // WEFT_SNAPSHOT=0: never.
+        expect(inProject(bin, "weft", ["run", "snap.ts", "--no-cache", "--output", "where", "--reporter", "plain"], { WEFT_SNAPSHOT: "0" }).stdout).toBe("false\n")
+      })
+
       it("starts `weft watch`, shows the first run end, and quits on q", async () => {
         const child = spawn("weft", ["watch", "--reporter", "plain"], {
           cwd: project,
