@@ -1,5 +1,6 @@
 /** The repository's promises about itself: the Node it runs on, ESM, the bin and the package entry. */
-import { readFileSync } from "node:fs"
+import { readFileSync, statSync } from "node:fs"
+import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
@@ -12,7 +13,9 @@ describe("foundation", () => {
   })
 
   it("is an ESM package named weft with a weft bin, supporting Node 22+", () => {
-    expect(pkg).toMatchObject({ name: "weft", type: "module", bin: { weft: "./bin/weft.js" }, engines: { node: ">=22" } })
+    expect(pkg).toMatchObject({ name: "weft", type: "module", bin: { weft: "./bin/weft" }, engines: { node: ">=22" } })
+    // The launcher (a shell script: cli/snapshot/) must be executable as npm links it.
+    expect(statSync(path.join(import.meta.dirname, "..", "bin", "weft")).mode & 0o111).toBe(0o111)
   })
 
   it("resolves `weft` to its own public API by self-reference", async () => {

@@ -84,6 +84,10 @@ export const stepLogic: ActorLogic<StepActorSnapshot, StepActorEvent, StepActorI
         if (held?.host !== undefined) scope.defer(() => held.host!.send({ type: "executor.interrupt", steps: [held.index] }))
         return snapshot
       }
+      default:
+        // XState's own events (`xstate.stop` when the run actor stops): the
+        // snapshot stays what it was. Returning nothing here crashed the stop.
+        return snapshot
     }
   },
   getPersistedSnapshot: (snapshot) => snapshot

@@ -81,11 +81,19 @@ const dependencies = (node: string, inputs: ReadonlyArray<string>, packageDirs: 
   }
   for (const dir of packageDirs) files.add(dir).add(path.join(dir, "package.json"))
   for (const input of inputs) {
-    if (!input.startsWith(weftRoot + path.sep) && input.includes(`${path.sep}node_modules${path.sep}`)) continue
+    if (!ownFile(input) && input.includes(`${path.sep}node_modules${path.sep}`)) continue
     files.add(input).add(path.dirname(input))
   }
   return [...files]
 }
+
+/**
+ * Whether `file` is weft's own: inside weft's folder and not in a package
+ * below it. Installed, weft sits in node_modules itself; in its repository,
+ * its packages sit in node_modules below it.
+ */
+const ownFile = (file: string): boolean =>
+  file.startsWith(weftRoot + path.sep) && !file.slice(weftRoot.length).includes(`${path.sep}node_modules${path.sep}`)
 
 /** `dir/node_modules/<name>` (or `@scope/name`) of a file inside a package. */
 const packageDirOf = (file: string): string | undefined => {
@@ -154,8 +162,6 @@ export const buildSnapshot = async (env: NodeJS.ProcessEnv = process.env): Promi
     const first = await build({ ...common, entryPoints: [stub], write: false, metafile: true, format: "esm", outdir: work })
     // The stub is not among what the snapshot is made from: it is gone once made.
     const inputs = Object.keys(first.metafile.inputs).map((input) => path.resolve(input)).filter((input) => !input.startsWith(work + path.sep))
-    // weft's own files are not a package's, though installed they sit in node_modules too.
-    const ownFile = (input: string) => input.startsWith(weftRoot + path.sep)
     const packageFiles = inputs.filter((input) => !ownFile(input) && /\.[cm]?js$/.test(input) && packageDirOf(input) !== undefined)
     const packageDirs = [...new Set(packageFiles.map((input) => packageDirOf(input)!))]
     // Then: the snapshot's entry, holding each module a workflow may import by
