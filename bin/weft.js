@@ -40,8 +40,9 @@ if (fromSource) {
 const { main, finish } = await import(fromSource ? "../cli/main.ts" : "../dist/cli/main.js")
 const argv = process.argv.slice(2)
 const code = await main(argv)
-// A later `weft run` can start from a snapshot of weft loaded (cli/snapshot/): made here, once it pays.
-if (process.env.WEFT_SNAPSHOT !== "0" && process.env.WEFT_SNAPSHOT_SKIP !== "1" && argv[0] === "run") {
+// A later `weft run` can start from a snapshot of weft loaded (cli/snapshot/):
+// made here, once it pays, after a run that ended well (not after Ctrl-C).
+if (code === 0 && process.env.WEFT_SNAPSHOT !== "0" && process.env.WEFT_SNAPSHOT_SKIP !== "1" && argv[0] === "run") {
   const { maybeBuildSnapshot } = await import(fromSource ? "../cli/snapshot/build.ts" : "../dist/cli/snapshot/build.js")
   await maybeBuildSnapshot(argv)
 }
