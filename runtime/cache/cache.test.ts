@@ -179,10 +179,12 @@ describe("step cache", () => {
 
   it("expires entries after their ttl", async () => {
     const root = project()
-    const wf = workflow("ttl").step("t", { cache: { ttl: 40 } }, () => Date.now())
+    // The store reads the wall clock: a ttl far above a run's few milliseconds,
+    // so that the second run is a hit on a loaded machine too (40 ms was not).
+    const wf = workflow("ttl").step("t", { cache: { ttl: 1500 } }, () => Date.now())
     await runIn(root, wf)
     expect((await runIn(root, wf)).statusOf("t")).toBe("cached")
-    await new Promise((r) => setTimeout(r, 60))
+    await new Promise((r) => setTimeout(r, 1600))
     expect((await runIn(root, wf)).statusOf("t")).toBe("succeeded")
   })
 
