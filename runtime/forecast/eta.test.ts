@@ -240,6 +240,24 @@ describe("eta agrees with the engine under rate limits and resources (property, 
     }), { numRuns: 150 })
   })
 
+  it("a resumed step's end comes before its limiter's next turn at the same instant, as in the engine (a counterexample the property found)", async () => {
+    // Concurrency 1, one start per 13 ms: at 58 the running step (resumed at 45) ends just as the
+    // next waiter's turn comes; the engine gives the free slot to the ready unlimited step first.
+    const step = (duration: number, needs: Array<number> = [], after: Array<number> = []) => ({ needs, after, duration, optional: false, failures: 0, retries: 0, retryDelay: 0 })
+    const m = {
+      model: {
+        steps: [step(15), step(7, [0]), step(17, [], [1]), step(3, [1]), step(13), step(4), step(12, [2], [0]), step(2, [0], [2]), step(1, [1, 3]), step(15, [], [2])],
+        concurrency: 1,
+        failFast: false
+      },
+      rateLimits: [{ limit: 1, perMs: 13 }],
+      rateLimitOf: [0, 0, 0, 0, 0, 0, 0, undefined, 0, 0]
+    } as unknown as Parameters<typeof toLimitedWorkflow>[0]
+    const { events, result } = await runVirtual(toLimitedWorkflow(m))
+    expect(result.durationMs).toBe(115)
+    expect(etaAt(events.slice(0, 1), 0)!.ms).toBe(115)
+  })
+
   it("mid-run, seeded with the starts already in each window: the ETA is the time the run still takes", async () => {
     await fc.assert(fc.asyncProperty(limited, fc.nat(), async (m, pick) => {
       const { events, result } = await runVirtual(toLimitedWorkflow(m))

@@ -134,8 +134,11 @@ export const eta = (graph: EtaGraph, progress: EtaProgress, concurrency: number,
         }
       }
       for (const step of resumes) {
-        gates!.started(rateLimitOf![step]!)
+        // The step's own timer first: in the engine the resumed step runs on
+        // to its body (and its sleep) before the limiter's next waiter gets
+        // to compute its wait, so at an equal time the step's end comes first.
         startStep(step)
+        gates!.started(rateLimitOf![step]!)
       }
     }
   }
