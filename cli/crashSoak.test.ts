@@ -13,7 +13,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { removeTempDirs, seededRandom, startWeft, weft, workspaceWith } from "../test/fixtures/cli/harness.ts"
+import { removeTempDirs, runKilledAfterStart, seededRandom, weft, workspaceWith } from "../test/fixtures/cli/harness.ts"
 
 afterAll(removeTempDirs)
 
@@ -93,15 +93,7 @@ describe("crash anywhere", () => {
         }
         const where = `seed ${seed}, chain ${c}, run ${i} (${resume ? "--resume" : "rerun"}, kill after ${delay} ms)`
         log.push(where)
-        const running = startWeft(["run", "weft.ts", ...(resume ? ["--resume"] : []), "--reporter", "json"], { cwd: dir })
-        // The delay counts from the first step's start: start-up time varies with the machine's load.
-        let timer: NodeJS.Timeout | undefined
-        const poll = delay === undefined ? undefined : setInterval(() => {
-          if (timer === undefined && running.stdout().includes(`"step:start"`)) timer = setTimeout(() => running.child.kill("SIGKILL"), delay)
-        }, 2)
-        const result = await running.exited
-        clearInterval(poll)
-        clearTimeout(timer)
+        const { running, result } = await runKilledAfterStart(["run", "weft.ts", ...(resume ? ["--resume"] : []), "--reporter", "json"], { cwd: dir }, delay)
         if (result.signal === "SIGKILL") {
           landed++
           kills++

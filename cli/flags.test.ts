@@ -4,16 +4,9 @@
  * ("argument is ambiguous") nor a stack trace.
  */
 import { describe, it } from "vitest"
-import type { Io } from "./common.ts"
-import { main } from "./main.ts"
+import { callMain } from "../test/fixtures/cli/harness.ts"
 
-const call = async (argv: ReadonlyArray<string>) => {
-  let stdout = ""
-  let stderr = ""
-  const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), cwd: process.cwd() }
-  const code = await main(argv, io)
-  return { code, stdout, stderr }
-}
+const call = (argv: ReadonlyArray<string>) => callMain(argv)
 
 const cases: ReadonlyArray<readonly [ReadonlyArray<string>, RegExp]> = [
   [["run", "wf.ts", "--concurrency", "-1"], /^weft: --concurrency must be a whole number of at least 1, not "-1"$/m],

@@ -6,19 +6,12 @@
  */
 import { describe, it } from "vitest"
 import { commands, specsOf } from "./commands.ts"
-import type { Io } from "./common.ts"
 import { helpFlag, parseFlags, type CommandSpec, type Flag } from "./flags.ts"
-import { main } from "./main.ts"
+import { callMain } from "../test/fixtures/cli/harness.ts"
 import { runFlags } from "./runFlags.ts"
 import { runSpec, watchSpec } from "./specs.ts"
 
-const call = async (argv: ReadonlyArray<string>) => {
-  let stdout = ""
-  let stderr = ""
-  const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), cwd: process.cwd() }
-  const code = await main(argv, io)
-  return { code, stdout, stderr }
-}
+const call = (argv: ReadonlyArray<string>) => callMain(argv)
 
 const every: ReadonlyArray<CommandSpec> = Object.values(commands).flatMap(specsOf)
 

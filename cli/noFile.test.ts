@@ -8,19 +8,12 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, it } from "vitest"
-import type { Io } from "./common.ts"
-import { main } from "./main.ts"
+import { callMain } from "../test/fixtures/cli/harness.ts"
 
 const empty = mkdtempSync(path.join(tmpdir(), "weft-no-file-"))
 afterAll(() => rmSync(empty, { recursive: true, force: true }))
 
-const call = async (argv: ReadonlyArray<string>) => {
-  let stdout = ""
-  let stderr = ""
-  const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), cwd: empty }
-  const code = await main(argv, io)
-  return { code, stdout, stderr }
-}
+const call = (argv: ReadonlyArray<string>) => callMain(argv, empty)
 
 const loading = ["run", "watch", "graph"] as const
 

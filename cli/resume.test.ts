@@ -11,7 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { latestResumable, recordsOf } from "../runtime/journal/Journal.ts"
-import { eventsOf, removeTempDirs, repoRoot, seededRandom, startWeft, tempDir, weft } from "../test/fixtures/cli/harness.ts"
+import { eventsOf, removeTempDirs, repoRoot, runKilledAfterStart, seededRandom, tempDir, weft } from "../test/fixtures/cli/harness.ts"
 
 afterAll(removeTempDirs)
 
@@ -133,15 +133,7 @@ describe("weft run --resume", () => {
       for (let i = 0; ; i++) {
         const delay = crashes < perChain ? delays[i % delays.length] : undefined
         const mustSkip = await recorded(dir)
-        const running = startWeft(["run", "weft.ts", "--resume", "--reporter", "json"], { cwd: dir })
-        // The delay counts from the first step's start: start-up time varies with the machine's load.
-        let timer: NodeJS.Timeout | undefined
-        const poll = delay === undefined ? undefined : setInterval(() => {
-          if (timer === undefined && running.stdout().includes(`"step:start"`)) timer = setTimeout(() => running.child.kill("SIGKILL"), delay)
-        }, 2)
-        const result = await running.exited
-        clearInterval(poll)
-        clearTimeout(timer)
+        const { running, result } = await runKilledAfterStart(["run", "weft.ts", "--resume", "--reporter", "json"], { cwd: dir }, delay)
         const pid = running.child.pid!
         const ran = runsOf(dir).filter((r) => r.pid === pid).map((r) => r.id)
         const where = `seed ${seed}, run ${i} killed after ${delay} ms`
