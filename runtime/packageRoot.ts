@@ -63,7 +63,9 @@ export const weftVersion = (): string => {
 export const weftEntry = (source: string): string =>
   fromSource ? path.join(weftRoot, source) : path.join(weftRoot, "dist", source.replace(/\.ts$/, ".js"))
 
+/** Where weft's own modules are, below its folder: the entry file and the folders (sources and build). */
+export const weftModules = { entry: "index.ts", folders: ["dsl", "runtime", "tui", "cli", "dist"] } as const
+
 /** Whether `file` is one of weft's own modules (sources or built), not the user's. */
 export const isWeftFile = (file: string): boolean =>
-  file === path.join(weftRoot, "index.ts") ||
-  ["dsl", "runtime", "tui", "cli", "dist"].some((folder) => file.startsWith(path.join(weftRoot, folder) + path.sep))
+  file === path.join(weftRoot, weftModules.entry) || weftModules.folders.some((folder) => file.startsWith(path.join(weftRoot, folder) + path.sep))

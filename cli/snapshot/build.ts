@@ -24,7 +24,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameS
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
-import { fromSource, weftRoot } from "../../runtime/packageRoot.ts"
+import { fromSource, weftModules, weftRoot } from "../../runtime/packageRoot.ts"
 import { takes } from "./boot.ts"
 
 /** Where snapshots live. */
@@ -136,10 +136,10 @@ const weftFiles = () => {
   return { boot: file("cli/snapshot/boot.ts"), main: file("cli/main.ts"), entries: [file("index.ts"), file("runtime/index.ts")], regular: path.join(weftRoot, "bin", "weft.js") }
 }
 
-/** URL prefixes of weft's own files, as `isWeftFile` (runtime/packageRoot.ts) has them. */
+/** URL prefixes of weft's own files: `isWeftFile`'s (runtime/packageRoot.ts), as URLs. */
 const ownPrefixes = (): Array<string> => {
   const root = pathToFileURL(weftRoot).href
-  return fromSource ? [...["dsl", "runtime", "tui", "cli"].map((dir) => `${root}/${dir}/`), `${root}/index.ts`] : [`${root}/dist/`]
+  return [...weftModules.folders.map((dir) => `${root}/${dir}/`), `${root}/${weftModules.entry}`]
 }
 
 export type BuildResult = { readonly ok: true; readonly blob: string } | { readonly ok: false; readonly reason: string }
