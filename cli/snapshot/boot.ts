@@ -41,8 +41,13 @@ import { reporterName } from "../reporterName.ts"
 export interface BootManifest {
   /** File URL of each module of the bundled packages a workflow file may import → that module as the snapshot holds it. */
   readonly modules: Readonly<Record<string, object>>
-  /** File URL of each of weft's entry points → a function that initialises it (at run time). */
-  readonly weft: Readonly<Record<string, () => Promise<object>>>
+  /**
+   * File URL of each of weft's entry points → a function that initialises it
+   * (at run time) and returns its exports. Synchronous, so that it runs only
+   * when a workflow file imports that entry, from the loader hook: a `.json`
+   * spec, which imports nothing, does not pay for weft's public modules.
+   */
+  readonly weft: Readonly<Record<string, () => object>>
   /** The command line itself, initialised at run time. */
   readonly main: () => Promise<typeof import("../main.ts")>
   /** Whether weft runs from its sources (then `weft` resolves under the `weft-source` condition). */
@@ -113,9 +118,12 @@ const start = async (manifest: BootManifest): Promise<void> => {
   ;(globalThis as Record<symbol, unknown>)[startedFromSnapshot] = true
   enableCompileCache?.()
   setImporter(createRequire(manifest.importer)(manifest.importer) as Parameters<typeof setImporter>[0])
-  const [{ main, finish }, ...entries] = await Promise.all([manifest.main(), ...Object.values(manifest.weft).map((load) => load())])
+  const { main, finish } = await manifest.main()
   const modules: Record<string, object> = { ...manifest.modules }
-  Object.keys(manifest.weft).forEach((url, i) => (modules[url] = entries[i]!))
+  for (const [url, load] of Object.entries(manifest.weft)) {
+    let loaded: object | undefined
+    Object.defineProperty(modules, url, { enumerable: true, get: () => (loaded ??= load()) })
+  }
   ;(globalThis as Record<symbol, unknown>)[modulesKey] = modules
   const weftSource = ["weft-source"]
   registerHooks({

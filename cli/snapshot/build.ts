@@ -170,13 +170,13 @@ export const buildSnapshot = async (env: NodeJS.ProcessEnv = process.env): Promi
     // snapshot; weft's are imported lazily, so initialised when a run starts.
     const shared = packageFiles.filter((file) => !file.split(path.sep).includes("internal"))
     const entry = path.join(work, "entry.mjs")
-    const lazy = (file: string) => `() => import(${JSON.stringify(file)})`
     writeFileSync(entry, [
       `import { boot } from ${JSON.stringify(files.boot)}`,
       ...shared.map((file, i) => `import * as m${i} from ${JSON.stringify(file)}`),
       `boot({`,
       `  modules: { ${shared.map((file, i) => `${JSON.stringify(pathToFileURL(file).href)}: m${i}`).join(", ")} },`,
-      `  weft: { ${files.entries.map((file) => `${JSON.stringify(pathToFileURL(file).href)}: ${lazy(file)}`).join(", ")} },`,
+      // require: the bundler makes it a synchronous initialiser of the (ESM) entry.
+      `  weft: { ${files.entries.map((file) => `${JSON.stringify(pathToFileURL(file).href)}: () => require(${JSON.stringify(file)})`).join(", ")} },`,
       `  main: () => import(${JSON.stringify(files.main)}),`,
       `  fromSource: ${JSON.stringify(fromSource)},`,
       `  packageDirs: ${JSON.stringify(packageDirs.map((d) => `${pathToFileURL(d).href}/`))},`,

@@ -7,7 +7,7 @@
  * it cannot hold going to bin/weft.js.
  */
 import { spawn, spawnSync } from "node:child_process"
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -115,6 +115,26 @@ describe("weft run from the start-up snapshot", () => {
     } finally {
       utimesSync(file, stat.atime, stat.mtime)
     }
+  })
+
+  it("is reached through npm's link and through any other link, and says so when there is no node", () => {
+    const links = mkdtempSync(path.join(project, "links-"))
+    mkdirSync(path.join(links, "node_modules", ".bin"), { recursive: true })
+    mkdirSync(path.join(links, "global"))
+    symlinkSync(repoRoot, path.join(links, "node_modules", "weft"))
+    // npm's layout, which the launcher resolves without readlink; and a global bin's absolute link, which needs it.
+    symlinkSync(path.join("..", "weft", "bin", "weft"), path.join(links, "node_modules", ".bin", "weft"))
+    symlinkSync(launcher, path.join(links, "global", "weft"))
+    for (const link of [path.join(links, "node_modules", ".bin", "weft"), path.join(links, "global", "weft")]) {
+      // From the snapshot, and (WEFT_SNAPSHOT=0) from bin/weft.js beside the launcher the link leads to.
+      for (const [snapshot, where] of [["", "true\n"], ["0", "false\n"]] as const) {
+        const out = spawnSync(link, ["run", "shared.ts", "--no-cache", "--output", "where", "--reporter", "plain"], { cwd: project, env: { ...env, WEFT_SNAPSHOT: snapshot }, encoding: "utf8" })
+        expect({ link, snapshot, stdout: out.stdout }).toEqual({ link, snapshot, stdout: where })
+      }
+    }
+    const none = spawnSync(launcher, ["run", "spec.json"], { cwd: project, env: { ...env, PATH: path.join(links, "empty") }, encoding: "utf8" })
+    expect(none.status).toBe(127)
+    expect(none.stderr).toContain("weft: no node on the PATH")
   })
 
   it("Ctrl-C tears the running command down and exits 130", async () => {
