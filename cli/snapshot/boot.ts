@@ -22,13 +22,15 @@
  * - What the snapshot does not take (another command, the dashboard, which
  *   loads Ink with a top-level await) goes to bin/weft.js as a child with
  *   the same stdio, signals passed on, and its exit code.
- * - Only the packages (Effect, XState, YAML, acorn) are initialised into the
- *   snapshot; weft's own modules are in it as code but run their top level
- *   when a run starts. Their module-level values (a process-tree nonce, the
- *   streams a step's writes are captured from, the working folder) must be
- *   this run's, never those of the process that built the snapshot; the
- *   packages keep no such values at their top level (they read the
- *   environment when called).
+ * - The packages (Effect, XState) and weft's own modules that reach no
+ *   package outside the snapshot are initialised into it (build.ts,
+ *   `initialisable`); the rest (the dashboard, watch, the parser for step
+ *   digests) run their top level when first imported, and weft's public
+ *   entries (`weft`, `weft/runtime`) when a workflow file imports them.
+ *   Nothing initialised into the snapshot may keep a value of the process
+ *   that made it (a nonce, a stream, the working folder, the environment):
+ *   such values are made when first used (runtime/internal/processTree.ts,
+ *   runtime/internal/writeCapture.ts), and snapshot.test.ts checks them.
  */
 import { spawn, spawnSync } from "node:child_process"
 import { createRequire, enableCompileCache, registerHooks } from "node:module"

@@ -21,6 +21,7 @@
 import { spawnSync } from "node:child_process"
 import { createHash } from "node:crypto"
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { isBuiltin } from "node:module"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
@@ -130,6 +131,40 @@ const importMetaPlugin = {
  */
 const external = ["ink", "ink/*", "react", "react/*", "chokidar", "chokidar/*", "tsx", "tsx/*", "esbuild", "fsevents", "yaml", "yaml/*", "acorn", "acorn/*"]
 
+/** esbuild's metafile inputs: each file's imports. */
+type Inputs = Readonly<Record<string, { readonly imports: ReadonlyArray<{ readonly path: string; readonly kind: string; readonly external?: boolean }> }>>
+
+/**
+ * weft's own files that can be initialised into the snapshot: those whose
+ * static imports, followed through, reach no external package (Ink, tsx,
+ * YAML…: not in the snapshot, and Ink cannot even be required). Running
+ * their top level while the snapshot is made spares each run ~40 ms; it is
+ * safe because weft's modules keep nothing of the process at their top
+ * level (a nonce, a stream, the working folder, the environment), only
+ * tables, constants and functions: what must be this run's is made when
+ * first used (runtime/internal/processTree.ts, runtime/internal/writeCapture.ts).
+ * The tests in snapshot.test.ts check it for the nonce, the streams and the
+ * environment.
+ */
+const initialisable = (inputs: Inputs, work: string): Array<string> => {
+  const files = Object.entries(inputs).map(([input, info]) => ({
+    file: path.resolve(input),
+    statics: info.imports.filter((i) => i.kind !== "dynamic-import")
+  }))
+  // Blocked: a static import of an external, or of a blocked file; spread until nothing changes (imports may cycle).
+  const blocked = new Set(files.filter((f) => f.statics.some((i) => i.external === true && !isBuiltin(i.path))).map((f) => f.file))
+  for (let grew = true; grew;) {
+    grew = false
+    for (const f of files) {
+      if (!blocked.has(f.file) && f.statics.some((i) => blocked.has(path.resolve(i.path)))) {
+        blocked.add(f.file)
+        grew = true
+      }
+    }
+  }
+  return files.map((f) => f.file).filter((file) => ownFile(file) && !file.startsWith(work + path.sep) && /\.[cm]?[jt]s$/.test(file) && !blocked.has(file))
+}
+
 /** weft's files as this layout has them: the boot, and the entry points a workflow file imports. */
 const weftFiles = () => {
   const file = (source: string) => (fromSource ? path.join(weftRoot, source) : path.join(weftRoot, "dist", source.replace(/\.ts$/, ".js")))
@@ -166,13 +201,16 @@ export const buildSnapshot = async (env: NodeJS.ProcessEnv = process.env): Promi
     const packageDirs = [...new Set(packageFiles.map((input) => packageDirOf(input)!))]
     // Then: the snapshot's entry, holding each module a workflow may import by
     // name (a package's internal files it cannot, so they are left to shake).
-    // The packages' modules are imported here, so initialised into the
-    // snapshot; weft's are imported lazily, so initialised when a run starts.
+    // The packages' modules and weft's initialisable ones are imported here,
+    // so initialised into the snapshot; weft's entries are initialised when
+    // a workflow imports them, and the rest when first imported.
     const shared = packageFiles.filter((file) => !file.split(path.sep).includes("internal"))
+    const own = initialisable(first.metafile.inputs, work)
     const entry = path.join(work, "entry.mjs")
     writeFileSync(entry, [
       `import { boot } from ${JSON.stringify(files.boot)}`,
       ...shared.map((file, i) => `import * as m${i} from ${JSON.stringify(file)}`),
+      ...own.map((file) => `import ${JSON.stringify(file)}`),
       `boot({`,
       `  modules: { ${shared.map((file, i) => `${JSON.stringify(pathToFileURL(file).href)}: m${i}`).join(", ")} },`,
       // require: the bundler makes it a synchronous initialiser of the (ESM) entry.

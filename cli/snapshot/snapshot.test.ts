@@ -40,6 +40,8 @@ beforeAll(async () => {
     `  .step("slow", { timeout: Duration.millis(100), optional: true }, () => Effect.never)`,
     `  .step("dir", () => process.env.WEFT_DIR ?? "none")`,
     `  .step("says", () => { console.log("hello from " + process.pid); return 1 })`,
+    // A direct write, which weft takes from the streams of this process (runtime/internal/writeCapture.ts).
+    `  .step("writes", () => { process.stdout.write("written by " + process.pid + "\\n"); return 1 })`,
     ``
   ].join("\n"))
   const built = await buildSnapshot(env)
@@ -58,10 +60,10 @@ describe("weft run from the start-up snapshot", () => {
     expect(out.stderr.split("\n").filter((line) => !line.startsWith("{"))).toEqual([""])
     expect(out.stdout).toBe("true\n")
     const ends = Object.fromEntries(eventsOf(out.stderr).filter((e) => e.type === "step:end").map((e) => [e.step, e.status]))
-    expect(ends).toEqual({ where: "succeeded", shared: "succeeded", effect: "succeeded", slow: "failed", dir: "succeeded", says: "succeeded" })
+    expect(ends).toEqual({ where: "succeeded", shared: "succeeded", effect: "succeeded", slow: "failed", dir: "succeeded", says: "succeeded", writes: "succeeded" })
     expect(run(["shared.ts", "--no-cache", "--output", "shared", "--reporter", "plain"]).stdout).toBe("true\n")
     // A step's console output is captured as the step's, by this process's streams.
-    expect(eventsOf(out.stderr).filter((e) => e.type === "step:log").map((e) => [e.step, e.text])).toEqual([["says", `hello from ${out.pid}`]])
+    expect(eventsOf(out.stderr).filter((e) => e.type === "step:log").map((e) => [e.step, e.text])).toEqual([["says", `hello from ${out.pid}`], ["writes", `written by ${out.pid}`]])
     expect(readFileSync(path.join(weftDir, "history", readdirOne(path.join(weftDir, "history"))), "utf8")).toContain('"workflow":"shared"')
     const dir = run(["shared.ts", "--no-cache", "--output", "dir"], { WEFT_DIR: weftDir, WEFT_PROBE: "x" })
     expect(dir.stdout).toBe(`${weftDir}\n`)

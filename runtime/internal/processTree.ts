@@ -27,11 +27,13 @@ import { readdirSync, readFileSync } from "node:fs"
 /** The environment variable that carries a step's tree id into every process it starts. */
 export const treeVariable = "WEFT_PROCESS_TREE"
 
-const nonce = randomBytes(4).toString("hex")
+// Drawn at the first spawn, not when this module loads: the start-up snapshot
+// (cli/snapshot/) loads it in the process that makes the snapshot.
+let nonce: string | undefined
 let spawned = 0
 
 /** A tree id unique to this weft process and spawn: `<weft pid>.<random>.<n>`. */
-export const newTreeId = (): string => `${process.pid}.${nonce}.${++spawned}`
+export const newTreeId = (): string => `${process.pid}.${(nonce ??= randomBytes(4).toString("hex"))}.${++spawned}`
 
 /** One process as `/proc/<pid>/stat` tells it. */
 export interface Proc {

@@ -16,7 +16,9 @@ import { makeLineSplitter, maxLineBytes, type LineSplitter } from "./lineSplitte
 import { currentSink, type LogSink } from "./consoleCapture.ts"
 import { saved, type Stream, type WriteFn } from "../stdio.ts"
 
-const streams: Record<Stream, NodeJS.WriteStream> = { stdout: process.stdout, stderr: process.stderr }
+// Looked up when used, not kept from when this module loaded: the start-up
+// snapshot (cli/snapshot/) loads it in the process that makes the snapshot.
+const streamOf = (name: Stream): NodeJS.WriteStream => (name === "stdout" ? process.stdout : process.stderr)
 let installs = 0
 /** Each step's unfinished lines, per stream: a write need not end with a newline. */
 const pending = new WeakMap<LogSink, Partial<Record<Stream, LineSplitter>>>()
@@ -47,7 +49,7 @@ export const installWriteCapture = (): (() => void) => {
   if (installs++ === 0) {
     saved.current = {}
     for (const name of ["stdout", "stderr"] as const) {
-      const stream = streams[name]
+      const stream = streamOf(name)
       const original = stream.write
       saved.current[name] = { write: original, own: Object.prototype.hasOwnProperty.call(stream, "write") }
       stream.write = function(this: NodeJS.WriteStream, chunk: unknown, encoding?: unknown, callback?: unknown) {
@@ -72,8 +74,8 @@ export const installWriteCapture = (): (() => void) => {
     for (const name of ["stdout", "stderr"] as const) {
       const entry = saved.current[name]
       if (entry === undefined) continue
-      if (entry.own) streams[name].write = entry.write
-      else delete (streams[name] as { write?: WriteFn }).write
+      if (entry.own) streamOf(name).write = entry.write
+      else delete (streamOf(name) as { write?: WriteFn }).write
     }
     saved.current = {}
   }
