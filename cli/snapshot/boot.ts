@@ -22,11 +22,12 @@
  * - What the snapshot does not take (another command, the dashboard, which
  *   loads Ink with a top-level await) goes to bin/weft.js as a child with
  *   the same stdio, signals passed on, and its exit code.
- * - The packages (Effect, XState) and weft's own modules that reach no
- *   package outside the snapshot are initialised into it (build.ts,
- *   `initialisable`); the rest (the dashboard, watch, the parser for step
- *   digests) run their top level when first imported, and weft's public
- *   entries (`weft`, `weft/runtime`) when a workflow file imports them.
+ * - weft's own modules that reach no package outside the snapshot, and the
+ *   packages' modules they use, are initialised into it (build.ts,
+ *   `initialisation`); the rest of weft (the dashboard, watch, the parser
+ *   for step digests, isolation) runs its top level when first imported, the
+ *   packages' modules weft's run does not use (Effect's Schema, Graph) and
+ *   weft's public entries (`weft`, `weft/runtime`) when first imported.
  *   Nothing initialised into the snapshot may keep a value of the process
  *   that made it (a nonce, a stream, the working folder, the environment):
  *   such values are made when first used (runtime/internal/processTree.ts,
@@ -43,6 +44,8 @@ import { reporterName } from "../reporterName.ts"
 export interface BootManifest {
   /** File URL of each module of the bundled packages a workflow file may import → that module as the snapshot holds it. */
   readonly modules: Readonly<Record<string, object>>
+  /** Likewise for the modules held but not initialised (build.ts, `deferred`): a function that initialises it, when first imported. */
+  readonly lazyModules: Readonly<Record<string, () => object>>
   /**
    * File URL of each of weft's entry points → a function that initialises it
    * (at run time) and returns its exports. Synchronous, so that it runs only
@@ -122,7 +125,7 @@ const start = async (manifest: BootManifest): Promise<void> => {
   setImporter(createRequire(manifest.importer)(manifest.importer) as Parameters<typeof setImporter>[0])
   const { main, finish } = await manifest.main()
   const modules: Record<string, object> = { ...manifest.modules }
-  for (const [url, load] of Object.entries(manifest.weft)) {
+  for (const [url, load] of [...Object.entries(manifest.lazyModules), ...Object.entries(manifest.weft)]) {
     let loaded: object | undefined
     Object.defineProperty(modules, url, { enumerable: true, get: () => (loaded ??= load()) })
   }

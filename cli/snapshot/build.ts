@@ -135,24 +135,38 @@ const external = ["ink", "ink/*", "react", "react/*", "chokidar", "chokidar/*", 
 type Inputs = Readonly<Record<string, { readonly imports: ReadonlyArray<{ readonly path: string; readonly kind: string; readonly external?: boolean }> }>>
 
 /**
- * weft's own files that can be initialised into the snapshot: those whose
- * static imports, followed through, reach no external package (Ink, tsx,
- * YAML…: not in the snapshot, and Ink cannot even be required). Running
- * their top level while the snapshot is made spares each run ~40 ms; it is
- * safe because weft's modules keep nothing of the process at their top
- * level (a nonce, a stream, the working folder, the environment), only
- * tables, constants and functions: what must be this run's is made when
- * first used (runtime/internal/processTree.ts, runtime/internal/writeCapture.ts).
- * The tests in snapshot.test.ts check it for the nonce, the streams and the
+ * Package modules that are held in the snapshot but initialised only when
+ * first imported (by a workflow, or by weft's isolation), with everything
+ * that reaches them: Effect's Schema (and what it alone brings: JSON Schema,
+ * crypto, HTTP and network types) and Graph are about a third of Effect's
+ * code, which a plain run does not use; initialising them into every
+ * snapshot cost each run ~12 ms of start-up.
+ */
+const deferred = [/[/\\]effect[/\\]dist[/\\]Schema\.js$/, /[/\\]effect[/\\]dist[/\\]Graph\.js$/]
+
+/**
+ * What is initialised into the snapshot (`eager`: weft's own files and the
+ * packages' modules they reach) and what is only held in it (`lazy`).
+ *
+ * weft's own files are initialised unless their static imports, followed
+ * through, reach a package outside the snapshot (Ink, tsx, YAML…: Ink
+ * cannot even be required there) or a deferred module. Running their top
+ * level while the snapshot is made spares each run ~20 ms; it is safe
+ * because weft's modules keep nothing of the process at their top level (a
+ * nonce, a stream, the working folder, the environment), only tables,
+ * constants and functions: what must be this run's is made when first used
+ * (runtime/internal/processTree.ts, runtime/internal/writeCapture.ts). The
+ * tests in snapshot.test.ts check it for the nonce, the streams and the
  * environment.
  */
-const initialisable = (inputs: Inputs, work: string): Array<string> => {
+const initialisation = (inputs: Inputs, work: string, shared: ReadonlyArray<string>): { readonly own: Array<string>; readonly eager: Array<string>; readonly lazy: Array<string> } => {
   const files = Object.entries(inputs).map(([input, info]) => ({
     file: path.resolve(input),
-    statics: info.imports.filter((i) => i.kind !== "dynamic-import")
+    statics: info.imports.filter((i) => i.kind !== "dynamic-import" && !(i.external === true && isBuiltin(i.path)))
   }))
-  // Blocked: a static import of an external, or of a blocked file; spread until nothing changes (imports may cycle).
-  const blocked = new Set(files.filter((f) => f.statics.some((i) => i.external === true && !isBuiltin(i.path))).map((f) => f.file))
+  const byFile = new Map(files.map((f) => [f.file, f]))
+  // Blocked: a static import of an external or a deferred module, or of a blocked file; spread until nothing changes (imports may cycle).
+  const blocked = new Set(files.filter((f) => deferred.some((re) => re.test(f.file)) || f.statics.some((i) => i.external === true)).map((f) => f.file))
   for (let grew = true; grew;) {
     grew = false
     for (const f of files) {
@@ -162,7 +176,16 @@ const initialisable = (inputs: Inputs, work: string): Array<string> => {
       }
     }
   }
-  return files.map((f) => f.file).filter((file) => ownFile(file) && !file.startsWith(work + path.sep) && /\.[cm]?[jt]s$/.test(file) && !blocked.has(file))
+  const own = files.map((f) => f.file).filter((file) => ownFile(file) && !file.startsWith(work + path.sep) && /\.[cm]?[jt]s$/.test(file) && !blocked.has(file))
+  // The packages' modules those reach, statically: initialised with them.
+  const reached = new Set<string>()
+  const visit = (file: string): void => {
+    if (reached.has(file)) return
+    reached.add(file)
+    for (const i of byFile.get(file)?.statics ?? []) if (i.external !== true) visit(path.resolve(i.path))
+  }
+  own.forEach(visit)
+  return { own, eager: shared.filter((file) => reached.has(file)), lazy: shared.filter((file) => !reached.has(file)) }
 }
 
 /** weft's files as this layout has them: the boot, and the entry points a workflow file imports. */
@@ -205,15 +228,16 @@ export const buildSnapshot = async (env: NodeJS.ProcessEnv = process.env): Promi
     // so initialised into the snapshot; weft's entries are initialised when
     // a workflow imports them, and the rest when first imported.
     const shared = packageFiles.filter((file) => !file.split(path.sep).includes("internal"))
-    const own = initialisable(first.metafile.inputs, work)
+    const { own, eager, lazy } = initialisation(first.metafile.inputs, work, shared)
     const entry = path.join(work, "entry.mjs")
     writeFileSync(entry, [
       `import { boot } from ${JSON.stringify(files.boot)}`,
-      ...shared.map((file, i) => `import * as m${i} from ${JSON.stringify(file)}`),
+      ...eager.map((file, i) => `import * as m${i} from ${JSON.stringify(file)}`),
       ...own.map((file) => `import ${JSON.stringify(file)}`),
       `boot({`,
-      `  modules: { ${shared.map((file, i) => `${JSON.stringify(pathToFileURL(file).href)}: m${i}`).join(", ")} },`,
-      // require: the bundler makes it a synchronous initialiser of the (ESM) entry.
+      `  modules: { ${eager.map((file, i) => `${JSON.stringify(pathToFileURL(file).href)}: m${i}`).join(", ")} },`,
+      // require: the bundler makes it a synchronous initialiser of the module.
+      `  lazyModules: { ${lazy.map((file) => `${JSON.stringify(pathToFileURL(file).href)}: () => require(${JSON.stringify(file)})`).join(", ")} },`,
       `  weft: { ${files.entries.map((file) => `${JSON.stringify(pathToFileURL(file).href)}: () => require(${JSON.stringify(file)})`).join(", ")} },`,
       `  main: () => import(${JSON.stringify(files.main)}),`,
       `  fromSource: ${JSON.stringify(fromSource)},`,

@@ -30,12 +30,17 @@ beforeAll(async () => {
   writeFileSync(path.join(project, "shared.ts"), [
     `import * as Effect from "effect/Effect"`,
     `import * as Duration from "effect/Duration"`,
+    // Held in the snapshot but initialised only when imported (build.ts, \`deferred\`).
+    `import * as Schema from "effect/Schema"`,
     `import { workflow } from "weft"`,
     // Cached: its key needs the step's digest, whose tools weft looks up (acorn's version) as it runs.
     `export default workflow("shared", { cache: true })`,
     `  .step("where", () => ${fromSnapshot})`,
     // The workflow's Effect is the snapshot's own module, not a second copy from disk.
-    `  .step("shared", () => import.meta.resolve("effect/Effect").startsWith("weft-snapshot:"))`,
+    `  .step("shared", () => import.meta.resolve("effect/Effect").startsWith("weft-snapshot:") && import.meta.resolve("effect/Schema").startsWith("weft-snapshot:"))`,
+    `  .step("schema", () => Schema.decodeUnknownSync(Schema.Struct({ n: Schema.Number }))({ n: 2 }).n)`,
+    // Isolation decodes its child's messages with Schema, initialised when first used.
+    `  .step("isolated", { permissions: { isolate: true } }, () => 7)`,
     `  .step("effect", () => Effect.succeed(20).pipe(Effect.delay("5 millis"), Effect.map((n) => n + 1)))`,
     `  .step("slow", { timeout: Duration.millis(100), optional: true }, () => Effect.never)`,
     `  .step("dir", () => process.env.WEFT_DIR ?? "none")`,
@@ -60,7 +65,7 @@ describe("weft run from the start-up snapshot", () => {
     expect(out.stderr.split("\n").filter((line) => !line.startsWith("{"))).toEqual([""])
     expect(out.stdout).toBe("true\n")
     const ends = Object.fromEntries(eventsOf(out.stderr).filter((e) => e.type === "step:end").map((e) => [e.step, e.status]))
-    expect(ends).toEqual({ where: "succeeded", shared: "succeeded", effect: "succeeded", slow: "failed", dir: "succeeded", says: "succeeded", writes: "succeeded" })
+    expect(ends).toEqual({ where: "succeeded", shared: "succeeded", effect: "succeeded", slow: "failed", dir: "succeeded", says: "succeeded", writes: "succeeded", schema: "succeeded", isolated: "succeeded" })
     expect(run(["shared.ts", "--no-cache", "--output", "shared", "--reporter", "plain"]).stdout).toBe("true\n")
     // A step's console output is captured as the step's, by this process's streams.
     expect(eventsOf(out.stderr).filter((e) => e.type === "step:log").map((e) => [e.step, e.text])).toEqual([["says", `hello from ${out.pid}`], ["writes", `written by ${out.pid}`]])
