@@ -20,6 +20,7 @@ import { matches, patternsOf } from "../watch/globs.ts"
 import type { CacheStore, StoredFile } from "./CacheStore.ts"
 import { ignoreMissing } from "../internal/atomic.ts"
 import { isStaleOutputTemp, outputTempOf } from "./internal/outputTemp.ts"
+import { readSmallFile, syncReadMaxBytes } from "./internal/smallFile.ts"
 import { insideWeftFolder } from "../../dsl/weftFolder.ts"
 
 /** Why a stored path may not be written, or `undefined` when it may. */
@@ -72,7 +73,8 @@ export const restoredMode = (stored: number): number => stored & 0o777 & ~proces
 export const sameMode = (onDisk: number, stored: number): boolean =>
   (onDisk & 0o777) === (stored & 0o777) || (onDisk & 0o777) === restoredMode(stored)
 
-const digestOf = async (file: string): Promise<string> => createHash("sha256").update(await fs.readFile(file)).digest("hex")
+const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex")
+const digestOf = async (file: string): Promise<string> => sha256(await fs.readFile(file))
 
 /** The declared outputs as stored files, and the blobs to copy in: digest → absolute path. */
 export const captureOutputs = async (
@@ -90,14 +92,21 @@ export const captureOutputs = async (
   return { files: stored, blobs }
 }
 
-/** Whether every stored output is on disk with the stored content and mode. */
+/**
+ * Whether every stored output is on disk with the stored content and mode.
+ * A cache hit asks it of every output: a small one is checked with
+ * synchronous calls (see `smallFile.ts`).
+ */
 export const outputsOnDisk = async (root: string, files: ReadonlyArray<StoredFile>): Promise<boolean> => {
   for (const file of files) {
     const absolute = path.join(root, file.path)
     try {
-      const stat = await fs.lstat(absolute)
+      const stat = lstatSync(absolute)
       if (!stat.isFile() || stat.size !== file.size || !sameMode(stat.mode, file.mode)) return false
-      if ((await digestOf(absolute)) !== file.digest) return false
+      if (stat.size <= syncReadMaxBytes) {
+        const bytes = readSmallFile(absolute, file.size)
+        if (bytes === undefined || sha256(bytes) !== file.digest) return false
+      } else if ((await digestOf(absolute)) !== file.digest) return false
     } catch {
       return false
     }
