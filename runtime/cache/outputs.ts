@@ -13,7 +13,7 @@
  * entry a miss, with a warning naming the path.
  */
 import { createHash } from "node:crypto"
-import { existsSync, lstatSync, realpathSync } from "node:fs"
+import { lstatSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { matches, patternsOf } from "../watch/globs.ts"
@@ -28,15 +28,18 @@ export const unsafePath = (root: string, relative: string): string | undefined =
   if (relative === "" || path.isAbsolute(relative) || /^[A-Za-z]:/.test(relative) || relative.includes("\\")) {
     return `"${relative}" is not a relative path inside the workflow's folder`
   }
-  if (relative.split("/").some((part) => part === ".." || part === "")) return `"${relative}" climbs out of the workflow's folder`
-  const realRoot = realpathSync(root)
+  const parts = relative.split("/")
+  if (parts.some((part) => part === ".." || part === "")) return `"${relative}" climbs out of the workflow's folder`
   // The deepest part of the path that exists must resolve inside the root, and
   // nothing along the way may be a symlink: a link could lead anywhere later.
-  let at = realRoot
-  for (const part of relative.split("/")) {
+  // From the root as given: `lstat` resolves the root's own links (allowed)
+  // as its real path would, and every hit asks this, so no `realpath` each time.
+  let at = root
+  for (const part of parts) {
     at = path.join(at, part)
-    if (!existsSync(at)) break
-    if (lstatSync(at).isSymbolicLink()) return `"${relative}" goes through a symlink`
+    const stat = lstatSync(at, { throwIfNoEntry: false })
+    if (stat === undefined) break
+    if (stat.isSymbolicLink()) return `"${relative}" goes through a symlink`
   }
   return undefined
 }
