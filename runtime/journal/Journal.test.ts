@@ -24,6 +24,12 @@ const noError = (message: string) => {
   throw new Error(`unexpected journal error: ${message}`)
 }
 
+describe("sealLine", () => {
+  it("seals as it always has (a journal written by an earlier weft still resumes)", () => {
+    expect(sealLine({ end: "succeeded", note: "é✓" })).toBe(`{"end":"succeeded","note":"é✓","sum":"a4350ef89b731f0b1617e4eba50423495bf53f454887fab9602713ee00929010"}`)
+  })
+})
+
 describe("parseJournal", () => {
   it("reads the records before a torn or garbage last line, and lists that line as torn", () => {
     const whole = text([header("r1"), record("a"), record("b")])
