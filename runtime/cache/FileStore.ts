@@ -157,6 +157,20 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
     }
   }
 
+  /**
+   * Sets the entry's last use, synchronously: a `utimes` is microseconds,
+   * where an awaited one held each hit's slot for a trip through the thread
+   * pool (1,000 cached steps run a minute after the last took 1.36 s instead
+   * of 0.78 s at c=2). Best effort: LRU order only.
+   */
+  const markUsed = (file: string, time: number): void => {
+    try {
+      fsSync.utimesSync(file, time / 1000, time / 1000)
+    } catch {
+      // Removed or read-only meanwhile: the next prune sees it as less recently used, no more.
+    }
+  }
+
   const read = async (key: string, touch: boolean): Promise<CacheEntry | undefined> => {
     assertKey(key)
     const file = entryPath(key)
@@ -176,7 +190,7 @@ export const makeFileStore = (dir: string, options: FileStoreOptions = {}): Cach
       const missing = missingBlob(blobsOf(entry))
       if (missing !== undefined) return discard(key, stat.ino, `refers to output file ${missing.path}, whose stored copy is missing or cut short`)
     }
-    if (touch && time - stat.mtimeMs >= touchAfterMs) await fs.utimes(file, time / 1000, time / 1000).catch(() => {})
+    if (touch && time - stat.mtimeMs >= touchAfterMs) markUsed(file, time)
     return entry
   }
 
