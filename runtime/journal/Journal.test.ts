@@ -116,6 +116,16 @@ describe("openJournal", () => {
     expect((await fs.readdir(dir)).sort()).toEqual(["r2", "r3", "r4"])
   })
 
+  it("never prunes its own run, even one whose id sorts before the others (old runs go while it runs)", async () => {
+    const dir = await tempDir()
+    for (const run of ["5", "6", "7"]) await fs.mkdir(path.join(dir, run))
+    const writer = await openJournal(dir, header("0-mine"), { onError: noError, keep: 2 })
+    writer.record(record("a"))
+    await writer.close("succeeded")
+    expect((await fs.readdir(dir)).sort()).toEqual(["0-mine", "7"])
+    expect((await readJournal(dir, "0-mine"))!.records.size).toBe(1)
+  })
+
   it("discard removes the run", async () => {
     const dir = await tempDir()
     await (await openJournal(dir, header("r1"), { onError: noError })).discard()
