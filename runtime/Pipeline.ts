@@ -16,6 +16,7 @@ import type { Plan } from "./Plan.ts"
 import type { StepEnv } from "./permissions/StepEnv.ts"
 import type { Redactor } from "./permissions/redact.ts"
 import type { StepReport } from "./StepReport.ts"
+import type { StoredFile } from "./cache/CacheStore.ts"
 import type { CacheSettings } from "./cache/runCache.ts"
 import type { JournalSetup } from "./journal/stage.ts"
 import type { KeptResult } from "./watch/keep.ts"
@@ -36,8 +37,25 @@ export interface StepRun extends StepBody {
   env: StepEnv
   redact: Redactor | undefined
   /** Set by a stage that answers without running (keep, journal, cache): the step ends `cached`, having saved this long. */
-  cached: { readonly savedMs: number } | undefined
+  cached: Answered | undefined
   readonly features: StepFeatures
+}
+
+/** How a stage answered for a step without running it (`StepRun.cached`). */
+export interface Answered {
+  readonly savedMs: number
+  /**
+   * What a cache hit was read from, so the run journal records it as it is
+   * rather than computing it again: `value`, the output it returned, came
+   * from the bytes `valueBytes` (`serializeValue`'s); `outputs` are the
+   * declared output files, just checked on disk against their digests (or
+   * restored). A hit that reads as much costs the journal no hashing.
+   */
+  readonly stored?: {
+    readonly value: unknown
+    readonly valueBytes: Uint8Array
+    readonly outputs: ReadonlyArray<StoredFile>
+  } | undefined
 }
 
 export type Stage = (step: StepRun, next: Effect.Effect<unknown, unknown>) => Effect.Effect<unknown, unknown>

@@ -60,10 +60,12 @@ describe("canonicalHash", () => {
     expect(canonicalHash({})).toMatch(/^[0-9a-f]{64}$/)
     expect({
       empty: canonicalHash({}),
-      object: canonicalHash({ b: [1, "two", null], a: true })
+      object: canonicalHash({ b: [1, "two", null], a: true }),
+      nested: canonicalHash({ m: new Map<unknown, unknown>([["k", 1], [2, new Set(["x", 3])]]), when: new Date(0), bytes: new Uint8Array([1, 2]) })
     }).toMatchInlineSnapshot(`
       {
         "empty": "0df3e9ea564782dadc35d5f6e54494ef745600b2d6db53654de14ae4b79df165",
+        "nested": "5bbef9a6a179177ca89406a383fb82c3c290b5e28a4fb61f0e28c3314c647226",
         "object": "772844542ed6d2b0ce494831980136a0346d36cbebe27935c8c7be7e2df62851",
       }
     `)

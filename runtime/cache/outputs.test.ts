@@ -23,6 +23,15 @@ describe("restore paths", () => {
   it.for([["dist/a.js"], ["dist/new/b.js"], ["c.txt"]])("allows %s", ([p]) => {
     expect(unsafePath(root, p!)).toBeUndefined()
   })
+
+  it("judges the paths under a root reached through a symlink (a linked checkout) as under the root itself", () => {
+    const linked = path.join(mkdtempSync(path.join(tmpdir(), "weft-out-link-")), "checkout")
+    symlinkSync(root, linked)
+    expect(unsafePath(linked, "dist/a.js")).toBeUndefined()
+    expect(unsafePath(linked, "dist/new/b.js")).toBeUndefined()
+    expect(unsafePath(linked, "etc-link/passwd")).toMatch(/symlink/)
+    expect(unsafePath(linked, "dist/up/x")).toMatch(/symlink/)
+  })
 })
 
 describe("restoreOutputs", () => {

@@ -13,13 +13,14 @@
  * entry a miss, with a warning naming the path.
  */
 import { createHash } from "node:crypto"
-import { existsSync, lstatSync, realpathSync } from "node:fs"
+import { lstatSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { matches, patternsOf } from "../watch/globs.ts"
 import type { CacheStore, StoredFile } from "./CacheStore.ts"
 import { ignoreMissing } from "../internal/atomic.ts"
 import { isStaleOutputTemp, outputTempOf } from "./internal/outputTemp.ts"
+import { readSmallFile, syncReadMaxBytes } from "./internal/smallFile.ts"
 import { insideWeftFolder } from "../../dsl/weftFolder.ts"
 
 /** Why a stored path may not be written, or `undefined` when it may. */
@@ -27,15 +28,18 @@ export const unsafePath = (root: string, relative: string): string | undefined =
   if (relative === "" || path.isAbsolute(relative) || /^[A-Za-z]:/.test(relative) || relative.includes("\\")) {
     return `"${relative}" is not a relative path inside the workflow's folder`
   }
-  if (relative.split("/").some((part) => part === ".." || part === "")) return `"${relative}" climbs out of the workflow's folder`
-  const realRoot = realpathSync(root)
+  const parts = relative.split("/")
+  if (parts.some((part) => part === ".." || part === "")) return `"${relative}" climbs out of the workflow's folder`
   // The deepest part of the path that exists must resolve inside the root, and
   // nothing along the way may be a symlink: a link could lead anywhere later.
-  let at = realRoot
-  for (const part of relative.split("/")) {
+  // From the root as given: `lstat` resolves the root's own links (allowed)
+  // as its real path would, and every hit asks this, so no `realpath` each time.
+  let at = root
+  for (const part of parts) {
     at = path.join(at, part)
-    if (!existsSync(at)) break
-    if (lstatSync(at).isSymbolicLink()) return `"${relative}" goes through a symlink`
+    const stat = lstatSync(at, { throwIfNoEntry: false })
+    if (stat === undefined) break
+    if (stat.isSymbolicLink()) return `"${relative}" goes through a symlink`
   }
   return undefined
 }
@@ -72,7 +76,8 @@ export const restoredMode = (stored: number): number => stored & 0o777 & ~proces
 export const sameMode = (onDisk: number, stored: number): boolean =>
   (onDisk & 0o777) === (stored & 0o777) || (onDisk & 0o777) === restoredMode(stored)
 
-const digestOf = async (file: string): Promise<string> => createHash("sha256").update(await fs.readFile(file)).digest("hex")
+const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex")
+const digestOf = async (file: string): Promise<string> => sha256(await fs.readFile(file))
 
 /** The declared outputs as stored files, and the blobs to copy in: digest → absolute path. */
 export const captureOutputs = async (
@@ -90,14 +95,21 @@ export const captureOutputs = async (
   return { files: stored, blobs }
 }
 
-/** Whether every stored output is on disk with the stored content and mode. */
+/**
+ * Whether every stored output is on disk with the stored content and mode.
+ * A cache hit asks it of every output: a small one is checked with
+ * synchronous calls (see `smallFile.ts`).
+ */
 export const outputsOnDisk = async (root: string, files: ReadonlyArray<StoredFile>): Promise<boolean> => {
   for (const file of files) {
     const absolute = path.join(root, file.path)
     try {
-      const stat = await fs.lstat(absolute)
+      const stat = lstatSync(absolute)
       if (!stat.isFile() || stat.size !== file.size || !sameMode(stat.mode, file.mode)) return false
-      if ((await digestOf(absolute)) !== file.digest) return false
+      if (stat.size <= syncReadMaxBytes) {
+        const bytes = readSmallFile(absolute, file.size)
+        if (bytes === undefined || sha256(bytes) !== file.digest) return false
+      } else if ((await digestOf(absolute)) !== file.digest) return false
     } catch {
       return false
     }

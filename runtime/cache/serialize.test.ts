@@ -1,3 +1,4 @@
+import { createSecretKey, webcrypto } from "node:crypto"
 import { EventEmitter } from "node:events"
 import { createServer } from "node:net"
 import { Readable } from "node:stream"
@@ -106,6 +107,16 @@ describe("serializeValue", () => {
       [Symbol("x"), /symbol/]
     ]
     for (const [value, reason] of cases) expect(refusal({ out: value }).reason).toMatch(reason)
+  })
+
+  it("refuses crypto keys, even one dressed as a plain object (plain objects skip the key checks)", async () => {
+    const secret = createSecretKey(Buffer.from("k"))
+    const webKey = await webcrypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, true, ["sign"])
+    expect(refusal({ out: secret }).reason).toMatch(/crypto key/)
+    expect(refusal([webKey]).reason).toMatch(/crypto key/)
+    // Its private slots would not survive a clone: node:v8 refuses it, and the path is still found.
+    const dressed = Object.setPrototypeOf(createSecretKey(Buffer.from("k")), Object.prototype)
+    expect(refusal({ out: { key: dressed } }).path).toBe("outputs.out.key")
   })
 
   it("round-trips generated JSON-like values (property)", () => {

@@ -171,7 +171,7 @@ export const caching = (cache: RunCache): Stage => (step, next) => {
   const replay = (hit: Hit) => Effect.gen(function*() {
     if (hit.blob === undefined) replayOutput(step, hit)
     else yield* Effect.promise((signal) => replaySpilled(step, hit.blob!.chunks, hit.blob!.skipParts, signal))
-    step.cached = { savedMs: hit.durationMs }
+    step.cached = { savedMs: hit.durationMs, stored: { value: hit.value, valueBytes: hit.valueBytes, outputs: hit.files } }
     return hit.value
   })
   /**
@@ -264,6 +264,8 @@ const lookup = async (cache: RunCache, store: CacheStore, key: string, globs: Re
   if (entry.output !== undefined && chunks === undefined) return undefined
   return {
     value: deserializeValue(entry.value),
+    valueBytes: entry.value,
+    files: entry.files,
     logs: entry.logs,
     partials: entry.partials ?? [],
     blob: chunks === undefined ? undefined : { chunks, skipParts: entry.output!.skipParts },

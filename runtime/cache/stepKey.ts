@@ -24,7 +24,7 @@
  * variables not named in `cache.env`, files not matched by `cache.inputs`,
  * the time, the network. Put what matters of those into `cache.key`.
  */
-import { createHash } from "node:crypto"
+import { hash } from "node:crypto"
 import { isCommand } from "../../dsl/Command.ts"
 import type { StepDef } from "../../dsl/Step.ts"
 import { isWorkflow, type Workflow } from "../../dsl/Workflow.ts"
@@ -74,23 +74,38 @@ export const definitionOf = (run: unknown, modules: string | undefined, source?:
 const stepDefinition = (modules: string | undefined) => (def: StepDef) =>
   [def.id, def.needs, def.after, def.optional, definitionOf(def.run, modules)]
 
+const nodeMajor = process.versions.node.split(".")[0]
+
+/** `canonicalHash` of `{}` and of `[]`, computed once: most steps need nothing and name no variables. */
+let emptyHashes: { readonly object: string; readonly array: string } | undefined
+const hashOf = (value: object): string => {
+  const empty = Array.isArray(value) ? value.length === 0 : Object.getPrototypeOf(value) === Object.prototype && isEmpty(value)
+  if (!empty) return canonicalHash(value)
+  emptyHashes ??= { object: canonicalHash({}), array: canonicalHash([]) }
+  return Array.isArray(value) ? emptyHashes.array : emptyHashes.object
+}
+const isEmpty = (value: object): boolean => {
+  for (const _ in value) return false
+  return true
+}
+
 /** The step's key, hex. */
 export const stepKey = (parts: KeyParts): string => {
   const environment = parts.environment ?? process.env
-  const env = [...new Set(parts.env)].sort().map((name) => [name, environment[name] ?? null])
-  return createHash("sha256").update(canonicalHash([
+  const env = parts.env.length === 0 ? [] : [...new Set(parts.env)].sort().map((name) => [name, environment[name] ?? null])
+  return hash("sha256", canonicalHash([
     "weft-step",
     CACHE_FORMAT_VERSION,
     process.platform,
     process.arch,
-    process.versions.node.split(".")[0],
+    nodeMajor,
     parts.workflow,
     parts.step.id,
     definitionOf(parts.step.run, parts.modules, parts.source),
     parts.userKey ?? null,
-    canonicalHash(parts.inputs),
+    hashOf(parts.inputs),
     parts.files,
-    canonicalHash(env),
+    hashOf(env),
     [...parts.outputs].sort()
-  ])).digest("hex")
+  ]), "hex")
 }

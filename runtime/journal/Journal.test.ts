@@ -24,6 +24,12 @@ const noError = (message: string) => {
   throw new Error(`unexpected journal error: ${message}`)
 }
 
+describe("sealLine", () => {
+  it("seals as it always has (a journal written by an earlier weft still resumes)", () => {
+    expect(sealLine({ end: "succeeded", note: "é✓" })).toBe(`{"end":"succeeded","note":"é✓","sum":"a4350ef89b731f0b1617e4eba50423495bf53f454887fab9602713ee00929010"}`)
+  })
+})
+
 describe("parseJournal", () => {
   it("reads the records before a torn or garbage last line, and lists that line as torn", () => {
     const whole = text([header("r1"), record("a"), record("b")])
@@ -108,6 +114,16 @@ describe("openJournal", () => {
     const dir = await tempDir()
     for (let i = 0; i < 5; i++) await (await openJournal(dir, header(`r${i}`), { onError: noError, keep: 3 })).close("failed")
     expect((await fs.readdir(dir)).sort()).toEqual(["r2", "r3", "r4"])
+  })
+
+  it("never prunes its own run, even one whose id sorts before the others (old runs go while it runs)", async () => {
+    const dir = await tempDir()
+    for (const run of ["5", "6", "7"]) await fs.mkdir(path.join(dir, run))
+    const writer = await openJournal(dir, header("0-mine"), { onError: noError, keep: 2 })
+    writer.record(record("a"))
+    await writer.close("succeeded")
+    expect((await fs.readdir(dir)).sort()).toEqual(["0-mine", "7"])
+    expect((await readJournal(dir, "0-mine"))!.records.size).toBe(1)
   })
 
   it("discard removes the run", async () => {

@@ -244,7 +244,9 @@ export interface OpenOptions {
 }
 
 /**
- * Starts the journal of a new run under `dir`, header written and synced.
+ * Starts the journal of a new run under `dir`: created, its header the
+ * first write (synced with or before the first records), and the runs
+ * beyond `keep` removed meanwhile; `close` waits for both.
  *
  * @example
  * const journal = await openJournal(".weft/runs", { run: makeRunId(Date.now()), workflow: "build", file: "weft.ts", startedAt: Date.now() }, { onError })
@@ -252,11 +254,15 @@ export interface OpenOptions {
  * await journal.close("succeeded")
  */
 export const openJournal = async (dir: string, header: JournalHeader, options: OpenOptions): Promise<JournalWriter> => {
-  await prune(dir, (options.keep ?? 20) - 1)
   const file = journalFile(dir, header.run)
   await fs.mkdir(path.dirname(file), { recursive: true })
   // Exclusive: two runs given one id must never share a journal (the caller picks another id).
   const handle = await fs.open(file, "wx")
+  // Neither the old runs' removal nor the header's sync holds the run's
+  // start (3 to 30 ms of a cached rerun's start-up): the header is the first
+  // write of the chain below, so every record follows it and is synced with
+  // or after it, and closing waits for both.
+  const pruning = prune(dir, (options.keep ?? 20) - 1, header.run).catch(() => {})
   let failed = false
   const append = async (text: string) => {
     if (failed || text === "") return
@@ -268,11 +274,10 @@ export const openJournal = async (dir: string, header: JournalHeader, options: O
       options.onError(`cannot write the run journal ${file}: ${error instanceof Error ? error.message : String(error)}; this run cannot be resumed`)
     }
   }
-  await append(sealLine(header) + "\n")
   let pending: Array<string> = []
   let scheduled = false
   // One write at a time, in order: records that end while a sync is under way go in the next batch.
-  let writing: Promise<void> = Promise.resolve()
+  let writing: Promise<void> = append(sealLine(header) + "\n")
   const flush = () => {
     scheduled = false
     writing = writing.then(() => {
@@ -293,20 +298,20 @@ export const openJournal = async (dir: string, header: JournalHeader, options: O
     close: async (end) => {
       pending.push(sealLine({ end }) + "\n")
       flush()
-      await writing
+      await Promise.all([writing, pruning])
       await handle.close().catch(() => {})
     },
     discard: async () => {
       failed = true
-      await writing
+      await Promise.all([writing, pruning])
       await handle.close().catch(() => {})
       await fs.rm(path.dirname(file), { recursive: true, force: true }).catch(() => {})
     }
   }
 }
 
-/** Removes all but the newest `keep` runs; a run another process removes first is fine. */
-const prune = async (dir: string, keep: number): Promise<void> => {
-  const old = (await runsNewestFirst(dir)).slice(Math.max(0, keep))
+/** Removes all but the newest `keep` runs other than `own`; a run another process removes first is fine. */
+const prune = async (dir: string, keep: number, own: string): Promise<void> => {
+  const old = (await runsNewestFirst(dir)).filter((run) => run !== own).slice(Math.max(0, keep))
   await Promise.all(old.map((run) => fs.rm(path.join(dir, run), { recursive: true, force: true }).catch(() => {})))
 }

@@ -30,11 +30,15 @@ const setup = async (store?: CacheStore) => {
   const root = await fs.mkdtemp(path.join(tmpdir(), "weft-journal-outputs-"))
   dirs.push(root)
   const reported: Array<Reported> = []
+  let hashers = 0
   const step = { id: "a", cached: undefined, features: {}, report: (u: Reported) => void reported.push(u) } as unknown as StepRun
   const outputs: JournalOutputs = {
     root,
     globsOf: () => ["out/a.txt"],
-    hasher: () => makeFileHasher(path.join(root, ".weft", "file-hashes.json")),
+    hasher: () => {
+      hashers++
+      return makeFileHasher(path.join(root, ".weft", "file-hashes.json"))
+    },
     storeFor: store === undefined ? undefined : () => store
   }
   const records: Array<JournalRecord> = []
@@ -55,7 +59,7 @@ const setup = async (store?: CacheStore) => {
     return "ALICE"
   })
   const said = () => reported.flatMap((u) => (u.type === "step:log" ? [u.text] : []))
-  return { root, step, stage, body, records, said, ran: () => ran }
+  return { root, step, stage, body, records, said, ran: () => ran, hashers: () => hashers }
 }
 
 const digest = createHash("sha256").update("made by a\n").digest("hex")
@@ -65,6 +69,38 @@ describe("journaling declared outputs", () => {
     const { step, stage, body, records } = await setup()
     expect(await Effect.runPromise(stage()(step, body))).toBe("ALICE")
     expect(records[0]!.outputs).toEqual([{ path: "out/a.txt", digest, size: 10, mode: expect.any(Number) }])
+  })
+
+  it("records a cache hit's files and value as the hit read and checked them, hashing nothing again", async () => {
+    const { root, step, stage, records, hashers } = await setup()
+    await fs.mkdir(path.join(root, "out"))
+    await fs.writeFile(path.join(root, "out", "a.txt"), "made by a\n")
+    const checked = [{ path: "out/a.txt", digest, size: 10, mode: 0o640 }]
+    const valueBytes = serializeValue(["ALICE"], { step: "a" })
+    const value = ["ALICE"]
+    const hit = Effect.sync(() => {
+      step.cached = { savedMs: 5, stored: { value, valueBytes, outputs: checked } }
+      return value
+    })
+    expect(await Effect.runPromise(stage()(step, hit))).toBe(value)
+    expect(records[0]!.outputs).toEqual(checked)
+    expect(records[0]!.value).toBe(Buffer.from(valueBytes).toString("base64"))
+    expect(records[0]!.durationMs).toBe(5)
+    expect(hashers()).toBe(0)
+  })
+
+  it("hashes the outputs of a step whose value is not the hit's (a stage inside gave another)", async () => {
+    const { root, step, stage, records, hashers } = await setup()
+    await fs.mkdir(path.join(root, "out"))
+    await fs.writeFile(path.join(root, "out", "a.txt"), "made by a\n")
+    const other = Effect.sync(() => {
+      step.cached = { savedMs: 5, stored: { value: "stale", valueBytes: serializeValue("stale", { step: "a" }), outputs: [] } }
+      return "ALICE"
+    })
+    expect(await Effect.runPromise(stage()(step, other))).toBe("ALICE")
+    expect(records[0]!.outputs).toEqual([{ path: "out/a.txt", digest, size: 10, mode: expect.any(Number) }])
+    expect(records[0]!.value).toBe(Buffer.from(serializeValue("ALICE", { step: "a" })).toString("base64"))
+    expect(hashers()).toBe(1)
   })
 
   it("replays a step whose outputs are on disk as recorded; runs one whose file was edited again, saying so", async () => {

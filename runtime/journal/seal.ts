@@ -9,9 +9,9 @@
  * The field is added last, so a line stays an ordinary JSON object with
  * every other field as before.
  */
-import { createHash } from "node:crypto"
+import { hash } from "node:crypto"
 
-const sumOf = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex")
+const sumOf = (text: string): string => hash("sha256", text, "hex")
 
 const sealed = /,"sum":"([0-9a-f]{64})"\}$/
 

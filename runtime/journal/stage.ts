@@ -146,8 +146,13 @@ export const journaling = (journal: RunJournal): Stage => (step, next) =>
       capture.discard()
       return value
     }
+    // A cache hit hands over what it read and checked: the same files and bytes, without hashing them again.
+    const hit = step.cached?.stored
+    const stored = hit !== undefined && hit.value === value ? hit : undefined
     let outputs: Awaited<ReturnType<typeof recordOutputs>>
-    if (journal.outputs !== undefined) {
+    if (journal.outputs !== undefined && stored !== undefined) {
+      outputs = journal.outputs.globsOf(step).length === 0 ? undefined : [...stored.outputs]
+    } else if (journal.outputs !== undefined) {
       const described = yield* Effect.promise(() =>
         recordOutputs(journal.outputs!, step).then((files) => ({ files }), (error) => ({ error: describeError(error) }))
       )
@@ -160,7 +165,7 @@ export const journaling = (journal: RunJournal): Stage => (step, next) =>
     }
     let bytes: Uint8Array
     try {
-      bytes = serializeValue(value, { step: step.id })
+      bytes = stored?.valueBytes ?? serializeValue(value, { step: step.id })
     } catch (error) {
       capture.discard()
       const why = isUnstorableValueError(error) ? `${error.path} ${error.reason}` : describeError(error)

@@ -15,7 +15,7 @@
  * hundred bytes of a file instead of the whole value. `get` reads the whole
  * file and trusts nothing until the checksum over meta and body matches.
  */
-import { createHash } from "node:crypto"
+import { createHash, hash } from "node:crypto"
 import * as v8 from "node:v8"
 import type { CacheEntry } from "../CacheStore.ts"
 import { blobDigests, entryProblem, isDigest, isKey, plainBytes } from "./entry.ts"
@@ -114,7 +114,7 @@ export const decodeEntryFile = (file: Buffer, key: string): Decoded<CacheEntry> 
   const layout = readLayout(file, file.length)
   if (!layout.ok) return layout
   const metaEnd = headerBytes + layout.value.metaLength
-  const checksum = createHash("sha256").update(file.subarray(headerBytes)).digest()
+  const checksum = hash("sha256", file.subarray(headerBytes), "buffer")
   if (!checksum.equals(layout.value.checksum)) return fail("does not match its checksum (its bytes were changed or partly written)")
   const meta = parseMeta(file.subarray(headerBytes, metaEnd))
   if (!meta.ok) return meta
