@@ -21,13 +21,14 @@
  * A step that wants it can declare the sandbox (`permissions.sandbox`),
  * which runs it in one.
  */
-import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import * as path from "node:path"
+import type { Readable } from "node:stream"
 import { StringDecoder } from "node:string_decoder"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import { displayOf, type Command, type CommandOutput } from "../dsl/Command.ts"
+import { launch } from "./internal/launch.ts"
 import { makeLineSplitter, maxLineBytes, type SafeCut } from "./internal/lineSplitter.ts"
 import { newTreeId, processTable, ProcessTree, treeVariable } from "./internal/processTree.ts"
 import { guard, release } from "./internal/watchdog.ts"
@@ -115,16 +116,9 @@ export const runCommand = (command: Command, options: RunCommandOptions): Effect
 
     const cwd = path.resolve(options.cwd, command.cwd ?? ".")
     const treeId = newTreeId()
-    const child = spawn(program, command.argv.slice(1), {
-      cwd,
-      // Last, so a command cannot take it off: teardown finds what left the group by it.
-      env: { ...options.env, ...command.env, [treeVariable]: treeId },
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-
-    const tree = child.pid === undefined ? undefined : new ProcessTree(child.pid, treeId)
-    if (child.pid !== undefined) track(child.pid, tree, treeId)
+    let pid: number | undefined
+    let tree: ProcessTree | undefined
+    let streams: readonly [Readable, Readable] | undefined
     const kept: Array<Buffer> = []
     let keptBytes = 0
     let truncated = false
@@ -146,63 +140,88 @@ export const runCommand = (command: Command, options: RunCommandOptions): Effect
       if (tail.length > stderrTailLines) tail.shift()
       errLines.push(text)
     }, maxLineBytes, options.safeCut)
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout.push(chunk)
-      deliver("stdout")
-      const room = maxStdoutBytes - keptBytes
-      if (chunk.length > room) truncated = true
-      if (room > 0) {
-        kept.push(chunk.subarray(0, room))
-        keptBytes += Math.min(room, chunk.length)
-      }
-    })
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr.push(chunk)
-      deliver("stderr")
-    })
-    // Backpressure: one chunk per turn of the event loop, so the lines already
-    // reported are consumed (the executor drains on the next turn) before more
-    // are read. A step printing 1 GiB then costs weft bounded memory, and the
-    // child simply blocks on a full pipe.
-    for (const stream of [child.stdout, child.stderr]) {
-      stream.on("data", () => {
-        stream.pause()
-        setImmediate(() => stream.resume())
-      })
-    }
 
     let closed = false
+    let interrupted: (() => void) | undefined
     const onClosed: Array<() => void> = []
-    child.on("error", (error: NodeJS.ErrnoException) => {
-      // Without a pid it never started; afterwards `close` reports the outcome.
-      if (child.pid === undefined) fail({ exitCode: null, signal: null, stderrTail: [], reason: spawnReason(error, program, cwd) })
-    })
-    child.on("close", (code, signal) => {
+    const finish = () => {
       closed = true
-      if (child.pid !== undefined) untrack(child.pid)
+      if (pid !== undefined) untrack(pid)
       stdout.end()
       deliver("stdout")
       stderr.end()
       deliver("stderr")
       onClosed.forEach((f) => f())
-      if (code === 0) {
-        // A decoder without `end()` holds back a character cut at the 1 MiB mark instead of mangling it.
-        resume(Effect.succeed({ exitCode: 0, stdout: new StringDecoder("utf8").write(Buffer.concat(kept)), stdoutTruncated: truncated }))
-      } else {
-        fail({ exitCode: code, signal, stderrTail: [...tail] })
+    }
+    launch({
+      argv: command.argv,
+      cwd,
+      // Last, so a command cannot take it off: teardown finds what left the group by it.
+      env: { ...options.env, ...command.env, [treeVariable]: treeId }
+    }, {
+      start: (started, out, err) => {
+        pid = started
+        tree = new ProcessTree(started, treeId)
+        streams = [out, err]
+        track(started, tree, treeId)
+        out.on("data", (chunk: Buffer) => {
+          stdout.push(chunk)
+          deliver("stdout")
+          const room = maxStdoutBytes - keptBytes
+          if (chunk.length > room) truncated = true
+          if (room > 0) {
+            kept.push(chunk.subarray(0, room))
+            keptBytes += Math.min(room, chunk.length)
+          }
+        })
+        err.on("data", (chunk: Buffer) => {
+          stderr.push(chunk)
+          deliver("stderr")
+        })
+        // Backpressure: one chunk per turn of the event loop, so the lines already
+        // reported are consumed (the executor drains on the next turn) before more
+        // are read. A step printing 1 GiB then costs weft bounded memory, and the
+        // child simply blocks on a full pipe.
+        for (const stream of streams) {
+          stream.on("data", () => {
+            stream.pause()
+            setImmediate(() => stream.resume())
+          })
+        }
+        interrupted?.()
+      },
+      error: (error) => {
+        finish()
+        fail({ exitCode: null, signal: null, stderrTail: [], reason: spawnReason(error, program, cwd) })
+      },
+      close: (code, signal) => {
+        finish()
+        if (code === 0) {
+          // A decoder without `end()` holds back a character cut at the 1 MiB mark instead of mangling it.
+          resume(Effect.succeed({ exitCode: 0, stdout: new StringDecoder("utf8").write(Buffer.concat(kept)), stdoutTruncated: truncated }))
+        } else {
+          fail({ exitCode: code, signal, stderrTail: [...tail] })
+        }
       }
     })
 
-    const pid = child.pid
-    if (pid === undefined || tree === undefined) return
+    if (closed && pid === undefined) return
     return Effect.callback<void>((done) => {
-      if (closed && !tree.alive()) return done(Effect.void)
-      terminate(pid, options.graceMs ?? 2000, () => closed, onClosed, () => {
-        // Only an unkillable process, or one out of reach still holding our
-        // pipes, gets here; stop reading so we do not wait on it forever.
-        child.stdout.destroy()
-        child.stderr.destroy()
-      }, () => done(Effect.void), tree)
+      // Through the spawner the pid comes a moment after the request: tear
+      // down once it is known, or stop waiting if the command never started.
+      const teardown = () => {
+        interrupted = undefined
+        if (pid === undefined || tree === undefined) return done(Effect.void)
+        if (closed && !tree.alive()) return done(Effect.void)
+        terminate(pid, options.graceMs ?? 2000, () => closed, onClosed, () => {
+          // Only an unkillable process, or one out of reach still holding our
+          // pipes, gets here; stop reading so we do not wait on it forever.
+          streams?.forEach((stream) => stream.destroy())
+        }, () => done(Effect.void), tree)
+      }
+      if (pid !== undefined || closed) return teardown()
+      interrupted = teardown
+      onClosed.push(() => interrupted?.())
     })
   })
 

@@ -1,0 +1,119 @@
+/**
+ * What the spawner must keep of a direct spawn: a session and process group
+ * per job, argv, environment and directory exactly as sent, the exact exit
+ * status, signal dispositions reset, separate output per job, and nothing
+ * left behind when weft dies. The rest of `runCommand`'s suite runs through
+ * it too (`Process.test.ts`).
+ */
+import { spawn } from "node:child_process"
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as path from "node:path"
+import * as Effect from "effect/Effect"
+import fc from "fast-check"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { cmd, shell, type Command } from "../../dsl/Command.ts"
+import { alive, waitFor } from "../../test/fixtures/cli/harness.ts"
+import { runCommand } from "../Process.ts"
+import { setSpawnerMode, spawnerProcess } from "./spawner.ts"
+
+const node = process.execPath
+
+const run = (command: Command, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()) => {
+  const lines: Array<string> = []
+  const effect = runCommand(command, { cwd, env, onLine: (_, text) => lines.push(text) })
+  return { lines, effect }
+}
+const output = async (command: Command, env?: NodeJS.ProcessEnv, cwd?: string) => (await Effect.runPromise(run(command, env, cwd).effect)).stdout
+const failure = (command: Command) => Effect.runPromise(Effect.flip(run(command).effect))
+
+/** `/proc/<pid>/stat`'s ppid, pgrp and session. */
+const statOf = (text: string) => {
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ")
+  return { ppid: Number(fields[1]), pgrp: Number(fields[2]), session: Number(fields[3]) }
+}
+
+const linux = process.platform === "linux" && existsSync("/usr/bin/perl")
+
+describe.runIf(linux)("the spawner", () => {
+  beforeAll(() => setSpawnerMode("always"))
+  afterAll(() => setSpawnerMode("auto"))
+
+  it("starts each job as the leader of its own session and process group, as its child", async () => {
+    const script = `const fs = require("fs"); console.log(process.pid, fs.readFileSync("/proc/self/stat", "utf8"))`
+    const [pid, ...stat] = (await output(cmd([node, "-e", script]))).trim().split(" ")
+    const { ppid, pgrp, session } = statOf(stat.join(" "))
+    expect(pgrp).toBe(Number(pid))
+    expect(session).toBe(Number(pid))
+    expect(ppid).toBe(spawnerProcess()?.pid)
+  })
+
+  it("hands a job no ignored or blocked signal (a shell's background job would ignore SIGINT and SIGQUIT)", async () => {
+    const status = await output(cmd(["grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"]))
+    expect(status).toBe("SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n")
+  })
+
+  it("passes argv, environment values and the directory exactly as sent", async () => {
+    const base = mkdtempSync(path.join(tmpdir(), "weft-spawner-cwd-"))
+    const script = "console.log(JSON.stringify({ argv: process.argv.slice(1), env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('WEFT_T_'))), cwd: process.cwd() }))"
+    // Words a shell would take apart, and every kind of character but NUL (which no argv can hold).
+    const word = fc.oneof(
+      fc.string({ unit: "grapheme", maxLength: 12 }),
+      fc.constantFrom("", " ", "a b", "'", `"`, "$HOME", "$(id)", "`id`", "\n", "a\nb", "\\", "*", "~", "-e", "é😀", "=", "a=b", "%s")
+    ).filter((s) => !s.includes("\0"))
+    await fc.assert(
+      fc.asyncProperty(fc.array(word, { maxLength: 6 }), fc.dictionary(fc.stringMatching(/^[A-Z0-9_]{1,6}$/), word, { maxKeys: 4 }), word, async (args, values, dirName) => {
+        const env = Object.fromEntries(Object.entries(values).map(([k, v]) => [`WEFT_T_${k}`, v]))
+        const dir = path.join(base, `d${dirName.replaceAll("/", "_")}`)
+        mkdirSync(dir, { recursive: true })
+        const got = JSON.parse(await output(cmd([node, "-e", script, "--", ...args], { env }), { PATH: process.env.PATH }, dir))
+        expect(got).toEqual({ argv: args, env, cwd: dir })
+      }),
+      { numRuns: 25 }
+    )
+  }, 60_000)
+
+  it("gives the exact exit status: a code over 128 is not taken for a signal, nor a signal for a code", async () => {
+    expect(await failure(shell("exit 130"))).toMatchObject({ exitCode: 130, signal: null })
+    expect(await failure(shell("exit 255"))).toMatchObject({ exitCode: 255, signal: null })
+    expect(await failure(shell("kill -INT $$"))).toMatchObject({ exitCode: null, signal: "SIGINT" })
+    expect(await failure(shell("kill -TERM $$"))).toMatchObject({ exitCode: null, signal: "SIGTERM" })
+    expect(await failure(shell("kill -SEGV $$"))).toMatchObject({ exitCode: null, signal: "SIGSEGV" })
+  })
+
+  it("names a program that is not executable, and a directory given as the program", async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "weft-spawner-x-")), "script.sh")
+    writeFileSync(file, "#!/bin/sh\necho hi\n")
+    chmodSync(file, 0o644)
+    expect((await failure(cmd([file]))).message).toBe(`permission denied: ${file} (is it executable?)`)
+    expect((await failure(cmd([path.dirname(file)]))).message).toBe(`permission denied: ${path.dirname(file)} (is it executable?)`)
+    // The slot of a job whose exec failed is reused cleanly.
+    expect(await output(cmd(["echo", "after"]))).toBe("after\n")
+  })
+
+  it("keeps the output of many concurrent jobs apart, beyond the first batch of FIFOs", async () => {
+    const jobs = Array.from({ length: 40 }, (_, i) => run(shell(`i=0; while [ $i -lt 300 ]; do echo "job ${i} line $i"; i=$((i+1)); done; echo "job ${i} err" >&2`)))
+    await Effect.runPromise(Effect.all(jobs.map((job) => job.effect), { concurrency: "unbounded" }))
+    jobs.forEach((job, i) => {
+      expect(job.lines).toHaveLength(301)
+      expect(job.lines.every((line) => line.startsWith(`job ${i} `))).toBe(true)
+    })
+  }, 30_000)
+
+  it("exits with weft when weft is killed outright, removing its FIFOs, and the job's group is ended", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "weft-spawner-kill-"))
+    const pidFile = path.join(dir, "pid")
+    const program = path.resolve(import.meta.dirname, "../../test/fixtures/spawnerHost.ts")
+    const host = spawn(node, ["--conditions=weft-source", program, pidFile], { cwd: path.resolve(import.meta.dirname, "../.."), env: { ...process.env, WEFT_SPAWNER: "1" }, stdio: ["ignore", "pipe", "inherit"] })
+    const helper = await new Promise<{ pid: number; dir: string }>((resolve, reject) => {
+      host.stdout.setEncoding("utf8").on("data", (text: string) => resolve(JSON.parse(text.split("\n")[0]!)))
+      host.on("exit", (code) => reject(new Error(`the host exited ${code}`)))
+    })
+    const job = Number(readFileSync(pidFile, "utf8"))
+    expect(alive(helper.pid) && alive(job)).toBe(true)
+    expect(existsSync(helper.dir)).toBe(true)
+    host.kill("SIGKILL")
+    await waitFor(() => !alive(helper.pid) && !alive(job), 5000, "the spawner and the job gone")
+    expect(existsSync(helper.dir)).toBe(false)
+  }, 20_000)
+})
