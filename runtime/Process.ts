@@ -157,13 +157,14 @@ export const runCommand = (command: Command, options: RunCommandOptions): Effect
       argv: command.argv,
       cwd,
       // Last, so a command cannot take it off: teardown finds what left the group by it.
-      env: { ...options.env, ...command.env, [treeVariable]: treeId }
+      env: { ...options.env, ...command.env, [treeVariable]: treeId },
+      treeId
     }, {
-      start: (started, out, err) => {
+      start: (started, out, err, release) => {
         pid = started
         tree = new ProcessTree(started, treeId)
         streams = [out, err]
-        track(started, tree, treeId)
+        track(started, tree, treeId, release)
         out.on("data", (chunk: Buffer) => {
           stdout.push(chunk)
           deliver("stdout")
@@ -277,17 +278,21 @@ export const terminate = (
 
 /** The trees of the process groups spawned by this weft process whose leader has not closed yet, by leader. */
 const live = new Map<number, ProcessTree>()
+/** How to tell whoever ends a tree if weft dies that it has closed, by leader, when not the watchdog. */
+const releases = new Map<number, () => void>()
 let exitHookInstalled = false
 
 /**
  * Keeps `pid`'s group, and what leaves it, for `killAllGroups` and weft's
  * exit, until `untrack`: every child weft spawns detached goes through it.
  * `treeId` is the id in the child's environment (`internal/processTree.ts`),
- * when it has one.
+ * when it has one. The watchdog ends the tree if weft dies, unless `release`
+ * is given: then its launcher does (the spawner), until `untrack` calls it.
  */
-export const track = (pid: number, tree?: ProcessTree, treeId?: string): void => {
+export const track = (pid: number, tree?: ProcessTree, treeId?: string, release?: () => void): void => {
   live.set(pid, tree ?? new ProcessTree(pid, treeId))
-  guard(pid, treeId)
+  if (release === undefined) guard(pid, treeId)
+  else releases.set(pid, release)
   if (!exitHookInstalled) {
     exitHookInstalled = true
     // However weft exits (a forced second Ctrl-C, an uncaught defect), it takes its children along.
@@ -298,7 +303,10 @@ export const track = (pid: number, tree?: ProcessTree, treeId?: string): void =>
 /** The group led by `pid` has closed: `killAllGroups` forgets it. */
 export const untrack = (pid: number): void => {
   live.delete(pid)
-  release(pid)
+  const launcher = releases.get(pid)
+  if (launcher === undefined) return release(pid)
+  releases.delete(pid)
+  launcher()
 }
 
 /** Signals every process tree weft started and is still running: the forced path of a second Ctrl-C. */

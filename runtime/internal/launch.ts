@@ -14,12 +14,19 @@ export interface LaunchRequest {
   readonly argv: ReadonlyArray<string>
   readonly cwd: string
   readonly env: Readonly<Record<string, string | undefined>>
+  /** The tree id in `env` (`processTree.ts`), for whoever ends the tree if weft dies. */
+  readonly treeId?: string | undefined
 }
 
 /** What a launch reports, each at most once, in this order; `error` may also follow `start`. */
 export interface LaunchHandlers {
-  /** It was forked: its pid, which leads its own process group, and its output. */
-  readonly start: (pid: number, stdout: Readable, stderr: Readable) => void
+  /**
+   * It was forked: its pid, which leads its own process group, and its
+   * output. `release`, when given, says the launcher itself ends the tree
+   * should weft die (the spawner does; the watchdog is not needed) until
+   * `release` is called, once weft has seen the process close.
+   */
+  readonly start: (pid: number, stdout: Readable, stderr: Readable, release?: () => void) => void
   /**
    * It could not start (`code` as Node's spawn gives it: ENOENT, EACCES…).
    * Through the spawner this comes after `start` when the fork worked and the

@@ -100,20 +100,45 @@ describe.runIf(linux)("the spawner", () => {
     })
   }, 30_000)
 
-  it("exits with weft when weft is killed outright, removing its FIFOs, and the job's group is ended", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "weft-spawner-kill-"))
-    const pidFile = path.join(dir, "pid")
+  /** Starts the host (`test/fixtures/spawnerHost.ts`); resolves with the spawner it printed and the pid in `pidFile`. */
+  const host = async (...args: Array<string>) => {
+    const pidFile = path.join(mkdtempSync(path.join(tmpdir(), "weft-spawner-host-")), "pid")
     const program = path.resolve(import.meta.dirname, "../../test/fixtures/spawnerHost.ts")
-    const host = spawn(node, ["--conditions=weft-source", program, pidFile], { cwd: path.resolve(import.meta.dirname, "../.."), env: { ...process.env, WEFT_SPAWNER: "1" }, stdio: ["ignore", "pipe", "inherit"] })
-    const helper = await new Promise<{ pid: number; dir: string }>((resolve, reject) => {
-      host.stdout.setEncoding("utf8").on("data", (text: string) => resolve(JSON.parse(text.split("\n")[0]!)))
-      host.on("exit", (code) => reject(new Error(`the host exited ${code}`)))
+    const child = spawn(node, ["--conditions=weft-source", program, pidFile, ...args], {
+      cwd: path.resolve(import.meta.dirname, "../.."),
+      env: { ...process.env, WEFT_SPAWNER: "1" },
+      stdio: ["ignore", "pipe", "inherit"]
     })
-    const job = Number(readFileSync(pidFile, "utf8"))
+    const helper = await new Promise<{ pid: number; dir: string }>((resolve, reject) => {
+      child.stdout.setEncoding("utf8").on("data", (text: string) => resolve(JSON.parse(text.split("\n")[0]!)))
+      child.on("exit", (code) => reject(new Error(`the host exited ${code}`)))
+    })
+    return { child, helper, pid: Number(readFileSync(pidFile, "utf8")) }
+  }
+
+  it("exits with weft when weft is killed outright, removing its FIFOs, and ends the job's tree", async () => {
+    const { child, helper, pid: job } = await host()
     expect(alive(helper.pid) && alive(job)).toBe(true)
     expect(existsSync(helper.dir)).toBe(true)
-    host.kill("SIGKILL")
+    child.kill("SIGKILL")
     await waitFor(() => !alive(helper.pid) && !alive(job), 5000, "the spawner and the job gone")
     expect(existsSync(helper.dir)).toBe(false)
+  }, 20_000)
+
+  it("on a normal exit, leaves alone what a closed step left running", async () => {
+    const { child, helper, pid: sleeper } = await host("--leave")
+    try {
+      await new Promise((resolve) => child.on("exit", resolve))
+      await waitFor(() => !alive(helper.pid), 5000, "the spawner gone")
+      expect(existsSync(helper.dir)).toBe(false)
+      // Had the spawner handed the step to the watchdog's program, that would
+      // have sent SIGTERM after one look at /proc (tens of ms; SIGKILL at 2 s).
+      await new Promise((resolve) => setTimeout(resolve, 3000))
+      expect(alive(sleeper)).toBe(true)
+    } finally {
+      try {
+        process.kill(sleeper, "SIGKILL")
+      } catch {} // already gone: the assertion above says why
+    }
   }, 20_000)
 })

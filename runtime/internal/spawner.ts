@@ -24,12 +24,13 @@
  * `WEFT_SPAWNER=0`, off Linux, without `perl`, or once it failed.
  */
 import { spawn, type ChildProcess } from "node:child_process"
-import { closeSync, existsSync, mkdtempSync, openSync, constants as fsConstants } from "node:fs"
+import { closeSync, existsSync, mkdtempSync, openSync, writeSync, constants as fsConstants } from "node:fs"
 import { Socket } from "node:net"
 import { constants as osConstants, tmpdir } from "node:os"
 import * as path from "node:path"
 import type { LaunchHandlers, LaunchRequest } from "./launch.ts"
 import { spawnerScript } from "./spawnerScript.ts"
+import { watchdogScript } from "./watchdog.ts"
 
 /** `auto`: from the second command on; `always`: from the first; `never`: Node's `spawn` only. */
 export type SpawnerMode = "auto" | "always" | "never"
@@ -76,11 +77,14 @@ class Spawner {
   #next = 0
   #referenced = false
   #lines = ""
+  /** `r <id>` lines not sent yet: they go with the next write, or shortly after. */
+  #releases = ""
+  #flush: ReturnType<typeof setTimeout> | undefined
   failed = false
 
   constructor(program: string) {
     this.#dir = mkdtempSync(path.join(tmpdir(), "weft-spawner-"))
-    this.#child = spawn(program, ["-e", spawnerScript, this.#dir, String(slotBatch)], {
+    this.#child = spawn(program, ["-e", spawnerScript, this.#dir, String(slotBatch), watchdogScript], {
       stdio: ["pipe", "pipe", "ignore"],
       detached: true
     })
@@ -136,12 +140,37 @@ class Spawner {
     this.#jobs.set(id, { id, slot, fds, handlers, started: false, open: 2, ended: 0 })
     this.#reference()
     const env = Object.entries(request.env).flatMap(([name, value]) => (value === undefined ? [] : [`${name}=${value}`]))
-    const record = [id, request.cwd, String(slot), String(request.argv.length), ...request.argv, ...env].join("\0")
+    const record = [id, request.cwd, String(slot), request.treeId ?? "", String(request.argv.length), ...request.argv, ...env].join("\0")
     this.#send(`j ${Buffer.byteLength(record)}\n${record}`)
   }
 
   #send(text: string): void {
-    this.#child.stdin!.write(text)
+    this.#child.stdin!.write(this.#releases + text)
+    this.#releases = ""
+  }
+
+  /**
+   * The job closed: it is no longer the helper's to end if weft dies. Sent
+   * with the next job (one write, one wake-up of the helper, per job), or
+   * after 20 ms, or at weft's exit, whichever comes first.
+   */
+  release(id: string): void {
+    if (this.failed) return
+    this.#releases += `r ${id}\n`
+    this.#flush ??= setTimeout(() => {
+      this.#flush = undefined
+      if (this.#releases !== "" && !this.failed) this.#send("")
+    }, 20).unref()
+  }
+
+  /** At weft's exit: what is still to release, written at once (an exit waits for no asynchronous write). */
+  flushNow(): void {
+    const fd = (this.#child.stdin as unknown as { _handle?: { fd?: number } })._handle?.fd
+    if (this.#releases === "" || this.failed || fd === undefined || fd < 0 || this.#child.stdin!.writableLength > 0) return
+    try {
+      writeSync(fd, this.#releases)
+      this.#releases = ""
+    } catch {} // the helper is gone, or its pipe is full: it ends those trees, as if weft had died
   }
 
   /** Keeps weft alive while a job is in flight, and only then. */
@@ -194,7 +223,7 @@ class Spawner {
       })
       return stream
     })
-    job.handlers.start(pid, stdout!, stderr!)
+    job.handlers.start(pid, stdout!, stderr!, () => this.release(job.id))
   }
 
   #refused(job: Job, what: string, errno: number): void {
@@ -267,6 +296,8 @@ export const launchThroughSpawner = (request: LaunchRequest, handlers: LaunchHan
     } catch {
       return false // no temporary folder: Node's spawn needs none
     }
+    const started = spawner
+    process.on("exit", () => started.flushNow())
   }
   spawner.launch(request, handlers, fallback)
   return true
