@@ -1,10 +1,11 @@
 /**
- * Runs a `Command` as a child process: argv straight to `spawn` (no shell),
- * output streamed line by line, and on interruption the whole process tree
+ * Runs a `Command` as a child process: argv as a list (no shell), started
+ * through the spawner or Node's `spawn` (`internal/launch.ts`), output
+ * streamed line by line, and on interruption the whole process tree
  * torn down (SIGTERM, a grace period, then SIGKILL) before interruption
  * completes.
  *
- * Each command gets its own process group (`detached: true`), so a signal to
+ * Each command gets its own process group (and session), so a signal to
  * the group reaches everything it started: `npm run build` → `sh` → `tsc`.
  * What left the group (`setsid`, a daemon) is found in `/proc` by its parent
  * chain or the tree id in its environment, and signalled with the group
