@@ -36,7 +36,8 @@ import { watchdogScript } from "./watchdog.ts"
 export type SpawnerMode = "auto" | "always" | "never"
 
 const fromEnvironment = (value: string | undefined): SpawnerMode => (value === "0" ? "never" : value === "1" ? "always" : "auto")
-let mode: SpawnerMode = fromEnvironment(process.env["WEFT_SPAWNER"])
+/** Read at the first command, not at load: a start-up snapshot may have loaded this module. */
+let mode: SpawnerMode | undefined
 
 /** Chooses how commands start from now on (tests run the process suite both ways). */
 export const setSpawnerMode = (next: SpawnerMode): void => {
@@ -45,7 +46,8 @@ export const setSpawnerMode = (next: SpawnerMode): void => {
 
 /** Slots (FIFO pairs) made at a time. */
 const slotBatch = 8
-const perl = ["/usr/bin/perl", "/bin/perl"].find((file) => process.platform === "linux" && existsSync(file))
+let perl: string | null | undefined
+const findPerl = (): string | null => ["/usr/bin/perl", "/bin/perl"].find((file) => process.platform === "linux" && existsSync(file)) ?? null
 
 interface Job {
   readonly id: string
@@ -284,7 +286,10 @@ const plain = (text: string): boolean => !text.includes("\0")
  */
 export const launchThroughSpawner = (request: LaunchRequest, handlers: LaunchHandlers, fallback: () => void): boolean => {
   commands++
-  if (mode === "never" || perl === undefined || (mode === "auto" && commands < 2)) return false
+  mode ??= fromEnvironment(process.env["WEFT_SPAWNER"])
+  if (mode === "never" || (mode === "auto" && commands < 2)) return false
+  perl ??= findPerl()
+  if (perl === null) return false
   if (spawner?.failed) return false
   if (!request.argv.every(plain) || !plain(request.cwd)) return false
   for (const [name, value] of Object.entries(request.env)) {
