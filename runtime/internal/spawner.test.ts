@@ -9,12 +9,14 @@ import { spawn } from "node:child_process"
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
+import type { Readable } from "node:stream"
 import * as Effect from "effect/Effect"
 import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { cmd, shell, type Command } from "../../dsl/Command.ts"
 import { alive, waitFor } from "../../test/fixtures/cli/harness.ts"
 import { runCommand } from "../Process.ts"
+import { launch } from "./launch.ts"
 import { setSpawnerMode, spawnerProcess } from "./spawner.ts"
 
 const node = process.execPath
@@ -99,6 +101,32 @@ describe.runIf(linux)("the spawner", () => {
       expect(job.lines.every((line) => line.startsWith(`job ${i} `))).toBe(true)
     })
   }, 30_000)
+
+  it("holds a job that prints faster than weft reads: it blocks on the full FIFO, and nothing is lost", async () => {
+    const bytes = 16 * 1024 * 1024
+    let pid = 0
+    let paused!: Readable
+    let received = 0
+    const closed = new Promise<number | null>((resolve, reject) =>
+      launch({ argv: ["head", "-c", String(bytes), "/dev/zero"], cwd: process.cwd(), env: process.env }, {
+        start: (started, stdout, stderr) => {
+          pid = started
+          paused = stdout.pause()
+          stdout.on("data", (chunk: Buffer) => (received += chunk.length))
+          stderr.resume()
+        },
+        error: reject,
+        close: (code) => resolve(code)
+      }))
+    await waitFor(() => pid !== 0, 5000, "the job to start")
+    // Unread, its output cannot go anywhere: it is still there, blocked, long after it would have finished.
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(alive(pid)).toBe(true)
+    expect(received).toBe(0)
+    paused.resume()
+    expect(await closed).toBe(0)
+    expect(received).toBe(bytes)
+  })
 
   /** Starts the host (`test/fixtures/spawnerHost.ts`); resolves with the spawner it printed and the pid in `pidFile`. */
   const host = async (...args: Array<string>) => {
