@@ -6,11 +6,12 @@
  * it too (`Process.test.ts`).
  */
 import { spawn } from "node:child_process"
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import type { Readable } from "node:stream"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { cmd, shell, type Command } from "../../dsl/Command.ts"
@@ -101,6 +102,22 @@ describe.runIf(linux)("the spawner", () => {
       expect(job.lines.every((line) => line.startsWith(`job ${i} `))).toBe(true)
     })
   }, 30_000)
+
+  it("an interruption that comes before the spawner has said the pid still ends the job", async () => {
+    const mark = `30.${process.pid}${Date.now() % 100000}`
+    const running = () =>
+      readdirSync("/proc").filter((pid) => {
+        try {
+          return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, "utf8") === `sleep\0${mark}\0` && alive(Number(pid))
+        } catch {
+          return false
+        }
+      })
+    const fiber = Effect.runFork(run(cmd(["sleep", mark])).effect)
+    // At once, in the same turn: the request is not even written yet.
+    await Effect.runPromise(Fiber.interrupt(fiber))
+    expect(running()).toEqual([])
+  })
 
   it("holds a job that prints faster than weft reads: it blocks on the full FIFO, and nothing is lost", async () => {
     const bytes = 16 * 1024 * 1024
