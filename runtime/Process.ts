@@ -358,6 +358,8 @@ const spawnReason = (error: NodeJS.ErrnoException, program: string, cwd: string)
       return existsSync(cwd) ? `command not found: ${program}` : `working directory does not exist: ${cwd} (running ${program})`
     case "EACCES":
       return `permission denied: ${program} (is it executable?)`
+    case "ESPAWNER":
+      return `${program}: ${error.message}`
     default:
       return `could not start ${program}: ${error.message}`
   }

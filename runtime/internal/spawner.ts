@@ -24,13 +24,13 @@
  * `WEFT_SPAWNER=0`, off Linux, without `perl`, or once it failed.
  */
 import { spawn, type ChildProcess } from "node:child_process"
-import { closeSync, existsSync, mkdtempSync, openSync, writeSync, constants as fsConstants } from "node:fs"
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync, constants as fsConstants } from "node:fs"
 import { Socket } from "node:net"
 import { constants as osConstants, tmpdir } from "node:os"
 import * as path from "node:path"
 import type { LaunchHandlers, LaunchRequest } from "./launch.ts"
 import { spawnerScript } from "./spawnerScript.ts"
-import { watchdogScript } from "./watchdog.ts"
+import { guard, release, watchdogScript } from "./watchdog.ts"
 
 /** `auto`: from the second command on; `always`: from the first; `never`: Node's `spawn` only. */
 export type SpawnerMode = "auto" | "always" | "never"
@@ -54,7 +54,11 @@ interface Job {
   readonly slot: number
   readonly fds: readonly [number, number]
   readonly handlers: LaunchHandlers
+  readonly treeId: string | undefined
   started: boolean
+  pid?: number
+  /** Tells whoever ends the job's tree should weft die that weft saw it close: the helper, or the watchdog once the helper is gone. */
+  release: () => void
   /** Streams not yet closed, and which of them reached end of file. */
   open: number
   ended: number
@@ -139,7 +143,7 @@ class Spawner {
       return fallback()
     }
     const id = String(++this.#next)
-    this.#jobs.set(id, { id, slot, fds, handlers, started: false, open: 2, ended: 0 })
+    this.#jobs.set(id, { id, slot, fds, handlers, treeId: request.treeId, started: false, release: () => this.release(id), open: 2, ended: 0 })
     this.#reference()
     const env = Object.entries(request.env).flatMap(([name, value]) => (value === undefined ? [] : [`${name}=${value}`]))
     const record = [id, request.cwd, String(slot), request.treeId ?? "", String(request.argv.length), ...request.argv, ...env].join("\0")
@@ -225,7 +229,8 @@ class Spawner {
       })
       return stream
     })
-    job.handlers.start(pid, stdout!, stderr!, () => this.release(job.id))
+    job.pid = pid
+    job.handlers.start(pid, stdout!, stderr!, () => job.release())
   }
 
   #refused(job: Job, what: string, errno: number): void {
@@ -251,7 +256,7 @@ class Spawner {
     const next = this.#waiting.shift()
     if (next !== undefined) next.go()
     if (job.failure !== undefined) job.handlers.error(job.failure)
-    else if (job.exit === "lost") job.handlers.error(failure("ESPAWNER", "weft's spawner process exited, so the exit status is unknown"))
+    else if (job.exit === "lost") job.handlers.error(failure("ESPAWNER", "weft's process spawner exited while it ran (was it killed?), so its exit status is unknown"))
     else job.handlers.close(job.exit[0], job.exit[1])
   }
 
@@ -259,9 +264,18 @@ class Spawner {
   #fail(): void {
     if (this.failed) return
     this.failed = true
+    // The helper removes its folder when it ends normally; a helper that
+    // never started, or was killed, cannot. (Open FIFOs outlive their names.)
+    rmSync(this.#dir, { recursive: true, force: true })
     for (const { fallback } of this.#waiting.splice(0)) fallback()
     for (const job of this.#jobs.values()) {
       job.exit ??= "lost"
+      // Still running, perhaps: the watchdog takes over ending it should weft die.
+      const pid = job.pid
+      if (pid !== undefined) {
+        guard(pid, job.treeId)
+        job.release = () => release(pid)
+      }
       if (!job.started) {
         job.fds.forEach((fd) => closeSync(fd))
         job.open = 0
