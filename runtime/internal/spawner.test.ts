@@ -6,8 +6,7 @@
  * it too (`Process.test.ts`).
  */
 import { spawn } from "node:child_process"
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import type { Readable } from "node:stream"
 import * as Effect from "effect/Effect"
@@ -15,7 +14,7 @@ import * as Fiber from "effect/Fiber"
 import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { cmd, shell, type Command } from "../../dsl/Command.ts"
-import { alive, waitFor } from "../../test/fixtures/cli/harness.ts"
+import { alive, removeTempDirs, tempDir, waitFor } from "../../test/fixtures/cli/harness.ts"
 import { runCommand } from "../Process.ts"
 import { launch } from "./launch.ts"
 import { setSpawnerMode, spawnerProcess } from "./spawner.ts"
@@ -40,7 +39,10 @@ const linux = process.platform === "linux" && existsSync("/usr/bin/perl")
 
 describe.runIf(linux)("the spawner", () => {
   beforeAll(() => setSpawnerMode("always"))
-  afterAll(() => setSpawnerMode("auto"))
+  afterAll(() => {
+    setSpawnerMode("auto")
+    removeTempDirs()
+  })
 
   it("starts each job as the leader of its own session and process group, as its child", async () => {
     const script = `const fs = require("fs"); console.log(process.pid, fs.readFileSync("/proc/self/stat", "utf8"))`
@@ -57,7 +59,7 @@ describe.runIf(linux)("the spawner", () => {
   })
 
   it("passes argv, environment values and the directory exactly as sent", async () => {
-    const base = mkdtempSync(path.join(tmpdir(), "weft-spawner-cwd-"))
+    const base = tempDir("weft-spawner-cwd-")
     const script = "console.log(JSON.stringify({ argv: process.argv.slice(1), env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('WEFT_T_'))), cwd: process.cwd() }))"
     // Words a shell would take apart, and every kind of character but NUL (which no argv can hold).
     const word = fc.oneof(
@@ -85,7 +87,7 @@ describe.runIf(linux)("the spawner", () => {
   })
 
   it("names a program that is not executable, and a directory given as the program", async () => {
-    const file = path.join(mkdtempSync(path.join(tmpdir(), "weft-spawner-x-")), "script.sh")
+    const file = path.join(tempDir("weft-spawner-x-"), "script.sh")
     writeFileSync(file, "#!/bin/sh\necho hi\n")
     chmodSync(file, 0o644)
     expect((await failure(cmd([file]))).message).toBe(`permission denied: ${file} (is it executable?)`)
@@ -147,7 +149,7 @@ describe.runIf(linux)("the spawner", () => {
 
   /** Starts the host (`test/fixtures/spawnerHost.ts`); resolves with the spawner it printed and the pid in `pidFile`. */
   const host = async (...args: Array<string>) => {
-    const pidFile = path.join(mkdtempSync(path.join(tmpdir(), "weft-spawner-host-")), "pid")
+    const pidFile = path.join(tempDir("weft-spawner-host-"), "pid")
     const program = path.resolve(import.meta.dirname, "../../test/fixtures/spawnerHost.ts")
     const child = spawn(node, ["--conditions=weft-source", program, pidFile, ...args], {
       cwd: path.resolve(import.meta.dirname, "../.."),
