@@ -4,9 +4,10 @@ import * as path from "node:path"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import { describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { cmd, shell, type Command } from "../dsl/Command.ts"
 import { makeLineSplitter } from "./internal/lineSplitter.ts"
+import { setSpawnerMode } from "./internal/spawner.ts"
 import { CommandError, runCommand, type RunCommandOptions } from "./Process.ts"
 
 const node = process.execPath
@@ -59,7 +60,11 @@ const interruptTimed = async (fiber: Fiber.Fiber<unknown, unknown>): Promise<num
   return performance.now() - started
 }
 
-describe("runCommand", () => {
+// Every test of runCommand runs twice: through the spawner, and with Node's spawn (its fallback).
+describe.each(["always", "never"] as const)("runCommand (spawner: %s)", (mode) => {
+  beforeAll(() => setSpawnerMode(mode))
+  afterAll(() => setSpawnerMode("auto"))
+
   it("passes arguments verbatim, never through a shell", async () => {
     const sentinel = path.join(tmpdir(), `weft-pwn-${process.pid}-${Date.now()}`)
     const args = [`$(touch ${sentinel})`, "; rm -rf x", "`id`", "a\nb", "it's \"quoted\"", "*", ""]

@@ -1,10 +1,11 @@
 /**
- * Runs a `Command` as a child process: argv straight to `spawn` (no shell),
- * output streamed line by line, and on interruption the whole process tree
+ * Runs a `Command` as a child process: argv as a list (no shell), started
+ * through the spawner or Node's `spawn` (`internal/launch.ts`), output
+ * streamed line by line, and on interruption the whole process tree
  * torn down (SIGTERM, a grace period, then SIGKILL) before interruption
  * completes.
  *
- * Each command gets its own process group (`detached: true`), so a signal to
+ * Each command gets its own process group (and session), so a signal to
  * the group reaches everything it started: `npm run build` → `sh` → `tsc`.
  * What left the group (`setsid`, a daemon) is found in `/proc` by its parent
  * chain or the tree id in its environment, and signalled with the group
@@ -21,13 +22,14 @@
  * A step that wants it can declare the sandbox (`permissions.sandbox`),
  * which runs it in one.
  */
-import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import * as path from "node:path"
+import type { Readable } from "node:stream"
 import { StringDecoder } from "node:string_decoder"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import { displayOf, type Command, type CommandOutput } from "../dsl/Command.ts"
+import { launch } from "./internal/launch.ts"
 import { makeLineSplitter, maxLineBytes, type SafeCut } from "./internal/lineSplitter.ts"
 import { newTreeId, processTable, ProcessTree, treeVariable } from "./internal/processTree.ts"
 import { guard, release } from "./internal/watchdog.ts"
@@ -115,16 +117,9 @@ export const runCommand = (command: Command, options: RunCommandOptions): Effect
 
     const cwd = path.resolve(options.cwd, command.cwd ?? ".")
     const treeId = newTreeId()
-    const child = spawn(program, command.argv.slice(1), {
-      cwd,
-      // Last, so a command cannot take it off: teardown finds what left the group by it.
-      env: { ...options.env, ...command.env, [treeVariable]: treeId },
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-
-    const tree = child.pid === undefined ? undefined : new ProcessTree(child.pid, treeId)
-    if (child.pid !== undefined) track(child.pid, tree, treeId)
+    let pid: number | undefined
+    let tree: ProcessTree | undefined
+    let streams: readonly [Readable, Readable] | undefined
     const kept: Array<Buffer> = []
     let keptBytes = 0
     let truncated = false
@@ -146,63 +141,89 @@ export const runCommand = (command: Command, options: RunCommandOptions): Effect
       if (tail.length > stderrTailLines) tail.shift()
       errLines.push(text)
     }, maxLineBytes, options.safeCut)
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout.push(chunk)
-      deliver("stdout")
-      const room = maxStdoutBytes - keptBytes
-      if (chunk.length > room) truncated = true
-      if (room > 0) {
-        kept.push(chunk.subarray(0, room))
-        keptBytes += Math.min(room, chunk.length)
-      }
-    })
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr.push(chunk)
-      deliver("stderr")
-    })
-    // Backpressure: one chunk per turn of the event loop, so the lines already
-    // reported are consumed (the executor drains on the next turn) before more
-    // are read. A step printing 1 GiB then costs weft bounded memory, and the
-    // child simply blocks on a full pipe.
-    for (const stream of [child.stdout, child.stderr]) {
-      stream.on("data", () => {
-        stream.pause()
-        setImmediate(() => stream.resume())
-      })
-    }
 
     let closed = false
+    let interrupted: (() => void) | undefined
     const onClosed: Array<() => void> = []
-    child.on("error", (error: NodeJS.ErrnoException) => {
-      // Without a pid it never started; afterwards `close` reports the outcome.
-      if (child.pid === undefined) fail({ exitCode: null, signal: null, stderrTail: [], reason: spawnReason(error, program, cwd) })
-    })
-    child.on("close", (code, signal) => {
+    const finish = () => {
       closed = true
-      if (child.pid !== undefined) untrack(child.pid)
+      if (pid !== undefined) untrack(pid)
       stdout.end()
       deliver("stdout")
       stderr.end()
       deliver("stderr")
       onClosed.forEach((f) => f())
-      if (code === 0) {
-        // A decoder without `end()` holds back a character cut at the 1 MiB mark instead of mangling it.
-        resume(Effect.succeed({ exitCode: 0, stdout: new StringDecoder("utf8").write(Buffer.concat(kept)), stdoutTruncated: truncated }))
-      } else {
-        fail({ exitCode: code, signal, stderrTail: [...tail] })
+    }
+    launch({
+      argv: command.argv,
+      cwd,
+      // Last, so a command cannot take it off: teardown finds what left the group by it.
+      env: { ...options.env, ...command.env, [treeVariable]: treeId },
+      treeId
+    }, {
+      start: (started, out, err, release) => {
+        pid = started
+        tree = new ProcessTree(started, treeId)
+        streams = [out, err]
+        track(started, tree, treeId, release)
+        out.on("data", (chunk: Buffer) => {
+          stdout.push(chunk)
+          deliver("stdout")
+          const room = maxStdoutBytes - keptBytes
+          if (chunk.length > room) truncated = true
+          if (room > 0) {
+            kept.push(chunk.subarray(0, room))
+            keptBytes += Math.min(room, chunk.length)
+          }
+        })
+        err.on("data", (chunk: Buffer) => {
+          stderr.push(chunk)
+          deliver("stderr")
+        })
+        // Backpressure: one chunk per turn of the event loop, so the lines already
+        // reported are consumed (the executor drains on the next turn) before more
+        // are read. A step printing 1 GiB then costs weft bounded memory, and the
+        // child simply blocks on a full pipe.
+        for (const stream of streams) {
+          stream.on("data", () => {
+            stream.pause()
+            setImmediate(() => stream.resume())
+          })
+        }
+        interrupted?.()
+      },
+      error: (error) => {
+        finish()
+        fail({ exitCode: null, signal: null, stderrTail: [], reason: spawnReason(error, program, cwd) })
+      },
+      close: (code, signal) => {
+        finish()
+        if (code === 0) {
+          // A decoder without `end()` holds back a character cut at the 1 MiB mark instead of mangling it.
+          resume(Effect.succeed({ exitCode: 0, stdout: new StringDecoder("utf8").write(Buffer.concat(kept)), stdoutTruncated: truncated }))
+        } else {
+          fail({ exitCode: code, signal, stderrTail: [...tail] })
+        }
       }
     })
 
-    const pid = child.pid
-    if (pid === undefined || tree === undefined) return
+    if (closed && pid === undefined) return
     return Effect.callback<void>((done) => {
-      if (closed && !tree.alive()) return done(Effect.void)
-      terminate(pid, options.graceMs ?? 2000, () => closed, onClosed, () => {
-        // Only an unkillable process, or one out of reach still holding our
-        // pipes, gets here; stop reading so we do not wait on it forever.
-        child.stdout.destroy()
-        child.stderr.destroy()
-      }, () => done(Effect.void), tree)
+      // Through the spawner the pid comes a moment after the request: tear
+      // down once it is known, or stop waiting if the command never started.
+      const teardown = () => {
+        interrupted = undefined
+        if (pid === undefined || tree === undefined) return done(Effect.void)
+        if (closed && !tree.alive()) return done(Effect.void)
+        terminate(pid, options.graceMs ?? 2000, () => closed, onClosed, () => {
+          // Only an unkillable process, or one out of reach still holding our
+          // pipes, gets here; stop reading so we do not wait on it forever.
+          streams?.forEach((stream) => stream.destroy())
+        }, () => done(Effect.void), tree)
+      }
+      if (pid !== undefined || closed) return teardown()
+      interrupted = teardown
+      onClosed.push(() => interrupted?.())
     })
   })
 
@@ -258,17 +279,21 @@ export const terminate = (
 
 /** The trees of the process groups spawned by this weft process whose leader has not closed yet, by leader. */
 const live = new Map<number, ProcessTree>()
+/** How to tell whoever ends a tree if weft dies that it has closed, by leader, when not the watchdog. */
+const releases = new Map<number, () => void>()
 let exitHookInstalled = false
 
 /**
  * Keeps `pid`'s group, and what leaves it, for `killAllGroups` and weft's
  * exit, until `untrack`: every child weft spawns detached goes through it.
  * `treeId` is the id in the child's environment (`internal/processTree.ts`),
- * when it has one.
+ * when it has one. The watchdog ends the tree if weft dies, unless `release`
+ * is given: then its launcher does (the spawner), until `untrack` calls it.
  */
-export const track = (pid: number, tree?: ProcessTree, treeId?: string): void => {
+export const track = (pid: number, tree?: ProcessTree, treeId?: string, release?: () => void): void => {
   live.set(pid, tree ?? new ProcessTree(pid, treeId))
-  guard(pid, treeId)
+  if (release === undefined) guard(pid, treeId)
+  else releases.set(pid, release)
   if (!exitHookInstalled) {
     exitHookInstalled = true
     // However weft exits (a forced second Ctrl-C, an uncaught defect), it takes its children along.
@@ -279,7 +304,10 @@ export const track = (pid: number, tree?: ProcessTree, treeId?: string): void =>
 /** The group led by `pid` has closed: `killAllGroups` forgets it. */
 export const untrack = (pid: number): void => {
   live.delete(pid)
-  release(pid)
+  const launcher = releases.get(pid)
+  if (launcher === undefined) return release(pid)
+  releases.delete(pid)
+  launcher()
 }
 
 /** Signals every process tree weft started and is still running: the forced path of a second Ctrl-C. */
@@ -330,6 +358,8 @@ const spawnReason = (error: NodeJS.ErrnoException, program: string, cwd: string)
       return existsSync(cwd) ? `command not found: ${program}` : `working directory does not exist: ${cwd} (running ${program})`
     case "EACCES":
       return `permission denied: ${program} (is it executable?)`
+    case "ESPAWNER":
+      return `${program}: ${error.message}`
     default:
       return `could not start ${program}: ${error.message}`
   }

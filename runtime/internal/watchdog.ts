@@ -29,7 +29,7 @@ import { treeVariable } from "./processTree.ts"
  * found, if its start time says it is the same process. It leaves them in
  * `previous` as `pid:start` entries.
  */
-const script = `trap '' INT HUP TERM
+export const watchdogScript = `trap '' INT HUP TERM
 list=" "
 while IFS= read -r line; do
   case $line in
@@ -104,7 +104,7 @@ let failed = false
 const send = (line: string): void => {
   if (failed) return
   if (dog === undefined) {
-    dog = spawn("/bin/sh", ["-c", script], { stdio: ["pipe", "ignore", "ignore"], detached: true })
+    dog = spawn("/bin/sh", ["-c", watchdogScript], { stdio: ["pipe", "ignore", "ignore"], detached: true })
     // It must never keep weft alive, nor fail it: without /bin/sh weft still runs, only without this net.
     dog.unref()
     ;(dog.stdin as unknown as { unref?: () => void } | null)?.unref?.()
