@@ -34,7 +34,8 @@ const start = async (env: Record<string, string> = {}): Promise<Started> => {
     throw new Error(`weft exited (${r.code}) before the trees were up:\n${r.stdout}\n${r.stderr}`)
   })
   exitedEarly.catch(() => {})
-  await Promise.race([waitFor(() => files.every(existsSync), 5000, "the pid files"), exitedEarly])
+  // A bound for a hang, not a speed: weft from its sources and three trees start slowly on a loaded machine.
+  await Promise.race([waitFor(() => files.every(existsSync), 30_000, "the pid files"), exitedEarly])
   const pids = files.map((file) => JSON.parse(readFileSync(file, "utf8")) as { child: number; grandchild: number })
   current = { weft, pids }
   return current
@@ -107,7 +108,8 @@ describe("Ctrl-C during weft run", () => {
     started.weft.child.kill("SIGINT")
     const r = await started.weft.exited
     expect(r.code, r.stderr).toBe(130)
-    expect(performance.now() - second).toBeLessThan(500)
+    // At once, not after the grace (2 s from the first Ctrl-C): half of it is a margin a loaded machine keeps.
+    expect(performance.now() - second).toBeLessThan(graceMs / 2)
     expect(r.stderr).toMatch(/forced exit/)
     // SIGKILL was sent before weft exited; give the kernel a moment to deliver it.
     await waitFor(() => survivors(started).length === 0, 500, `no survivors (left: ${survivors(started).join(", ")})`)
