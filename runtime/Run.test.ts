@@ -30,6 +30,30 @@ describe("run", () => {
     expect(result.steps.c).toMatchObject({ status: "succeeded", attempts: 1 })
   })
 
+  it("builds the result's records once, on first read, as plain data", async () => {
+    const wf = workflow("records")
+      .step("a", () => 2)
+      .step("b", { needs: ["a"] }, ({ a }) => {
+        throw new Error(`no ${a}`)
+      })
+      .step("c", { needs: ["b"] }, () => 0)
+    const result = await run(wf)
+    // Read twice, the same object: what a caller adds to it stays.
+    expect(result.outputs).toBe(result.outputs)
+    expect(result.steps).toBe(result.steps)
+    expect(JSON.parse(JSON.stringify(result))).toEqual({
+      status: "failed",
+      outputs: { a: 2 },
+      steps: {
+        a: { status: "succeeded", attempts: 1, durationMs: result.steps.a!.durationMs },
+        b: { status: "failed", attempts: 1, durationMs: result.steps.b!.durationMs, error: "no 2" },
+        c: { status: "skipped", attempts: 0, durationMs: result.steps.c!.durationMs }
+      },
+      durationMs: result.durationMs
+    })
+    expect({ ...result }.outputs).toEqual({ a: 2 })
+  })
+
   it("gives a step its needs' outputs keyed by id, once each, whatever else it waits for", async () => {
     let seen: unknown
     const wf = workflow("inputs")

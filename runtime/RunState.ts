@@ -327,17 +327,32 @@ export class RunState {
     const status = this.outcome
     for (const message of this.#memoRates?.warnings(this.#memoHitRate) ?? []) this.#emit({ type: "run:warning", time: durationMs, message })
     this.#emit({ type: "run:end", time: durationMs, status, durationMs })
-    // One pass for both records.
-    const outputs = record()
-    const steps = record<StepSummary>()
-    const ids = this.plan.ids
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!
-      if (isSuccess(this.status[i]!)) setById(outputs, id, this.outputs[i])
-      setById(steps, id, this.#summary(i))
+    // Each record is built on its first read, from the arrays, which no longer
+    // change: a caller that reads only the status (the command line without
+    // `--output`) skips 200,000 keyed writes at 100,000 steps (50-100 ms
+    // cold), and the run's peak memory, at its end, 100,000 summaries.
+    const state = this
+    let outputs: Record<string, unknown> | undefined
+    let steps: Record<string, StepSummary> | undefined
+    this.result = {
+      status,
+      get outputs() {
+        return outputs ??= state.#outputs()
+      },
+      get steps() {
+        return steps ??= state.steps
+      },
+      durationMs
     }
-    this.result = { status, outputs, steps, durationMs }
     return this.result
+  }
+
+  /** The outputs of the steps that succeeded, by id. */
+  #outputs(): Record<string, unknown> {
+    const outputs = record()
+    const ids = this.plan.ids
+    for (let i = 0; i < ids.length; i++) if (isSuccess(this.status[i]!)) setById(outputs, ids[i]!, this.outputs[i])
+    return outputs
   }
 
   #end(i: number, update: Extract<StepReport, { type: "step:end" }>): void {
