@@ -4,7 +4,7 @@
  * edges resolved, and each step ranked by the longest path from it to the end
  * of the graph (the scheduler's priority).
  */
-import { checkWorkflow, type Checked } from "../dsl/check.ts"
+import { checkWorkflow, declared, type Checked } from "../dsl/check.ts"
 import { DefinitionError, type Problem } from "../dsl/DefinitionError.ts"
 import { suggestion } from "../dsl/didYouMean.ts"
 import { toMillis } from "../dsl/duration.ts"
@@ -68,7 +68,7 @@ export const check = (wf: Workflow<any>, options: PlanOptions = {}): Array<Probl
 const checked = (wf: Workflow<any>, options: PlanOptions): Checked => {
   const result = checkWorkflow(wf)
   for (const id of options.only ?? []) {
-    if (!result.indexOf.has(id)) result.problems.push({ step: id, message: `there is no step "${id}" to run.${suggestion(id, result.indexOf.keys())}` })
+    if (!result.indexOf.has(id)) result.problems.push({ step: id, message: `there is no step "${id}" to run.${suggestion(id, declared(result.indexOf))}` })
   }
   return result
 }
