@@ -269,7 +269,7 @@ const settle = (context: RunContext, enqueue: RunEnqueue, self: AnyActorRef, emi
 const deliver = (enqueue: RunEnqueue, events: Array<Event>, emitTo: (event: Event) => void): void => {
   if (events.length === 0) return
   enqueue(() => {
-    for (const event of events) emitTo(event)
+    for (let i = 0; i < events.length; i++) emitTo(events[i]!)
     events.length = 0
   })
 }
@@ -288,7 +288,8 @@ const isQuiet = (context: RunContext, updates: ReadonlyArray<StepReport>, emitTo
   if (emitTo === undefined || actors.size > 0 || run.stopping !== undefined) return false
   const open = actors.scratch
   let ends = 0
-  for (const update of updates) {
+  for (let i = 0; i < updates.length; i++) {
+    const update = updates[i]!
     switch (update.type) {
       case "step:start":
         open.add(update.step)
@@ -380,9 +381,10 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}): RunMac
     })
   const begin = withRun<Extract<MachineEvent, { type: "executor.ready" }>>(({ run }, event) => run.begin(event.time))
   const apply = withRun<Extract<MachineEvent, { type: "executor.updates" }>>(({ run, actors }, event) => {
-    for (const update of event.updates) {
-      run.apply(update)
-      tellActor(actors, run, update)
+    const updates = event.updates
+    for (let i = 0; i < updates.length; i++) {
+      run.apply(updates[i]!)
+      tellActor(actors, run, updates[i]!)
     }
     consume(event.updates)
   })
@@ -408,10 +410,12 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}): RunMac
   const applyQuietly = machine.createAction(({ context, event }) => {
     const { run } = context
     const updates = (event as Extract<MachineEvent, { type: "executor.updates" }>).updates
-    for (const update of updates) run.apply(update)
+    // Indexed loops: a cold process runs these unoptimized for a while, where \`for of\` allocates.
+    for (let i = 0; i < updates.length; i++) run.apply(updates[i]!)
     consume(updates)
     const outbox = run.takeOutbox()
-    for (const event of outbox.events) options.emitTo!(event)
+    const events = outbox.events
+    for (let i = 0; i < events.length; i++) options.emitTo!(events[i]!)
     outbox.events.length = 0
     if (outbox.resumes.length > 0 || outbox.interrupt || run.finished) throw new Error("weft bug: a batch taken as quiet asked for more than starts")
     context.actors.next = { type: "executor.start", starts: outbox.starts }

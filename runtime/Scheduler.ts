@@ -216,7 +216,7 @@ class StepScheduler implements Scheduler {
       starts = []
       while (starts.length < free && queue.size > 0) starts.push(queue.pop()!)
     }
-    for (const step of starts) this.#held[step] = SLOT
+    for (let i = 0; i < starts.length; i++) this.#held[starts[i]!] = SLOT
     this.#running += starts.length
     return starts
   }
