@@ -4,6 +4,7 @@ import { createActor } from "xstate"
 import { describe, expect, it, vi } from "vitest"
 import { isDefinitionError } from "../dsl/DefinitionError.ts"
 import { cmd, sh } from "../dsl/Command.ts"
+import type { StepContext } from "../dsl/Step.ts"
 import { workflow } from "../dsl/Workflow.ts"
 import type { Event } from "./Event.ts"
 import { compile } from "./Machine.ts"
@@ -120,6 +121,25 @@ describe("run", () => {
     const result = await run(wf)
     expect(result.steps.waits!.status).toBe("cancelled")
     expect(String(reason)).toContain(`step "waits" was interrupted`)
+  })
+
+  it("gives a step that reads ctx.signal only after it was interrupted an aborted signal, the same on every read", async () => {
+    const seen: Array<StepContext> = []
+    const wf = workflow("late", { concurrency: 2 })
+      .step("waits", (_, ctx) => {
+        seen.push(ctx)
+        return new Promise(() => {})
+      })
+      .step("fails", async () => {
+        await new Promise((r) => setTimeout(r, 10))
+        throw new Error("nope")
+      })
+    const result = await run(wf)
+    expect(result.steps.waits!.status).toBe("cancelled")
+    const [ctx] = seen
+    expect(ctx!.signal.aborted).toBe(true)
+    expect(String(ctx!.signal.reason)).toContain(`step "waits" was interrupted`)
+    expect(ctx!.signal).toBe(ctx!.signal)
   })
 
   it("--continue keeps independent branches running and skips the failed step's dependents", async () => {

@@ -8,7 +8,7 @@ import { isCommand } from "../../dsl/Command.ts"
 import { isWorkflow, type Workflow } from "../../dsl/Workflow.ts"
 import type { StepBody } from "../Executor.ts"
 import { runCommand } from "../Process.ts"
-import { makeStepContext } from "../StepContext.ts"
+import { abortStepContext, makeStepContext } from "../StepContext.ts"
 import { consoleFor, StepSink } from "./consoleCapture.ts"
 import { currentStepScope, withStepScope } from "./stepScope.ts"
 import { flushWrites } from "./writeCapture.ts"
@@ -49,8 +49,7 @@ const isPromiseLike = (u: unknown): u is PromiseLike<unknown> =>
 
 const runFunction = (step: StepBody, fn: (inputs: unknown, ctx: unknown) => unknown) =>
   Effect.suspend(() => {
-    const controller = new AbortController()
-    const ctx = makeStepContext(step, controller.signal)
+    const ctx = makeStepContext(step)
     const sink = Object.assign((stream: "stdout" | "stderr" | "log", text: string) => step.report({ type: "step:log", stream, text }), {
       safeCut: step.redact?.safeByteCut
     })
@@ -87,7 +86,7 @@ const runFunction = (step: StepBody, fn: (inputs: unknown, ctx: unknown) => unkn
         : Effect.succeed(value))
     // A last line written without a newline is the step's too.
     const flushed = Effect.ensuring(dynamic, Effect.sync(() => flushWrites(sink)))
-    return Effect.onInterrupt(flushed, () => Effect.sync(() => controller.abort(new Error(`step "${step.id}" was interrupted`))))
+    return Effect.onInterrupt(flushed, () => Effect.sync(() => abortStepContext(ctx, new Error(`step "${step.id}" was interrupted`))))
   })
 
 /** Runs another workflow as this step; its events become this step's log lines, its outputs this step's output. */
