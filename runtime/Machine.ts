@@ -286,7 +286,8 @@ const deliver = (enqueue: RunEnqueue, events: Array<Event>, emitTo: (event: Even
 const isQuiet = (context: RunContext, updates: ReadonlyArray<StepReport>, emitTo: ((event: Event) => void) | undefined): boolean => {
   const { run, actors } = context
   if (emitTo === undefined || actors.size > 0 || run.stopping !== undefined) return false
-  const open = actors.scratch
+  const open = actors.batch
+  open.begin()
   let ends = 0
   for (let i = 0; i < updates.length; i++) {
     const update = updates[i]!
@@ -295,25 +296,19 @@ const isQuiet = (context: RunContext, updates: ReadonlyArray<StepReport>, emitTo
         open.add(update.step)
         break
       case "step:end":
-        if (update.status !== "succeeded" && update.status !== "cached") {
-          open.clear()
-          return false
-        }
+        if (update.status !== "succeeded" && update.status !== "cached") return false
         open.delete(update.step)
         ends++
         break
       case "step:waiting":
       case "step:resume":
       case "step:retry":
-        open.clear()
         return false
       default:
         break
     }
   }
-  const quiet = open.size === 0 && run.counts.total - run.counts.pending - run.counts.ready - run.counts.running + ends < run.counts.total
-  open.clear()
-  return quiet
+  return open.size === 0 && run.counts.total - run.counts.pending - run.counts.ready - run.counts.running + ends < run.counts.total
 }
 
 /** Raises `run.failing` at a fail-fast run's first failure, and `run.ended` once every step ended and every event is out. */
@@ -434,7 +429,7 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}): RunMac
     id: wf.name,
     context: () => {
       const run = new RunState(plan, { concurrency: limits.slots, commandConcurrency: limits.commands, failFast, runId, permissionsOff: options.allowAll === true, memoHitRate: alerts.memoHitRate })
-      return { steps: run.byId, progress: run.counts, run, actors: new StepActors(), emitting: new EmitQueue() }
+      return { steps: run.byId, progress: run.counts, run, actors: new StepActors(plan.ids.length), emitting: new EmitQueue() }
     },
     // The host: it runs the steps' fibers until the run reaches a final state.
     invoke: {
