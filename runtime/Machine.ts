@@ -13,9 +13,10 @@
  *      └── run.ended ──▶ cancelled (final)            (every final state: output RunResult)
  * ```
  *
- * The run actor's context is plain data for tools: `steps` (every step's
- * status by id) and `progress` (counts per status), both updated in place,
- * O(1) per change; `run` (the `RunState`) holds the rules. The run's
+ * The run actor's context is data for tools: `steps` (every step's status
+ * by id, a read-only view of the run's statuses) and `progress` (counts per
+ * status, updated in place), O(1) per change; `run` (the `RunState`) holds
+ * the rules. The run's
  * `Event`s go to `emitTo` (what `run` uses) or out through XState's `emit`
  * (`actor.on("*", …)`).
  *
@@ -138,10 +139,15 @@ export type MachineEvent =
 
 /** The run actor's context: plain data for tools (`steps`, `progress`), and the run's rules behind it. */
 export interface RunContext {
-  /** Every step's status by id, updated in place (O(1) per change). */
+  /**
+   * Every step's status by id, as it is now: a read-only view of the run's
+   * statuses (see `viewById`), nothing copied or written per change. JSON,
+   * spreads and `for in` see plain data; `{ ...steps }` is a plain copy (to
+   * `structuredClone` or post, which a view is not).
+   */
   readonly steps: Readonly<Record<string, StepStatus>>
   /**
-   * How many steps are in each status, updated in place like `steps`: an
+   * How many steps are in each status, updated in place: an
    * `assign` of a fresh copy per batch cost 0.1 KB/step of peak memory at
    * 100,000 steps (a snapshot and a context copied per batch).
    */

@@ -17,7 +17,7 @@ import type { Plan } from "./Plan.ts"
 import { capacitiesOf, commandsResource, demandOf } from "./concurrency.ts"
 import { makeScheduler, type Scheduler } from "./Scheduler.ts"
 import { canTransition, isFinal, isSuccess, type EndStatus, type StepStatus } from "./StepStatus.ts"
-import { setById } from "./internal/byId.ts"
+import { setById, viewById } from "./internal/byId.ts"
 import { MemoRates } from "./alerts.ts"
 
 /** One step's state as reported in results and snapshots. */
@@ -80,11 +80,11 @@ export class RunState {
   outbox: Outbox = { events: [], starts: [], resumes: [], interrupt: false }
 
   /**
-   * Every step's status by id, updated in place as it changes (O(1) each):
+   * Every step's status by id, read through to `status` (see `viewById`):
    * the run actor's `context.steps`. Copying 100,000 entries per batch would
-   * make a run O(n²).
+   * make a run O(n²), and keeping a record up to date cost four keyed writes a step.
    */
-  readonly byId: Record<string, StepStatus>
+  readonly byId: Readonly<Record<string, StepStatus>>
   /** How many steps are in each status, kept as they move (in place): the run actor's `context.progress`. */
   readonly counts: { total: number } & { [S in StepStatus]: number }
 
@@ -116,8 +116,7 @@ export class RunState {
     this.#memoHitRate = options.memoHitRate
     this.#memoRates = options.memoHitRate === undefined ? undefined : new MemoRates()
     this.status = new Array<StepStatus>(n).fill("pending")
-    this.byId = record<StepStatus>()
-    for (let i = 0; i < n; i++) setById(this.byId, plan.ids[i]!, "pending")
+    this.byId = viewById(plan.ids, plan.indexOf, this.status)
     this.counts = { total: n, pending: n, ready: 0, running: 0, succeeded: 0, cached: 0, failed: 0, skipped: 0, cancelled: 0 }
     this.attempts = new Array<number>(n).fill(0)
     this.outputs = new Array<unknown>(n)
@@ -487,7 +486,6 @@ export class RunState {
       throw new Error(`weft bug: step "${this.plan.ids[i]}" cannot go from ${from} to ${to}`)
     }
     this.status[i] = to
-    this.byId[this.plan.ids[i]!] = to
     this.counts[from]--
     this.counts[to]++
   }
