@@ -456,11 +456,17 @@ export class RunState {
     if (scheduler.running + scheduler.parked > 0) this.outbox.interrupt = true
   }
 
+  /** Where `#dispatch` puts what the scheduler decides: made once, so deciding allocates no lists. */
+  readonly #resumed = (step: number): void => {
+    this.outbox.resumes.push(step)
+  }
+  readonly #started = (step: number): void => {
+    this.outbox.starts.push({ step, inputs: this.#inputsOf(step) })
+  }
+
   #dispatch(): void {
     if (this.#stopping !== undefined) return
-    const { resumes, starts } = this.#scheduler.take()
-    for (let j = 0; j < resumes.length; j++) this.outbox.resumes.push(resumes[j]!)
-    for (let j = 0; j < starts.length; j++) this.outbox.starts.push({ step: starts[j]!, inputs: this.#inputsOf(starts[j]!) })
+    this.#scheduler.takeEach(this.#resumed, this.#started)
   }
 
   #inputsOf(i: number): Record<string, unknown> {
