@@ -62,6 +62,23 @@ describe("fromSpec", () => {
     expect(text).toContain(`the id "lint" is used twice`)
   })
 
+  it("offers the first declared of equally close ids, and names a twin's first step", () => {
+    const error = problemsOf({
+      name: "ci",
+      steps: [
+        { id: "x", run: "true" },
+        { id: "bold", run: "true" },
+        { id: "build", run: "true" },
+        { id: "lint", run: "true", after: ["buld"] },
+        { id: "x", run: "true" },
+        { id: "x", run: "true" }
+      ]
+    })
+    expect(error.message).toContain(`step "lint": after "buld", which is not a step of this workflow. Did you mean "bold"?`)
+    expect(error.message).toContain(`the id "x" is used twice (steps 1 and 5)`)
+    expect(error.message).toContain(`the id "x" is used twice (steps 1 and 6)`)
+  })
+
   it("rejects what is not a spec", () => {
     expect(problemsOf(null).message).toContain("must be an object")
     expect(problemsOf({ name: "x" }).message).toContain("steps must be a list")

@@ -10,7 +10,7 @@ import { suggestion } from "./didYouMean.ts"
 import { show } from "./show.ts"
 import { commandFieldProblems, refsOf } from "./internal/specFields.ts"
 import { inSpecTerms } from "./internal/specTerms.ts"
-import { checkWorkflow } from "./check.ts"
+import { checkWorkflow, declared } from "./check.ts"
 import { stepOptionKeys, workflowOptionKeys } from "./options.ts"
 import { isSecret, secret, type Permissions, type Secret } from "./Permissions.ts"
 import { makeStepDef, none, type StepDef, type StepFunction, type StepOptions } from "./Step.ts"
@@ -98,13 +98,14 @@ export const fromSpec = (spec: Spec, options: { readonly file?: string } = {}): 
   const n = steps.length
   // Each step's id, or `#<position>` for one without: how messages name it.
   const labels = new Array<string>(n)
-  // Each id's first step: duplicates are the plan's to report.
+  // Each id's first step (duplicates are the plan's to report): set from the
+  // last step back, so that the first writes last, one keyed write a step.
   const indexOf = new Map<string, number>()
-  for (let i = 0; i < n; i++) {
+  for (let i = n - 1; i >= 0; i--) {
     const id = (steps[i] as { id?: unknown } | null)?.id
     if (typeof id === "string" && id !== "") {
       labels[i] = id
-      if (!indexOf.has(id)) indexOf.set(id, i)
+      indexOf.set(id, i)
     } else labels[i] = `#${i + 1}`
   }
   // One per listed step, in the order written, with its needs and after as
@@ -147,7 +148,7 @@ export const fromSpec = (spec: Spec, options: { readonly file?: string } = {}): 
       const ref = refs[j]!
       const at = indexOf.get(ref)
       if (at !== undefined) deps.push(at)
-      else say(i, `${field} "${ref}", which is not a step of this workflow.${suggestion(ref, indexOf.keys())}`)
+      else say(i, `${field} "${ref}", which is not a step of this workflow.${suggestion(ref, declared(indexOf))}`)
     }
   }
   for (let i = 0; i < n; i++) {

@@ -19,7 +19,7 @@ const stepRows = stepOptionKeys.map((key) => stepOptions[key])
 /** What one pass over a workflow finds: its problems, and what a layout reuses when there are none. */
 export interface Checked {
   readonly problems: Array<Problem>
-  /** Each id's first step index. */
+  /** Each id's first step index (keys in no useful order: see {@link declared}). */
   readonly indexOf: Map<string, number>
   /**
    * The index of every reference, step by step, needs before after, in the
@@ -28,6 +28,14 @@ export interface Checked {
    */
   readonly refs: Array<number>
 }
+
+/**
+ * The ids of an id index (`Checked.indexOf`, a spec's) in declaration order:
+ * did-you-mean offers the first of equally close ids, and the index is built
+ * from the last step back. Only for messages: it sorts.
+ */
+export const declared = (firstOf: ReadonlyMap<string, number>): Array<string> =>
+  [...firstOf].sort((a, b) => a[1] - b[1]).map(([id]) => id)
 
 export interface CheckOptions {
   /**
@@ -62,10 +70,20 @@ export const checkWorkflow = (wf: Workflow<any>, options: CheckOptions = {}): Ch
   }
   const steps = wf.steps
   const n = steps.length
-  const seen = new Map<string, number>()
+  // Each id's first step, set from the last step back so that the first
+  // writes last: one keyed write a step instead of a read and a write (string
+  // keys are most of this pass's time at 100,000 steps). A write that leaves
+  // the size as it was met a later twin: only then are ids looked up again.
+  const firstOf = new Map<string, number>()
+  let twins = false
+  for (let i = n - 1; i >= 0; i--) {
+    const size = firstOf.size
+    firstOf.set(steps[i]!.id, i)
+    if (firstOf.size === size) twins = true
+  }
   const refs: Array<number> = []
   const say = (def: StepDef, message: string) => problems.push({ step: String(def.id), message })
-  const resolve = (def: StepDef, field: "needs" | "after", list: unknown) => {
+  const resolve = (def: StepDef, i: number, field: "needs" | "after", list: unknown) => {
     // Its shape is its row's to report.
     if (!Array.isArray(list)) return
     for (let j = 0; j < list.length; j++) {
@@ -74,12 +92,13 @@ export const checkWorkflow = (wf: Workflow<any>, options: CheckOptions = {}): Ch
         refs.push(-1)
         continue
       }
-      const at = ref === def.id ? undefined : seen.get(ref)
+      // Declared before it: its first step comes earlier.
+      const found = ref === def.id ? undefined : firstOf.get(ref)
+      const at = found !== undefined && found < i ? found : undefined
       refs.push(at ?? -1)
       if (at !== undefined) continue
       if (ref === def.id) say(def, `${field} names the step itself`)
-      // Rare, so a scan of every step is fine here.
-      else if (steps.some((other) => other.id === ref)) say(def, `${field} "${ref}", which is declared after it: declare "${ref}" first`)
+      else if (found !== undefined) say(def, `${field} "${ref}", which is declared after it: declare "${ref}" first`)
       else say(def, `${field} "${ref}", which is not a step of this workflow.${suggestion(ref, steps.map((s) => s.id))}`)
     }
   }
@@ -87,9 +106,12 @@ export const checkWorkflow = (wf: Workflow<any>, options: CheckOptions = {}): Ch
     const def = steps[i]!
     const id = def.id
     if (typeof id !== "string" || id === "") say(def, "a step needs a non-empty string id")
-    const first = seen.get(id)
-    if (first !== undefined) say(def, `the id "${id}" is used twice (steps ${first + 1} and ${i + 1}): give each step its own id`)
-    for (const key of def.unknownOptions) say(def, `unknown option "${key}".${suggestion(key, stepOptionKeys)}`)
+    const first = twins ? firstOf.get(id)! : i
+    if (first !== i) say(def, `the id "${id}" is used twice (steps ${first + 1} and ${i + 1}): give each step its own id`)
+    // Indexed, not `for of`: code that has not been optimized yet (a cold
+    // process) allocates an iterator per loop.
+    const unknown = def.unknownOptions
+    for (let j = 0; j < unknown.length; j++) say(def, `unknown option "${unknown[j]}".${suggestion(unknown[j]!, stepOptionKeys)}`)
     for (let k = 0; k < stepOptionKeys.length; k++) {
       const value = def[stepOptionKeys[k]!]
       if (value === undefined) continue
@@ -97,8 +119,8 @@ export const checkWorkflow = (wf: Workflow<any>, options: CheckOptions = {}): Ch
       for (let j = 0; j < found.length; j++) say(def, found[j]!)
     }
     if (references) {
-      resolve(def, "needs", def.needs)
-      resolve(def, "after", def.after)
+      resolve(def, i, "needs", def.needs)
+      resolve(def, i, "after", def.after)
     }
     const run = def.run
     if (isCommand(run)) {
@@ -108,7 +130,6 @@ export const checkWorkflow = (wf: Workflow<any>, options: CheckOptions = {}): Ch
     } else if (typeof run !== "function") {
       say(def, "its runner must be a function, a command (sh`...` or cmd([...])) or a workflow")
     }
-    if (first === undefined) seen.set(id, i)
   }
-  return { problems, indexOf: seen, refs }
+  return { problems, indexOf: firstOf, refs }
 }

@@ -13,9 +13,10 @@
  *      └── run.ended ──▶ cancelled (final)            (every final state: output RunResult)
  * ```
  *
- * The run actor's context is plain data for tools: `steps` (every step's
- * status by id) and `progress` (counts per status), both updated in place,
- * O(1) per change; `run` (the `RunState`) holds the rules. The run's
+ * The run actor's context is data for tools: `steps` (every step's status
+ * by id, a read-only view of the run's statuses) and `progress` (counts per
+ * status, updated in place), O(1) per change; `run` (the `RunState`) holds
+ * the rules. The run's
  * `Event`s go to `emitTo` (what `run` uses) or out through XState's `emit`
  * (`actor.on("*", …)`).
  *
@@ -138,10 +139,15 @@ export type MachineEvent =
 
 /** The run actor's context: plain data for tools (`steps`, `progress`), and the run's rules behind it. */
 export interface RunContext {
-  /** Every step's status by id, updated in place (O(1) per change). */
+  /**
+   * Every step's status by id, as it is now: a read-only view of the run's
+   * statuses (see `viewById`), nothing copied or written per change. JSON,
+   * spreads and `for in` see plain data; `{ ...steps }` is a plain copy (to
+   * `structuredClone` or post, which a view is not).
+   */
   readonly steps: Readonly<Record<string, StepStatus>>
   /**
-   * How many steps are in each status, updated in place like `steps`: an
+   * How many steps are in each status, updated in place: an
    * `assign` of a fresh copy per batch cost 0.1 KB/step of peak memory at
    * 100,000 steps (a snapshot and a context copied per batch).
    */
@@ -269,7 +275,7 @@ const settle = (context: RunContext, enqueue: RunEnqueue, self: AnyActorRef, emi
 const deliver = (enqueue: RunEnqueue, events: Array<Event>, emitTo: (event: Event) => void): void => {
   if (events.length === 0) return
   enqueue(() => {
-    for (const event of events) emitTo(event)
+    for (let i = 0; i < events.length; i++) emitTo(events[i]!)
     events.length = 0
   })
 }
@@ -286,33 +292,29 @@ const deliver = (enqueue: RunEnqueue, events: Array<Event>, emitTo: (event: Even
 const isQuiet = (context: RunContext, updates: ReadonlyArray<StepReport>, emitTo: ((event: Event) => void) | undefined): boolean => {
   const { run, actors } = context
   if (emitTo === undefined || actors.size > 0 || run.stopping !== undefined) return false
-  const open = actors.scratch
+  const open = actors.batch
+  open.begin()
   let ends = 0
-  for (const update of updates) {
+  for (let i = 0; i < updates.length; i++) {
+    const update = updates[i]!
     switch (update.type) {
       case "step:start":
         open.add(update.step)
         break
       case "step:end":
-        if (update.status !== "succeeded" && update.status !== "cached") {
-          open.clear()
-          return false
-        }
+        if (update.status !== "succeeded" && update.status !== "cached") return false
         open.delete(update.step)
         ends++
         break
       case "step:waiting":
       case "step:resume":
       case "step:retry":
-        open.clear()
         return false
       default:
         break
     }
   }
-  const quiet = open.size === 0 && run.counts.total - run.counts.pending - run.counts.ready - run.counts.running + ends < run.counts.total
-  open.clear()
-  return quiet
+  return open.size === 0 && run.counts.total - run.counts.pending - run.counts.ready - run.counts.running + ends < run.counts.total
 }
 
 /** Raises `run.failing` at a fail-fast run's first failure, and `run.ended` once every step ended and every event is out. */
@@ -380,9 +382,10 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}): RunMac
     })
   const begin = withRun<Extract<MachineEvent, { type: "executor.ready" }>>(({ run }, event) => run.begin(event.time))
   const apply = withRun<Extract<MachineEvent, { type: "executor.updates" }>>(({ run, actors }, event) => {
-    for (const update of event.updates) {
-      run.apply(update)
-      tellActor(actors, run, update)
+    const updates = event.updates
+    for (let i = 0; i < updates.length; i++) {
+      run.apply(updates[i]!)
+      tellActor(actors, run, updates[i]!)
     }
     consume(event.updates)
   })
@@ -408,10 +411,12 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}): RunMac
   const applyQuietly = machine.createAction(({ context, event }) => {
     const { run } = context
     const updates = (event as Extract<MachineEvent, { type: "executor.updates" }>).updates
-    for (const update of updates) run.apply(update)
+    // Indexed loops: a cold process runs these unoptimized for a while, where \`for of\` allocates.
+    for (let i = 0; i < updates.length; i++) run.apply(updates[i]!)
     consume(updates)
     const outbox = run.takeOutbox()
-    for (const event of outbox.events) options.emitTo!(event)
+    const events = outbox.events
+    for (let i = 0; i < events.length; i++) options.emitTo!(events[i]!)
     outbox.events.length = 0
     if (outbox.resumes.length > 0 || outbox.interrupt || run.finished) throw new Error("weft bug: a batch taken as quiet asked for more than starts")
     context.actors.next = { type: "executor.start", starts: outbox.starts }
@@ -430,7 +435,7 @@ export const compile = (wf: Workflow<any>, options: CompileOptions = {}): RunMac
     id: wf.name,
     context: () => {
       const run = new RunState(plan, { concurrency: limits.slots, commandConcurrency: limits.commands, failFast, runId, permissionsOff: options.allowAll === true, memoHitRate: alerts.memoHitRate })
-      return { steps: run.byId, progress: run.counts, run, actors: new StepActors(), emitting: new EmitQueue() }
+      return { steps: run.byId, progress: run.counts, run, actors: new StepActors(plan.ids.length), emitting: new EmitQueue() }
     },
     // The host: it runs the steps' fibers until the run reaches a final state.
     invoke: {

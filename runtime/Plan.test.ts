@@ -10,6 +10,14 @@ const untyped = (name: string, options: object, steps: Array<[string, object, un
 
 
 describe("Plan", () => {
+  it("offers the first declared of equally close ids: for `only`, for a reference, and names a twin's first step", () => {
+    const wf = untyped("ties", {}, [["bold", {}, () => 1], ["build", {}, () => 1], ["lint", { after: ["buld"] }, () => 1], ["bold", {}, () => 1]])
+    expect(messageOf(() => Plan.make(wf))).toContain(`after "buld", which is not a step of this workflow. Did you mean "bold"?`)
+    expect(messageOf(() => Plan.make(wf))).toContain(`the id "bold" is used twice (steps 1 and 4)`)
+    const fine = untyped("ties", {}, [["bold", {}, () => 1], ["build", {}, () => 1], ["lint", { after: ["build"] }, () => 1]])
+    expect(messageOf(() => Plan.make(fine, { only: ["buld"] }))).toContain(`there is no step "buld" to run. Did you mean "bold"?`)
+  })
+
   it("reports wrong types from untyped code as problems, not crashes: needs [5], after {}, optional and failFast not booleans", () => {
     const wf = untyped("loose", { failFast: "no" }, [
       ["a", {}, () => 1],

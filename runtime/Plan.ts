@@ -4,7 +4,7 @@
  * edges resolved, and each step ranked by the longest path from it to the end
  * of the graph (the scheduler's priority).
  */
-import { checkWorkflow, type Checked } from "../dsl/check.ts"
+import { checkWorkflow, declared, type Checked } from "../dsl/check.ts"
 import { DefinitionError, type Problem } from "../dsl/DefinitionError.ts"
 import { suggestion } from "../dsl/didYouMean.ts"
 import { toMillis } from "../dsl/duration.ts"
@@ -68,7 +68,7 @@ export const check = (wf: Workflow<any>, options: PlanOptions = {}): Array<Probl
 const checked = (wf: Workflow<any>, options: PlanOptions): Checked => {
   const result = checkWorkflow(wf)
   for (const id of options.only ?? []) {
-    if (!result.indexOf.has(id)) result.problems.push({ step: id, message: `there is no step "${id}" to run.${suggestion(id, result.indexOf.keys())}` })
+    if (!result.indexOf.has(id)) result.problems.push({ step: id, message: `there is no step "${id}" to run.${suggestion(id, declared(result.indexOf))}` })
   }
   return result
 }
@@ -129,8 +129,11 @@ export const make = (wf: Workflow<any>, options: PlanOptions = {}): Plan => {
   const dependents = new Array<ReadonlyArray<number>>(n)
   const filled = new Int32Array(n)
   for (let i = 0; i < n; i++) dependents[i] = fanOut[i] === 0 ? noSteps : new Array<number>(fanOut[i]!)
+  // Indexed loops here and below: a cold process runs this once, mostly
+  // unoptimized, where \`for of\` allocates an iterator result per element.
   for (let i = 0; i < n; i++) {
-    for (const d of deps[i]!) (dependents[d] as Array<number>)[filled[d]!++] = i
+    const ds = deps[i]!
+    for (let j = 0; j < ds.length; j++) (dependents[ds[j]!] as Array<number>)[filled[ds[j]!]!++] = i
   }
 
   const weight = new Float64Array(n)
@@ -196,7 +199,8 @@ export const longestPaths = (
   const rank = new Float64Array(weight.length)
   for (let i = weight.length - 1; i >= 0; i--) {
     let longest = 0
-    for (const d of dependents[i]!) if (rank[d]! > longest) longest = rank[d]!
+    const ds = dependents[i]!
+    for (let j = 0; j < ds.length; j++) if (rank[ds[j]!]! > longest) longest = rank[ds[j]!]!
     rank[i] = weight[i]! + longest
   }
   return rank

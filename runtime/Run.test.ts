@@ -4,6 +4,7 @@ import { createActor } from "xstate"
 import { describe, expect, it, vi } from "vitest"
 import { isDefinitionError } from "../dsl/DefinitionError.ts"
 import { cmd, sh } from "../dsl/Command.ts"
+import type { StepContext } from "../dsl/Step.ts"
 import { workflow } from "../dsl/Workflow.ts"
 import type { Event } from "./Event.ts"
 import { compile } from "./Machine.ts"
@@ -28,6 +29,30 @@ describe("run", () => {
     expect(result.status).toBe("succeeded")
     expect(result.outputs).toEqual({ a: 2, b: 3, c: 6 })
     expect(result.steps.c).toMatchObject({ status: "succeeded", attempts: 1 })
+  })
+
+  it("builds the result's records once, on first read, as plain data", async () => {
+    const wf = workflow("records")
+      .step("a", () => 2)
+      .step("b", { needs: ["a"] }, ({ a }) => {
+        throw new Error(`no ${a}`)
+      })
+      .step("c", { needs: ["b"] }, () => 0)
+    const result = await run(wf)
+    // Read twice, the same object: what a caller adds to it stays.
+    expect(result.outputs).toBe(result.outputs)
+    expect(result.steps).toBe(result.steps)
+    expect(JSON.parse(JSON.stringify(result))).toEqual({
+      status: "failed",
+      outputs: { a: 2 },
+      steps: {
+        a: { status: "succeeded", attempts: 1, durationMs: result.steps.a!.durationMs },
+        b: { status: "failed", attempts: 1, durationMs: result.steps.b!.durationMs, error: "no 2" },
+        c: { status: "skipped", attempts: 0, durationMs: result.steps.c!.durationMs }
+      },
+      durationMs: result.durationMs
+    })
+    expect({ ...result }.outputs).toEqual({ a: 2 })
   })
 
   it("gives a step its needs' outputs keyed by id, once each, whatever else it waits for", async () => {
@@ -96,6 +121,25 @@ describe("run", () => {
     const result = await run(wf)
     expect(result.steps.waits!.status).toBe("cancelled")
     expect(String(reason)).toContain(`step "waits" was interrupted`)
+  })
+
+  it("gives a step that reads ctx.signal only after it was interrupted an aborted signal, the same on every read", async () => {
+    const seen: Array<StepContext> = []
+    const wf = workflow("late", { concurrency: 2 })
+      .step("waits", (_, ctx) => {
+        seen.push(ctx)
+        return new Promise(() => {})
+      })
+      .step("fails", async () => {
+        await new Promise((r) => setTimeout(r, 10))
+        throw new Error("nope")
+      })
+    const result = await run(wf)
+    expect(result.steps.waits!.status).toBe("cancelled")
+    const [ctx] = seen
+    expect(ctx!.signal.aborted).toBe(true)
+    expect(String(ctx!.signal.reason)).toContain(`step "waits" was interrupted`)
+    expect(ctx!.signal).toBe(ctx!.signal)
   })
 
   it("--continue keeps independent branches running and skips the failed step's dependents", async () => {

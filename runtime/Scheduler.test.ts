@@ -73,6 +73,29 @@ describe("makeScheduler", () => {
     expect(scheduler).toMatchObject({ running: 2, parked: 0 })
   })
 
+  it("takeEach hands over what take decides, resumes first, each in take's order, holding the same", () => {
+    const make = () => {
+      const scheduler = withReady(makeScheduler({ rank: [9, 8, 7, 6, 5], slots: 4 }), [0, 1, 2])
+      scheduler.take()
+      for (const step of [1, 0]) scheduler.park(step)
+      for (const step of [0, 1]) scheduler.unpark(step)
+      return withReady(scheduler, [4, 3])
+    }
+    const taking = make()
+    const each = make()
+    const handed: Array<string> = []
+    each.takeEach((step) => handed.push(`resume ${step}`), (step) => handed.push(`start ${step}`))
+    const { resumes, starts } = taking.take()
+    expect(handed).toEqual([...resumes.map((step) => `resume ${step}`), ...starts.map((step) => `start ${step}`)])
+    expect(handed).toEqual(["resume 0", "resume 1", "start 3"])
+    each.release(2)
+    taking.release(2)
+    each.takeEach((step) => handed.push(`resume ${step}`), (step) => handed.push(`start ${step}`))
+    expect(handed.slice(3)).toEqual(taking.take().starts.map((step) => `start ${step}`))
+    expect(handed.slice(3)).toEqual(["start 4"])
+    for (const scheduler of [each, taking]) expect(scheduler).toMatchObject({ running: 4, parked: 0, size: 0 })
+  })
+
   it("a step that ends while asking for its slot back gives everything back and is not resumed", () => {
     const resources = planResources([{ resources: { db: 1 } }, { resources: { db: 1 } }], { db: 1 })!
     const scheduler = withReady(makeScheduler({ rank: [2, 1], slots: 1, resources }), [0])

@@ -140,8 +140,12 @@ export class StepActors {
   /** Live actors whose step ended in this batch. */
   readonly #ends: Array<number> = []
 
-  /** Scratch for the run actor's check of a batch (`isQuiet` in Machine.ts): allocated once, emptied after each use. */
-  readonly scratch = new Set<number>()
+  /** The steps open in the batch the run actor is checking (`isQuiet` in Machine.ts). */
+  readonly batch: BatchSteps
+
+  constructor(steps: number) {
+    this.batch = new BatchSteps(steps)
+  }
   /** The starts a quiet batch hands the host, between its two actions. */
   next: { readonly type: "executor.start"; readonly starts: Array<{ readonly step: number; readonly inputs: Record<string, unknown> }> } | undefined
 
@@ -217,6 +221,46 @@ export class StepActors {
   /** In an inspection: each live actor's slot, by step index. */
   toJSON(): Record<string, string> {
     return Object.fromEntries(this.#slotOf)
+  }
+}
+
+/**
+ * A set of step indices that is emptied by starting the next batch: each
+ * step's mark is the stamp of the batch it was last added in. A typed array
+ * made once per run, where a `Set` emptied after every batch reallocated its
+ * table on adds, deletes and clears, and those tables, held by a set that
+ * lives as long as the run, outlived young-generation collections: 0.15 KB a
+ * step of garbage promoted to the old generation at 100,000 no-op steps.
+ */
+export class BatchSteps {
+  readonly #mark: Uint32Array
+  #stamp = 0
+  #size = 0
+
+  constructor(steps: number) {
+    this.#mark = new Uint32Array(steps)
+  }
+
+  /** Empties the set, for the next batch. */
+  begin(): void {
+    this.#stamp++
+    this.#size = 0
+  }
+
+  add(i: number): void {
+    if (this.#mark[i] === this.#stamp) return
+    this.#mark[i] = this.#stamp
+    this.#size++
+  }
+
+  delete(i: number): void {
+    if (this.#mark[i] !== this.#stamp) return
+    this.#mark[i] = 0
+    this.#size--
+  }
+
+  get size(): number {
+    return this.#size
   }
 }
 

@@ -11,10 +11,15 @@ import type { StepBody } from "./Executor.ts"
 
 const stepOf = Symbol("weft.step")
 const envOf = Symbol("weft.env")
+const controllerOf = Symbol("weft.controller")
+const abortedWith = Symbol("weft.aborted")
 
 interface Hidden {
   readonly [stepOf]: StepBody
   [envOf]?: StepContext["env"]
+  [controllerOf]?: AbortController
+  /** Why the attempt was interrupted, when it was before anyone read `signal`. */
+  [abortedWith]?: { readonly reason: unknown }
 }
 
 /**
@@ -27,11 +32,33 @@ const prototype = {
   get env(): StepContext["env"] {
     const self = this as unknown as Hidden
     return self[envOf] ??= makeCtxEnv(self[stepOf].id, self[stepOf].env)
+  },
+  /**
+   * Made on first read, like `env`: most steps never look, and an
+   * `AbortController` with its signal (an `EventTarget`) was 0.2 KB a step.
+   * Read after the attempt was interrupted, it is already aborted.
+   */
+  get signal(): AbortSignal {
+    const self = this as unknown as Hidden
+    let controller = self[controllerOf]
+    if (controller === undefined) {
+      controller = self[controllerOf] = new AbortController()
+      if (self[abortedWith] !== undefined) controller.abort(self[abortedWith].reason)
+    }
+    return controller.signal
   }
 }
 
+/** Aborts `ctx.signal` of an interrupted attempt, now if it was read, else as it is first read. */
+export const abortStepContext = (ctx: StepContext, reason: unknown): void => {
+  const self = ctx as unknown as Hidden
+  if (self[abortedWith] !== undefined) return
+  self[abortedWith] = { reason }
+  self[controllerOf]?.abort(reason)
+}
+
 /** The context for the current attempt of `step`. */
-export const makeStepContext = (step: StepBody, signal: AbortSignal): StepContext => {
+export const makeStepContext = (step: StepBody): StepContext => {
   // Per attempt, so a retry's parts count from 0 again and replace the failed attempt's.
   let index = 0
   const ctx = {
@@ -39,7 +66,6 @@ export const makeStepContext = (step: StepBody, signal: AbortSignal): StepContex
     [stepOf]: step,
     stepId: step.id,
     attempt: step.attempt,
-    signal,
     log: (...args: ReadonlyArray<unknown>) => {
       for (const text of formatLines(args)) step.report({ type: "step:log", stream: "log", text })
     },

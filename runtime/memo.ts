@@ -32,12 +32,12 @@
  * process-wide in-memory scope is used, so coalescing works in plain scripts
  * too.
  */
-import { AsyncLocalStorage } from "node:async_hooks"
 import { createHash } from "node:crypto"
 import type * as Duration from "effect/Duration"
 import { canonicalHash, isUnhashableValueError } from "./cache/canonical.ts"
 import { toMillis } from "../dsl/duration.ts"
 import { makeMemoScope, type BatchSpec, type MemoScope } from "./MemoScope.ts"
+import { currentStepScope, withMemo } from "./internal/stepScope.ts"
 
 export { makeMemoScope, MemoScope, type MemoEvent, type MemoScopeOptions, type MemoStats } from "./MemoScope.ts"
 
@@ -64,18 +64,11 @@ export interface MemoOptions<A extends ReadonlyArray<unknown>> {
  */
 type Later<A> = [A][A extends unknown ? 0 : never]
 
-interface Binding {
-  readonly scope: MemoScope
-  readonly step: string | undefined
-}
-
-const storage = new AsyncLocalStorage<Binding>()
-
 /** Used outside any {@link withMemoScope}: in memory, for the life of the process. */
 export const defaultMemoScope: MemoScope = makeMemoScope()
 
 /** The scope memoized calls made here use: the innermost {@link withMemoScope}, else {@link defaultMemoScope}. */
-export const currentMemoScope = (): MemoScope => storage.getStore()?.scope ?? defaultMemoScope
+export const currentMemoScope = (): MemoScope => currentStepScope()?.memo?.scope ?? defaultMemoScope
 
 /**
  * Runs `f` with `scope` current, so memoized calls made in it (and in what it
@@ -85,10 +78,10 @@ export const currentMemoScope = (): MemoScope => storage.getStore()?.scope ?? de
  * await withMemoScope(scope, () => body(), { step: "fetch" })
  */
 export const withMemoScope = <T>(scope: MemoScope, f: () => T, options: { readonly step?: string } = {}): T =>
-  storage.run({ scope, step: options.step }, f)
+  withMemo({ scope, step: options.step }, f)
 
 /** Runs `f` with memoized calls attributed to `step`, in the current scope. */
-export const withMemoStep = <T>(step: string, f: () => T): T => storage.run({ scope: currentMemoScope(), step }, f)
+export const withMemoStep = <T>(step: string, f: () => T): T => withMemo({ scope: currentMemoScope(), step }, f)
 
 const memoOne = <A extends ReadonlyArray<unknown>, R>(
   name: string,
@@ -108,7 +101,7 @@ const memoOne = <A extends ReadonlyArray<unknown>, R>(
     } catch (error) {
       return Promise.reject(error)
     }
-    return currentMemoScope().call(name, key, () => fn(...args), ttlMs, rateLimit, storage.getStore()?.step) as Promise<R>
+    return currentMemoScope().call(name, key, () => fn(...args), ttlMs, rateLimit, currentStepScope()?.memo?.step) as Promise<R>
   }
 }
 
@@ -185,7 +178,7 @@ export const batched = <K, V>(
     } catch (error) {
       return Promise.reject(error)
     }
-    return currentMemoScope().callBatched(spec, key, item, storage.getStore()?.step) as Promise<V>
+    return currentMemoScope().callBatched(spec, key, item, currentStepScope()?.memo?.step) as Promise<V>
   }
 }
 

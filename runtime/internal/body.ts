@@ -8,11 +8,11 @@ import { isCommand } from "../../dsl/Command.ts"
 import { isWorkflow, type Workflow } from "../../dsl/Workflow.ts"
 import type { StepBody } from "../Executor.ts"
 import { runCommand } from "../Process.ts"
-import { makeStepContext } from "../StepContext.ts"
-import { consoleFor, StepSink, withLogSink } from "./consoleCapture.ts"
+import { abortStepContext, makeStepContext } from "../StepContext.ts"
+import { consoleFor, StepSink } from "./consoleCapture.ts"
+import { currentStepScope, withStepScope } from "./stepScope.ts"
 import { flushWrites } from "./writeCapture.ts"
 import { collect, isStreaming } from "./streaming.ts"
-import { withMemoScope } from "../memo.ts"
 import { runEffect } from "../Run.ts"
 import { bwrapWorks, SandboxUnavailableError, sandboxed } from "../permissions/sandbox.ts"
 
@@ -49,15 +49,15 @@ const isPromiseLike = (u: unknown): u is PromiseLike<unknown> =>
 
 const runFunction = (step: StepBody, fn: (inputs: unknown, ctx: unknown) => unknown) =>
   Effect.suspend(() => {
-    const controller = new AbortController()
-    const ctx = makeStepContext(step, controller.signal)
+    const ctx = makeStepContext(step)
     const sink = Object.assign((stream: "stdout" | "stderr" | "log", text: string) => step.report({ type: "step:log", stream, text }), {
       safeCut: step.redact?.safeByteCut
     })
-    // What the step's code runs in: its console and its memo scope. A generator's
-    // body runs on each `next()`, so the iteration calls it through this too.
-    const within = <A>(f: () => A): A =>
-      step.features.memo === undefined ? withLogSink(sink, f) : withMemoScope(step.features.memo, () => withLogSink(sink, f), { step: step.id })
+    // What the step's code runs in: its console and its memo scope, entered
+    // as one (see `stepScope.ts`). A generator's body runs on each `next()`,
+    // so the iteration calls it through this too.
+    const memo = step.features.memo === undefined ? currentStepScope()?.memo : { scope: step.features.memo, step: step.id }
+    const within = <A>(f: () => A): A => withStepScope(sink, memo, f)
     let result: unknown
     try {
       result = within(() => fn(step.inputs, ctx))
@@ -86,7 +86,7 @@ const runFunction = (step: StepBody, fn: (inputs: unknown, ctx: unknown) => unkn
         : Effect.succeed(value))
     // A last line written without a newline is the step's too.
     const flushed = Effect.ensuring(dynamic, Effect.sync(() => flushWrites(sink)))
-    return Effect.onInterrupt(flushed, () => Effect.sync(() => controller.abort(new Error(`step "${step.id}" was interrupted`))))
+    return Effect.onInterrupt(flushed, () => Effect.sync(() => abortStepContext(ctx, new Error(`step "${step.id}" was interrupted`))))
   })
 
 /** Runs another workflow as this step; its events become this step's log lines, its outputs this step's output. */

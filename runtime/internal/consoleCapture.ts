@@ -1,20 +1,19 @@
 /**
  * Routes `console.*` calls made inside a function step to that step's log.
- * The step is found through AsyncLocalStorage, so concurrent steps (and their
- * awaited continuations) each get their own lines; calls made outside any step
+ * The step is found through AsyncLocalStorage (`stepScope.ts`), so concurrent
+ * steps (and their awaited continuations) each get their own lines; calls made outside any step
  * go to the real console.
  */
-import { AsyncLocalStorage } from "node:async_hooks"
 import { formatWithOptions } from "node:util"
 import * as Context from "effect/Context"
 import * as Fiber from "effect/Fiber"
 import type { LogStream } from "../Event.ts"
 import type { SafeCut } from "./lineSplitter.ts"
+import { currentStepScope, withSink } from "./stepScope.ts"
 
 /** Where a step's output goes; `safeCut` (the redactor's) says where a long line written to it may be cut. */
 export type LogSink = ((stream: LogStream, text: string) => void) & { readonly safeCut?: SafeCut | undefined }
 
-const storage = new AsyncLocalStorage<LogSink>()
 const methods = { log: "stdout", info: "stdout", debug: "stdout", warn: "stderr", error: "stderr" } as const
 let installs = 0
 let originals: Partial<Record<keyof typeof methods, (...args: Array<unknown>) => void>> = {}
@@ -31,7 +30,7 @@ export const installConsoleCapture = (): (() => void) => {
       const original = console[method]
       originals[method] = original
       console[method] = (...args: Array<unknown>) => {
-        const sink = storage.getStore()
+        const sink = currentStepScope()?.sink
         if (sink === undefined) return original.apply(console, args)
         for (const line of formatLines(args)) sink(stream, line)
       }
@@ -53,10 +52,10 @@ export const installConsoleCapture = (): (() => void) => {
 export const StepSink = Context.Reference<LogSink | undefined>("weft/StepSink", { defaultValue: () => undefined })
 
 /** The sink of the step whose code is running, if any (`writeCapture.ts` routes direct writes by it too). */
-export const currentSink = (): LogSink | undefined => storage.getStore() ?? Fiber.getCurrent()?.getRef(StepSink)
+export const currentSink = (): LogSink | undefined => currentStepScope()?.sink ?? Fiber.getCurrent()?.getRef(StepSink)
 
 /** Runs `f` with console output attributed to `sink`. */
-export const withLogSink = <A>(sink: LogSink, f: () => A): A => storage.run(sink, f)
+export const withLogSink = <A>(sink: LogSink, f: () => A): A => withSink(sink, f)
 
 /**
  * A console whose output goes to `sink`: provided as Effect's `Console` to an

@@ -39,10 +39,12 @@ type PlanLike = { readonly steps: ReadonlyArray<StepDef>; readonly workflow: { r
  */
 export const unenforcedNet = (plan: PlanLike): string | undefined => {
   const fallback = plan.workflow.options.permissions
-  const ids = plan.steps.flatMap((def) => {
-    const permissions = def.permissions ?? fallback
-    return permissions?.isolate === true && permissions.net !== true ? [def.id] : []
-  })
+  // A loop, not `flatMap`: that made an array for every step of the plan.
+  const ids: Array<string> = []
+  for (let i = 0; i < plan.steps.length; i++) {
+    const permissions = plan.steps[i]!.permissions ?? fallback
+    if (permissions?.isolate === true && permissions.net !== true) ids.push(plan.steps[i]!.id)
+  }
   if (ids.length === 0 || bwrapWorks()) return undefined
   const named = ids.length <= 3 ? ids.map((id) => `"${id}"`).join(", ") : `${ids.slice(0, 3).map((id) => `"${id}"`).join(", ")} and ${ids.length - 3} more`
   return `bubblewrap (bwrap) is not available here, so ${ids.length === 1 ? "the isolated step" : `the ${ids.length} isolated steps`} (${named}) will reach the network although ${ids.length === 1 ? "it does" : "they do"} not declare net: true: weft cannot take the network away without it; install the bubblewrap package (Debian/Ubuntu: apt install bubblewrap)`

@@ -132,7 +132,9 @@ export const sandboxed = (command: Command, policy: SandboxPolicy, workflowDir: 
  */
 export const sandboxUnavailable = (plan: { readonly steps: ReadonlyArray<StepDef>; readonly workflow: { readonly options: { readonly permissions?: Permissions | undefined } } }): string | undefined => {
   const fallback = plan.workflow.options.permissions
-  const ids = plan.steps.flatMap((def) => ((def.permissions ?? fallback)?.sandbox === true ? [def.id] : []))
+  // A loop, not `flatMap`: that made an array for every step of the plan.
+  const ids: Array<string> = []
+  for (let i = 0; i < plan.steps.length; i++) if ((plan.steps[i]!.permissions ?? fallback)?.sandbox === true) ids.push(plan.steps[i]!.id)
   if (ids.length === 0 || bwrapWorks()) return undefined
   const named = ids.length <= 3 ? ids.map((id) => `"${id}"`).join(", ") : `${ids.slice(0, 3).map((id) => `"${id}"`).join(", ")} and ${ids.length - 3} more`
   return `bubblewrap (bwrap) is not available here, so ${ids.length === 1 ? "the sandboxed step" : `the ${ids.length} sandboxed steps`} (${named}) will be refused, not run unsandboxed: install the bubblewrap package (Debian/Ubuntu: apt install bubblewrap)`
