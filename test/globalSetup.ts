@@ -1,12 +1,14 @@
 /**
  * Says, before any test runs, which tests run in a reduced form because this
- * machine lacks something npm does not install: today bubblewrap, without
- * which the sandbox tests check weft's refusal instead of the sandbox itself.
+ * machine lacks something npm does not install: bubblewrap, without which
+ * the sandbox tests check weft's refusal instead of the sandbox itself, and
+ * Perl, without which the spawner's tests do not run.
  *
  * `.ci/run` installs what is missing and sets `WEFT_REQUIRE_ALL=1`, which
  * turns a reduced test into a failed run: a test that silently proves less
  * must never pass CI.
  */
+import { existsSync } from "node:fs"
 import { bwrapWorks } from "../runtime/permissions/sandbox.ts"
 
 export default function setup(): void {
@@ -15,6 +17,12 @@ export default function setup(): void {
     missing.push(
       "runtime/permissions/sandbox.test.ts checks only the refusal, not the sandbox, and isolateNet.test.ts only the warning, not an isolated step kept off the network: bubblewrap (bwrap) is missing or cannot create namespaces here.\n" +
         "    Install it (Debian/Ubuntu: apt-get install bubblewrap) and run npm test again."
+    )
+  }
+  if (process.platform === "linux" && !existsSync("/usr/bin/perl")) {
+    missing.push(
+      "runtime/internal/spawner.test.ts, spawnerFailure.test.ts and cli/spawner.test.ts are skipped, and the spawner half of runtime/Process.test.ts runs through Node's spawn: weft starts commands through a Perl helper (runtime/internal/spawner.ts), and /usr/bin/perl is missing, so commands start through Node's spawn here.\n" +
+        "    Install it (Debian/Ubuntu: apt-get install perl-base) and run npm test again."
     )
   }
   if (missing.length === 0) return
