@@ -25,9 +25,9 @@
  * - weft's own modules that reach no package outside the snapshot, and the
  *   packages' modules they use, are initialised into it (build.ts,
  *   `initialisation`); the rest of weft (the dashboard, watch, the parser
- *   for step digests, isolation) runs its top level when first imported, the
- *   packages' modules weft's run does not use (Effect's Schema, Graph) and
- *   weft's public entries (`weft`, `weft/runtime`) when first imported.
+ *   for step digests, isolation) runs its top level when first imported, and
+ *   so do the packages' modules weft's run does not use (Effect's Schema,
+ *   Graph).
  *   Nothing initialised into the snapshot may keep a value of the process
  *   that made it (a nonce, a stream, the working folder, the environment):
  *   such values are made when first used (runtime/internal/processTree.ts,
@@ -47,10 +47,10 @@ export interface BootManifest {
   /** Likewise for the modules held but not initialised (build.ts, `deferred`): a function that initialises it, when first imported. */
   readonly lazyModules: Readonly<Record<string, () => object>>
   /**
-   * File URL of each of weft's entry points → a function that initialises it
-   * (at run time) and returns its exports. Synchronous, so that it runs only
-   * when a workflow file imports that entry, from the loader hook: a `.json`
-   * spec, which imports nothing, does not pay for weft's public modules.
+   * File URL of each of weft's entry points → a function that returns its
+   * exports, initialising it first if the snapshot could not (an entry that
+   * reaches a deferred module). Synchronous: it runs from the loader hook,
+   * when a workflow file imports that entry.
    */
   readonly weft: Readonly<Record<string, () => object>>
   /** The command line itself, initialised at run time. */
