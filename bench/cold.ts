@@ -79,7 +79,9 @@ const child = async (kind: Kind, n: number): Promise<void> => {
   const cold = await measure(kind, n, spec)
   const maxRSSKB = process.resourceUsage().maxRSS
   const warm = await measure(kind, n, spec)
-  process.stdout.write(JSON.stringify({ ...cold, maxRSSKB, warm, steps: spec.steps.length }))
+  // Read after both measurements: the spec stays alive through them.
+  if (spec.steps.length !== n) throw new Error(`the spec has ${spec.steps.length} steps, not ${n}`)
+  process.stdout.write(JSON.stringify({ ...cold, maxRSSKB, warm } satisfies ChildReport))
 }
 
 const self = fileURLToPath(import.meta.url)

@@ -28,6 +28,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync, consta
 import { Socket } from "node:net"
 import { constants as osConstants, tmpdir } from "node:os"
 import * as path from "node:path"
+import { getSystemErrorName } from "node:util"
 import type { LaunchHandlers, LaunchRequest } from "./launch.ts"
 import { spawnerScript } from "./spawnerScript.ts"
 import { guard, release, watchdogScript } from "./watchdog.ts"
@@ -66,8 +67,14 @@ interface Job {
   failure?: NodeJS.ErrnoException
 }
 
-const errnoNames = new Map(Object.entries(osConstants.errno).map(([name, n]) => [n, name]))
 const signalNames = new Map(Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals]))
+
+/** `ENOENT` for 2, as Node's spawn names what it could not do; `E<n>` for a number it does not know. */
+const errnoName = (errno: number): string => {
+  const name = getSystemErrorName(-errno)
+  // For a number libuv does not know it says "Unknown system error -n".
+  return /^E[A-Z0-9]+$/.test(name) ? name : `E${errno}`
+}
 
 const failure = (code: string, message: string): NodeJS.ErrnoException => Object.assign(new Error(message), { code })
 
@@ -115,11 +122,12 @@ class Spawner {
     return this.#dir
   }
 
-  launch(request: LaunchRequest, handlers: LaunchHandlers, fallback: () => void): void {
+  /** `fields`: the job's argc, argv and environment, NUL-separated (`jobFields`). */
+  launch(request: LaunchRequest, fields: string, handlers: LaunchHandlers, fallback: () => void): void {
     if (this.failed) return fallback()
     const slot = this.#free.pop()
     if (slot === undefined) {
-      this.#waiting.push({ go: () => this.launch(request, handlers, fallback), fallback })
+      this.#waiting.push({ go: () => this.launch(request, fields, handlers, fallback), fallback })
       this.#reference()
       if (!this.#growing) {
         this.#growing = true
@@ -145,8 +153,7 @@ class Spawner {
     const id = String(++this.#next)
     this.#jobs.set(id, { id, slot, fds, handlers, treeId: request.treeId, started: false, release: () => this.release(id), open: 2, ended: 0 })
     this.#reference()
-    const env = Object.entries(request.env).flatMap(([name, value]) => (value === undefined ? [] : [`${name}=${value}`]))
-    const record = [id, request.cwd, String(slot), request.treeId ?? "", String(request.argv.length), ...request.argv, ...env].join("\0")
+    const record = `${id}\0${request.cwd}\0${slot}\0${request.treeId ?? ""}\0${fields}`
     this.#send(`j ${Buffer.byteLength(record)}\n${record}`)
   }
 
@@ -234,7 +241,7 @@ class Spawner {
   }
 
   #refused(job: Job, what: string, errno: number): void {
-    const code = errnoNames.get(errno) ?? `E${errno}`
+    const code = errnoName(errno)
     job.failure = failure(code, what === "cwd" ? `chdir ${code}` : `${what} ${code}`)
     // Nothing was forked (`open`, `fork`): no `s` nor `e` follows.
     if (what === "open" || what === "fork") {
@@ -293,6 +300,27 @@ let commands = 0
 const plain = (text: string): boolean => !text.includes("\0")
 
 /**
+ * The job's argc, argv and `NAME=value` environment, NUL-separated, in one
+ * pass that also checks them; `undefined` for a request Node's `spawn` is
+ * better placed to refuse (NUL bytes, odd names).
+ */
+const jobFields = (request: LaunchRequest): string | undefined => {
+  if (!plain(request.cwd)) return undefined
+  let fields = String(request.argv.length)
+  for (const arg of request.argv) {
+    if (!plain(arg)) return undefined
+    fields += `\0${arg}`
+  }
+  for (const name in request.env) {
+    const value = request.env[name]
+    if (value === undefined) continue
+    if (name === "" || name.includes("=") || !plain(name) || !plain(value)) return undefined
+    fields += `\0${name}=${value}`
+  }
+  return fields
+}
+
+/**
  * Starts `request` through the helper and returns true, or returns false
  * when the caller should use Node's `spawn` (off, unavailable, failed, or a
  * request Node's `spawn` is better placed to refuse: NUL bytes, odd names).
@@ -305,10 +333,8 @@ export const launchThroughSpawner = (request: LaunchRequest, handlers: LaunchHan
   perl ??= findPerl()
   if (perl === null) return false
   if (spawner?.failed) return false
-  if (!request.argv.every(plain) || !plain(request.cwd)) return false
-  for (const [name, value] of Object.entries(request.env)) {
-    if (name === "" || name.includes("=") || !plain(name) || (value !== undefined && !plain(value))) return false
-  }
+  const fields = jobFields(request)
+  if (fields === undefined) return false
   if (spawner === undefined) {
     try {
       spawner = new Spawner(perl)
@@ -318,7 +344,7 @@ export const launchThroughSpawner = (request: LaunchRequest, handlers: LaunchHan
     const started = spawner
     process.on("exit", () => started.flushNow())
   }
-  spawner.launch(request, handlers, fallback)
+  spawner.launch(request, fields, handlers, fallback)
   return true
 }
 
