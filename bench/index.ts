@@ -14,6 +14,7 @@ import * as limits from "./limits.ts"
 import * as makespan from "./makespan.ts"
 import * as output from "./output.ts"
 import * as processes from "./processes.ts"
+import * as remoteCache from "./remoteCache.ts"
 import * as spec from "./spec.ts"
 import * as startup from "./startup.ts"
 import * as steps from "./steps.ts"
@@ -38,6 +39,8 @@ process.stdout.write("\n")
 await cache.main(quick ? { files: 2000, repeats: 3 } : {})
 process.stdout.write("\n")
 await history.main(quick ? { repeats: 3 } : {})
+process.stdout.write("\n")
+await remoteCache.main(quick ? { repeats: 2 } : {})
 process.stdout.write("\n")
 await watch.main(quick ? { writes: 10 } : {})
 process.stdout.write("\n")

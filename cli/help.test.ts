@@ -17,7 +17,7 @@ const every: ReadonlyArray<CommandSpec> = Object.values(commands).flatMap(specsO
 
 /** A value each flag's check accepts, to show the parser takes the flag. */
 const sample = (name: string, flag: Flag): Array<string> =>
-  flag.type === "boolean" ? [`--${name}`] : [`--${name}`, name === "reporter" ? "plain" : name === "format" ? "json" : name === "max-size" ? "1MB" : flag.value === "N" || flag.value === "MS" ? "3" : "x"]
+  flag.type === "boolean" ? [`--${name}`] : [`--${name}`, name === "reporter" ? "plain" : name === "format" ? "json" : name === "max-size" ? "1MB" : flag.value === "N" || flag.value === "MS" ? "3" : flag.value === "URL" ? "https://cache.example.com" : "x"]
 
 describe("weft <command> --help", () => {
   it("covers every command, and every subcommand of cache", ({ expect }) => {

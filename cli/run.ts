@@ -26,7 +26,7 @@ import { runSpec } from "./specs.ts"
 
 export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> => {
   const { values, positionals } = parseFlags(runSpec, args)
-  const { trace } = checkRunFlags(values, io)
+  const { trace, remote } = checkRunFlags(values, io)
   const inspectFile = checkInspectFlag(values.inspect, io)
   const inspect = inspectFile === undefined ? undefined : inspectionWriter(path.resolve(io.cwd, inspectFile))
   const { concurrency, output } = values
@@ -52,7 +52,8 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
     dir: cacheDir,
     root: folder,
     file: path.resolve(io.cwd, file),
-    moduleTexts: loaded.texts
+    moduleTexts: loaded.texts,
+    remote
   }
   const extras = await runExtras({ io, workflow: loaded.workflow, weftDir, trace })
   const controller = new AbortController()

@@ -7,6 +7,8 @@ import { statSync } from "node:fs"
 import * as path from "node:path"
 import { UsageError, type Io } from "./common.ts"
 import { boolean, oneOf, string, wholeNumber } from "./flags.ts"
+import { remoteCacheFromEnv, remoteUrlProblem } from "../runtime/cache/remote/remoteSettings.ts"
+import type { RemoteCacheSettings } from "../runtime/cache/remote/RemoteCache.ts"
 
 export const reporters = ["tui", "plain", "json"] as const
 
@@ -17,6 +19,13 @@ export const runFlags = {
   reporter: string("R", "tui (default on a terminal, not in CI), plain (default otherwise) or json (one event per line)", oneOf(reporters)),
   "no-cache": boolean("neither read nor write the step cache"),
   force: boolean("run every step, then overwrite its cache entry"),
+  "remote-cache": string("URL", "share the cache through a Turborepo remote cache server (Vercel's or self-hosted; default $WEFT_REMOTE_CACHE); the token is read from $WEFT_REMOTE_CACHE_TOKEN, a signature key from $WEFT_REMOTE_CACHE_SIGNATURE_KEY", (text, flag) => {
+    const problem = remoteUrlProblem(text)
+    if (problem !== undefined) throw new UsageError(`${flag}: ${problem}`)
+    return text
+  }),
+  "remote-cache-team": string("TEAM", "the remote cache's team: an id (team_…) or a slug (default $WEFT_REMOTE_CACHE_TEAM)"),
+  "remote-cache-read-only": boolean("download from the remote cache, never upload (pull requests from forks; or WEFT_REMOTE_CACHE_READ_ONLY=1)"),
   trace: string("FILE", "write the run as a Chrome trace (open it in ui.perfetto.dev)"),
   // Every step sees the whole environment: for local debugging (the run says so).
   "allow-all": boolean("permissions off, for debugging: every step sees the whole environment (secrets are still masked)")
@@ -26,6 +35,9 @@ export interface RunFlagValues {
   readonly "no-cache": boolean
   readonly force: boolean
   readonly trace: string | undefined
+  readonly "remote-cache"?: string | undefined
+  readonly "remote-cache-team"?: string | undefined
+  readonly "remote-cache-read-only"?: boolean | undefined
 }
 
 const isFolder = (file: string): boolean => statSync(file, { throwIfNoEntry: false })?.isDirectory() === true
@@ -42,11 +54,18 @@ export const checkInspectFlag = (inspect: string | undefined, io: Io): string | 
 }
 
 /** Checks what the shared options say together; returns the trace file (if asked for). */
-export const checkRunFlags = (values: RunFlagValues, io: Io): { readonly trace: string | undefined } => {
+export const checkRunFlags = (values: RunFlagValues, io: Io): { readonly trace: string | undefined; readonly remote: RemoteCacheSettings | false } => {
   if (values["no-cache"] && values.force) throw new UsageError("--no-cache and --force cannot be used together")
+  const remote = remoteCacheFromEnv(io.env ?? process.env, { url: values["remote-cache"], team: values["remote-cache-team"], readOnly: values["remote-cache-read-only"] })
+  if (remote === undefined && (values["remote-cache-read-only"] === true || values["remote-cache-team"] !== undefined)) {
+    throw new UsageError(`${values["remote-cache-read-only"] === true ? "--remote-cache-read-only" : "--remote-cache-team"} needs a remote cache: give --remote-cache URL or set WEFT_REMOTE_CACHE`)
+  }
+  const envProblem = remote === undefined || values["remote-cache"] !== undefined ? undefined : remoteUrlProblem(remote.url)
+  if (envProblem !== undefined) throw new UsageError(`WEFT_REMOTE_CACHE: ${envProblem}`)
   const trace = values.trace
   if (trace !== undefined && (trace === "" || isFolder(path.resolve(io.cwd, trace)))) {
     throw new UsageError(`--trace needs a file to write the trace to, like --trace trace.json${trace === "" ? "" : `; ${trace} is a folder`}`)
   }
-  return { trace }
+  // Explicit, even when absent: the command's environment (io.env) decides, not the process's.
+  return { trace, remote: remote ?? false }
 }

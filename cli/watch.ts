@@ -33,7 +33,7 @@ const exitCodes: Record<Quit, number> = { q: 0, SIGINT: 130, SIGTERM: 143, SIGHU
 
 export const watchCommand = async (args: ReadonlyArray<string>, io: Io): Promise<number> => {
   const { values, positionals } = parseFlags(watchSpec, args)
-  const { trace } = checkRunFlags(values, io)
+  const { trace, remote } = checkRunFlags(values, io)
   const { concurrency } = values
   const commandConcurrency = values["command-concurrency"]
   const debounceMs = values.debounce ?? 50
@@ -104,7 +104,7 @@ export const watchCommand = async (args: ReadonlyArray<string>, io: Io): Promise
       // Only when given: else the workflow's own failFast holds (it may turn fail-fast off itself).
       failFast: values.continue ? false : undefined,
       allowAll: values["allow-all"],
-      cache: { mode: values["no-cache"] ? "off" : values.force ? "force" : "use", dir: cacheDir },
+      cache: { mode: values["no-cache"] ? "off" : values.force ? "force" : "use", dir: cacheDir, remote },
       weftDir,
       // Every run keeps a journal, as with `weft run`, so that it can be resumed.
       journal: true,

@@ -14,6 +14,7 @@ import type { Workflow } from "../dsl/Workflow.ts"
 import * as Plan from "./Plan.ts"
 import { defaultFunctionConcurrency } from "./concurrency.ts"
 import { sizeProblem } from "./cache/autoPrune.ts"
+import { remoteSettingsProblem } from "./cache/remote/remoteSettings.ts"
 import type { RunOptions } from "./Run.ts"
 
 /**
@@ -45,7 +46,7 @@ const map = (of: string, example: string): Check => (value) =>
   value instanceof Map ? undefined : `must be a Map of ${of}, like ${example}, not ${shown(value)}`
 
 const cacheModes = ["use", "force", "off"]
-const cacheKeys = ["mode", "dir", "root", "file", "moduleTexts", "maxSize"]
+const cacheKeys = ["mode", "dir", "root", "file", "moduleTexts", "maxSize", "remote"]
 const journalKeys = ["dir", "resume", "file", "keep"]
 
 /** Problems inside an object option, field by field, in order. */
@@ -100,6 +101,7 @@ const checks = {
       key === "mode" ? (cacheModes.includes(field as string) ? undefined : `must be "use", "force" or "off", not ${shown(field)}`)
       : key === "moduleTexts" ? (field === "unknown" || field instanceof Map ? undefined : `must be a Map of file to text, or "unknown", not ${shown(field)}`)
       : key === "maxSize" ? sizeProblem(field)
+      : key === "remote" ? remoteSettingsProblem(field)
       : path(key === "file" ? "a file" : "a folder", key === "file" ? "weft.ts" : ".weft/cache")(field))
   },
   runId: (value) =>

@@ -12,6 +12,10 @@ import type { Feature, Stage, StepRun } from "../Pipeline.ts"
 import { rateLimit } from "../rateLimiting.ts"
 import { makeFileHasher, type FileHasher } from "./fileHashes.ts"
 import { makeFileStore } from "./FileStore.ts"
+import type { CacheStore } from "./CacheStore.ts"
+import { makeRemoteCache, type RemoteCacheSettings } from "./remote/RemoteCache.ts"
+import { remoteCacheFromEnv } from "./remote/remoteSettings.ts"
+import { makeTieredStore } from "./remote/TieredStore.ts"
 import { moduleGraphDigest } from "./moduleGraph.ts"
 import { resolveCacheOptions } from "../../dsl/cacheOptions.ts"
 import { caching, makeStepKeys } from "./stage.ts"
@@ -49,6 +53,12 @@ export interface CacheSettings {
    * later run can produce (nothing stale is ever reused), with a warning.
    */
   readonly moduleTexts?: ModuleTexts | "unknown" | undefined
+  /**
+   * A shared cache behind the local store, over the Turborepo Remote Cache
+   * API (default: from `$WEFT_REMOTE_CACHE` and its companions, see
+   * `remoteCacheFromEnv`; `false`: none, whatever the environment says).
+   */
+  readonly remote?: RemoteCacheSettings | false | undefined
 }
 
 /**
@@ -86,7 +96,14 @@ export const makeRunCache = (
   const root = path.resolve(settings.root ?? process.cwd())
   const weftDir = path.resolve(root, settings.weftDir ?? defaultWeftDir(root))
   const dir = path.resolve(root, settings.dir ?? defaultCacheDir(root, weftDir))
-  const store = mode === "off" ? undefined : makeFileStore(dir, { onWarning: hooks.onWarning })
+  const remoteSettings = mode === "off" || settings.remote === false ? undefined : settings.remote ?? remoteCacheFromEnv(process.env)
+  // One client per run: once the remote fails, no step of the run asks it again.
+  const remote = remoteSettings === undefined ? undefined : makeRemoteCache(remoteSettings, { onWarning: hooks.onWarning })
+  const storeOf = (warn: (message: string) => void): CacheStore => {
+    const local = makeFileStore(dir, { onWarning: warn })
+    return remote === undefined ? local : makeTieredStore(local, remote, { onWarning: hooks.onWarning })
+  }
+  const store = mode === "off" ? undefined : storeOf(hooks.onWarning)
   const memo = makeMemoScope({ store, workflow: wf.name, onMemo: hooks.onMemo, onWarning: hooks.onWarning, rateLimit: hooks.rateLimit })
   // Made on first use: a run that neither caches nor journals reads no files for them.
   let hasher: FileHasher | undefined
@@ -112,7 +129,7 @@ export const makeRunCache = (
   if (!cached) return { stage: undefined, memo, keyOf: keyOfStep, readyOf, outputs }
   modulesOf() // at the start of the run, before any step can see an edit
   const stage = caching({
-    storeFor: (warn) => makeFileStore(dir, { onWarning: warn }),
+    storeFor: storeOf,
     hasher: hasherOf(),
     keys,
     root,

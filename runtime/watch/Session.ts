@@ -74,8 +74,8 @@ export interface SessionOptions {
   readonly failFast?: boolean | undefined
   /** Turn the environment checks off in every run (`--allow-all`). */
   readonly allowAll?: boolean | undefined
-  /** How runs use the cache (`mode`, `dir`); the root and file are the workflow's. */
-  readonly cache?: Pick<CacheSettings, "mode" | "dir"> | undefined
+  /** How runs use the cache (`mode`, `dir`, `remote`); the root and file are the workflow's. */
+  readonly cache?: Pick<CacheSettings, "mode" | "dir" | "remote"> | undefined
   /** Weft's folder (see `RunOptions.weftDir`). */
   readonly weftDir?: string | undefined
   /** Keep a run journal for each run (as `weft run` does). */
