@@ -26,6 +26,7 @@ import { defaultWeftDir, weftDirNamed } from "./weftDir.ts"
 import { autoPrune, cacheBudget } from "./cache/autoPrune.ts"
 import { makeFileStore } from "./cache/FileStore.ts"
 import { defaultCacheDir } from "./cache/runCache.ts"
+import { settleUploads } from "./cache/remote/TieredStore.ts"
 
 export interface RunOptions extends Omit<CompileOptions, "services" | "journal" | "emitTo"> {
   /** Cancels the run when aborted: running steps are interrupted, the run ends `cancelled`. */
@@ -151,6 +152,8 @@ export const runEffect = <O extends Record<string, unknown>>(
         return finished
       })
     }).pipe(Effect.ensuring(Effect.sync(uninstall)))
+    // The shared cache uploads in the background (`TieredStore.ts`): done, or given up, before the run returns and weft exits.
+    yield* Effect.promise(settleUploads)
     if (recorder !== undefined) {
       const meta = { startedAt, file: options.file }
       // History informs reports and estimates only: a store on a read-only disk must not fail the run.

@@ -15,7 +15,7 @@ import type { CacheEntry, CacheStore, StoredFile } from "../CacheStore.ts"
 import { makeFileStore } from "../FileStore.ts"
 import { keyOf, storeContract } from "../store.contract.ts"
 import { makeRemoteCache, type RemoteCacheSettings } from "./RemoteCache.ts"
-import { makeTieredStore } from "./TieredStore.ts"
+import { makeTieredStore, settleUploads } from "./TieredStore.ts"
 
 const token = "tiered-test-token"
 let server: RemoteCacheServer
@@ -70,6 +70,8 @@ const entryWithFile = async (n: string): Promise<{ entry: CacheEntry; blobs: Map
 const putOn = async (store: CacheStore, n: string) => {
   const { entry, blobs } = await entryWithFile(n)
   await store.put(entry, blobs)
+  // Uploads go on in the background: what another machine sees is there once they are done.
+  await settleUploads()
   return entry
 }
 

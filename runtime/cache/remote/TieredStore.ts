@@ -8,6 +8,12 @@
  * (unless read-only). Everything else (leases, listing, pruning) is the
  * local store's: the remote API has no listing and no delete.
  *
+ * Uploads go on in the background: a step's dependents do not wait for the
+ * network (over a real link a `PUT` takes tens to hundreds of milliseconds,
+ * a step's whole cost when its result is small). A run waits for them after
+ * its last step (`settleUploads`, in `Run.ts`), before weft exits; each is
+ * bounded by the remote's timeout, and a failure ends the remote's use.
+ *
  * So that the store keeps the `CacheStore` contract, a key this object
  * deleted, cleared or pruned is not fetched back from the remote until it
  * is put again: "delete" means this machine forgets it.
@@ -28,6 +34,14 @@ export interface TieredStoreOptions {
   readonly onWarning: (message: string) => void
   /** Epoch milliseconds (default `Date.now`): a downloaded entry past its expiry is a miss. */
   readonly now?: () => number
+}
+
+/** Uploads begun and not yet ended, of every tiered store of this process. */
+const uploading = new Set<Promise<void>>()
+
+/** Resolves once every upload begun so far has ended (uploaded, or given up: never rejects). */
+export const settleUploads = async (): Promise<void> => {
+  while (uploading.size > 0) await Promise.all(uploading)
 }
 
 export const makeTieredStore = (local: CacheStore, remote: RemoteCache, options: TieredStoreOptions): CacheStore => {
@@ -87,7 +101,12 @@ export const makeTieredStore = (local: CacheStore, remote: RemoteCache, options:
       await local.put(entry, blobs)
       forgotten.delete(entry.key)
       known.add(entry.key)
-      if (!remote.readOnly) await upload(normalizeEntry(entry))
+      if (remote.readOnly) return
+      const sending = upload(normalizeEntry(entry)).catch((error: unknown) => {
+        options.onWarning(`remote cache ${remote.where}: could not upload ${entry.key} (${error instanceof Error ? error.message : String(error)})`)
+      })
+      uploading.add(sending)
+      void sending.finally(() => uploading.delete(sending))
     },
 
     has: (key) => local.has(key),

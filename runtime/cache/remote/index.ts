@@ -3,5 +3,5 @@
  * local store (see `TieredStore.ts`).
  */
 export { makeRemoteCache, type RemoteCache, type RemoteCacheOptions, type RemoteCacheSettings } from "./RemoteCache.ts"
-export { makeTieredStore, type TieredStoreOptions } from "./TieredStore.ts"
+export { makeTieredStore, settleUploads, type TieredStoreOptions } from "./TieredStore.ts"
 export { remoteCacheFromEnv } from "./remoteSettings.ts"

@@ -5,6 +5,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { sh } from "../../../dsl/Command.ts"
 import { workflow, type Workflow } from "../../../dsl/Workflow.ts"
@@ -46,6 +48,53 @@ const settings = (team: string, extra: Partial<RemoteCacheSettings> = {}): Remot
 const artifactsOf = (team: string) => (existsSync(path.join(server.storage, team)) ? readdirSync(path.join(server.storage, team)) : [])
 
 describe("the shared cache through run()", () => {
+  it("uploads in the background: a dependent starts while its need's upload is still on its way, and the run returns once it has ended", async () => {
+    // A remote that finds nothing at once and holds every upload until told.
+    const held: Array<() => void> = []
+    let released = 0
+    let answered = 0
+    const slow = createServer((request, response) => {
+      if (request.method !== "PUT") return void response.writeHead(404).end()
+      request.resume()
+      held.push(() => {
+        released++
+        // Answered a while after release: the run must wait for it.
+        setTimeout(() => {
+          answered++
+          response.writeHead(200, { "content-type": "application/json" }).end("{}")
+        }, 300)
+      })
+    })
+    await new Promise<void>((resolve) => slow.listen(0, "127.0.0.1", resolve))
+    try {
+      const url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`
+      const release = () => held.splice(0).forEach((answer) => answer())
+      // Were the step's upload awaited, b could not start before it is answered: let it be answered after a while, and see b start after.
+      const fallback = setTimeout(release, 3_000)
+      let answeredWhenBRan = -1
+      const wf = workflow("background")
+        .step("a", { cache: true }, async () => 1)
+        .step("b", { needs: ["a"] }, async () => {
+          // a's upload is on its way (it may not have reached the server yet)…
+          for (let waited = 0; held.length + released === 0 && waited < 20_000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5))
+          answeredWhenBRan = released
+          // …and is answered only now.
+          release()
+          return 2
+        })
+      const { result, warnings } = await runOn(machine(), wf, { url, token })
+      clearTimeout(fallback)
+      expect(result.status).toBe("succeeded")
+      expect(answeredWhenBRan).toBe(0)
+      // The run returned once the upload had ended.
+      expect(answered).toBe(1)
+      expect(warnings).toEqual([])
+    } finally {
+      slow.closeAllConnections()
+      await new Promise((resolve) => slow.close(resolve))
+    }
+  })
+
   it("a second machine runs nothing: identical values, restored output files, memoized calls shared", async () => {
     const team = `share-${teams++}`
     let bodies = 0
