@@ -13,7 +13,7 @@ import { run } from "../runtime/Run.ts"
 import { inspectionWriter } from "../runtime/inspect/index.ts"
 import { readDurations } from "../runtime/history/durations.ts"
 import type { RunResult } from "../runtime/RunState.ts"
-import { load, type Io } from "./common.ts"
+import { load, UsageError, type Io } from "./common.ts"
 import { parseFlags } from "./flags.ts"
 import { checkOutputStep, finalStep, masker, oneLine, showValue } from "./output.ts"
 import { clearLoading } from "./loading.ts"
@@ -55,6 +55,9 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
     moduleTexts: loaded.texts
   }
   const extras = await runExtras({ io, workflow: loaded.workflow, weftDir, trace })
+  // With workers, this run is their coordinator; bullmq is loaded only then.
+  const workersUrl = values.workers ?? (io.env ?? process.env).WEFT_WORKERS
+  const coordinator = workersUrl === undefined || workersUrl === "" ? undefined : await coordinate(workersUrl, plan, io)
   const controller = new AbortController()
   let interrupted: NodeJS.Signals | undefined
   const onSignal = (signal: NodeJS.Signals) => {
@@ -104,6 +107,7 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
       journal: true,
       resume: values.resume,
       allowAll: values["allow-all"],
+      executor: coordinator?.executor,
       // Closed by the run before its end is reported.
       inspect
     }))
@@ -117,6 +121,22 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
     return result.status === "succeeded" ? 0 : 1
   } finally {
     for (const name of handled) signals?.off(name, onSignal)
+    await coordinator?.close(interrupted !== undefined)
+  }
+}
+
+/** The coordinator of a run with workers at `url`; a bad URL or an unreachable Redis is a usage mistake. */
+const coordinate = async (url: string, plan: Plan.Plan, io: Io) => {
+  const { checkRedisUrl, makeCoordinator, WorkersConnectionError } = await import("../runtime/workers/index.ts")
+  try {
+    return await makeCoordinator({
+      url: checkRedisUrl(url, "--workers"),
+      root: io.cwd,
+      ranks: new Map(plan.ids.map((id, i) => [id, plan.rank[i]!]))
+    })
+  } catch (error) {
+    if (error instanceof WorkersConnectionError) throw new UsageError(error.message)
+    throw error
   }
 }
 
