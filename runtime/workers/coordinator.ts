@@ -70,8 +70,10 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
   const redis = connect(options.url, `weft-run:${run}`)
   await reachable(redis, options.url)
   const subscriber = connect(options.url, `weft-run-reports:${run}`)
-  const queue = new Queue<StepJob, string>(queueName, { prefix, connection: connect(options.url, `weft-run-queue:${run}`) as never })
-  const events = new QueueEvents(queueName, { prefix, connection: connect(options.url, `weft-run-events:${run}`) as never })
+  // BullMQ does not close a connection it was given: `close` does.
+  const given = [connect(options.url, `weft-run-queue:${run}`), connect(options.url, `weft-run-events:${run}`)] as const
+  const queue = new Queue<StepJob, string>(queueName, { prefix, connection: given[0] as never })
+  const events = new QueueEvents(queueName, { prefix, connection: given[1] as never })
   let unreachableSince: number | undefined
   const lost = (error: Error) => void (unreachableSince ??= Date.now(), error)
   queue.on("error", lost)
@@ -201,6 +203,7 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
         await redis.publish(cancelChannel, JSON.stringify({ run } satisfies CancelMessage)).catch(() => undefined)
       }
       await Promise.allSettled([queue.close(), events.close()])
+      for (const client of given) client.disconnect()
       subscriber.disconnect()
       await redis.quit().catch(() => redis.disconnect())
     }

@@ -185,10 +185,12 @@ export const startWorker = async (options: WorkerOptions): Promise<RunningWorker
   })
   await subscriber.subscribe(cancelChannel)
 
+  // BullMQ does not close a connection it was given: `stop` does.
+  const bull = connect(options.url, `weft-worker-bull:${name}`)
   const worker = new Worker<StepJob, string>(queueName, processor, {
     ...bullOptions,
     prefix,
-    connection: connect(options.url, `weft-worker-bull:${name}`) as never,
+    connection: bull as never,
     concurrency: options.concurrency,
     name
   })
@@ -204,6 +206,7 @@ export const startWorker = async (options: WorkerOptions): Promise<RunningWorker
         entry.controller.abort()
       }
       await worker.close()
+      bull.disconnect()
       subscriber.disconnect()
       await redis.quit().catch(() => redis.disconnect())
     }

@@ -1,0 +1,86 @@
+/**
+ * A run with workers, end to end: a real redis-server, real `weft worker`
+ * processes and a real `weft run --workers`. Values cross as they left (a
+ * Map), reports come back as the run's own events with the worker's name,
+ * `runsOn: "local"` stays in the coordinator, a worker's secrets are masked
+ * before they leave it, and a worker refuses a job whose workflow differs from
+ * its checkout or lies outside its project.
+ */
+import { cpSync, writeFileSync } from "node:fs"
+import * as path from "node:path"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import type { EventOf } from "../Event.ts"
+import { removeTempDirs } from "../../test/fixtures/cli/harness.ts"
+import { startRedis, type RedisServer } from "../../test/fixtures/redis.ts"
+import { eventsSoFar, startCoordinator, startWorker, stopAll, workersWorkspace } from "../../test/fixtures/workers.ts"
+import { connect } from "./internal/redis.ts"
+import { encodeValue, jobIdOf, prefix, queueName, type StepJob } from "./StepJob.ts"
+
+let redis: RedisServer
+beforeAll(async () => {
+  redis = await startRedis()
+})
+afterEach(stopAll)
+afterAll(async () => {
+  await redis?.stop()
+  removeTempDirs()
+})
+
+const source = `import { workflow, sh, secret } from "weft"
+export default workflow("remote", { permissions: { env: [secret("WORKER_TOKEN")] } })
+  .step("a", () => 20)
+  .step("b", { needs: ["a"] }, ({ a }) => new Map([["x", a + 1]]))
+  .step("shout", sh\`echo token=$WORKER_TOKEN\`)
+  .step("c", { needs: ["b"], after: ["shout"], runsOn: "local" }, ({ b }) => b.get("x") * 2)
+`
+
+const starts = (events: ReturnType<typeof eventsSoFar>) =>
+  Object.fromEntries(events.flatMap((e) => (e.type === "step:start" ? [[e.step, (e as EventOf<"step:start">).worker ?? "coordinator"]] : [])))
+
+describe("weft run --workers", () => {
+  it("runs steps on workers, values and reports intact, pinned steps at home, secrets masked on the worker", async () => {
+    const dir = workersWorkspace(source)
+    await startWorker(redis.url, dir, "w1", { WORKER_TOKEN: "hunter2-the-secret" })
+    const run = startCoordinator(redis.url, dir, ["--output", "c"])
+    const result = await run.exited
+    expect(result.code, result.stderr).toBe(0)
+    // The Map crossed twice (to the worker's step b, back to c here) and arrived as a Map.
+    expect(result.stdout.trim()).toBe("42")
+    const events = eventsSoFar(result.stderr)
+    expect(starts(events)).toEqual({ a: "w1", b: "w1", shout: "w1", c: "coordinator" })
+    const logs = events.flatMap((e) => (e.type === "step:log" ? [e.text] : []))
+    expect(logs).toContain("token=***")
+    expect(result.stderr + result.stdout).not.toContain("hunter2")
+  })
+
+  it("refuses a job whose workflow differs from the worker's checkout, naming both digests", async () => {
+    const dir = workersWorkspace(source)
+    const other = path.join(dir, "..", `${path.basename(dir)}-other`)
+    cpSync(dir, other, { recursive: true, verbatimSymlinks: true })
+    writeFileSync(path.join(other, "weft.ts"), source.replace("() => 20", "() => 21"))
+    await startWorker(redis.url, other, "stale")
+    const result = await startCoordinator(redis.url, dir).exited
+    expect(result.code, result.stderr).toBe(1)
+    const ended = eventsSoFar(result.stdout).find((e): e is EventOf<"step:end"> => e.type === "step:end" && e.step === "a")
+    expect(ended?.status).toBe("failed")
+    expect(ended?.error).toMatch(/weft\.ts on worker stale differs from the coordinator's \(definition digest [0-9a-f]{12} here, [0-9a-f]{12} there\)/)
+  })
+
+  it("refuses a job naming a file outside the worker's project", async () => {
+    const dir = workersWorkspace(source)
+    await startWorker(redis.url, dir, "w-outside")
+    const { Queue, QueueEvents } = await import("bullmq")
+    const connections = [connect(redis.url, "test-queue"), connect(redis.url, "test-events")]
+    const queue = new Queue<StepJob>(queueName, { prefix, connection: connections[0] as never })
+    const events = new QueueEvents(queueName, { prefix, connection: connections[1] as never })
+    try {
+      await events.waitUntilReady()
+      const id = jobIdOf("outside-run", "a", 1)
+      const job = await queue.add("a", { run: "outside-run", file: "../elsewhere/weft.ts", digest: "0", step: "a", attempt: 1, inputs: encodeValue({}, "a", "inputs"), allowAll: false }, { jobId: id })
+      await expect(job.waitUntilFinished(events, 30_000)).rejects.toThrow(/names \.\.\/elsewhere\/weft\.ts, which is outside this worker's project/)
+    } finally {
+      await Promise.all([queue.close(), events.close()])
+      for (const connection of connections) connection.disconnect()
+    }
+  })
+})
