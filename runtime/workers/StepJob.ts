@@ -66,5 +66,9 @@ export const encodeValue = (value: unknown, step: string, root: "inputs" | "outp
 
 export const decodeValue = (text: string): unknown => deserializeValue(Buffer.from(text, "base64"))
 
-/** Set when a run is cancelled, so a worker that takes one of its jobs after the broadcast does not run it. */
-export const cancelledKey = (run: string): string => `${prefix}:cancelled:${run}`
+/**
+ * Set when a run (or one of its jobs) is cancelled, before the broadcast: a
+ * worker that takes the job after the broadcast went out (it was between
+ * the queue and its list of running jobs) finds it and does not run it.
+ */
+export const cancelledKey = (run: string, job?: string): string => `${prefix}:cancelled:${run}${job === undefined ? "" : `:${job}`}`

@@ -141,6 +141,7 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
 
   const cancel = async (id: string) => {
     const message: CancelMessage = { run, job: id }
+    await redis.set(cancelledKey(run, id), "1", "PX", keepSeconds * 1000, "NX").catch(() => undefined)
     await Promise.all([
       redis.publish(cancelChannel, JSON.stringify(message)).catch(() => undefined),
       // A job still waiting is removed; an active one is locked, and its worker hears the broadcast.

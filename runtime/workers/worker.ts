@@ -122,7 +122,8 @@ export const startWorker = async (options: WorkerOptions): Promise<RunningWorker
     running.set(id, entry)
     const lease = await acquire(redis, leaseKey(data.run, data.step), `${name}/${id}/${token ?? ""}`, entry.controller.signal)
     try {
-      if (lease !== undefined && await redis.eval(`return redis.call("exists", KEYS[1])`, 1, cancelledKey(data.run)) === 1) entry.stopped = "cancelled"
+      // Registered in `running` first, so a cancellation is either heard or found here.
+      if (lease !== undefined && await redis.eval(`return redis.call("exists", KEYS[1], KEYS[2])`, 2, cancelledKey(data.run), cancelledKey(data.run, id)) !== 0) entry.stopped ??= "cancelled"
       if (lease === undefined || entry.stopped !== undefined) return await stopped(job, entry, token)
       const publish = (report: StepReportBody) => {
         const message: ReportMessage = { job: id, worker: name, report: loaded.redact === undefined ? report : redactUpdate(report, loaded.redact) }
