@@ -92,7 +92,8 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
     const reserve = reporterName(values.reporter as string | undefined, io) === "json" ? reservingStdout : <A>(f: () => Promise<A>) => f()
     const result = await reserve(() => run(loaded.workflow, {
       concurrency,
-      commandConcurrency,
+      // With workers, commands run on their machines: one per CPU here would cap them at this machine's count.
+      commandConcurrency: commandConcurrency ?? (coordinator !== undefined && loaded.workflow.options.commandConcurrency === undefined ? effectiveConcurrency : undefined),
       // Only when given: else the workflow's own failFast holds (it may turn fail-fast off itself).
       failFast: values.continue ? false : undefined,
       only,

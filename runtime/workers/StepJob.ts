@@ -48,11 +48,19 @@ export const cancelChannel = `${prefix}:cancel`
 /** The key of the lease that lets one delivery of a step of a run run its body at a time. */
 export const leaseKey = (run: string, step: string): string => `${prefix}:lease:${run}:${step}`
 
-/** A report from a worker: the step's own, or its start on `worker`. */
+/**
+ * What a worker publishes about a job, in order on one connection: its
+ * reports (the first its start on `worker`), then its end: the output
+ * (`encodeValue`'s) or the failure. The end travels with the reports, not
+ * only as BullMQ's completion event on another connection, so that the run
+ * hears a step's start and logs before its end: seen otherwise, a fast
+ * step's end overtook its start.
+ */
 export interface ReportMessage {
   readonly job: string
   readonly worker: string
-  readonly report: StepReportBody
+  readonly report?: StepReportBody | undefined
+  readonly end?: { readonly value: string } | { readonly error: string } | undefined
 }
 
 /** A cancellation: every job of `run`, or only `job`. */

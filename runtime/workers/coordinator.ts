@@ -54,6 +54,8 @@ export interface Coordinator {
 
 interface Pending {
   readonly step: StepBody
+  /** Its worker's start was heard. */
+  started: boolean
   readonly data: StepJob
   readonly options: Record<string, unknown>
   readonly settle: (outcome: Effect.Effect<unknown, unknown>) => void
@@ -102,11 +104,29 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
   const failed = (id: string, reason: string | undefined) =>
     settle(id, Effect.fail(new WorkerStepError(reason ?? "its worker gave no reason")))
 
-  events.on("completed", ({ jobId, returnvalue }) => succeeded(jobId, returnvalue))
-  events.on("failed", ({ jobId, failedReason }) => failed(jobId, failedReason))
+  // A job's end normally comes with its reports, after them (`ReportMessage`).
+  // Heard only from BullMQ (a refusal before the body, or reports lost to a
+  // reconnection), the end waits `graceMs` for reports still on their way,
+  // and the run is told of a start it did not hear first.
+  const graceMs = 250
+  const late = (id: string, end: () => void) =>
+    setTimeout(() => {
+      const entry = pending.get(id)
+      if (entry === undefined) return
+      if (!entry.started) entry.step.report({ type: "step:start", attempt: entry.step.attempt })
+      end()
+    }, graceMs)
+  events.on("completed", ({ jobId, returnvalue }) => void late(jobId, () => succeeded(jobId, returnvalue)))
+  events.on("failed", ({ jobId, failedReason }) => void late(jobId, () => failed(jobId, failedReason)))
   subscriber.on("message", (_channel: string, text: string) => {
     const message = JSON.parse(text) as ReportMessage
-    pending.get(message.job)?.step.report(message.report)
+    const entry = pending.get(message.job)
+    if (entry === undefined) return
+    if (message.report !== undefined) {
+      if (message.report.type === "step:start") entry.started = true
+      entry.step.report(message.report)
+    }
+    if (message.end !== undefined) "value" in message.end ? succeeded(message.job, message.end.value) : failed(message.job, message.end.error)
   })
   await subscriber.subscribe(reportsChannel(run))
 
@@ -119,8 +139,8 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
       unreachableSince = undefined
       if (state === "completed" || state === "failed") {
         const job = await Job.fromId(queue, id)
-        if (state === "completed") succeeded(id, job?.returnvalue)
-        else failed(id, job?.failedReason)
+        if (state === "completed") late(id, () => succeeded(id, job?.returnvalue))
+        else late(id, () => failed(id, job?.failedReason))
       } else if (state === "unknown" && pending.has(id)) {
         // Redis lost it (restarted without persistence): the same id again.
         await add(id, entry)
@@ -166,6 +186,7 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
       const id = jobIdOf(run, step.id, step.attempt)
       const entry: Pending = {
         step,
+        started: false,
         data: { run, file, digest: digestOf(step.file!), step: step.id, attempt: step.attempt, inputs, allowAll: step.env.allowAll },
         options: {
           jobId: id,

@@ -125,10 +125,8 @@ export const startWorker = async (options: WorkerOptions): Promise<RunningWorker
       // Registered in `running` first, so a cancellation is either heard or found here.
       if (lease !== undefined && await redis.eval(`return redis.call("exists", KEYS[1], KEYS[2])`, 2, cancelledKey(data.run), cancelledKey(data.run, id)) !== 0) entry.stopped ??= "cancelled"
       if (lease === undefined || entry.stopped !== undefined) return await stopped(job, entry, token)
-      const publish = (report: StepReportBody) => {
-        const message: ReportMessage = { job: id, worker: name, report: loaded.redact === undefined ? report : redactUpdate(report, loaded.redact) }
-        void redis.publish(reportsChannel(data.run), JSON.stringify(message)).catch(() => undefined)
-      }
+      const send = (message: ReportMessage) => redis.publish(reportsChannel(data.run), JSON.stringify(message)).then(() => undefined, () => undefined)
+      const publish = (report: StepReportBody) => void send({ job: id, worker: name, report: loaded.redact === undefined ? report : redactUpdate(report, loaded.redact) })
       publish({ type: "step:start", attempt: data.attempt, worker: name })
       note(`${data.step} (attempt ${data.attempt}) of run ${data.run}: started`)
       const env = { ...loaded.envOf(data.allowAll)(def), redact: loaded.redact }
@@ -150,10 +148,14 @@ export const startWorker = async (options: WorkerOptions): Promise<RunningWorker
       if (entry.stopped !== undefined) return await stopped(job, entry, token)
       if (Exit.isFailure(exit)) {
         note(`${data.step} of run ${data.run}: failed`)
-        throw new Error(describeError(Cause.squash(exit.cause)))
+        const error = describeError(Cause.squash(exit.cause))
+        await send({ job: id, worker: name, end: { error: loaded.redact === undefined ? error : loaded.redact(error) } })
+        throw new Error(error)
       }
       note(`${data.step} of run ${data.run}: succeeded`)
-      return encodeValue(exit.value, data.step, "outputs")
+      const value = encodeValue(exit.value, data.step, "outputs")
+      await send({ job: id, worker: name, end: { value } })
+      return value
     } finally {
       running.delete(id)
       await lease?.release()

@@ -53,6 +53,23 @@ describe("weft run --workers", () => {
     expect(result.stderr + result.stdout).not.toContain("hunter2")
   })
 
+  it("tells every step's start (on its worker) before its logs and its end, however fast the step", async () => {
+    // A chain of steps that end at once: their end (BullMQ's completion) once overtook their start (a report).
+    const dir = workersWorkspace(`import { workflow } from "weft"
+let wf: any = workflow("chain").step("s0", () => { console.log("s0 ran"); return 0 })
+for (let i = 1; i < 80; i++) wf = wf.step(\`s\${i}\`, { needs: [\`s\${i - 1}\`] }, (inputs: any) => { console.log(\`s\${i} ran\`); return inputs[\`s\${i - 1}\`] + 1 })
+export default wf
+`)
+    await startWorker(redis.url, dir, "fast")
+    const result = await startCoordinator(redis.url, dir, ["--output", "s79"]).exited
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout.trim()).toBe("79")
+    const seen = eventsSoFar(result.stderr).flatMap((e) =>
+      e.type === "step:start" ? [`${e.step} start ${(e as EventOf<"step:start">).worker}`] : e.type === "step:log" ? [`${e.step} log`] : e.type === "step:end" ? [`${e.step} end`] : []
+    )
+    expect(seen).toEqual(Array.from({ length: 80 }, (_, i) => [`s${i} start fast`, `s${i} log`, `s${i} end`]).flat())
+  })
+
   it("refuses a job whose workflow differs from the worker's checkout, naming both digests", async () => {
     const dir = workersWorkspace(source)
     const other = path.join(dir, "..", `${path.basename(dir)}-other`)
