@@ -10,7 +10,7 @@ import { cpSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import type { EventOf } from "../Event.ts"
-import { removeTempDirs } from "../../test/fixtures/cli/harness.ts"
+import { removeTempDirs, stackFrames, weft } from "../../test/fixtures/cli/harness.ts"
 import { startRedis, type RedisServer } from "../../test/fixtures/redis.ts"
 import { eventsSoFar, startCoordinator, startWorker, stopAll, workersWorkspace } from "../../test/fixtures/workers.ts"
 import { connect } from "./internal/redis.ts"
@@ -81,6 +81,16 @@ export default wf
     const ended = eventsSoFar(result.stdout).find((e): e is EventOf<"step:end"> => e.type === "step:end" && e.step === "a")
     expect(ended?.status).toBe("failed")
     expect(ended?.error).toMatch(/weft\.ts on worker stale differs from the coordinator's \(definition digest [0-9a-f]{12} here, [0-9a-f]{12} there\)/)
+  })
+
+  it("a bad or unreachable Redis URL is one clear line (exit 2), from the coordinator and from a worker", async () => {
+    const dir = workersWorkspace(source)
+    for (const args of [["run", "weft.ts", "--workers", "redis://127.0.0.1:1"], ["worker", "redis://127.0.0.1:1"], ["run", "weft.ts", "--workers", "localhost:6379"]]) {
+      const result = await weft(args, { cwd: dir })
+      expect(result.code, result.stderr).toBe(2)
+      expect(result.stderr).toMatch(/weft: (weft cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(connect ECONNREFUSED|--workers needs a Redis URL, like redis:\/\/localhost:6379)/)
+      expect(stackFrames(result.stderr)).toEqual([])
+    }
   })
 
   it("refuses a job naming a file outside the worker's project", async () => {

@@ -60,22 +60,35 @@ const ioredis = (): Constructor => {
   }
 }
 
-/** A new connection to `url`; `name` shows in Redis's CLIENT LIST. */
+/**
+ * A new connection to `url`; `name` shows in Redis's CLIENT LIST. Its errors
+ * (a lost connection, retried by ioredis) go to whoever listens; without a
+ * listener ioredis would print each with a stack trace.
+ */
 export const connect = (url: string, name: string): RedisClient =>
-  new (ioredis())(url, { maxRetriesPerRequest: null, connectionName: name, enableOfflineQueue: true })
+  new (ioredis())(url, { maxRetriesPerRequest: null, connectionName: name, enableOfflineQueue: true }).on("error", () => undefined)
 
-/** Waits for Redis to answer, or fails with an error naming the URL (ioredis would retry forever). */
+/**
+ * Waits for Redis to answer, or fails with an error naming the URL: at the
+ * start, a refused connection or no answer in `ms` is a mistake to report,
+ * where ioredis would retry forever. (Mid-run, a lost connection is retried.)
+ */
 export const reachable = async (redis: RedisClient, url: string, ms = 10_000): Promise<void> => {
   let timer: NodeJS.Timeout | undefined
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new WorkersConnectionError(`weft cannot reach Redis at ${url} (no answer in ${ms / 1000} s): start it, or check the URL`)), ms)
+  let refused: ((error: Error) => void) | undefined
+  const failed = new Promise<never>((_, reject) => {
+    const fail = (why: string) => reject(new WorkersConnectionError(`weft cannot reach Redis at ${url} (${why}): start it, or check the URL`))
+    timer = setTimeout(() => fail(`no answer in ${ms / 1000} s`), ms)
+    refused = (error) => fail(error.message)
   })
+  redis.on("error", refused!)
   try {
-    await Promise.race([redis.eval("return 1", 0), late])
+    await Promise.race([redis.eval("return 1", 0), failed])
   } catch (error) {
     redis.disconnect()
     throw error
   } finally {
     clearTimeout(timer)
+    ;(redis as unknown as { off(event: string, listener: (error: Error) => void): void }).off("error", refused!)
   }
 }
