@@ -10,9 +10,9 @@ import { cpSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import type { EventOf } from "../Event.ts"
-import { removeTempDirs, stackFrames, weft } from "../../test/fixtures/cli/harness.ts"
+import { alive, removeTempDirs, stackFrames, waitFor, weft } from "../../test/fixtures/cli/harness.ts"
 import { startRedis, type RedisServer } from "../../test/fixtures/redis.ts"
-import { eventsSoFar, startCoordinator, startWorker, stopAll, workersWorkspace } from "../../test/fixtures/workers.ts"
+import { eventsSoFar, pidsIn, startCoordinator, startWorker, stopAll, workersWorkspace } from "../../test/fixtures/workers.ts"
 import { connect } from "./internal/redis.ts"
 import { encodeValue, jobIdOf, prefix, queueName, type StepJob } from "./StepJob.ts"
 
@@ -68,6 +68,22 @@ export default wf
       e.type === "step:start" ? [`${e.step} start ${(e as EventOf<"step:start">).worker}`] : e.type === "step:log" ? [`${e.step} log`] : e.type === "step:end" ? [`${e.step} end`] : []
     )
     expect(seen).toEqual(Array.from({ length: 80 }, (_, i) => [`s${i} start fast`, `s${i} log`, `s${i} end`]).flat())
+  })
+
+  it("timeouts and retries stay the coordinator's: a timed-out attempt's process ends on its worker, and the retry is a new job", async () => {
+    const dir = workersWorkspace(`import { workflow, sh } from "weft"
+export default workflow("stages")
+  .step("hang", { timeout: "1 second" }, sh\`echo $$ >> pids; exec sleep 60\`)
+  .step("flaky", { retry: { times: 1, delay: 10 } }, sh\`if [ -e tried ]; then echo second; else touch tried; exit 3; fi\`)
+`)
+    await startWorker(redis.url, dir, "w1", {})
+    await startWorker(redis.url, dir, "w2", {})
+    const result = await startCoordinator(redis.url, dir).exited
+    expect(result.code, result.stderr).toBe(1)
+    const ends = Object.fromEntries(eventsSoFar(result.stdout).flatMap((e) => (e.type === "step:end" ? [[e.step, `${e.status} after ${e.attempts}`]] : [])))
+    expect(ends).toEqual({ hang: "failed after 1", flaky: "succeeded after 2" })
+    const [pid] = pidsIn(dir, "pids")
+    await waitFor(() => !alive(pid!), 15_000, `the timed-out command (pid ${pid}) to end on its worker`)
   })
 
   it("refuses a job whose workflow differs from the worker's checkout, naming both digests", async () => {
