@@ -20,6 +20,7 @@ import * as startup from "./startup.ts"
 import * as steps from "./steps.ts"
 import * as tui from "./tui.ts"
 import * as watch from "./watch.ts"
+import * as workers from "./workers.ts"
 
 const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } } })
 const quick = values.quick === true
@@ -49,3 +50,5 @@ process.stdout.write("\n")
 await limits.main(quick ? limits.quick : {})
 process.stdout.write("\n")
 await spec.main(quick ? { steps: 20_000, repeats: 3 } : {})
+process.stdout.write("\n")
+await workers.main(quick ? { chain: 20 } : {})

@@ -6,7 +6,7 @@
 import type { Io } from "./common.ts"
 import { renderHelp, type CommandSpec } from "./flags.ts"
 import { showLoading } from "./loading.ts"
-import { cacheSpecs, graphSpec, historySpec, initSpec, reportSpec, runSpec, watchSpec } from "./specs.ts"
+import { cacheSpecs, graphSpec, historySpec, initSpec, reportSpec, runSpec, watchSpec, workerSpec } from "./specs.ts"
 
 export interface Command {
   /** The command's table, or its subcommands' (`weft cache stats|prune|clear`). */
@@ -34,6 +34,7 @@ export const commands: Readonly<Record<string, Command>> = {
   history: { spec: historySpec, run: async (args, io) => (await import("./history.ts")).historyCommand(args, io) },
   report: { spec: reportSpec, run: async (args, io) => (await import("./history.ts")).reportCommand(args, io) },
   cache: { spec: cacheSpecs, run: async (args, io) => (await import("./cache.ts")).cacheCommand(args, io) },
+  worker: { spec: workerSpec, run: async (args, io) => (await import("./worker.ts")).workerCommand(args, io) },
   init: { spec: initSpec, run: async (args, io) => (await import("./init.ts")).initCommand(args, io) }
 }
 

@@ -13,7 +13,7 @@ import { run } from "../runtime/Run.ts"
 import { inspectionWriter } from "../runtime/inspect/index.ts"
 import { readDurations } from "../runtime/history/durations.ts"
 import type { RunResult } from "../runtime/RunState.ts"
-import { load, type Io } from "./common.ts"
+import { load, UsageError, type Io } from "./common.ts"
 import { parseFlags } from "./flags.ts"
 import { checkOutputStep, finalStep, masker, oneLine, showValue } from "./output.ts"
 import { clearLoading } from "./loading.ts"
@@ -56,6 +56,9 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
     remote
   }
   const extras = await runExtras({ io, workflow: loaded.workflow, weftDir, trace })
+  // With workers, this run is their coordinator; bullmq is loaded only then.
+  const workersUrl = values.workers ?? (io.env ?? process.env).WEFT_WORKERS
+  const coordinator = workersUrl === undefined || workersUrl === "" ? undefined : await coordinate(workersUrl, plan, io)
   const controller = new AbortController()
   let interrupted: NodeJS.Signals | undefined
   const onSignal = (signal: NodeJS.Signals) => {
@@ -90,7 +93,8 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
     const reserve = reporterName(values.reporter as string | undefined, io) === "json" ? reservingStdout : <A>(f: () => Promise<A>) => f()
     const result = await reserve(() => run(loaded.workflow, {
       concurrency,
-      commandConcurrency,
+      // With workers, commands run on their machines: one per CPU here would cap them at this machine's count.
+      commandConcurrency: commandConcurrency ?? (coordinator !== undefined && loaded.workflow.options.commandConcurrency === undefined ? effectiveConcurrency : undefined),
       // Only when given: else the workflow's own failFast holds (it may turn fail-fast off itself).
       failFast: values.continue ? false : undefined,
       only,
@@ -105,6 +109,7 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
       journal: true,
       resume: values.resume,
       allowAll: values["allow-all"],
+      executor: coordinator?.executor,
       // Closed by the run before its end is reported.
       inspect
     }))
@@ -118,6 +123,22 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
     return result.status === "succeeded" ? 0 : 1
   } finally {
     for (const name of handled) signals?.off(name, onSignal)
+    await coordinator?.close(interrupted !== undefined)
+  }
+}
+
+/** The coordinator of a run with workers at `url`; a bad URL or an unreachable Redis is a usage mistake. */
+const coordinate = async (url: string, plan: Plan.Plan, io: Io) => {
+  const { checkRedisUrl, makeCoordinator, WorkersConnectionError } = await import("../runtime/workers/index.ts")
+  try {
+    return await makeCoordinator({
+      url: checkRedisUrl(url, "--workers"),
+      root: io.cwd,
+      ranks: new Map(plan.ids.map((id, i) => [id, plan.rank[i]!]))
+    })
+  } catch (error) {
+    if (error instanceof WorkersConnectionError) throw new UsageError(error.message)
+    throw error
   }
 }
 

@@ -20,7 +20,8 @@ export const runSpec = {
     "dry-run": boolean("print the plan instead of running: levels, parallel groups, the critical path by history or estimates (JSON with --reporter json)"),
     resume: boolean("continue the last unfinished (killed or failed) run: replay the steps it finished whose definition and inputs are unchanged"),
     output: string("STEP", "after the run, print STEP's value to stdout (text as is, plain data as JSON); the reporter then writes to stderr"),
-    inspect: inspectFlag
+    inspect: inspectFlag,
+    workers: string("URL", "run steps on `weft worker`s that take them from Redis at URL, like redis://ci-redis:6379 (default $WEFT_WORKERS); steps with runsOn: \"local\" stay here")
   },
   notes: [
     "Naming steps runs them and what they depend on. " + loadedFiles,
@@ -88,6 +89,21 @@ export const reportSpec = {
   flags: { json: boolean("print JSON instead of a table") },
   notes: [runRefs, historyFolder],
   examples: ["weft report -2 build.ts      # the run before the last"]
+} as const satisfies CommandSpec
+
+export const workerSpec = {
+  name: "worker",
+  usage: ["weft worker <redis-url> [options]"],
+  summary: "run the steps of `weft run --workers` runs, from the project checked out here",
+  flags: {
+    concurrency: string("N", "steps at once (default 1)", wholeNumber(1)),
+    name: string("NAME", "this worker's name in the runs' events (default: host name and pid)")
+  },
+  notes: [
+    "Run it in the project's folder, checked out at the coordinator's commit and installed: a job whose workflow differs from this checkout is refused.",
+    "Steps see this machine's environment, as their permissions allow; secrets are masked here, before anything goes to Redis. Ctrl-C stops the running steps and returns their jobs to the queue."
+  ],
+  examples: ["weft worker redis://ci-redis:6379 --concurrency 4 --name runner-1"]
 } as const satisfies CommandSpec
 
 export const initSpec = {

@@ -7,6 +7,8 @@
  *   of a workflow whose digests are saved (`savedDigests.ts`) never loads it.
  * - effect/Schema is for isolated steps' messages: a run without one never
  *   loads it.
+ * - bullmq and weft's workers are for `weft run --workers`: a run without
+ *   workers never loads them.
  */
 import { readFileSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
@@ -30,7 +32,7 @@ export default workflow("startup-modules", { cache: true })
 `
 
 describe("weft run's start-up", () => {
-  it("loads neither the parser once digests are saved, nor effect/Schema without isolated steps", async () => {
+  it("loads neither the parser once digests are saved, nor effect/Schema without isolated steps, nor bullmq without workers", async () => {
     const dir = tempDir()
     writeFileSync(path.join(dir, "hook.mjs"), hook)
     writeFileSync(path.join(dir, "wf.ts"), workflow)
@@ -50,5 +52,6 @@ describe("weft run's start-up", () => {
     const second = await runOnce()
     expect(second.filter((url) => url.includes("/node_modules/acorn/"))).toEqual([])
     expect(second.filter((url) => /\/node_modules\/effect\/dist\/Schema\.js$/.test(url))).toEqual([])
+    expect(second.filter((url) => url.includes("/node_modules/bullmq/") || url.includes("/runtime/workers/"))).toEqual([])
   })
 })

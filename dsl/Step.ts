@@ -141,6 +141,12 @@ export interface StepOptions<Ids extends string = string, N extends Ids = Ids> {
   readonly resources?: Readonly<Record<string, number>>
   /** What the step may see: the environment variables it reads (replaces the workflow's `permissions`). */
   readonly permissions?: Permissions
+  /**
+   * `"local"`: the step runs in the coordinator even when the run has
+   * workers (`weft run --workers`): a step that prompts, or that touches the
+   * coordinator's own files.
+   */
+  readonly runsOn?: "local"
 }
 
 /**
@@ -194,6 +200,7 @@ export const makeStepDef = (
   rateLimit: options.rateLimit,
   resources: options.resources,
   permissions: options.permissions,
+  runsOn: options.runsOn,
   run,
   unknownOptions
 })

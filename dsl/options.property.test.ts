@@ -49,7 +49,8 @@ const stepValues: { readonly [K in Exclude<keyof StepOptions, "needs" | "after">
   cache,
   rateLimit: values(["api"], ["apj", 5]),
   resources: values([{ db: 1 }], [{ db: 5 }, { gpu: 3 }, { slots: 1 }, 5]),
-  permissions
+  permissions,
+  runsOn: values(["local"], ["remote", true])
 }
 
 /** Some of the fields, each with a value drawn for it, plus now and then an unknown key. */

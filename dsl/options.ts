@@ -86,7 +86,11 @@ export const stepOptions: OptionTable<StepOptions> = {
   cache: { doc: "reuse an earlier run's result: true, or { inputs, env, outputs, key, ttl }", check: (value) => one(cacheProblem(value)) },
   rateLimit: { doc: "the workflow rate limit each attempt waits for", check: (value, workflow) => one(stepRateLimitProblem(value, workflow.rateLimits)) },
   resources: { doc: "what the step holds while it runs, from the workflow's resources", check: (value, workflow) => demandProblems(value, workflow.resources) },
-  permissions: { doc: "what the step may see and touch (replaces the workflow's)", check: permissionsProblems }
+  permissions: { doc: "what the step may see and touch (replaces the workflow's)", check: permissionsProblems },
+  runsOn: {
+    doc: "\"local\": run in the coordinator even when the run has workers",
+    check: (value) => value === "local" ? fine : [`runsOn must be "local" (the step runs in the coordinator, not on a worker), not ${show(value)}`]
+  }
 }
 
 /** The options of `workflow(name, options)` (a spec's top level), in the order the check reports them. */

@@ -49,7 +49,8 @@ export type Event =
     readonly resources?: Readonly<Record<string, number>>
   }
   | { readonly type: "step:ready"; readonly time: number; readonly step: string }
-  | { readonly type: "step:start"; readonly time: number; readonly step: string; readonly attempt: number }
+  /** `worker`: the worker (`weft worker --name`) running the attempt, when the run has workers. */
+  | { readonly type: "step:start"; readonly time: number; readonly step: string; readonly attempt: number; readonly worker?: string }
   | { readonly type: "step:log"; readonly time: number; readonly step: string; readonly stream: LogStream; readonly text: string; readonly replayed?: true }
   /**
    * A part of a streaming step's result (`ctx.emit(part)`, or each item of a

@@ -44,6 +44,11 @@ import type { StepReport, StepReportBody } from "./StepReport.ts"
  */
 export interface Executor {
   readonly name: string
+  /**
+   * It reports each attempt's `step:start` itself, when the body really
+   * starts (on a worker, after the queue): the announce stage then does not.
+   */
+  readonly announces?: true | undefined
   readonly run: (step: StepBody) => Effect.Effect<unknown, unknown>
 }
 

@@ -244,7 +244,9 @@ export class RunState {
           this.startedAt[i] = update.time
         }
         this.attempts[i] = update.attempt
-        this.#emit({ type: "step:start", time, step: id, attempt: update.attempt })
+        this.#emit(update.worker === undefined
+          ? { type: "step:start", time, step: id, attempt: update.attempt }
+          : { type: "step:start", time, step: id, attempt: update.attempt, worker: update.worker })
         return
       case "step:log":
         this.#emit(update.replayed

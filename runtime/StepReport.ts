@@ -17,7 +17,7 @@ export type StepEnding =
 
 /** A report about step `step` (its index in the plan), stamped with the absolute `time` it happened. */
 export type StepReport =
-  | { readonly type: "step:start"; readonly step: number; readonly time: number; readonly attempt: number }
+  | { readonly type: "step:start"; readonly step: number; readonly time: number; readonly attempt: number; readonly worker?: string | undefined }
   | { readonly type: "step:log"; readonly step: number; readonly time: number; readonly stream: LogStream; readonly text: string; readonly replayed?: true }
   /** Several lines at once, as a command's output chunk (or a replay) brings them: one `step:log` event each. */
   | { readonly type: "step:logs"; readonly step: number; readonly time: number; readonly stream: LogStream; readonly texts: ReadonlyArray<string>; readonly replayed?: true }

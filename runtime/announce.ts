@@ -8,4 +8,4 @@ export const announcing: Stage = (step, next) =>
     return next
   })
 
-export const announce: Feature = { name: "announce", inner: true, setup: () => ({ stage: announcing }) }
+export const announce: Feature = { name: "announce", inner: true, setup: ({ options }) => ({ stage: options.executor.announces === true ? undefined : announcing }) }

@@ -2,7 +2,8 @@
  * Says, before any test runs, which tests run in a reduced form because this
  * machine lacks something npm does not install: bubblewrap, without which
  * the sandbox tests check weft's refusal instead of the sandbox itself, and
- * Perl, without which the spawner's tests do not run.
+ * Perl, without which the spawner's tests do not run; and redis-server,
+ * without which the workers' tests fail (they start a real one).
  *
  * `.ci/run` installs what is missing and sets `WEFT_REQUIRE_ALL=1`, which
  * turns a reduced test into a failed run: a test that silently proves less
@@ -10,6 +11,7 @@
  */
 import { existsSync } from "node:fs"
 import { bwrapWorks } from "../runtime/permissions/sandbox.ts"
+import { hasRedisServer, redisServerPath } from "./fixtures/redis.ts"
 
 export default function setup(): void {
   const missing: Array<string> = []
@@ -23,6 +25,12 @@ export default function setup(): void {
     missing.push(
       "runtime/internal/spawner.test.ts, spawnerFailure.test.ts and cli/spawner.test.ts are skipped, and the spawner half of runtime/Process.test.ts runs through Node's spawn: weft starts commands through a Perl helper (runtime/internal/spawner.ts), and /usr/bin/perl is missing, so commands start through Node's spawn here.\n" +
         "    Install it (Debian/Ubuntu: apt-get install perl-base) and run npm test again."
+    )
+  }
+  if (!hasRedisServer()) {
+    missing.push(
+      `runtime/workers/workers.test.ts, faults.test.ts and lease.test.ts fail: weft's workers are tested against a real Redis, and ${redisServerPath} is missing.\n` +
+        "    Install it (Debian/Ubuntu: apt-get install redis-server) and run npm test again."
     )
   }
   if (missing.length === 0) return

@@ -55,6 +55,11 @@ describe("the dashboard's frames", () => {
     expect(text).toMatch(/0\/3 steps/)
   })
 
+  it("workers: the worker running a step, as a badge", () => {
+    const text = frame([start, { type: "step:start", time: 0, step: "build", attempt: 1, worker: "runner-2" }], { now: 1000 })
+    expect(text).toMatch(/build.*\[on runner-2\]/)
+  })
+
   it("progress: the step's bar and message", () => {
     const text = frame([start, { type: "step:start", time: 0, step: "lint", attempt: 1 }, { type: "step:progress", time: 5, step: "lint", done: 3, total: 4, message: "src/cli" }])
     expect(text).toMatch(/lint .*3\/4 src\/cli/)

@@ -38,6 +38,8 @@ export interface StepView {
   readonly estimateMs: number | undefined
   status: StepStatusView
   attempt: number
+  /** The worker running (or that ran) its attempt, when the run has workers. */
+  worker: string | undefined
   /** Run time of the first attempt's start. */
   startedAt: number | undefined
   /** Run time of the current attempt's start. */
@@ -166,6 +168,7 @@ export class Model {
         if (s === undefined) return
         s.status = "running"
         s.attempt = event.attempt
+        s.worker = event.worker
         s.startedAt ??= event.time
         s.attemptStartedAt = event.time
         s.retrying = false
@@ -317,6 +320,7 @@ export class Model {
         estimateMs: estimateOf(info),
         status: "pending",
         attempt: 0,
+        worker: undefined,
         startedAt: undefined,
         attemptStartedAt: undefined,
         durationMs: undefined,

@@ -129,7 +129,7 @@ const importMetaPlugin = {
  * tsx; YAML for .yaml specs, acorn for step digests). Every module in the
  * snapshot costs every start its deserialisation (about 4 ms per MB).
  */
-const external = ["ink", "ink/*", "react", "react/*", "chokidar", "chokidar/*", "tsx", "tsx/*", "esbuild", "fsevents", "yaml", "yaml/*", "acorn", "acorn/*"]
+const external = ["ink", "ink/*", "react", "react/*", "chokidar", "chokidar/*", "tsx", "tsx/*", "esbuild", "fsevents", "yaml", "yaml/*", "acorn", "acorn/*", "bullmq", "bullmq/*", "ioredis"]
 
 /** esbuild's metafile inputs: each file's imports. */
 type Inputs = Readonly<Record<string, { readonly imports: ReadonlyArray<{ readonly path: string; readonly kind: string; readonly external?: boolean }> }>>

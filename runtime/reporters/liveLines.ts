@@ -101,7 +101,7 @@ export class LiveLines {
       case "step:start":
         if (!this.#since.has(event.step)) this.#since.set(event.step, event.time)
         this.#lastProgress.set(event.step, event.time)
-        this.#write(`▸ ${event.step} started${event.attempt > 1 ? ` (attempt ${event.attempt})` : ""}${this.#eta(event.time)}\n`)
+        this.#write(`▸ ${event.step} started${event.worker === undefined ? "" : ` on ${event.worker}`}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ""}${this.#eta(event.time)}\n`)
         return
       case "step:progress": {
         const last = this.#lastProgress.get(event.step) ?? -Infinity

@@ -62,6 +62,13 @@ describe("plain: while steps run", () => {
     expect(out.at(-1)).toBe("▸ lint started (attempt 2) · ETA ~2m59s")
   })
 
+  it("names the worker a step started on, when the run has workers", () => {
+    const { out, at } = setup()
+    at(runStart([{ id: "build", deps: [] }]))
+    at({ type: "step:start", time: 0, step: "build", attempt: 2, worker: "runner-1" })
+    expect(out.at(-1)).toBe("▸ build started on runner-1 (attempt 2)")
+  })
+
   it("prints a step's progress at most once per 10 s, and when it reaches its total", () => {
     const { out, at } = setup()
     at(runStart([{ id: "build", deps: [] }]))

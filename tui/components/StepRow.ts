@@ -3,7 +3,7 @@
  * group), status icon (the shared spinner while running), id (`*` marks the
  * critical path when there is no colour to), duration (elapsed while running,
  * "of ~X" when an estimate exists), then its progress bar and message,
- * badges (attempt, retrying, waiting, cached, memo) and its error or newest log line.
+ * badges (attempt, worker, retrying, waiting, cached, memo) and its error or newest log line.
  * The line is cut, never wrapped, so a row is always one line.
  */
 import { Text } from "ink"
@@ -63,6 +63,7 @@ const duration = (step: StepView, now: number): string => {
 const badges = (step: StepView): Array<string> => {
   const out: Array<string> = []
   if (step.attempt > 1) out.push(`attempt ${step.attempt}`)
+  if (step.worker !== undefined) out.push(`on ${step.worker}`)
   if (step.retrying) out.push("retrying")
   if (step.waiting !== undefined) out.push(`waiting: ${step.waiting}`)
   if (step.status === "failed" && step.optional) out.push("optional")
