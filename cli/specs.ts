@@ -97,7 +97,8 @@ export const workerSpec = {
   summary: "run the steps of `weft run --workers` runs, from the project checked out here",
   flags: {
     concurrency: string("N", "steps at once (default 1)", wholeNumber(1)),
-    name: string("NAME", "this worker's name in the runs' events (default: host name and pid)")
+    name: string("NAME", "this worker's name in the runs' events (default: host name and pid)"),
+    "allow-all": boolean("also run the steps of runs started with --allow-all (every step sees this machine's whole environment); without it they are refused")
   },
   notes: [
     "Run it in the project's folder, checked out at the coordinator's commit and installed: a job whose workflow differs from this checkout is refused.",

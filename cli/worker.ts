@@ -19,6 +19,7 @@ export const workerCommand = async (args: ReadonlyArray<string>, io: Io): Promis
       root: io.cwd,
       concurrency: values.concurrency ?? 1,
       name: values.name,
+      allowAll: values["allow-all"],
       onNote: (line) => io.stderr(`weft worker: ${line}\n`)
     })
   } catch (error) {

@@ -41,6 +41,12 @@ export interface WorkerOptions {
   /** What the worker says it does (a job taken, ended, refused): the CLI prints it. */
   readonly onNote?: ((line: string) => void) | undefined
   readonly environment?: NodeJS.ProcessEnv | undefined
+  /**
+   * Runs jobs of runs started with `--allow-all` (every step sees this
+   * machine's whole environment). Without it such a job is refused: whoever
+   * can write to Redis must not be able to lift a worker's permissions.
+   */
+  readonly allowAll?: boolean | undefined
 }
 
 export interface RunningWorker {
@@ -129,6 +135,9 @@ export const startWorker = async (options: WorkerOptions): Promise<RunningWorker
       const publish = (report: StepReportBody) => void send({ job: id, worker: name, report: loaded.redact === undefined ? report : redactUpdate(report, loaded.redact) })
       publish({ type: "step:start", attempt: data.attempt, worker: name })
       note(`${data.step} (attempt ${data.attempt}) of run ${data.run}: started`)
+      if (data.allowAll && options.allowAll !== true) {
+        throw refuse(`step "${data.step}" of run ${data.run} comes from a run started with --allow-all, and worker ${name} was not: start the worker with weft worker --allow-all to give such steps this machine's whole environment, or run without --allow-all`)
+      }
       const env = { ...loaded.envOf(data.allowAll)(def), redact: loaded.redact }
       if (env.problem !== undefined) throw new Error(`step "${data.step}" on worker ${name}: ${env.problem}`)
       const exit = await Effect.runPromiseExit(runBody({

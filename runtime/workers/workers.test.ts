@@ -12,7 +12,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import type { EventOf } from "../Event.ts"
 import { alive, removeTempDirs, stackFrames, waitFor, weft } from "../../test/fixtures/cli/harness.ts"
 import { startRedis, type RedisServer } from "../../test/fixtures/redis.ts"
-import { eventsSoFar, pidsIn, startCoordinator, startWorker, stopAll, workersWorkspace } from "../../test/fixtures/workers.ts"
+import { eventsSoFar, pidsIn, startCoordinator, startWorker, stopAll, stopWorkerNamed, workersWorkspace } from "../../test/fixtures/workers.ts"
+import { moduleGraphDigest } from "../cache/moduleGraph.ts"
 import { connect } from "./internal/redis.ts"
 import { encodeValue, jobIdOf, prefix, queueName, type StepJob } from "./StepJob.ts"
 
@@ -109,7 +110,7 @@ export default workflow("stages")
     }
   })
 
-  it("refuses a job naming a file outside the worker's project", async () => {
+  it("refuses a job naming a file outside the worker's project, and one of an --allow-all run unless the worker allows it too", async () => {
     const dir = workersWorkspace(source)
     await startWorker(redis.url, dir, "w-outside")
     const { Queue, QueueEvents } = await import("bullmq")
@@ -118,9 +119,18 @@ export default workflow("stages")
     const events = new QueueEvents(queueName, { prefix, connection: connections[1] as never })
     try {
       await events.waitUntilReady()
-      const id = jobIdOf("outside-run", "a", 1)
-      const job = await queue.add("a", { run: "outside-run", file: "../elsewhere/weft.ts", digest: "0", step: "a", attempt: 1, inputs: encodeValue({}, "a", "inputs"), allowAll: false }, { jobId: id })
-      await expect(job.waitUntilFinished(events, 30_000)).rejects.toThrow(/names \.\.\/elsewhere\/weft\.ts, which is outside this worker's project/)
+      const job = (run: string, data: Partial<StepJob>) =>
+        queue.add("a", { run, file: "weft.ts", digest: moduleGraphDigest(path.join(dir, "weft.ts")), step: "a", attempt: 1, inputs: encodeValue({}, "a", "inputs"), allowAll: false, ...data }, { jobId: jobIdOf(run, "a", 1) })
+      const outside = await job("outside-run", { file: "../elsewhere/weft.ts", digest: "0" })
+      await expect(outside.waitUntilFinished(events, 30_000)).rejects.toThrow(/names \.\.\/elsewhere\/weft\.ts, which is outside this worker's project/)
+      // Whoever can write to Redis must not lift a worker's permissions.
+      const everything = await job("allow-all-run", { allowAll: true })
+      await expect(everything.waitUntilFinished(events, 30_000)).rejects.toThrow(/comes from a run started with --allow-all, and worker w-outside was not: start the worker with weft worker --allow-all/)
+      // The same job, allowed, runs.
+      await startWorker(redis.url, dir, "w-allows", {}, ["--allow-all"])
+      await stopWorkerNamed("w-outside")
+      const allowed = await job("allow-all-run-2", { allowAll: true })
+      await expect(allowed.waitUntilFinished(events, 30_000)).resolves.toBeTypeOf("string")
     } finally {
       await Promise.all([queue.close(), events.close()])
       for (const connection of connections) connection.disconnect()
