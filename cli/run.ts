@@ -134,7 +134,8 @@ const coordinate = async (url: string, plan: Plan.Plan, io: Io) => {
     return await makeCoordinator({
       url: checkRedisUrl(url, "--workers"),
       root: io.cwd,
-      ranks: new Map(plan.ids.map((id, i) => [id, plan.rank[i]!]))
+      ranks: new Map(plan.ids.map((id, i) => [id, plan.rank[i]!])),
+      plan
     })
   } catch (error) {
     if (error instanceof WorkersConnectionError) throw new UsageError(error.message)

@@ -8,6 +8,7 @@
  */
 import { deserializeValue, serializeValue } from "../cache/serialize.ts"
 import type { StepReportBody } from "../StepReport.ts"
+import type { TravelFile } from "./travelFiles.ts"
 
 /** The queue every coordinator and worker of a Redis database share (a project per database, or per `prefix`). */
 export const queueName = "steps"
@@ -29,6 +30,18 @@ export interface StepJob {
   readonly inputs: string
   /** `--allow-all` on the coordinator: the step sees the worker's whole environment. */
   readonly allowAll: boolean
+  /**
+   * The declared output files of the steps ordered before this one, as the
+   * coordinator's folder has them (`encodeFiles`), written into the worker's
+   * folder before the body runs (`travelFiles.ts`). Absent: none.
+   */
+  readonly files?: string | undefined
+}
+
+/** A step's result as it travels back: its value (`encodeValue`'s) and its declared output files (`encodeFiles`'s). */
+export interface StepResult {
+  readonly value: string
+  readonly files?: string | undefined
 }
 
 /**
@@ -60,7 +73,7 @@ export interface ReportMessage {
   readonly job: string
   readonly worker: string
   readonly report?: StepReportBody | undefined
-  readonly end?: { readonly value: string } | { readonly error: string } | undefined
+  readonly end?: StepResult | { readonly error: string } | undefined
 }
 
 /** A cancellation: every job of `run`, or only `job`. */
@@ -73,6 +86,13 @@ export const encodeValue = (value: unknown, step: string, root: "inputs" | "outp
   Buffer.from(serializeValue(value, { step, root })).toString("base64")
 
 export const decodeValue = (text: string): unknown => deserializeValue(Buffer.from(text, "base64"))
+
+/** Files by the step that declared them, as `serializeValue`'s bytes in base64. */
+export const encodeFiles = (files: ReadonlyArray<{ readonly step: string; readonly files: ReadonlyArray<TravelFile> }>): string | undefined =>
+  files.every((group) => group.files.length === 0) ? undefined : Buffer.from(serializeValue(files, { step: "files", root: "outputs" })).toString("base64")
+
+export const decodeFiles = (text: string | undefined): Array<{ readonly step: string; readonly files: ReadonlyArray<TravelFile> }> =>
+  text === undefined ? [] : deserializeValue(Buffer.from(text, "base64")) as Array<{ readonly step: string; readonly files: ReadonlyArray<TravelFile> }>
 
 /**
  * Set when a run (or one of its jobs) is cancelled, before the broadcast: a

@@ -21,7 +21,12 @@ import type { Executor, StepBody } from "../Executor.ts"
 import { localExecutor } from "../executors/local.ts"
 import { connect, reachable } from "./internal/redis.ts"
 import { keepSeconds } from "./internal/bull.ts"
-import { cancelChannel, cancelledKey, decodeValue, encodeValue, jobIdOf, prefix, queueName, reportsChannel, type CancelMessage, type ReportMessage, type StepJob } from "./StepJob.ts"
+import { cancelChannel, cancelledKey, decodeFiles, decodeValue, encodeFiles, encodeValue, jobIdOf, prefix, queueName, reportsChannel, type CancelMessage, type ReportMessage, type StepJob, type StepResult } from "./StepJob.ts"
+import { collectFiles, outputGlobsOf, writeFiles } from "./travelFiles.ts"
+import { makeFileHasher, type FileHasher } from "../cache/fileHashes.ts"
+import { describeError } from "../internal/describeError.ts"
+import type { Plan } from "../Plan.ts"
+import { defaultWeftDir } from "../weftDir.ts"
 
 export interface CoordinatorOptions {
   readonly url: string
@@ -29,6 +34,8 @@ export interface CoordinatorOptions {
   readonly root: string
   /** Each step's critical-path rank (`Plan.rank`), by id: the longest first. */
   readonly ranks?: ReadonlyMap<string, number> | undefined
+  /** The run's plan: which steps come before which, and what files each declares as outputs (`travelFiles.ts`). */
+  readonly plan?: Plan | undefined
   /** How often pending jobs are reconciled with Redis (ms). */
   readonly reconcileMs?: number | undefined
   /** How long Redis may stay unreachable before pending steps fail (ms). */
@@ -56,7 +63,7 @@ interface Pending {
   readonly step: StepBody
   /** Its worker's start was heard. */
   started: boolean
-  readonly data: StepJob
+  data: StepJob
   readonly options: Record<string, unknown>
   readonly settle: (outcome: Effect.Effect<unknown, unknown>) => void
 }
@@ -94,12 +101,28 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
     pending.delete(id)
     entry.settle(outcome)
   }
-  const succeeded = (id: string, value: unknown) => {
+  /** A job's result, as its end message or BullMQ's return value (`StepResult`, as JSON) has it: its files written here first. */
+  const succeeded = (id: string, result: StepResult | string | undefined) => {
+    const entry = pending.get(id)
+    if (entry === undefined) return
+    let value: unknown
+    let files: ReturnType<typeof decodeFiles>
     try {
-      settle(id, Effect.succeed(typeof value === "string" ? decodeValue(value) : undefined))
+      const parsed: StepResult | undefined = typeof result === "string" ? JSON.parse(result) as StepResult : result
+      value = parsed === undefined ? undefined : decodeValue(parsed.value)
+      files = decodeFiles(parsed?.files)
     } catch (error) {
-      settle(id, Effect.fail(new WorkerStepError(`the value step ${pending.get(id)?.step.id} returned on its worker cannot be read here: ${String(error)}`)))
+      return settle(id, Effect.fail(new WorkerStepError(`the value step ${entry.step.id} returned on its worker cannot be read here: ${String(error)}`)))
     }
+    if (files.length === 0) return settle(id, Effect.succeed(value))
+    // Settled once its files are here: the cache and the journal look for them as the step ends.
+    pending.delete(id)
+    const cwd = path.dirname(entry.step.file!)
+    const written = files.reduce((prior, group) => prior.then(() => writeFiles(cwd, group.files, globsOf(group.step), "a worker")), Promise.resolve())
+    written.then(
+      () => entry.settle(Effect.succeed(value)),
+      (error: unknown) => entry.settle(Effect.fail(new WorkerStepError(`step ${entry.step.id} ran on a worker, but its output files cannot be written here: ${describeError(error)}`)))
+    )
   }
   const failed = (id: string, reason: string | undefined) =>
     settle(id, Effect.fail(new WorkerStepError(reason ?? "its worker gave no reason")))
@@ -116,8 +139,9 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
       if (!entry.started) entry.step.report({ type: "step:start", attempt: entry.step.attempt })
       end()
     }, graceMs)
-  events.on("completed", ({ jobId, returnvalue }) => void late(jobId, () => succeeded(jobId, returnvalue)))
-  events.on("failed", ({ jobId, failedReason }) => void late(jobId, () => failed(jobId, failedReason)))
+  // Only for a job still pending: its end usually came first, with its reports, and a timer left behind would hold the run open.
+  events.on("completed", ({ jobId, returnvalue }) => void (pending.has(jobId) && late(jobId, () => succeeded(jobId, returnvalue))))
+  events.on("failed", ({ jobId, failedReason }) => void (pending.has(jobId) && late(jobId, () => failed(jobId, failedReason))))
   subscriber.on("message", (_channel: string, text: string) => {
     const message = JSON.parse(text) as ReportMessage
     const entry = pending.get(message.job)
@@ -126,7 +150,7 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
       if (message.report.type === "step:start") entry.started = true
       entry.step.report(message.report)
     }
-    if (message.end !== undefined) "value" in message.end ? succeeded(message.job, message.end.value) : failed(message.job, message.end.error)
+    if (message.end !== undefined) "value" in message.end ? succeeded(message.job, message.end) : failed(message.job, message.end.error)
   })
   await subscriber.subscribe(reportsChannel(run))
 
@@ -171,6 +195,32 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
 
   const digestOf = (file: string) => digests.get(file) ?? digests.set(file, moduleGraphDigest(file)).get(file)!
 
+  const plan = options.plan
+  const globsOf = (step: string): ReadonlyArray<string> => {
+    const index = plan?.indexOf.get(step)
+    return plan === undefined || index === undefined ? [] : outputGlobsOf(plan.workflow, plan.steps[index]!)
+  }
+  /** Every step ordered before `step` (its needs and after-steps, and theirs) that declares output files. */
+  const before = (step: string): Array<string> => {
+    const index = plan?.indexOf.get(step)
+    if (plan === undefined || index === undefined) return []
+    const seen = new Set<number>()
+    const visit = (i: number): void => {
+      for (const dep of plan.deps[i]!) if (!seen.has(dep)) (seen.add(dep), visit(dep))
+    }
+    visit(index)
+    return [...seen].map((i) => plan.ids[i]!).filter((id) => globsOf(id).length > 0)
+  }
+  let fileHasher: FileHasher | undefined
+  const hasher = () => (fileHasher ??= makeFileHasher(path.join(defaultWeftDir(root), "file-hashes.json")))
+  /** The declared outputs of the steps before `step`, as they are here: for the worker to write before the body runs. */
+  const filesBefore = async (step: StepBody): Promise<string | undefined> => {
+    const cwd = path.dirname(step.file!)
+    const groups = []
+    for (const id of before(step.id)) groups.push({ step: id, files: await collectFiles(hasher(), cwd, globsOf(id), `the declared output files of the steps before "${step.id}"`) })
+    return encodeFiles(groups)
+  }
+
   const remote = (step: StepBody): Effect.Effect<unknown, unknown> =>
     Effect.callback<unknown, unknown>((resume) => {
       const file = path.relative(root, step.file!).split(path.sep).join("/")
@@ -199,7 +249,14 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
         settle: resume
       }
       pending.set(id, entry)
-      void add(id, entry)
+      void filesBefore(step).then(
+        (files) => {
+          if (!pending.has(id)) return
+          entry.data = { ...entry.data, files }
+          return add(id, entry)
+        },
+        (error: unknown) => failed(id, describeError(error))
+      )
       return Effect.promise(async () => {
         if (!pending.delete(id)) return
         await cancel(id)

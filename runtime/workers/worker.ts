@@ -16,6 +16,7 @@ import * as path from "node:path"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import { makeFileHasher, type FileHasher } from "../cache/fileHashes.ts"
 import { moduleGraphDigest } from "../cache/moduleGraph.ts"
 import { runBody } from "../internal/body.ts"
 import { installConsoleCapture } from "../internal/consoleCapture.ts"
@@ -25,11 +26,13 @@ import { makeRedactor, type Redactor } from "../permissions/redact.ts"
 import { redactUpdate } from "../permissions/redactUpdate.ts"
 import { makeStepEnvs, workflowSecrets } from "../permissions/StepEnv.ts"
 import * as Plan from "../Plan.ts"
+import { defaultWeftDir } from "../weftDir.ts"
 import type { StepReportBody } from "../StepReport.ts"
 import { connect, reachable } from "./internal/redis.ts"
 import { acquire } from "./Lease.ts"
 import { bullOptions } from "./internal/bull.ts"
-import { cancelChannel, cancelledKey, decodeValue, encodeValue, leaseKey, prefix, queueName, reportsChannel, type CancelMessage, type ReportMessage, type StepJob } from "./StepJob.ts"
+import { cancelChannel, cancelledKey, decodeFiles, decodeValue, encodeFiles, encodeValue, leaseKey, prefix, queueName, reportsChannel, type CancelMessage, type ReportMessage, type StepJob, type StepResult } from "./StepJob.ts"
+import { collectFiles, outputGlobsOf, writeFiles } from "./travelFiles.ts"
 
 export interface WorkerOptions {
   readonly url: string
@@ -59,6 +62,8 @@ export interface RunningWorker {
 interface LoadedWorkflow {
   readonly digest: string
   readonly plan: Plan.Plan
+  /** Each step's declared output globs, by id (`travelFiles.ts`). */
+  readonly outputsOf: (step: string) => ReadonlyArray<string>
   readonly redact: Redactor | undefined
   readonly envOf: (allowAll: boolean) => ReturnType<typeof makeStepEnvs>
 }
@@ -84,6 +89,8 @@ export const startWorker = async (options: WorkerOptions): Promise<RunningWorker
   installConsoleCapture()
 
   const refuse = (message: string) => new UnrecoverableError(message)
+  let fileHasher: FileHasher | undefined
+  const hasher = () => (fileHasher ??= makeFileHasher(path.join(defaultWeftDir(root), "file-hashes.json")))
 
   const load = async (job: StepJob): Promise<LoadedWorkflow> => {
     if (path.isAbsolute(job.file)) throw refuse(`the job names ${job.file}, an absolute path: a job names its workflow file relative to the project root. Refused.`)
@@ -110,6 +117,10 @@ export const startWorker = async (options: WorkerOptions): Promise<RunningWorker
     const loaded: LoadedWorkflow = {
       digest,
       plan,
+      outputsOf: (step) => {
+        const def = plan.steps[plan.ids.indexOf(step)]
+        return def === undefined ? [] : outputGlobsOf(workflow, def)
+      },
       redact: secrets.length === 0 ? undefined : makeRedactor(secrets),
       envOf: (allowAll) => envs.get(allowAll) ?? envs.set(allowAll, makeStepEnvs(workflow.options.permissions, allowAll, environment)).get(allowAll)!
     }
@@ -140,13 +151,16 @@ export const startWorker = async (options: WorkerOptions): Promise<RunningWorker
       }
       const env = { ...loaded.envOf(data.allowAll)(def), redact: loaded.redact }
       if (env.problem !== undefined) throw new Error(`step "${data.step}" on worker ${name}: ${env.problem}`)
+      const cwd = path.dirname(path.resolve(root, data.file))
+      // What the steps before it made, wherever they ran, as the coordinator has it; each checked against this checkout's own declarations.
+      for (const group of decodeFiles(data.files)) await writeFiles(cwd, group.files, loaded.outputsOf(group.step), `the coordinator (step "${group.step}")`)
       const exit = await Effect.runPromiseExit(runBody({
         index,
         id: data.step,
         workflow: loaded.plan.workflow.name,
         def,
         file: path.resolve(root, data.file),
-        cwd: path.dirname(path.resolve(root, data.file)),
+        cwd,
         inputs: decodeValue(data.inputs) as Record<string, unknown>,
         attempt: data.attempt,
         env,
@@ -162,9 +176,10 @@ export const startWorker = async (options: WorkerOptions): Promise<RunningWorker
         throw new Error(error)
       }
       note(`${data.step} of run ${data.run}: succeeded`)
-      const value = encodeValue(exit.value, data.step, "outputs")
-      await send({ job: id, worker: name, end: { value } })
-      return value
+      const files = await collectFiles(hasher(), cwd, loaded.outputsOf(data.step), `step "${data.step}"'s declared output files`)
+      const result: StepResult = { value: encodeValue(exit.value, data.step, "outputs"), files: encodeFiles([{ step: data.step, files }]) }
+      await send({ job: id, worker: name, end: result })
+      return JSON.stringify(result)
     } finally {
       running.delete(id)
       await lease?.release()

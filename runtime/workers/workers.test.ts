@@ -6,7 +6,7 @@
  * before they leave it, and a worker refuses a job whose workflow differs from
  * its checkout or lies outside its project.
  */
-import { cpSync, writeFileSync } from "node:fs"
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import type { EventOf } from "../Event.ts"
@@ -108,6 +108,34 @@ export default workflow("stages")
       expect(result.stderr).toMatch(/weft: (weft cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(connect ECONNREFUSED|--workers needs a Redis URL, like redis:\/\/localhost:6379)/)
       expect(stackFrames(result.stderr)).toEqual([])
     }
+  })
+
+  it("carries declared output files between machines: a worker's to the coordinator (and its cache), the coordinator's to a worker", async () => {
+    const outputs = `import { workflow, sh } from "weft"
+export default workflow("outputs", { permissions: { env: ["WHERE"] } })
+  .step("gen", { cache: { outputs: ["dist/**"] } }, sh\`mkdir -p dist/sub && printf 'made on %s' "$WHERE" > dist/sub/out.txt\`)
+  .step("home", { needs: ["gen"], runsOn: "local", cache: { outputs: ["home/**"] } }, sh\`mkdir -p home && cat dist/sub/out.txt > home/copy.txt\`)
+  .step("away", { needs: ["home"] }, sh\`cat home/copy.txt dist/sub/out.txt\`)
+`
+    // Two machines: each its own folder with the same checkout.
+    const home = workersWorkspace(outputs)
+    const away = workersWorkspace(outputs)
+    await startWorker(redis.url, away, "w-away", { WHERE: "away" })
+    const run = startCoordinator(redis.url, home, [], { WHERE: "home" })
+    const { code } = await run.exited
+    expect(code, run.stdout() + run.stderr()).toBe(0)
+    const events = eventsSoFar(run.stdout())
+    expect(starts(events)).toEqual({ gen: "w-away", home: "coordinator", away: "w-away" })
+    // The worker's file reached the coordinator, where the local step read it…
+    expect(readFileSync(path.join(home, "home/copy.txt"), "utf8")).toBe(readFileSync(path.join(away, "dist/sub/out.txt"), "utf8"))
+    // …and the coordinator's file reached the worker, where the last step read both.
+    expect(events.filter((e) => e.type === "step:log" && e.step === "away").map((e) => (e as EventOf<"step:log">).text).join("")).toBe(`${readFileSync(path.join(away, "dist/sub/out.txt"), "utf8")}${readFileSync(path.join(away, "dist/sub/out.txt"), "utf8")}`)
+    // The coordinator's cache recorded gen with its files: a rerun here, with no worker, restores them.
+    rmSync(path.join(home, "dist"), { recursive: true, force: true })
+    const again = await weft(["run", "weft.ts", "--reporter", "json"], { cwd: home, env: { WHERE: "home" } })
+    expect(again.code, again.stderr).toBe(0)
+    expect(eventsSoFar(again.stdout).filter((e) => e.type === "step:end").map((e) => [e.step, (e as EventOf<"step:end">).status])).toContainEqual(["gen", "cached"])
+    expect(existsSync(path.join(home, "dist/sub/out.txt"))).toBe(true)
   })
 
   it("refuses a job naming a file outside the worker's project, and one of an --allow-all run unless the worker allows it too", async () => {
