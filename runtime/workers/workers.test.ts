@@ -124,6 +124,8 @@ export default workflow("outputs", { permissions: { env: ["WHERE"] } })
     const run = startCoordinator(redis.url, home, [], { WHERE: "home" })
     const { code } = await run.exited
     expect(code, run.stdout() + run.stderr()).toBe(0)
+    // Nothing of the run left open (a timer for a job whose end came first was).
+    expect(run.stderr()).toBe("")
     const events = eventsSoFar(run.stdout())
     expect(starts(events)).toEqual({ gen: "w-away", home: "coordinator", away: "w-away" })
     // The worker's file reached the coordinator, where the local step read it…
