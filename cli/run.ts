@@ -2,6 +2,7 @@
  * `weft run`: loads the workflow, runs it with the chosen reporter (teed with
  * the log files and the trace), and maps the outcome to an exit code.
  */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import * as Plan from "../runtime/Plan.ts"
 import { resolveConcurrency } from "../runtime/concurrency.ts"
@@ -58,7 +59,7 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
   const extras = await runExtras({ io, workflow: loaded.workflow, weftDir, trace })
   // With workers, this run is their coordinator; bullmq is loaded only then.
   const workersUrl = values.workers ?? (io.env ?? process.env).WEFT_WORKERS
-  const coordinator = workersUrl === undefined || workersUrl === "" ? undefined : await coordinate(workersUrl, plan, io)
+  const coordinator = workersUrl === undefined || workersUrl === "" ? undefined : await coordinate(workersUrl, plan, io, { weftDir, resume: values.resume === true })
   const controller = new AbortController()
   let interrupted: NodeJS.Signals | undefined
   const onSignal = (signal: NodeJS.Signals) => {
@@ -124,19 +125,35 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
   } finally {
     for (const name of handled) signals?.off(name, onSignal)
     await coordinator?.close(interrupted !== undefined)
+    // The run ended here, however it ended: a later --resume has nothing of it to await on the workers.
+    if (coordinator !== undefined) rmSync(workersRunFile(weftDir, plan), { force: true })
   }
 }
 
+/**
+ * Where a coordinator notes its run's id on the workers, until its run ends:
+ * one killed outright leaves it, and `--resume` awaits that run's jobs still
+ * waiting, running or done on the workers instead of running them again.
+ */
+const workersRunFile = (weftDir: string, plan: Plan.Plan): string =>
+  path.join(weftDir, "workers", `${encodeURIComponent(plan.workflow.name)}.run`)
+
 /** The coordinator of a run with workers at `url`; a bad URL or an unreachable Redis is a usage mistake. */
-const coordinate = async (url: string, plan: Plan.Plan, io: Io) => {
+const coordinate = async (url: string, plan: Plan.Plan, io: Io, run: { readonly weftDir: string; readonly resume: boolean }) => {
   const { checkRedisUrl, makeCoordinator, WorkersConnectionError } = await import("../runtime/workers/index.ts")
+  const noted = workersRunFile(run.weftDir, plan)
+  const previous = run.resume && existsSync(noted) ? readFileSync(noted, "utf8").trim() : undefined
   try {
-    return await makeCoordinator({
+    const coordinator = await makeCoordinator({
       url: checkRedisUrl(url, "--workers"),
       root: io.cwd,
       ranks: new Map(plan.ids.map((id, i) => [id, plan.rank[i]!])),
-      plan
+      plan,
+      adopt: previous !== undefined && /^[\w-]+$/.test(previous) ? previous : undefined
     })
+    mkdirSync(path.dirname(noted), { recursive: true })
+    writeFileSync(noted, `${coordinator.run}\n`)
+    return coordinator
   } catch (error) {
     if (error instanceof WorkersConnectionError) throw new UsageError(error.message)
     throw error

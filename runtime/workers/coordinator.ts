@@ -36,6 +36,12 @@ export interface CoordinatorOptions {
   readonly ranks?: ReadonlyMap<string, number> | undefined
   /** The run's plan: which steps come before which, and what files each declares as outputs (`travelFiles.ts`). */
   readonly plan?: Plan | undefined
+  /**
+   * The id of a run whose coordinator died (`--resume`): a step whose job
+   * of that run is still waiting, running or done is awaited, not queued
+   * again; one whose job failed or is gone runs anew under this run's id.
+   */
+  readonly adopt?: string | undefined
   /** How often pending jobs are reconciled with Redis (ms). */
   readonly reconcileMs?: number | undefined
   /** How long Redis may stay unreachable before pending steps fail (ms). */
@@ -60,6 +66,8 @@ export interface Coordinator {
 }
 
 interface Pending {
+  /** The run its job belongs to: this one, or the adopted one. */
+  readonly run: string
   readonly step: StepBody
   /** Its worker's start was heard. */
   started: boolean
@@ -152,7 +160,7 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
     }
     if (message.end !== undefined) "value" in message.end ? succeeded(message.job, message.end) : failed(message.job, message.end.error)
   })
-  await subscriber.subscribe(reportsChannel(run))
+  for (const of of [run, ...(options.adopt === undefined ? [] : [options.adopt])]) await subscriber.subscribe(reportsChannel(of))
 
   const add = (id: string, entry: Pending) => queue.add(entry.step.id, entry.data, entry.options).catch((error: Error) => failed(id, `weft could not queue it: ${error.message}`))
 
@@ -183,9 +191,9 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
     reconcile().catch(lost).finally(() => (reconciling = false))
   }, options.reconcileMs ?? 1000)
 
-  const cancel = async (id: string) => {
-    const message: CancelMessage = { run, job: id }
-    await redis.set(cancelledKey(run, id), "1", "PX", keepSeconds * 1000, "NX").catch(() => undefined)
+  const cancel = async (id: string, of: string) => {
+    const message: CancelMessage = { run: of, job: id }
+    await redis.set(cancelledKey(of, id), "1", "PX", keepSeconds * 1000, "NX").catch(() => undefined)
     await Promise.all([
       redis.publish(cancelChannel, JSON.stringify(message)).catch(() => undefined),
       // A job still waiting is removed; an active one is locked, and its worker hears the broadcast.
@@ -235,6 +243,7 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
       }
       const id = jobIdOf(run, step.id, step.attempt)
       const entry: Pending = {
+        run,
         step,
         started: false,
         data: { run, file, digest: digestOf(step.file!), step: step.id, attempt: step.attempt, inputs, allowAll: step.env.allowAll },
@@ -248,20 +257,38 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
         },
         settle: resume
       }
+      let current = id
       pending.set(id, entry)
-      void filesBefore(step).then(
-        (files) => {
-          if (!pending.has(id)) return
-          entry.data = { ...entry.data, files }
-          return add(id, entry)
-        },
-        (error: unknown) => failed(id, describeError(error))
-      )
+      void adoptable(step).then(async (adopted) => {
+        if (!pending.has(id)) return
+        if (adopted !== undefined) {
+          // The dead coordinator's job: awaited (its end, or the reconciling poll, settles it), never queued twice.
+          pending.delete(id)
+          current = adopted
+          pending.set(adopted, { ...entry, run: options.adopt!, started: true })
+          // Its start went to the dead coordinator: this run hears of it now, before its reports and its end.
+          step.report({ type: "step:start", attempt: step.attempt })
+          return
+        }
+        const files = await filesBefore(step)
+        if (!pending.has(id)) return
+        entry.data = { ...entry.data, files }
+        return add(id, entry)
+      }).catch((error: unknown) => failed(id, describeError(error)))
       return Effect.promise(async () => {
-        if (!pending.delete(id)) return
-        await cancel(id)
+        const entry = pending.get(current)
+        if (entry === undefined || !pending.delete(current)) return
+        await cancel(current, entry.run)
       })
     })
+
+  /** The adopted run's job for this attempt of `step`, when it is waiting, running or done: its id. */
+  const adoptable = async (step: StepBody): Promise<string | undefined> => {
+    if (options.adopt === undefined) return undefined
+    const id = jobIdOf(options.adopt, step.id, step.attempt)
+    const state = await queue.getJobState(id)
+    return state === "failed" || state === "unknown" ? undefined : id
+  }
 
   const executor: Executor = {
     name: "workers",
@@ -278,8 +305,10 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
     close: async (cancelled) => {
       clearInterval(timer)
       if (cancelled) {
-        await redis.set(cancelledKey(run), "1", "PX", keepSeconds * 1000, "NX").catch(() => undefined)
-        await redis.publish(cancelChannel, JSON.stringify({ run } satisfies CancelMessage)).catch(() => undefined)
+        for (const of of [run, ...(options.adopt === undefined ? [] : [options.adopt])]) {
+          await redis.set(cancelledKey(of), "1", "PX", keepSeconds * 1000, "NX").catch(() => undefined)
+          await redis.publish(cancelChannel, JSON.stringify({ run: of } satisfies CancelMessage)).catch(() => undefined)
+        }
       }
       await Promise.allSettled([queue.close(), events.close()])
       for (const client of given) client.disconnect()

@@ -11,7 +11,7 @@
  * saying so) and ends at once after: a rerun is quick, a step left running
  * is caught by its pid.
  */
-import { existsSync } from "node:fs"
+import { existsSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import type { Event, EventOf } from "../Event.ts"
@@ -124,4 +124,29 @@ export default workflow("restart")
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0)
     expect(eventsSoFar(result.stdout).find((e) => e.type === "run:end")).toMatchObject({ status: "succeeded" })
   }, 90_000)
+
+  it("the coordinator SIGKILLed mid-run: --resume awaits the job still running on its worker instead of running it again, and ends as a clean run", async () => {
+    const dir = workersWorkspace(`import { workflow, sh } from "weft"
+export default workflow("reattach")
+  .step("first", sh\`echo $$ >> first-pids\`)
+  .step("long", { needs: ["first"] }, sh\`echo $$ >> long-pids; while [ ! -e go ]; do sleep 0.05; done; echo finished\`)
+  .step("last", { needs: ["long"] }, sh\`echo $$ >> last-pids\`)
+`)
+    await startWorker(redis.url, dir, "w1")
+    const killed = startCoordinator(redis.url, dir)
+    await waitForEvent(killed, (e) => e.type === "step:start" && e.step === "long", "long to start")
+    await waitFor(() => pidsIn(dir, "long-pids").length === 1, 30_000, "long's pid")
+    killed.child.kill("SIGKILL")
+    await killed.exited
+    const resumed = startCoordinator(redis.url, dir, ["--resume"])
+    // The resumed run has taken up the dead one's job before it is let finish.
+    await waitFor(() => resumed.stdout().includes('"run:start"'), 30_000, `the resumed run to start\n${resumed.stderr()}`)
+    writeFileSync(path.join(dir, "go"), "")
+    const result = await resumed.exited
+    expect(result.code, result.stdout + result.stderr).toBe(0)
+    // first ran once (the journal replays it), long once (awaited, not queued again), last once.
+    expect([pidsIn(dir, "first-pids").length, pidsIn(dir, "long-pids").length, pidsIn(dir, "last-pids").length]).toEqual([1, 1, 1])
+    const ends = eventsSoFar(result.stdout).filter((e) => e.type === "step:end").map((e) => [e.step, (e as EventOf<"step:end">).status])
+    expect(ends).toEqual(expect.arrayContaining([["long", "succeeded"], ["last", "succeeded"]]))
+  })
 })
