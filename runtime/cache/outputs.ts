@@ -181,6 +181,24 @@ export const restoreOutputs = async (
   return true
 }
 
+/**
+ * Writes one output file whole, as a restore does: through a temporary file
+ * the hasher never counts (`outputTemp.ts`), given its permission bits
+ * (`restoredMode`), then renamed into place. The caller checked the path.
+ */
+export const writeOutputFile = async (target: string, bytes: Uint8Array, mode: number): Promise<void> => {
+  await fs.mkdir(path.dirname(target), { recursive: true })
+  const temp = outputTempOf(target)
+  try {
+    await fs.writeFile(temp, bytes, { flag: "wx", mode: 0o600 })
+    await fs.chmod(temp, restoredMode(mode))
+    await fs.rename(temp, target)
+  } catch (error) {
+    await ignoreMissing(fs.rm(temp, { force: true }))
+    throw error
+  }
+}
+
 /** Removes the temporary files in `temps` whose writer is gone (a restore killed or crashed midway). */
 export const removeStaleTemps = async (temps: ReadonlyArray<string>): Promise<void> => {
   for (const temp of temps) {

@@ -19,14 +19,13 @@
  * (`maxTravelBytes`); a step whose outputs are larger is pinned with
  * `runsOn: "local"`.
  */
-import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises"
+import { readFile, stat } from "node:fs/promises"
 import * as path from "node:path"
 import { resolveCacheOptions } from "../../dsl/cacheOptions.ts"
 import type { StepDef } from "../../dsl/Step.ts"
 import type { Workflow } from "../../dsl/Workflow.ts"
 import type { FileHasher } from "../cache/fileHashes.ts"
-import { outputTempOf } from "../cache/internal/outputTemp.ts"
-import { refusedOutput, restoredMode } from "../cache/outputs.ts"
+import { refusedOutput, writeOutputFile } from "../cache/outputs.ts"
 
 /** A file on its way: its path relative to the workflow's folder (`/`-separated), permission bits and bytes. */
 export interface TravelFile {
@@ -67,17 +66,5 @@ export const collectFiles = async (hasher: FileHasher, root: string, globs: Read
 export const writeFiles = async (root: string, files: ReadonlyArray<TravelFile>, globs: ReadonlyArray<string>, from: string): Promise<void> => {
   const problem = refusedOutput(root, files.map((file) => ({ path: file.path, digest: "", size: file.bytes.byteLength, mode: file.mode })), globs)
   if (problem !== undefined) throw new Error(`files from ${from} refused: ${problem}`)
-  for (const file of files) {
-    const target = path.join(root, file.path)
-    await mkdir(path.dirname(target), { recursive: true })
-    const temp = outputTempOf(target)
-    try {
-      await writeFile(temp, file.bytes, { flag: "wx", mode: 0o600 })
-      await chmod(temp, restoredMode(file.mode))
-      await rename(temp, target)
-    } catch (error) {
-      await rm(temp, { force: true })
-      throw error
-    }
-  }
+  for (const file of files) await writeOutputFile(path.join(root, file.path), file.bytes, file.mode)
 }
