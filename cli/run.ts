@@ -89,6 +89,8 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
   for (const name of handled) signals?.on(name, onSignal)
   // What is open before the run, to tell what its steps left open after it.
   const before = io.openResources?.()
+  let closing: Promise<void> | undefined
+  const closeCoordinator = () => (closing ??= coordinator?.close(interrupted !== undefined) ?? Promise.resolve())
   try {
     // On --reporter json, stdout is the events' alone.
     const reserve = reporterName(values.reporter as string | undefined, io) === "json" ? reservingStdout : <A>(f: () => Promise<A>) => f()
@@ -115,6 +117,9 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
       inspect
     }))
     if (inspect?.failure !== undefined) io.stderr(`weft: --inspect ${inspectFile}: writing stopped: ${inspect.failure instanceof Error ? inspect.failure.message : String(inspect.failure)}\n`)
+    // The coordinator's own connections and timers (BullMQ's, Redis's) are not
+    // the steps': closed before what the steps left open is counted.
+    await closeCoordinator()
     // The reporters have flushed (`run` waited for them): weft exits now with
     // the run's code (bin/weft.js), whatever is left open, and says so.
     const left = before === undefined ? undefined : describeOpened(await leftOpen(before, io.openResources!))
@@ -124,7 +129,7 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
     return result.status === "succeeded" ? 0 : 1
   } finally {
     for (const name of handled) signals?.off(name, onSignal)
-    await coordinator?.close(interrupted !== undefined)
+    await closeCoordinator()
     // The run ended here, however it ended: a later --resume has nothing of it to await on the workers.
     if (coordinator !== undefined) rmSync(workersRunFile(weftDir, plan), { force: true })
   }

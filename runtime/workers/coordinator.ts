@@ -102,11 +102,23 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
   const digests = new Map<string, string>()
   const longest = Math.max(0, ...(options.ranks?.values() ?? []))
 
+  /** Grace timers of jobs whose end BullMQ told first (`late`). */
+  const graces = new Map<string, ReturnType<typeof setTimeout>>()
+  /**
+   * Takes a job out of `pending`, with its grace timer: the end on the
+   * reports channel may come after BullMQ's, and a timer left behind was
+   * still open when the run ended (weft says so on stderr).
+   */
+  const drop = (id: string): boolean => {
+    clearTimeout(graces.get(id))
+    graces.delete(id)
+    return pending.delete(id)
+  }
   const settle = (id: string, outcome: Effect.Effect<unknown, unknown>) => {
     const entry = pending.get(id)
     // A second completion of the same job (at-least-once delivery) finds nothing pending: ignored.
     if (entry === undefined) return
-    pending.delete(id)
+    drop(id)
     entry.settle(outcome)
   }
   /** A job's result, as its end message or BullMQ's return value (`StepResult`, as JSON) has it: its files written here first. */
@@ -124,7 +136,7 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
     }
     if (files.length === 0) return settle(id, Effect.succeed(value))
     // Settled once its files are here: the cache and the journal look for them as the step ends.
-    pending.delete(id)
+    drop(id)
     const cwd = path.dirname(entry.step.file!)
     const written = files.reduce((prior, group) => prior.then(() => writeFiles(cwd, group.files, globsOf(group.step), "a worker")), Promise.resolve())
     written.then(
@@ -140,16 +152,19 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
   // reconnection), the end waits `graceMs` for reports still on their way,
   // and the run is told of a start it did not hear first.
   const graceMs = 250
-  const late = (id: string, end: () => void) =>
-    setTimeout(() => {
+  const late = (id: string, end: () => void) => {
+    // Only for a job still pending, once: BullMQ's event may come before or after the end on the reports channel.
+    if (!pending.has(id) || graces.has(id)) return
+    graces.set(id, setTimeout(() => {
+      graces.delete(id)
       const entry = pending.get(id)
       if (entry === undefined) return
       if (!entry.started) entry.step.report({ type: "step:start", attempt: entry.step.attempt })
       end()
-    }, graceMs)
-  // Only for a job still pending: its end usually came first, with its reports, and a timer left behind would hold the run open.
-  events.on("completed", ({ jobId, returnvalue }) => void (pending.has(jobId) && late(jobId, () => succeeded(jobId, returnvalue))))
-  events.on("failed", ({ jobId, failedReason }) => void (pending.has(jobId) && late(jobId, () => failed(jobId, failedReason))))
+    }, graceMs))
+  }
+  events.on("completed", ({ jobId, returnvalue }) => late(jobId, () => succeeded(jobId, returnvalue)))
+  events.on("failed", ({ jobId, failedReason }) => late(jobId, () => failed(jobId, failedReason)))
   subscriber.on("message", (_channel: string, text: string) => {
     const message = JSON.parse(text) as ReportMessage
     const entry = pending.get(message.job)
@@ -263,7 +278,7 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
         if (!pending.has(id)) return
         if (adopted !== undefined) {
           // The dead coordinator's job: awaited (its end, or the reconciling poll, settles it), never queued twice.
-          pending.delete(id)
+          drop(id)
           current = adopted
           pending.set(adopted, { ...entry, run: options.adopt!, started: true })
           // Its start went to the dead coordinator: this run hears of it now, before its reports and its end.
@@ -277,7 +292,7 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
       }).catch((error: unknown) => failed(id, describeError(error)))
       return Effect.promise(async () => {
         const entry = pending.get(current)
-        if (entry === undefined || !pending.delete(current)) return
+        if (entry === undefined || !drop(current)) return
         await cancel(current, entry.run)
       })
     })
