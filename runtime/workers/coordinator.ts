@@ -80,6 +80,9 @@ interface Pending {
 const priorityOf = (rank: number | undefined, longest: number): number =>
   rank === undefined || longest <= 0 ? 1 : 1 + Math.round((1 - rank / longest) * 1_000_000)
 
+/** How long a closing coordinator waits for Redis (to cancel what is left, to close the queue). */
+const closeGraceMs = 5_000
+
 export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coordinator> => {
   const { Queue, QueueEvents, Job } = await import("bullmq")
   const run = `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`
@@ -293,7 +296,8 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
       return Effect.promise(async () => {
         const entry = pending.get(current)
         if (entry === undefined || !drop(current)) return
-        await cancel(current, entry.run)
+        // Bounded: with Redis gone the cancellation waits for a connection, and the step's interruption must not.
+        await Promise.race([cancel(current, entry.run), new Promise((resolve) => setTimeout(resolve, closeGraceMs).unref())])
       })
     })
 
@@ -319,16 +323,25 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
     run,
     close: async (cancelled) => {
       clearInterval(timer)
-      if (cancelled) {
-        for (const of of [run, ...(options.adopt === undefined ? [] : [options.adopt])]) {
-          await redis.set(cancelledKey(of), "1", "PX", keepSeconds * 1000, "NX").catch(() => undefined)
-          await redis.publish(cancelChannel, JSON.stringify({ run: of } satisfies CancelMessage)).catch(() => undefined)
+      const farewell = async () => {
+        if (cancelled) {
+          for (const of of [run, ...(options.adopt === undefined ? [] : [options.adopt])]) {
+            await redis.set(cancelledKey(of), "1", "PX", keepSeconds * 1000, "NX").catch(() => undefined)
+            await redis.publish(cancelChannel, JSON.stringify({ run: of } satisfies CancelMessage)).catch(() => undefined)
+          }
         }
+        await Promise.allSettled([queue.close(), events.close()])
       }
-      await Promise.allSettled([queue.close(), events.close()])
+      // With Redis gone, every command waits for a connection that may never
+      // come: weft ends anyway (the workers' own jobs end with their locks).
+      const done = await Promise.race([
+        farewell().then(() => true),
+        new Promise<false>((resolve) => setTimeout(resolve, closeGraceMs, false).unref())
+      ])
       for (const client of given) client.disconnect()
       subscriber.disconnect()
-      await redis.quit().catch(() => redis.disconnect())
+      if (done) await redis.quit().catch(() => redis.disconnect())
+      else redis.disconnect()
     }
   }
 }

@@ -110,6 +110,47 @@ describe("a run with workers survives", () => {
     expect(result.code, result.stderr).toBe(0)
   })
 
+  it("a worker's Ctrl-C with Redis gone: it still stops, its step's process ended, instead of waiting for Redis forever", async () => {
+    const own = await startRedis()
+    try {
+      const dir = workersWorkspace(source())
+      const worker = await startWorker(own.url, dir, "w-alone")
+      const run = startCoordinator(own.url, dir)
+      await waitForEvent(run, startedOn("slow", "w-alone"), "slow to start")
+      await waitFor(() => pidsIn(dir, "pids").length === 1, 30_000, "slow's pid")
+      const [pid] = pidsIn(dir, "pids")
+      await own.stop()
+      worker.child.kill("SIGINT")
+      // Bounded: 5 s for Redis to take the job back, then the worker goes anyway.
+      const exited = await Promise.race([worker.exited, new Promise<undefined>((resolve) => setTimeout(resolve, 30_000, undefined))])
+      expect(exited, worker.stderr()).toBeDefined()
+      expect(exited!.code).toBe(130)
+      expect(worker.stderr()).toContain("did not answer within 5 s: stopping without it")
+      await waitFor(() => !alive(pid!), teardownMs, `the step's command (pid ${pid}) to end`)
+      // Its retries said the problem once, not at every attempt.
+      expect(worker.stderr().split("\n").filter((line) => line.includes("Redis: connect ECONNREFUSED")).length).toBeLessThanOrEqual(1)
+    } finally {
+      await own.stop()
+    }
+  })
+
+  it("Ctrl-C on the coordinator with Redis gone: it still exits, instead of waiting for Redis forever", async () => {
+    const own = await startRedis()
+    try {
+      const dir = workersWorkspace(source())
+      await startWorker(own.url, dir, "w-gone")
+      const run = startCoordinator(own.url, dir)
+      await waitForEvent(run, startedOn("slow", "w-gone"), "slow to start")
+      await own.stop()
+      run.child.kill("SIGINT")
+      const exited = await Promise.race([run.exited, new Promise<undefined>((resolve) => setTimeout(resolve, 30_000, undefined))])
+      expect(exited, run.stderr()).toBeDefined()
+      expect(exited!.code).toBe(130)
+    } finally {
+      await own.stop()
+    }
+  })
+
   it("Redis restarted mid-run, its data lost: coordinator and worker reconnect, and the run completes", async () => {
     const dir = workersWorkspace(`import { workflow, sh } from "weft"
 export default workflow("restart")

@@ -75,6 +75,9 @@ interface Running {
   stopped?: "cancelled" | "returned"
 }
 
+/** How long a stopping worker waits for Redis to take its jobs back (a step's teardown takes at most ~2 s of it). */
+const stopGraceMs = 5_000
+
 export const startWorker = async (options: WorkerOptions): Promise<RunningWorker> => {
   const { Worker, UnrecoverableError, WaitingError } = await import("bullmq")
   const name = options.name ?? `${hostname()}-${process.pid}`
@@ -222,7 +225,14 @@ export const startWorker = async (options: WorkerOptions): Promise<RunningWorker
     name
   })
   // A lost connection is retried by ioredis; BullMQ reports each failed attempt here.
-  worker.on("error", (error) => note(`Redis: ${error.message}`))
+  // ioredis retries about every second: the same problem is said once in 30 s, not at every attempt.
+  let said = { message: "", at: 0 }
+  worker.on("error", (error) => {
+    const at = Date.now()
+    if (error.message === said.message && at - said.at < 30_000) return
+    said = { message: error.message, at }
+    note(`Redis: ${error.message}`)
+  })
   await worker.waitUntilReady()
 
   return {
@@ -232,10 +242,19 @@ export const startWorker = async (options: WorkerOptions): Promise<RunningWorker
         entry.stopped ??= "returned"
         entry.controller.abort()
       }
-      await worker.close()
+      // With Redis gone, BullMQ's close (and a job's return to the queue)
+      // waits for a connection that may never come: the worker stops anyway,
+      // its steps' processes already torn down by the aborts above (and by
+      // the watchdog, should weft not get that far).
+      const closed = await Promise.race([
+        worker.close().then(() => true, () => true),
+        new Promise<false>((resolve) => setTimeout(resolve, stopGraceMs, false).unref())
+      ])
+      if (!closed) note(`Redis at ${options.url} did not answer within ${stopGraceMs / 1000} s: stopping without it; its running jobs go back to the queue when their locks lapse`)
       bull.disconnect()
       subscriber.disconnect()
-      await redis.quit().catch(() => redis.disconnect())
+      if (closed) await redis.quit().catch(() => redis.disconnect())
+      else redis.disconnect()
     }
   }
 }
