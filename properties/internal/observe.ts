@@ -1,0 +1,82 @@
+/**
+ * One run of a workflow under a schedule, in a throwaway copy of its folder,
+ * reduced to what `verify` compares: each step's outcome (its status and a
+ * digest of its value and of its declared output files) and when its body ran.
+ */
+import { createHash } from "node:crypto"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { inspect } from "node:util"
+import type { Workflow } from "../../dsl/Workflow.ts"
+import { canonicalHash } from "../../runtime/cache/canonical.ts"
+import type { Executor } from "../../runtime/Executor.ts"
+import { run } from "../../runtime/Run.ts"
+import { makeDelayingExecutor, type Interval } from "./delayingExecutor.ts"
+import type { Schedule } from "./schedule.ts"
+import { makeThrowawayCopy } from "./throwawayCopy.ts"
+
+export interface Observation {
+  /** By step id: its status, then a digest of its value and of its declared outputs' contents. */
+  readonly outcomes: ReadonlyMap<string, string>
+  readonly intervals: ReadonlyMap<string, Interval>
+}
+
+export interface ObserveOptions {
+  readonly folder: string
+  readonly executor: Executor
+  /** By step id: the `cache.outputs` globs it declares. */
+  readonly outputs: ReadonlyMap<string, ReadonlyArray<string>>
+}
+
+// A value canonicalHash refuses (a function, a class instance) is still
+// compared, by its printed form: better a coarse comparison than none.
+const valueDigest = (value: unknown): string => {
+  try {
+    return canonicalHash(value)
+  } catch {
+    return inspect(value, { depth: Infinity, sorted: true })
+  }
+}
+
+const filesDigest = (dir: string, globs: ReadonlyArray<string>): string => {
+  if (globs.length === 0) return ""
+  const hash = createHash("sha256")
+  for (const file of fs.globSync([...globs], { cwd: dir }).sort()) {
+    const full = path.join(dir, file)
+    hash.update(file).update("\0").update(fs.statSync(full).isFile() ? fs.readFileSync(full) : "").update("\0")
+  }
+  return hash.digest("hex")
+}
+
+/**
+ * The run's working folder is also the process's while it lasts: a function
+ * step that writes `data.txt` means its workflow's folder, and only the
+ * process's folder can point such relative paths at the copy. `verify`
+ * runs one schedule at a time, so nothing else sees the change.
+ */
+export const observe = async (wf: Workflow<any>, schedule: Schedule, options: ObserveOptions): Promise<Observation> => {
+  const copy = makeThrowawayCopy(options.folder)
+  const delaying = makeDelayingExecutor(options.executor, schedule)
+  const home = process.cwd()
+  try {
+    process.chdir(copy.dir)
+    const result = await run(wf, {
+      cwd: copy.dir,
+      weftDir: path.join(copy.dir, ".weft"),
+      executor: delaying.executor,
+      concurrency: schedule.concurrency,
+      cache: { mode: "off" },
+      journal: false,
+      failFast: false
+    })
+    const outcomes = new Map<string, string>()
+    for (const [id, summary] of Object.entries(result.steps)) {
+      const value = (result.outputs as Record<string, unknown>)[id]
+      outcomes.set(id, `${summary.status} ${valueDigest(value)} ${filesDigest(copy.dir, options.outputs.get(id) ?? [])}`)
+    }
+    return { outcomes, intervals: delaying.intervals }
+  } finally {
+    process.chdir(home)
+    copy.remove()
+  }
+}

@@ -1,0 +1,108 @@
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { afterEach, describe, expect, it } from "vitest"
+import { workflow } from "../dsl/Workflow.ts"
+import viewSwitch from "../examples/view-switch.ts"
+import { verify } from "./index.ts"
+
+const folders: Array<string> = []
+const folder = (files: Record<string, string> = {}): string => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "weft-verify-test-"))
+  folders.push(dir)
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text)
+  return dir
+}
+afterEach(() => {
+  for (const dir of folders.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
+})
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+// A planted bug is removed by ordering the pair; `ordered` says whether to.
+const appending = (ordered: boolean) =>
+  workflow("appending")
+    .step("a", () => fs.appendFileSync("log.txt", "a\n"))
+    .step("b", { after: ordered ? ["a"] : [] }, () => fs.appendFileSync("log.txt", "b\n"))
+    .step("read", { after: ["a", "b"] }, () => fs.readFileSync("log.txt", "utf8"))
+
+const readingUnordered = (ordered: boolean) =>
+  workflow("reading")
+    .step("write", () => fs.writeFileSync("data.txt", "new"))
+    .step("other", () => 42)
+    .step("read", { after: ordered ? ["write"] : [] }, () => fs.readFileSync("data.txt", "utf8"))
+
+const widthDependent = (ordered: boolean) => {
+  let running = 0
+  const busy = (ms: number) => async () => {
+    running++
+    await sleep(ms)
+    running--
+  }
+  return workflow("width")
+    .step("busy", busy(10))
+    .step("width", { after: ordered ? ["busy"] : [] }, async () => {
+      running++
+      await sleep(5)
+      const beside = running
+      running--
+      return beside
+    })
+    .step("report", { needs: ["width"] }, ({ width }) => `ran beside ${width - 1}`)
+}
+
+describe("verify finds order dependence", () => {
+  it("two steps appending to one file: names the appenders, not the reader that saw the difference", async () => {
+    const findings = await verify(appending(false), { cwd: folder({ "log.txt": "" }) })
+    expect(findings).toHaveLength(1)
+    expect(findings[0]).toMatchObject({ kind: "order-dependence", step: "read", pair: ["a", "b"] })
+    expect(findings[0]!.fix).toContain(`add after: ["a"] to step "b"`)
+    expect(await verify(appending(true), { cwd: folder({ "log.txt": "" }) })).toEqual([])
+  })
+
+  it("a step reading a file another writes, with no order between them", async () => {
+    const findings = await verify(readingUnordered(false), { cwd: folder({ "data.txt": "old" }) })
+    expect(findings).toMatchObject([{ step: "read", pair: ["read", "write"] }])
+    expect(findings[0]!.fix).toContain(`add after: ["write"] to step "read"`)
+    expect(await verify(readingUnordered(true), { cwd: folder({ "data.txt": "old" }) })).toEqual([])
+  })
+
+  it("a step whose value depends on how many steps run beside it", async () => {
+    const findings = await verify(widthDependent(false), { cwd: folder() })
+    expect(findings).toMatchObject([{ step: "width", pair: ["width", "busy"] }])
+    expect(await verify(widthDependent(true), { cwd: folder() })).toEqual([])
+  })
+
+  // 25 runs, not 50: its steps sleep up to 117 ms, and 50 runs took 10 s.
+  it("finds nothing in examples/view-switch.ts", async () => {
+    expect(await verify(viewSwitch, { cwd: folder(), runs: 25 })).toEqual([])
+  })
+})
+
+describe("a finding", () => {
+  it("replays from its seed, with the schedule shrunk", async () => {
+    const [finding] = await verify(appending(false), { cwd: folder({ "log.txt": "" }), seed: 7 })
+    expect(finding!.seed).toBe(7)
+    const [again] = await verify(appending(false), { cwd: folder({ "log.txt": "" }), seed: 7 })
+    expect(again).toEqual(finding)
+    // Shrunk: the two appenders overlap at the fewest slots that let them.
+    const [, shrunk] = finding!.schedules
+    expect(shrunk.concurrency).toBe(2)
+  })
+
+  it("is compared on declared output files too, not only values", async () => {
+    const wf = workflow("outputs")
+      .step("a", () => void fs.appendFileSync("out.txt", "a"))
+      .step("b", { cache: { outputs: ["out.txt"] } }, () => void fs.appendFileSync("out.txt", "b"))
+    expect(await verify(wf, { cwd: folder() })).toMatchObject([{ step: "b", pair: ["b", "a"] }])
+  })
+
+  it("leaves the user's folder and the process's working folder as they were", async () => {
+    const dir = folder({ "log.txt": "" })
+    const home = process.cwd()
+    await verify(appending(false), { cwd: dir, runs: 5 })
+    expect(fs.readFileSync(path.join(dir, "log.txt"), "utf8")).toBe("")
+    expect(fs.readdirSync(dir)).toEqual(["log.txt"])
+    expect(process.cwd()).toBe(home)
+  })
+})
