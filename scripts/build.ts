@@ -31,7 +31,7 @@ import { build } from "esbuild"
 const root = fileURLToPath(new URL("..", import.meta.url))
 
 /** The entry points, as source paths: each is built to the same path under dist/ with .js. */
-export const entryPoints = ["index.ts", "runtime/index.ts", "cli/main.ts", "runtime/internal/isolateBoot.ts", "cli/snapshot/boot.ts", "cli/snapshot/build.ts"]
+export const entryPoints = ["index.ts", "runtime/index.ts", "properties/index.ts", "cli/main.ts", "runtime/internal/isolateBoot.ts", "cli/snapshot/boot.ts", "cli/snapshot/build.ts"]
 
 const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> }
 const external = Object.keys(pkg.dependencies).flatMap((name) => [name, `${name}/*`])
@@ -46,7 +46,7 @@ const sourceFiles = (dir: string): Array<string> =>
 /** The digest of everything the build is made from: weft's sources and the locked dependency versions. */
 const buildIdOf = (): string => {
   const hash = createHash("sha256")
-  for (const file of [...["dsl", "runtime", "tui", "cli"].flatMap(sourceFiles), "index.ts", "package-lock.json"].sort()) {
+  for (const file of [...["dsl", "runtime", "tui", "cli", "properties"].flatMap(sourceFiles), "index.ts", "package-lock.json"].sort()) {
     hash.update(file).update("\0").update(readFileSync(path.join(root, file))).update("\0")
   }
   return hash.digest("hex").slice(0, 32)
