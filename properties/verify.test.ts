@@ -95,6 +95,11 @@ describe("a finding", () => {
       .step("a", () => void fs.appendFileSync("out.txt", "a"))
       .step("b", { cache: { outputs: ["out.txt"] } }, () => void fs.appendFileSync("out.txt", "b"))
     expect(await verify(wf, { cwd: folder() })).toMatchObject([{ step: "b", pair: ["b", "a"] }])
+    // Declared for the whole workflow: the same.
+    const declaredAbove = workflow("outputs-above", { cache: { outputs: ["out.txt"] } })
+      .step("a", { cache: false }, () => void fs.appendFileSync("out.txt", "a"))
+      .step("b", () => void fs.appendFileSync("out.txt", "b"))
+    expect(await verify(declaredAbove, { cwd: folder() })).toMatchObject([{ step: "b", pair: ["b", "a"] }])
   })
 
   it("leaves the user's folder and the process's working folder as they were", async () => {
