@@ -34,6 +34,10 @@ export const cacheProblem = (option: unknown): string | undefined => {
   return undefined
 }
 
+/** The output files a step declares (`cache.outputs`, its own or the workflow's): globs relative to the workflow's folder. */
+export const declaredOutputs = (step: boolean | CacheOptions | undefined, workflow: boolean | CacheOptions | undefined): ReadonlyArray<string> =>
+  resolveCacheOptions(step, workflow)?.outputs ?? []
+
 /** A step's effective cache options: its own, else the workflow's; `undefined` when not cached. */
 export const resolveCacheOptions = (
   step: boolean | CacheOptions | undefined,

@@ -4,7 +4,7 @@
  * fast-check draws and shrinks.
  */
 import * as fc from "fast-check"
-import { resolveCacheOptions } from "../dsl/cacheOptions.ts"
+import { declaredOutputs } from "../dsl/cacheOptions.ts"
 import type { Workflow } from "../dsl/Workflow.ts"
 import type { Executor } from "../runtime/Executor.ts"
 import { localExecutor } from "../runtime/executors/local.ts"
@@ -74,8 +74,7 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
   const steps = plan.ids.length
   const limit = options.concurrency ?? wf.options.concurrency ?? steps
   const seed = options.seed ?? Math.floor(Math.random() * 0x7fffffff)
-  // A step's own cache options, else the workflow's (`cache: { outputs }` on either).
-  const outputs = new Map(plan.steps.map((s) => [s.id, resolveCacheOptions(s.cache, wf.options.cache)?.outputs ?? []]))
+  const outputs = new Map(plan.steps.map((s) => [s.id, declaredOutputs(s.cache, wf.options.cache)]))
   const observeOptions = { folder: options.cwd ?? process.cwd(), executor: options.executor ?? localExecutor, outputs }
   const baselineSchedule = plainSchedule(steps, limit)
   const baseline: Observation = await observe(wf, baselineSchedule, observeOptions)

@@ -22,7 +22,9 @@ import { localExecutor } from "../executors/local.ts"
 import { connect, reachable } from "./internal/redis.ts"
 import { keepSeconds } from "./internal/bull.ts"
 import { cancelChannel, cancelledKey, decodeFiles, decodeValue, encodeFiles, encodeValue, jobIdOf, prefix, queueName, reportsChannel, type CancelMessage, type ReportMessage, type StepJob, type StepResult } from "./StepJob.ts"
-import { collectFiles, outputGlobsOf, writeFiles } from "./travelFiles.ts"
+import { collectFiles, writeFiles } from "./travelFiles.ts"
+import { settledWithin } from "./internal/settledWithin.ts"
+import { declaredOutputs } from "../../dsl/cacheOptions.ts"
 import { makeFileHasher, type FileHasher } from "../cache/fileHashes.ts"
 import { describeError } from "../internal/describeError.ts"
 import type { Plan } from "../Plan.ts"
@@ -224,7 +226,7 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
   const plan = options.plan
   const globsOf = (step: string): ReadonlyArray<string> => {
     const index = plan?.indexOf.get(step)
-    return plan === undefined || index === undefined ? [] : outputGlobsOf(plan.workflow, plan.steps[index]!)
+    return plan === undefined || index === undefined ? [] : declaredOutputs(plan.steps[index]!.cache, plan.workflow.options.cache)
   }
   /** Every step ordered before `step` (its needs and after-steps, and theirs) that declares output files. */
   const before = (step: string): Array<string> => {
@@ -297,7 +299,7 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
         const entry = pending.get(current)
         if (entry === undefined || !drop(current)) return
         // Bounded: with Redis gone the cancellation waits for a connection, and the step's interruption must not.
-        await Promise.race([cancel(current, entry.run), new Promise((resolve) => setTimeout(resolve, closeGraceMs).unref())])
+        await settledWithin(cancel(current, entry.run), closeGraceMs)
       })
     })
 
@@ -334,10 +336,7 @@ export const makeCoordinator = async (options: CoordinatorOptions): Promise<Coor
       }
       // With Redis gone, every command waits for a connection that may never
       // come: weft ends anyway (the workers' own jobs end with their locks).
-      const done = await Promise.race([
-        farewell().then(() => true),
-        new Promise<false>((resolve) => setTimeout(resolve, closeGraceMs, false).unref())
-      ])
+      const done = await settledWithin(farewell(), closeGraceMs)
       for (const client of given) client.disconnect()
       subscriber.disconnect()
       if (done) await redis.quit().catch(() => redis.disconnect())

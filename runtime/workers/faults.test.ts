@@ -13,23 +13,15 @@
  */
 import { existsSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import type { Event, EventOf } from "../Event.ts"
-import { alive, removeTempDirs, waitFor } from "../../test/fixtures/cli/harness.ts"
-import { startRedis, type RedisServer } from "../../test/fixtures/redis.ts"
-import { eventsSoFar, pidsIn, startCoordinator, startWorker, stopAll, waitForEvent, workersWorkspace } from "../../test/fixtures/workers.ts"
+import { alive, waitFor } from "../../test/fixtures/cli/harness.ts"
+import { startRedis } from "../../test/fixtures/redis.ts"
+import { eventsSoFar, pidsIn, startCoordinator, startWorker, waitForEvent, workersWorkspace, useRedis } from "../../test/fixtures/workers.ts"
 import { connect } from "./internal/redis.ts"
 import { prefix, queueName } from "./StepJob.ts"
 
-let redis: RedisServer
-beforeAll(async () => {
-  redis = await startRedis()
-})
-afterEach(stopAll)
-afterAll(async () => {
-  await redis?.stop()
-  removeTempDirs()
-})
+const redis = useRedis()
 
 const source = (second = "") => `import { workflow, sh } from "weft"
 export default workflow("faults")

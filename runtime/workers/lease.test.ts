@@ -8,22 +8,13 @@
  */
 import { readFileSync } from "node:fs"
 import * as path from "node:path"
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest"
-import { removeTempDirs, waitFor } from "../../test/fixtures/cli/harness.ts"
-import { startRedis, type RedisServer } from "../../test/fixtures/redis.ts"
-import { eventsSoFar, startCoordinator, startWorker, stopAll, waitForEvent, workersWorkspace } from "../../test/fixtures/workers.ts"
+import { expect, it } from "vitest"
+import { waitFor } from "../../test/fixtures/cli/harness.ts"
+import { eventsSoFar, startCoordinator, startWorker, waitForEvent, workersWorkspace, useRedis } from "../../test/fixtures/workers.ts"
 import { connect } from "./internal/redis.ts"
 import { prefix, queueName, type StepJob } from "./StepJob.ts"
 
-let redis: RedisServer
-beforeAll(async () => {
-  redis = await startRedis()
-})
-afterEach(stopAll)
-afterAll(async () => {
-  await redis?.stop()
-  removeTempDirs()
-})
+const redis = useRedis()
 
 it("a second delivery of a running step waits for the first's lease, and its completion is ignored", async () => {
   const dir = workersWorkspace(`import { workflow, sh } from "weft"

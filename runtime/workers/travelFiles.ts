@@ -21,9 +21,6 @@
  */
 import { readFile, stat } from "node:fs/promises"
 import * as path from "node:path"
-import { resolveCacheOptions } from "../../dsl/cacheOptions.ts"
-import type { StepDef } from "../../dsl/Step.ts"
-import type { Workflow } from "../../dsl/Workflow.ts"
 import type { FileHasher } from "../cache/fileHashes.ts"
 import { refusedOutput, writeOutputFile } from "../cache/outputs.ts"
 
@@ -36,10 +33,6 @@ export interface TravelFile {
 
 /** 32 MB: what Redis carries well in one value; more goes through a shared cache or stays on one machine. */
 export const maxTravelBytes = 32 * 1024 * 1024
-
-/** The step's declared output globs (`cache.outputs`, the step's or the workflow's). */
-export const outputGlobsOf = (workflow: Workflow<any>, def: StepDef): ReadonlyArray<string> =>
-  resolveCacheOptions(def.cache, workflow.options.cache)?.outputs ?? []
 
 /** The files under `root` that `globs` match, read; `what` names them in the error when they are too large. */
 export const collectFiles = async (hasher: FileHasher, root: string, globs: ReadonlyArray<string>, what: string): Promise<Array<TravelFile>> => {

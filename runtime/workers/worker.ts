@@ -32,7 +32,9 @@ import { connect, reachable } from "./internal/redis.ts"
 import { acquire } from "./Lease.ts"
 import { bullOptions } from "./internal/bull.ts"
 import { cancelChannel, cancelledKey, decodeFiles, decodeValue, encodeFiles, encodeValue, leaseKey, prefix, queueName, reportsChannel, type CancelMessage, type ReportMessage, type StepJob, type StepResult } from "./StepJob.ts"
-import { collectFiles, outputGlobsOf, writeFiles } from "./travelFiles.ts"
+import { collectFiles, writeFiles } from "./travelFiles.ts"
+import { settledWithin } from "./internal/settledWithin.ts"
+import { declaredOutputs } from "../../dsl/cacheOptions.ts"
 
 export interface WorkerOptions {
   readonly url: string
@@ -122,7 +124,7 @@ export const startWorker = async (options: WorkerOptions): Promise<RunningWorker
       plan,
       outputsOf: (step) => {
         const def = plan.steps[plan.ids.indexOf(step)]
-        return def === undefined ? [] : outputGlobsOf(workflow, def)
+        return def === undefined ? [] : declaredOutputs(def.cache, workflow.options.cache)
       },
       redact: secrets.length === 0 ? undefined : makeRedactor(secrets),
       envOf: (allowAll) => envs.get(allowAll) ?? envs.set(allowAll, makeStepEnvs(workflow.options.permissions, allowAll, environment)).get(allowAll)!
@@ -246,10 +248,7 @@ export const startWorker = async (options: WorkerOptions): Promise<RunningWorker
       // waits for a connection that may never come: the worker stops anyway,
       // its steps' processes already torn down by the aborts above (and by
       // the watchdog, should weft not get that far).
-      const closed = await Promise.race([
-        worker.close().then(() => true, () => true),
-        new Promise<false>((resolve) => setTimeout(resolve, stopGraceMs, false).unref())
-      ])
+      const closed = await settledWithin(worker.close(), stopGraceMs)
       if (!closed) note(`Redis at ${options.url} did not answer within ${stopGraceMs / 1000} s: stopping without it; its running jobs go back to the queue when their locks lapse`)
       bull.disconnect()
       subscriber.disconnect()

@@ -8,24 +8,15 @@
  */
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import type { EventOf } from "../Event.ts"
-import { alive, removeTempDirs, stackFrames, waitFor, weft } from "../../test/fixtures/cli/harness.ts"
-import { startRedis, type RedisServer } from "../../test/fixtures/redis.ts"
-import { eventsSoFar, pidsIn, startCoordinator, startWorker, stopAll, stopWorkerNamed, workersWorkspace } from "../../test/fixtures/workers.ts"
+import { alive, stackFrames, waitFor, weft } from "../../test/fixtures/cli/harness.ts"
+import { eventsSoFar, pidsIn, startCoordinator, startWorker, stopWorkerNamed, workersWorkspace, useRedis } from "../../test/fixtures/workers.ts"
 import { moduleGraphDigest } from "../cache/moduleGraph.ts"
 import { connect } from "./internal/redis.ts"
 import { encodeValue, jobIdOf, prefix, queueName, type StepJob } from "./StepJob.ts"
 
-let redis: RedisServer
-beforeAll(async () => {
-  redis = await startRedis()
-})
-afterEach(stopAll)
-afterAll(async () => {
-  await redis?.stop()
-  removeTempDirs()
-})
+const redis = useRedis()
 
 const source = `import { workflow, sh, secret } from "weft"
 export default workflow("remote", { permissions: { env: [secret("WORKER_TOKEN")] } })
