@@ -1,4 +1,5 @@
 /**
  * What users import from `weft/properties` to check their own workflows.
  */
-export { verify, type Finding, type Schedule, type VerifyOptions } from "./verify.ts"
+export { verify, type Schedule, type VerifyOptions, type VerifyProgress } from "./verify.ts"
+export { stepsOf, type CacheDeclaration, type FaultFinding, type Finding, type Hazard, type InvariantFinding, type OrderDependence } from "./Finding.ts"

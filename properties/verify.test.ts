@@ -4,7 +4,7 @@ import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { workflow } from "../dsl/Workflow.ts"
 import viewSwitch from "../examples/view-switch.ts"
-import { verify } from "./index.ts"
+import { verify, type OrderDependence } from "./index.ts"
 
 const folders: Array<string> = []
 const folder = (files: Record<string, string> = {}): string => {
@@ -81,7 +81,7 @@ describe("verify finds order dependence", () => {
 
 describe("a finding", () => {
   it("replays from its seed, with the schedule shrunk", async () => {
-    const [finding] = await verify(appending(false), { cwd: folder({ "log.txt": "" }), seed: 7 })
+    const [finding] = (await verify(appending(false), { cwd: folder({ "log.txt": "" }), seed: 7 })) as Array<OrderDependence>
     expect(finding!.seed).toBe(7)
     const [again] = await verify(appending(false), { cwd: folder({ "log.txt": "" }), seed: 7 })
     expect(again).toEqual(finding)

@@ -1,7 +1,7 @@
 /**
- * `verify`: finds the steps of a workflow whose result depends on the order
- * in which unordered steps happen to run, by running it under schedules that
- * fast-check draws and shrinks.
+ * `verify`: finds what makes a workflow's result depend on luck: steps whose
+ * result changes with the order in which unordered steps happen to run,
+ * found by running it under schedules that fast-check draws and shrinks.
  */
 import * as fc from "fast-check"
 import { declaredOutputs } from "../dsl/cacheOptions.ts"
@@ -9,8 +9,10 @@ import type { Workflow } from "../dsl/Workflow.ts"
 import type { Executor } from "../runtime/Executor.ts"
 import { localExecutor } from "../runtime/executors/local.ts"
 import * as Plan from "../runtime/Plan.ts"
-import { blame } from "./internal/blame.ts"
-import { observe, type Observation } from "./internal/observe.ts"
+import type { Finding, OrderDependence } from "./Finding.ts"
+import { blame, descendantsOf } from "./internal/blame.ts"
+import { observe, type Observation, type ObserveOptions } from "./internal/observe.ts"
+import { orderFix, orderMessage, staticView } from "./internal/orderReport.ts"
 import { plainSchedule, scheduleArbitrary, type Schedule } from "./internal/schedule.ts"
 
 export type { Schedule } from "./internal/schedule.ts"
@@ -18,7 +20,7 @@ export type { Schedule } from "./internal/schedule.ts"
 export interface VerifyOptions {
   /** How many schedules to try (default 50). */
   readonly runs?: number | undefined
-  /** The seed fast-check draws schedules from (default: random); a finding's `seed` replays it. */
+  /** The seed fast-check draws schedules from (default: random); a finding's `seed` replays the search. */
   readonly seed?: number | undefined
   /** The most steps that may run at once; each schedule draws from 1 to this (default: the workflow's `concurrency`, else its number of steps). */
   readonly concurrency?: number | undefined
@@ -26,42 +28,38 @@ export interface VerifyOptions {
   readonly cwd?: string | undefined
   /** Where bodies run (default: `localExecutor`); the schedule's delays are added around it. */
   readonly executor?: Executor | undefined
+  /** Verify only these steps and what they depend on (default: all). */
+  readonly only?: ReadonlyArray<string> | undefined
+  /** Called as the search goes: after each run, and when a finding is made. */
+  readonly onProgress?: ((progress: VerifyProgress) => void) | undefined
 }
 
-/** A step whose result changed with the schedule. */
-export interface Finding {
-  readonly kind: "order-dependence"
-  /** The first step, in plan order, whose value or declared output files differed. */
-  readonly step: string
-  /** Two steps with no order between them whose relative order flipped between the two runs; absent when none did. */
-  readonly pair?: readonly [string, string] | undefined
-  /** Replays the search: `verify(wf, { seed })`. */
-  readonly seed: number
-  /** The plain schedule (every slot, no delays) and the smallest drawn one that gave a different result. */
-  readonly schedules: readonly [Schedule, Schedule]
-  /** What to add to the workflow so that the result no longer depends on the schedule. */
-  readonly fix: string
-}
-
-const fixFor = (step: string, pair: readonly [string, string] | undefined): string => {
-  if (pair === undefined) {
-    return `step "${step}" gave different results under different schedules, but no two unordered steps swapped: its result depends on timing (a clock, a random number, the network); make it deterministic.`
-  }
-  // The changed step in the pair waits for the other (it reads what the other
-  // writes); otherwise the later-declared one waits for the earlier.
-  const [waiter, first] = pair[0] === step ? pair : [pair[1], pair[0]]
-  return `add after: ["${first}"] to step "${waiter}", so that it always runs after "${first}" (they have no order between them, and "${step}" changed when their order did).`
+/** How far `verify` has got. */
+export interface VerifyProgress {
+  /** Runs of the workflow done so far, the plain one, drawn schedules and shrinking included. */
+  readonly runs: number
+  /** Drawn schedules tried so far, of `schedulesTotal`. */
+  readonly schedules: number
+  readonly schedulesTotal: number
+  /** Findings so far. */
+  readonly findings: number
+  /** Milliseconds left at the pace so far, if the search finds nothing more (shrinking a finding takes longer). */
+  readonly etaMs: number
+  /** The newest finding, when this call reports one. */
+  readonly finding?: Finding | undefined
 }
 
 /**
- * Runs the workflow under `runs` schedules drawn by fast-check (a
- * concurrency from 1 to the limit, and delays of 0-20 ms before each step's
- * body and before its end), each in a throwaway copy of its folder with the
- * cache and journal off, and compares every step's value and declared output
- * files with a plain run's. Resolves with the findings: empty when every
- * schedule gave the same results; else the first difference found, shrunk to
- * the smallest schedule that still shows it. Rejects with a `DefinitionError`
- * when the workflow cannot run.
+ * Runs the workflow once plainly, then under `runs` schedules drawn by
+ * fast-check (a concurrency from 1 to the limit, priorities among ready
+ * steps, and a few event-loop turns of delay around each body), each in a
+ * throwaway copy of its folder with the cache and journal off, and compares
+ * every step's value, status and declared output files with the plain run's.
+ * Resolves with the findings: empty when every schedule gave the same
+ * results; else each difference found, shrunk to the smallest schedule that
+ * still shows it, the steps it changed set aside so that the next one is a
+ * different difference. Rejects with a `DefinitionError` when the workflow
+ * cannot run.
  *
  * Function steps' relative paths resolve in the copy: the process's working
  * folder is the copy's while each run lasts, so call it from one place at a time.
@@ -70,26 +68,88 @@ const fixFor = (step: string, pair: readonly [string, string] | undefined): stri
  * expect(await verify(wf, { runs: 100 })).toEqual([])
  */
 export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Promise<Array<Finding>> => {
-  const plan = Plan.make(wf)
+  const plan = Plan.make(wf, { only: options.only })
   const steps = plan.ids.length
   const limit = options.concurrency ?? wf.options.concurrency ?? steps
   const seed = options.seed ?? Math.floor(Math.random() * 0x7fffffff)
-  const outputs = new Map(plan.steps.map((s) => [s.id, declaredOutputs(s.cache, wf.options.cache)]))
-  const observeOptions = { folder: options.cwd ?? process.cwd(), executor: options.executor ?? localExecutor, outputs }
-  const baselineSchedule = plainSchedule(steps, limit)
-  const baseline: Observation = await observe(wf, baselineSchedule, observeOptions)
-  // The last failing call is the shrunk counterexample: fast-check only
-  // moves on to a smaller schedule when that one fails too.
-  let last: { readonly schedule: Schedule; readonly step: string; readonly pair?: readonly [string, string] | undefined } | undefined
-  const property = fc.asyncProperty(scheduleArbitrary(steps, limit), async (schedule) => {
-    const found = blame(plan, baseline, await observe(wf, schedule, observeOptions))
-    if (found !== undefined) last = { schedule, ...found }
-    return found === undefined
-  })
-  const details = await fc.check(property, { numRuns: options.runs ?? 50, seed })
-  if (!details.failed || last === undefined) {
-    if (details.errorInstance !== null && details.errorInstance !== undefined) throw details.errorInstance
-    return []
+  const total = options.runs ?? 50
+  const findings: Array<Finding> = []
+  const begun = performance.now()
+  let runs = 0
+  let schedules = 0
+  const progress = (finding?: Finding) => {
+    const perSchedule = schedules === 0 ? 0 : (performance.now() - begun) / (runs === 0 ? 1 : runs)
+    options.onProgress?.({ runs, schedules, schedulesTotal: total, findings: findings.length, etaMs: Math.round(perSchedule * (total - schedules)), finding })
   }
-  return [{ kind: "order-dependence", step: last.step, pair: last.pair, seed, schedules: [baselineSchedule, last.schedule], fix: fixFor(last.step, last.pair) }]
+  const observeOptions: ObserveOptions = {
+    folder: options.cwd ?? process.cwd(),
+    executor: options.executor ?? localExecutor,
+    outputs: new Map(plan.steps.map((s) => [s.id, declaredOutputs(s.cache, wf.options.cache)])),
+    only: options.only,
+    ids: plan.ids
+  }
+  const observed = async (schedule: Schedule): Promise<Observation> => {
+    const observation = await observe(wf, schedule, observeOptions)
+    runs++
+    progress()
+    return observation
+  }
+  const found = (finding: Finding) => {
+    findings.push(finding)
+    progress(finding)
+  }
+
+  const baselineSchedule = plainSchedule(steps, limit)
+  const baseline = await observed(baselineSchedule)
+
+  // Order dependence: one search after another, each on what the earlier
+  // ones left to compare, until the runs are spent. A step that changed is
+  // set aside with everything after it: they would show the same cause again.
+  const ignored = new Set<number>()
+  for (let round = 0; schedules < total && ignored.size < steps; round++) {
+    let last: { readonly schedule: Schedule; readonly step: number; readonly pair?: readonly [number, number] | undefined } | undefined
+    let tried = 0
+    // The last failing call is the shrunk counterexample: fast-check only
+    // moves on to a smaller schedule when that one fails too.
+    const property = fc.asyncProperty(scheduleArbitrary(steps, limit), async (schedule) => {
+      const shrinking = last !== undefined
+      if (!shrinking) {
+        tried++
+        schedules++
+      }
+      const blamed = blame(plan, baseline, await observed(schedule), ignored)
+      if (blamed !== undefined) last = { schedule, ...blamed }
+      return blamed === undefined
+    })
+    const details = await fc.check(property, { numRuns: total - schedules, seed: seed + round })
+    if (!details.failed || last === undefined) {
+      if (details.errorInstance !== null && details.errorInstance !== undefined) throw details.errorInstance
+      break
+    }
+    const finding: OrderDependence = orderFinding(plan, last, seed, [baselineSchedule, last.schedule])
+    found(finding)
+    for (const i of descendantsOf(plan.dependents, last.step)) ignored.add(i)
+    if (tried === 0) break
+  }
+  return findings
+}
+
+const orderFinding = (
+  plan: Plan.Plan,
+  last: { readonly step: number; readonly pair?: readonly [number, number] | undefined },
+  seed: number,
+  schedules: readonly [Schedule, Schedule]
+): OrderDependence => {
+  const step = plan.ids[last.step]!
+  const pair = last.pair === undefined ? undefined : ([plan.ids[last.pair[0]]!, plan.ids[last.pair[1]]!] as const)
+  return {
+    kind: "order-dependence",
+    step,
+    pair,
+    seed,
+    schedules,
+    declared: pair === undefined ? undefined : staticView(plan, pair),
+    message: orderMessage(step, pair),
+    fix: orderFix(step, pair)
+  }
 }

@@ -52,6 +52,12 @@ export interface PlanOptions {
    * and never corrected; the estimate stands until the step has run.
    */
   readonly durations?: ReadonlyMap<string, number> | undefined
+  /**
+   * Each step's priority instead of its longest path to the end (higher
+   * starts first, ties by declaration order): `verify` draws these to try
+   * other orders among ready steps. Steps it does not name get 0.
+   */
+  readonly priority?: ReadonlyMap<string, number> | undefined
 }
 
 /**
@@ -159,7 +165,7 @@ export const make = (wf: Workflow<any>, options: PlanOptions = {}): Plan => {
     dependents,
     weight,
     estimateMs,
-    rank: longestPaths(dependents, weight),
+    rank: options.priority === undefined ? longestPaths(dependents, weight) : Float64Array.from(steps, (def) => options.priority!.get(def.id) ?? 0),
     retry,
     timeoutMs,
     resources: planResources(steps, wf.options?.resources)

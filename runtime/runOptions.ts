@@ -113,6 +113,7 @@ const checks = {
       ? undefined
       : `must be a list of step ids, like ["build"], not ${shown(value)}`,
   durations: map("step id to milliseconds", `new Map([["build", 1200]])`),
+  priority: map("step id to priority", `new Map([["build", 2]])`),
   signal: (value) =>
     isObject(value) && typeof value.aborted === "boolean" && typeof value.addEventListener === "function"
       ? undefined

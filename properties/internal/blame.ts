@@ -9,10 +9,10 @@ import type { Interval } from "./delayingExecutor.ts"
 import type { Observation } from "./observe.ts"
 
 export interface Blame {
-  /** The first step, in plan order, whose result differs. */
-  readonly step: string
-  /** The unordered pair whose relative order flipped; absent when none did (the difference came from elsewhere). */
-  readonly pair?: readonly [string, string] | undefined
+  /** The first step, in plan order, whose result differs (its index). */
+  readonly step: number
+  /** The unordered pair whose relative order flipped (indices); absent when none did (the difference came from elsewhere). */
+  readonly pair?: readonly [number, number] | undefined
 }
 
 /** For each step, every step it waits for, directly or transitively (steps come after what they wait for). */
@@ -29,6 +29,21 @@ export const ancestorsOf = (deps: ReadonlyArray<ReadonlyArray<number>>): Array<S
   return ancestors
 }
 
+/** A step and everything that waits for it, directly or transitively. */
+export const descendantsOf = (dependents: ReadonlyArray<ReadonlyArray<number>>, step: number): Set<number> => {
+  const seen = new Set<number>([step])
+  const stack = [step]
+  while (stack.length > 0) {
+    for (const d of dependents[stack.pop()!] ?? []) {
+      if (!seen.has(d)) {
+        seen.add(d)
+        stack.push(d)
+      }
+    }
+  }
+  return seen
+}
+
 type Relation = "before" | "after" | "overlap"
 
 const relation = (x: Interval | undefined, y: Interval | undefined): Relation | undefined => {
@@ -39,9 +54,10 @@ const relation = (x: Interval | undefined, y: Interval | undefined): Relation | 
 export const blame = (
   plan: { readonly ids: ReadonlyArray<string>; readonly deps: ReadonlyArray<ReadonlyArray<number>> },
   a: Observation,
-  b: Observation
+  b: Observation,
+  ignored: ReadonlySet<number> = new Set()
 ): Blame | undefined => {
-  const changed = plan.ids.findIndex((id) => a.outcomes.get(id) !== b.outcomes.get(id))
+  const changed = plan.ids.findIndex((id, i) => !ignored.has(i) && a.outcomes.get(id) !== b.outcomes.get(id))
   if (changed === -1) return undefined
   const ancestors = ancestorsOf(plan.deps)
   const unordered = (x: number, y: number) => !ancestors[x]!.has(y) && !ancestors[y]!.has(x)
@@ -56,14 +72,14 @@ export const blame = (
   // step reading what two unordered steps wrote is changed by their order.
   for (let other = 0; other < plan.ids.length; other++) {
     if (other !== changed && unordered(changed, other) && flipped(changed, other)) {
-      return { step: plan.ids[changed]!, pair: [plan.ids[changed]!, plan.ids[other]!] }
+      return { step: changed, pair: [changed, other] }
     }
   }
   const upstream = [...ancestors[changed]!].sort((x, y) => y - x)
   for (const x of upstream) {
     for (const y of upstream) {
-      if (y < x && unordered(x, y) && flipped(x, y)) return { step: plan.ids[changed]!, pair: [plan.ids[y]!, plan.ids[x]!] }
+      if (y < x && unordered(x, y) && flipped(x, y)) return { step: changed, pair: [y, x] }
     }
   }
-  return { step: plan.ids[changed]! }
+  return { step: changed }
 }

@@ -5,7 +5,7 @@
  */
 import * as Effect from "effect/Effect"
 import type { Executor } from "../../runtime/Executor.ts"
-import type { Schedule } from "./schedule.ts"
+import { turns, type Schedule } from "./schedule.ts"
 
 /** When a step's body ran, as positions in one run's sequence of body starts and ends (ties cannot happen). */
 export interface Interval {
@@ -30,15 +30,16 @@ export const makeDelayingExecutor = (inner: Executor, schedule: Schedule): Delay
     const seen = intervals.get(id)
     if (seen !== undefined) seen.end = clock++
   }
+  const wait = (count: number) => (count <= 0 ? Effect.void : Effect.promise(() => turns(count)))
   const executor: Executor = {
     name: `${inner.name} (delayed)`,
     run: (step) => {
       const [before, after] = schedule.delays[step.index] ?? [0, 0]
-      return Effect.sleep(before).pipe(
+      return wait(before).pipe(
         Effect.andThen(Effect.sync(() => started(step.id))),
         Effect.andThen(inner.run(step)),
         Effect.ensuring(Effect.sync(() => ended(step.id))),
-        Effect.tap(() => Effect.sleep(after))
+        Effect.tap(() => wait(after))
       )
     }
   }

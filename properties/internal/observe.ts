@@ -9,16 +9,19 @@ import * as path from "node:path"
 import { inspect } from "node:util"
 import type { Workflow } from "../../dsl/Workflow.ts"
 import { canonicalHash } from "../../runtime/cache/canonical.ts"
+import type { Event } from "../../runtime/Event.ts"
 import type { Executor } from "../../runtime/Executor.ts"
 import { run } from "../../runtime/Run.ts"
 import { makeDelayingExecutor, type Interval } from "./delayingExecutor.ts"
-import type { Schedule } from "./schedule.ts"
+import { keepsPlanPriority, type Schedule } from "./schedule.ts"
 import { makeThrowawayCopy } from "./throwawayCopy.ts"
 
 export interface Observation {
   /** By step id: its status, then a digest of its value and of its declared outputs' contents. */
   readonly outcomes: ReadonlyMap<string, string>
   readonly intervals: ReadonlyMap<string, Interval>
+  /** The run's events, in order: what invariants are checked against. */
+  readonly events: ReadonlyArray<Event>
 }
 
 export interface ObserveOptions {
@@ -26,6 +29,10 @@ export interface ObserveOptions {
   readonly executor: Executor
   /** By step id: the `cache.outputs` globs it declares. */
   readonly outputs: ReadonlyMap<string, ReadonlyArray<string>>
+  /** The steps run, with what they depend on (default: all). */
+  readonly only?: ReadonlyArray<string> | undefined
+  /** The plan's step ids, in order: the schedule's priorities are by position. */
+  readonly ids: ReadonlyArray<string>
 }
 
 // A value canonicalHash refuses (a function, a class instance) is still
@@ -58,6 +65,8 @@ export const observe = async (wf: Workflow<any>, schedule: Schedule, options: Ob
   const copy = makeThrowawayCopy(options.folder)
   const delaying = makeDelayingExecutor(options.executor, schedule)
   const home = process.cwd()
+  const events: Array<Event> = []
+  const priority = keepsPlanPriority(schedule) ? undefined : new Map(options.ids.map((id, i) => [id, schedule.priority[i] ?? 0]))
   try {
     process.chdir(copy.dir)
     const result = await run(wf, {
@@ -67,14 +76,17 @@ export const observe = async (wf: Workflow<any>, schedule: Schedule, options: Ob
       concurrency: schedule.concurrency,
       cache: { mode: "off" },
       journal: false,
-      failFast: false
+      failFast: false,
+      only: options.only,
+      priority,
+      onEvent: (event) => void events.push(event)
     })
     const outcomes = new Map<string, string>()
     for (const [id, summary] of Object.entries(result.steps)) {
       const value = (result.outputs as Record<string, unknown>)[id]
       outcomes.set(id, `${summary.status} ${valueDigest(value)} ${filesDigest(copy.dir, options.outputs.get(id) ?? [])}`)
     }
-    return { outcomes, intervals: delaying.intervals }
+    return { outcomes, intervals: delaying.intervals, events }
   } finally {
     process.chdir(home)
     copy.remove()
