@@ -20,6 +20,7 @@ import * as startup from "./startup.ts"
 import * as steps from "./steps.ts"
 import * as tui from "./tui.ts"
 import * as watch from "./watch.ts"
+import * as verify from "./verify.ts"
 import * as workers from "./workers.ts"
 
 const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } } })
@@ -52,3 +53,5 @@ process.stdout.write("\n")
 await spec.main(quick ? { steps: 20_000, repeats: 3 } : {})
 process.stdout.write("\n")
 await workers.main(quick ? { chain: 20 } : {})
+process.stdout.write("\n")
+await verify.main(quick ? { repeats: 1, seeds: 3 } : {})

@@ -2,9 +2,10 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
-import { workflow } from "../dsl/Workflow.ts"
+import { workflow, type Workflow } from "../dsl/Workflow.ts"
+import { memo } from "../runtime/memo.ts"
 import viewSwitch from "../examples/view-switch.ts"
-import { verify, type OrderDependence } from "./index.ts"
+import { stepsOf, verify, type OrderDependence } from "./index.ts"
 
 const folders: Array<string> = []
 const folder = (files: Record<string, string> = {}): string => {
@@ -73,6 +74,22 @@ describe("verify finds order dependence", () => {
     expect(await verify(widthDependent(true), { cwd: folder() })).toEqual([])
   })
 
+  it("a memoized call whose key leaves out an argument that changes its result", async () => {
+    const rates: Record<string, number> = { usd: 1, eur: 0.9 }
+    const prices = (key: (symbol: string, currency: string) => unknown) => {
+      const price = memo("price", async (symbol: string, currency: string) => rates[currency]! * symbol.length, { key })
+      return workflow("prices")
+        .step("usd", () => price("ACME", "usd"))
+        .step("eur", () => price("ACME", "eur"))
+    }
+    const findings = await verify(prices((symbol) => symbol), { cwd: folder() })
+    expect(findings).toMatchObject([{ kind: "order-dependence", step: "usd", pair: ["usd", "eur"] }])
+    // The fix is the key, not an order that would hide the bug.
+    expect(findings[0]!.fix).toContain(`memo "price"`)
+    expect(findings[0]!.fix).not.toContain("after:")
+    expect(await verify(prices((symbol, currency) => [symbol, currency]), { cwd: folder() })).toEqual([])
+  })
+
   // 25 runs, not 50: its steps sleep up to 117 ms, and 50 runs took 10 s.
   it("finds nothing in examples/view-switch.ts", async () => {
     expect(await verify(viewSwitch, { cwd: folder(), runs: 25 })).toEqual([])
@@ -100,6 +117,32 @@ describe("a finding", () => {
       .step("a", { cache: false }, () => void fs.appendFileSync("out.txt", "a"))
       .step("b", () => void fs.appendFileSync("out.txt", "b"))
     expect(await verify(declaredAbove, { cwd: folder() })).toMatchObject([{ step: "b", pair: ["b", "a"] }])
+  })
+
+  it("in a 50-step workflow names only the steps involved, and the shrunk schedule holds back and reorders no others", async () => {
+    // 47 busy steps in chains of varied length around the planted pair and its reader.
+    // Built in a loop, so its step ids are not literal types: the builder is typed loosely here.
+    let wf: any = workflow("fifty")
+    for (let i = 0; i < 47; i++) {
+      wf = wf.step(`s${i}`, { after: i % 4 === 0 ? [] : [`s${i - 1}`] }, async () => {
+        await new Promise((resolve) => setImmediate(resolve))
+        return i
+      })
+    }
+    const planted: Workflow<any> = wf
+      .step("a", { after: ["s5"] }, () => fs.appendFileSync("log.txt", "a\n"))
+      .step("b", { after: ["s9"] }, () => fs.appendFileSync("log.txt", "b\n"))
+      .step("read", { after: ["a", "b"] }, () => fs.readFileSync("log.txt", "utf8"))
+    const [finding, ...more] = (await verify(planted, { cwd: folder({ "log.txt": "" }), seed: 3 })) as Array<OrderDependence>
+    expect(more).toEqual([])
+    expect(new Set<string>(stepsOf(finding!))).toEqual(new Set(["a", "b", "read"]))
+    const [, shrunk] = finding!.schedules
+    const ids = [...Array.from({ length: 47 }, (_, i) => `s${i}`), "a", "b", "read"]
+    const touched = ids.filter((_, i) => shrunk.delays[i]![0] + shrunk.delays[i]![1] > 0 || (shrunk.priority[i] ?? 0) > 0)
+    // To reorder a and b, the schedule may have to move what they wait for (s4-s5, s8-s9), and nothing else.
+    const involved: ReadonlyArray<string> = ["a", "b", "read", "s4", "s5", "s8", "s9"]
+    expect(touched.length).toBeGreaterThan(0)
+    expect(touched.filter((id) => !involved.includes(id)), `the shrunk schedule touches ${touched.join(", ")}`).toEqual([])
   })
 
   it("leaves the user's folder and the process's working folder as they were", async () => {

@@ -9,10 +9,11 @@ import type { Workflow } from "../dsl/Workflow.ts"
 import type { Executor } from "../runtime/Executor.ts"
 import { localExecutor } from "../runtime/executors/local.ts"
 import * as Plan from "../runtime/Plan.ts"
+import { makeRateLimiters } from "../runtime/RateLimiter.ts"
 import type { Finding, OrderDependence } from "./Finding.ts"
 import { blame, descendantsOf } from "./internal/blame.ts"
 import { observe, type Observation, type ObserveOptions } from "./internal/observe.ts"
-import { orderFix, orderMessage, staticView } from "./internal/orderReport.ts"
+import { memoCulprit, orderFix, orderMessage, staticView } from "./internal/orderReport.ts"
 import { plainSchedule, scheduleArbitrary, type Schedule } from "./internal/schedule.ts"
 
 export type { Schedule } from "./internal/schedule.ts"
@@ -86,6 +87,7 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
     executor: options.executor ?? localExecutor,
     outputs: new Map(plan.steps.map((s) => [s.id, declaredOutputs(s.cache, wf.options.cache)])),
     only: options.only,
+    rateLimiters: makeRateLimiters(wf.options.rateLimits),
     ids: plan.ids
   }
   const observed = async (schedule: Schedule): Promise<Observation> => {
@@ -106,8 +108,11 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
   // ones left to compare, until the runs are spent. A step that changed is
   // set aside with everything after it: they would show the same cause again.
   const ignored = new Set<number>()
+  const reported = new Set<string>()
+  // Every run so far: what blame weighs a pair's flips against.
+  const history: Array<Observation> = [baseline]
   for (let round = 0; schedules < total && ignored.size < steps; round++) {
-    let last: { readonly schedule: Schedule; readonly step: number; readonly pair?: readonly [number, number] | undefined } | undefined
+    let last: { readonly schedule: Schedule; readonly step: number; readonly pair?: readonly [number, number] | undefined; readonly seen: Observation } | undefined
     let tried = 0
     // The last failing call is the shrunk counterexample: fast-check only
     // moves on to a smaller schedule when that one fails too.
@@ -117,8 +122,16 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
         tried++
         schedules++
       }
-      const blamed = blame(plan, baseline, await observed(schedule), ignored)
-      if (blamed !== undefined) last = { schedule, ...blamed }
+      const seen = await observed(schedule)
+      history.push(seen)
+      let blamed = blame(plan, baseline, seen, ignored, history)
+      // A pair already reported, seen again through another step: the same
+      // cause, so that step is set aside instead of reported twice.
+      while (blamed !== undefined && blamed.pair !== undefined && reported.has(pairKey(blamed.pair))) {
+        for (const i of descendantsOf(plan.dependents, blamed.step)) ignored.add(i)
+        blamed = blame(plan, baseline, seen, ignored, history)
+      }
+      if (blamed !== undefined) last = { schedule, ...blamed, seen }
       return blamed === undefined
     })
     const details = await fc.check(property, { numRuns: total - schedules, seed: seed + round })
@@ -126,19 +139,22 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
       if (details.errorInstance !== null && details.errorInstance !== undefined) throw details.errorInstance
       break
     }
-    const finding: OrderDependence = orderFinding(plan, last, seed, [baselineSchedule, last.schedule])
-    found(finding)
+    found(orderFinding(plan, last, seed, [baselineSchedule, last.schedule], memoCulprit(plan.ids[last.step]!, baseline, last.seen)))
+    if (last.pair !== undefined) reported.add(pairKey(last.pair))
     for (const i of descendantsOf(plan.dependents, last.step)) ignored.add(i)
     if (tried === 0) break
   }
   return findings
 }
 
+const pairKey = (pair: readonly [number, number]): string => (pair[0] < pair[1] ? `${pair[0]} ${pair[1]}` : `${pair[1]} ${pair[0]}`)
+
 const orderFinding = (
   plan: Plan.Plan,
   last: { readonly step: number; readonly pair?: readonly [number, number] | undefined },
   seed: number,
-  schedules: readonly [Schedule, Schedule]
+  schedules: readonly [Schedule, Schedule],
+  memo: string | undefined
 ): OrderDependence => {
   const step = plan.ids[last.step]!
   const pair = last.pair === undefined ? undefined : ([plan.ids[last.pair[0]]!, plan.ids[last.pair[1]]!] as const)
@@ -149,7 +165,7 @@ const orderFinding = (
     seed,
     schedules,
     declared: pair === undefined ? undefined : staticView(plan, pair),
-    message: orderMessage(step, pair),
-    fix: orderFix(step, pair)
+    message: orderMessage(step, pair, memo),
+    fix: orderFix(step, pair, memo)
   }
 }

@@ -43,6 +43,12 @@ export interface RunOptions extends Omit<CompileOptions, "services" | "journal" 
   /** Replay the steps the newest unfinished run of this workflow recorded, if their keys are unchanged; implies `journal`. */
   readonly resume?: boolean | undefined
   /**
+   * Record the run in the history in `weftDir` (default: when `weftDir` or
+   * `$WEFT_DIR` names the folder, as the CLI always does). `verify` turns it
+   * off: its runs are trials, not runs of the workflow.
+   */
+  readonly history?: boolean | undefined
+  /**
    * The cache store's folder: shorthand for `cache: { dir }` (default:
    * `$WEFT_CACHE_DIR`, else `cache` in `weftDir`). It moves the cache only:
    * history, journals and file digests stay in `weftDir`.
@@ -104,7 +110,7 @@ export const runEffect = <O extends Record<string, unknown>>(
     }).pipe(Effect.tapError(() => Effect.promise(() => journal?.writer.discard() ?? Promise.resolve())))
     const reporter = reporterOf(options.reporter)
     // A run told where weft's folder is (`weftDir`, `$WEFT_DIR`; the CLI always is) leaves a record in its history.
-    const recorder = options.weftDir === undefined && !weftDirNamed() ? undefined : new RunRecorder()
+    const recorder = options.history === false || (options.history === undefined && options.weftDir === undefined && !weftDirNamed()) ? undefined : new RunRecorder()
     const uninstallConsole = installConsoleCapture()
     const uninstallWrites = installWriteCapture()
     const uninstall = () => {

@@ -119,6 +119,7 @@ const checks = {
       ? undefined
       : `must be an AbortSignal (an AbortController's signal), not ${shown(value)}`,
   allowAll: boolean,
+  history: boolean,
   stages: (value) =>
     Array.isArray(value) && value.every((stage) => typeof stage === "function")
       ? undefined

@@ -51,35 +51,66 @@ const relation = (x: Interval | undefined, y: Interval | undefined): Relation | 
   return x.end < y.start ? "before" : y.end < x.start ? "after" : "overlap"
 }
 
+type PlanShape = { readonly ids: ReadonlyArray<string>; readonly deps: ReadonlyArray<ReadonlyArray<number>> }
+
+const ancestorsCache = new WeakMap<PlanShape, Array<Set<number>>>()
+const ancestorsOfPlan = (plan: PlanShape): Array<Set<number>> => {
+  let ancestors = ancestorsCache.get(plan)
+  if (ancestors === undefined) ancestorsCache.set(plan, (ancestors = ancestorsOf(plan.deps)))
+  return ancestors
+}
+
+/**
+ * Blames the first step whose result differs between the plain run `a` and
+ * the run `b`, and the pair of unordered steps whose flipped order best
+ * explains it. Many pairs flip between two runs (a different concurrency
+ * reorders steps that have nothing to do with the difference), so each pair
+ * that flipped in `b` is scored against every run seen so far (`history`):
+ * how often "this pair's order differs from the plain run's" coincides with
+ * "the step's result differs". The cause coincides every time; a bystander
+ * flips in runs where nothing changed. Ties go to the changed step's own
+ * pairs, then to pairs among what it waits for, nearest first.
+ */
 export const blame = (
-  plan: { readonly ids: ReadonlyArray<string>; readonly deps: ReadonlyArray<ReadonlyArray<number>> },
+  plan: PlanShape,
   a: Observation,
   b: Observation,
-  ignored: ReadonlySet<number> = new Set()
+  ignored: ReadonlySet<number> = new Set(),
+  history: ReadonlyArray<Observation> = [b]
 ): Blame | undefined => {
   const changed = plan.ids.findIndex((id, i) => !ignored.has(i) && a.outcomes.get(id) !== b.outcomes.get(id))
   if (changed === -1) return undefined
-  const ancestors = ancestorsOf(plan.deps)
+  const ancestors = ancestorsOfPlan(plan)
   const unordered = (x: number, y: number) => !ancestors[x]!.has(y) && !ancestors[y]!.has(x)
-  const flipped = (x: number, y: number) => {
+  const flippedIn = (run: Observation, x: number, y: number): boolean | undefined => {
     const [ix, iy] = [plan.ids[x]!, plan.ids[y]!]
     const before = relation(a.intervals.get(ix), a.intervals.get(iy))
-    const after = relation(b.intervals.get(ix), b.intervals.get(iy))
-    return before !== undefined && after !== undefined && before !== after
+    const after = relation(run.intervals.get(ix), run.intervals.get(iy))
+    return before === undefined || after === undefined ? undefined : before !== after
   }
-  // The changed step against every other step first: its own order is the
-  // likeliest cause. Then pairs among what it waits for, nearest first: a
-  // step reading what two unordered steps wrote is changed by their order.
-  for (let other = 0; other < plan.ids.length; other++) {
-    if (other !== changed && unordered(changed, other) && flipped(changed, other)) {
-      return { step: changed, pair: [changed, other] }
+  const id = plan.ids[changed]!
+  const score = (x: number, y: number): number => {
+    let agree = 0
+    for (const run of history) {
+      const flipped = flippedIn(run, x, y)
+      if (flipped !== undefined && flipped === (run.outcomes.get(id) !== a.outcomes.get(id))) agree++
     }
+    return agree
+  }
+  const candidates: Array<readonly [number, number]> = []
+  for (let other = 0; other < plan.ids.length; other++) {
+    if (other !== changed && unordered(changed, other)) candidates.push([changed, other])
   }
   const upstream = [...ancestors[changed]!].sort((x, y) => y - x)
   for (const x of upstream) {
-    for (const y of upstream) {
-      if (y < x && unordered(x, y) && flipped(x, y)) return { step: changed, pair: [y, x] }
-    }
+    for (const y of upstream) if (y < x && unordered(x, y)) candidates.push([y, x])
   }
-  return { step: changed }
+  let best: readonly [number, number] | undefined
+  let bestScore = -1
+  for (const [x, y] of candidates) {
+    if (flippedIn(b, x, y) !== true) continue
+    const s = score(x, y)
+    if (s > bestScore) [best, bestScore] = [[x, y], s]
+  }
+  return best === undefined ? { step: changed } : { step: changed, pair: best }
 }

@@ -11,6 +11,7 @@ import type { Workflow } from "../../dsl/Workflow.ts"
 import { canonicalHash } from "../../runtime/cache/canonical.ts"
 import type { Event } from "../../runtime/Event.ts"
 import type { Executor } from "../../runtime/Executor.ts"
+import type { RateLimiter } from "../../runtime/RateLimiter.ts"
 import { run } from "../../runtime/Run.ts"
 import { makeDelayingExecutor, type Interval } from "./delayingExecutor.ts"
 import { keepsPlanPriority, type Schedule } from "./schedule.ts"
@@ -31,6 +32,12 @@ export interface ObserveOptions {
   readonly outputs: ReadonlyMap<string, ReadonlyArray<string>>
   /** The steps run, with what they depend on (default: all). */
   readonly only?: ReadonlyArray<string> | undefined
+  /**
+   * The workflow's rate limiters, one set for every run: the service a
+   * limit protects counts calls across runs, and `verify` runs them back to
+   * back, so each run's limiter must remember the previous run's calls.
+   */
+  readonly rateLimiters: ReadonlyMap<string, RateLimiter>
   /** The plan's step ids, in order: the schedule's priorities are by position. */
   readonly ids: ReadonlyArray<string>
 }
@@ -76,8 +83,10 @@ export const observe = async (wf: Workflow<any>, schedule: Schedule, options: Ob
       concurrency: schedule.concurrency,
       cache: { mode: "off" },
       journal: false,
+      history: false,
       failFast: false,
       only: options.only,
+      rateLimiters: options.rateLimiters,
       priority,
       onEvent: (event) => void events.push(event)
     })

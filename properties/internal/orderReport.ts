@@ -3,15 +3,46 @@
  * fixes it, and what the static race check says of the pair from their
  * declared paths, shown beside what actually differed.
  */
+import type { Event } from "../../runtime/Event.ts"
 import type { Plan } from "../../runtime/Plan.ts"
 import { raceCheck } from "../../runtime/raceCheck.ts"
 
-export const orderMessage = (step: string, pair: readonly [string, string] | undefined): string =>
-  pair === undefined
+/**
+ * The memoized function whose answer to `step` came from its own call in one
+ * run and from another step's call in the other: when a step's result then
+ * changed, the memo's key most likely leaves out an argument that changes
+ * the result, and ordering the steps would only hide it.
+ */
+export const memoCulprit = (step: string, a: { readonly events: ReadonlyArray<Event> }, b: { readonly events: ReadonlyArray<Event> }): string | undefined => {
+  const outcomes = (events: ReadonlyArray<Event>) => {
+    const byName = new Map<string, Set<string>>()
+    for (const e of events) {
+      if (e.type !== "step:memo" || e.step !== step) continue
+      const seen = byName.get(e.name) ?? new Set<string>()
+      seen.add(e.outcome === "miss" ? "own" : "shared")
+      byName.set(e.name, seen)
+    }
+    return byName
+  }
+  const [x, y] = [outcomes(a.events), outcomes(b.events)]
+  for (const [name, mine] of x) {
+    const theirs = y.get(name)
+    if (theirs !== undefined && (mine.has("own") !== theirs.has("own") || mine.has("shared") !== theirs.has("shared"))) return name
+  }
+  return undefined
+}
+
+export const orderMessage = (step: string, pair: readonly [string, string] | undefined, memo?: string): string =>
+  memo !== undefined && pair !== undefined
+    ? `step "${step}" gave a different result when "${pair[0]}" and "${pair[1]}", which have no order between them, ran in the other order: its memoized call "${memo}" answered with another step's result in one run and made its own call in the other`
+    : pair === undefined
     ? `step "${step}" gave a different result under another schedule, though no two unordered steps swapped`
     : `step "${step}" gave a different result when "${pair[0]}" and "${pair[1]}", which have no order between them, ran in the other order`
 
-export const orderFix = (step: string, pair: readonly [string, string] | undefined): string => {
+export const orderFix = (step: string, pair: readonly [string, string] | undefined, memo?: string): string => {
+  if (memo !== undefined) {
+    return `memo "${memo}" reuses one call's result for calls that should differ: its key (the key: option, or the arguments) leaves out something that changes the result; put every argument that changes the result in its key. (Ordering the steps would only hide it.)`
+  }
   if (pair === undefined) {
     return `step "${step}" depends on timing (a clock, a random number, the network, or how many steps run beside it): make it deterministic.`
   }

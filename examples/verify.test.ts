@@ -1,0 +1,44 @@
+/**
+ * No example depends on luck: `verify` finds no order dependence in any of
+ * them. Each gets as many schedules as fit in about two seconds of its runs
+ * (50 for the quick ones), so the suite stays fast; `npm run bench` verifies
+ * them with the default 50 runs.
+ */
+import { readdirSync } from "node:fs"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import { verify } from "../properties/index.ts"
+
+/** Milliseconds one plain run takes here, measured once: what each example's runs are sized by. */
+const runMs: Readonly<Record<string, number>> = {
+  "ci-pipeline.ts": 250,
+  "data-flow.ts": 15,
+  "deploy.ts": 45,
+  "docs-site.ts": 15,
+  "prices.ts": 60,
+  "release.ts": 110,
+  "research.ts": 290,
+  "research-api.ts": 1100,
+  "view-switch.ts": 120
+}
+/**
+ * Left to the bench: their steps wait seconds on purpose (rate limits, a
+ * database held for 2-3 s per suite), 3 and 14 s a run.
+ */
+const slow = ["integration-tests.ts", "rate-limited.ts"]
+
+const examples = readdirSync(import.meta.dirname).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && f !== "sleep.ts")
+
+describe("verify finds nothing in the examples", () => {
+  it("covers every example", () => {
+    expect(examples.filter((f) => !(f in runMs) && !slow.includes(f))).toEqual([])
+  })
+
+  for (const file of Object.keys(runMs)) {
+    it(file, async () => {
+      const wf = (await import(path.join(import.meta.dirname, file))).default
+      const runs = Math.max(2, Math.min(50, Math.floor(2000 / runMs[file]!)))
+      expect(await verify(wf, { cwd: import.meta.dirname, runs, seed: 16 })).toEqual([])
+    })
+  }
+})
