@@ -33,6 +33,8 @@ export interface ObserveOptions {
   readonly only?: ReadonlyArray<string> | undefined
   /** The plan's step ids, in order: the schedule's priorities are by position. */
   readonly ids: ReadonlyArray<string>
+  /** Cancels the run when aborted. */
+  readonly signal?: AbortSignal | undefined
 }
 
 // A value canonicalHash refuses (a function, a class instance) is still
@@ -79,6 +81,7 @@ export const observe = async (wf: Workflow<any>, schedule: Schedule, options: Ob
       failFast: false,
       only: options.only,
       priority,
+      signal: options.signal,
       onEvent: (event) => void events.push(event)
     })
     const outcomes = new Map<string, string>()
