@@ -70,7 +70,7 @@ export const graphSpec = {
 export const verifySpec = {
   name: "verify",
   usage: ["weft verify [file] [step...] [options]"],
-  summary: "find steps whose result depends on the schedule, by running the workflow under many",
+  summary: "find steps whose result depends on the schedule",
   flags: {
     runs: string("N", "how many schedules to try (default 50)", wholeNumber(1)),
     seed: string("S", "the seed schedules are drawn from (default: random, shown at the end); a finding's seed replays it", wholeNumber(0, "a whole number, like --seed 42")),
