@@ -28,7 +28,7 @@ export const VerifyProgress = ({ view, width, height, theme }: VerifyProgressPro
     h(Text, { wrap: "truncate-end" },
       h(Text, theme.accent, "weft verify ▸ "),
       h(Text, { bold: theme.color }, view.workflow),
-      h(Text, view.findings.length === 0 ? theme.ok : theme.error, phaseText(view))),
+      h(Text, view.phase === "interrupted" ? theme.warning : view.findings.length === 0 ? theme.ok : theme.error, phaseText(view))),
     h(Text, { wrap: "truncate-end" }, bar(fractionDone(view), Math.max(0, Math.min(40, width - count.length - eta.length - 1))), ` ${count}${eta}`),
     ...shown.map((f, i) => h(Text, { key: i, wrap: "truncate-end" }, h(Text, theme.error, "✗ "), `${f.steps.join(", ")}: ${f.message}`)))
 }
