@@ -6,7 +6,7 @@
 import type { Io } from "./common.ts"
 import { renderHelp, type CommandSpec } from "./flags.ts"
 import { showLoading } from "./loading.ts"
-import { cacheSpecs, graphSpec, historySpec, initSpec, reportSpec, runSpec, watchSpec, workerSpec } from "./specs.ts"
+import { cacheSpecs, graphSpec, historySpec, initSpec, reportSpec, runSpec, verifySpec, watchSpec, workerSpec } from "./specs.ts"
 
 export interface Command {
   /** The command's table, or its subcommands' (`weft cache stats|prune|clear`). */
@@ -30,6 +30,7 @@ export const commands: Readonly<Record<string, Command>> = {
       return (await import("./watch.ts")).watchCommand(args, io)
     }
   },
+  verify: { spec: verifySpec, run: async (args, io) => (await import("./verify.ts")).verifyCommand(args, io) },
   graph: { spec: graphSpec, run: async (args, io) => (await import("./graphCommand.ts")).graphCommand(args, io) },
   history: { spec: historySpec, run: async (args, io) => (await import("./history.ts")).historyCommand(args, io) },
   report: { spec: reportSpec, run: async (args, io) => (await import("./history.ts")).reportCommand(args, io) },

@@ -17,11 +17,11 @@ const every: ReadonlyArray<CommandSpec> = Object.values(commands).flatMap(specsO
 
 /** A value each flag's check accepts, to show the parser takes the flag. */
 const sample = (name: string, flag: Flag): Array<string> =>
-  flag.type === "boolean" ? [`--${name}`] : [`--${name}`, name === "reporter" ? "plain" : name === "format" ? "json" : name === "max-size" ? "1MB" : flag.value === "N" || flag.value === "MS" ? "3" : flag.value === "URL" ? "https://cache.example.com" : "x"]
+  flag.type === "boolean" ? [`--${name}`] : [`--${name}`, name === "reporter" ? "plain" : name === "format" ? "json" : name === "max-size" ? "1MB" : name === "seed" ? "42" : flag.value === "N" || flag.value === "MS" ? "3" : flag.value === "URL" ? "https://cache.example.com" : "x"]
 
 describe("weft <command> --help", () => {
   it("covers every command, and every subcommand of cache", ({ expect }) => {
-    expect(every.map((s) => s.name)).toEqual(expect.arrayContaining(["run", "watch", "graph", "history", "report", "cache stats", "cache prune", "cache clear"]))
+    expect(every.map((s) => s.name)).toEqual(expect.arrayContaining(["run", "watch", "graph", "history", "report", "verify", "cache stats", "cache prune", "cache clear"]))
   })
 
   it.for(every.map((spec) => [spec.name, spec] as const))("%s: synopsis, every flag with its meaning, an example; exit 0", async ([name, spec], { expect }) => {

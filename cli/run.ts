@@ -6,7 +6,6 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import * as path from "node:path"
 import * as Plan from "../runtime/Plan.ts"
 import { resolveConcurrency } from "../runtime/concurrency.ts"
-import { killAllGroups } from "../runtime/Process.ts"
 import { tee, type Reporter } from "../runtime/Reporter.ts"
 import { defaultCacheDir, type CacheSettings } from "../runtime/cache/runCache.ts"
 import { defaultWeftDir } from "../runtime/weftDir.ts"
@@ -20,6 +19,7 @@ import { checkOutputStep, finalStep, masker, oneLine, showValue } from "./output
 import { clearLoading } from "./loading.ts"
 import { chooseReporter, reporterName } from "./reporters.ts"
 import { reservingStdout } from "../runtime/Reporter.ts"
+import { makeInterruption, signalExitCode } from "./interruption.ts"
 import { runExtras } from "./runExtras.ts"
 import { describeOpened, leftOpen } from "./openHandles.ts"
 import { checkInspectFlag, checkRunFlags } from "./runFlags.ts"
@@ -60,19 +60,8 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
   // With workers, this run is their coordinator; bullmq is loaded only then.
   const workersUrl = values.workers ?? (io.env ?? process.env).WEFT_WORKERS
   const coordinator = workersUrl === undefined || workersUrl === "" ? undefined : await coordinate(workersUrl, plan, io, { weftDir, resume: values.resume === true })
-  const controller = new AbortController()
-  let interrupted: NodeJS.Signals | undefined
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted !== undefined) {
-      // Second signal: do not wait for graceful teardown.
-      killAllGroups("SIGKILL")
-      io.stderr("weft: forced exit\n")
-      process.exit(signalExitCode(signal))
-    }
-    interrupted = signal
-    io.stderr(`\nweft: ${signal === "SIGINT" ? "Ctrl-C" : signal}: cancelling running steps (press Ctrl-C again to force)\n`)
-    controller.abort()
-  }
+  const interruption = makeInterruption(io, "cancelling running steps")
+  const onSignal = interruption.onSignal
   // With --output, stdout carries the value alone: the reporter writes to stderr
   // (the dashboard draws on the terminal as ever, its loading line erased first).
   if (output !== undefined) clearLoading(io)
@@ -84,13 +73,11 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
     onInterrupt: () => onSignal("SIGINT")
   })
   const reporter: Reporter = tee(chosen, ...extras.reporters)
-  const signals = io.signals
-  // SIGHUP: the terminal closed. The run ends as on SIGTERM, its steps torn down, rather than weft dying at once.
-  for (const name of handled) signals?.on(name, onSignal)
+  const stopListening = interruption.listen()
   // What is open before the run, to tell what its steps left open after it.
   const before = io.openResources?.()
   let closing: Promise<void> | undefined
-  const closeCoordinator = () => (closing ??= coordinator?.close(interrupted !== undefined) ?? Promise.resolve())
+  const closeCoordinator = () => (closing ??= coordinator?.close(interruption.by() !== undefined) ?? Promise.resolve())
   try {
     // On --reporter json, stdout is the events' alone.
     const reserve = reporterName(values.reporter as string | undefined, io) === "json" ? reservingStdout : <A>(f: () => Promise<A>) => f()
@@ -107,7 +94,7 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
       weftDir,
       durations: extras.durations,
       reporter,
-      signal: controller.signal,
+      signal: interruption.signal,
       // Every run keeps a journal, so that any run can be resumed.
       journal: true,
       resume: values.resume,
@@ -124,11 +111,11 @@ export const runCommand = async (args: ReadonlyArray<string>, io: Io): Promise<n
     // the run's code (bin/weft.js), whatever is left open, and says so.
     const left = before === undefined ? undefined : describeOpened(await leftOpen(before, io.openResources!))
     if (left !== undefined) io.stderr(`weft: ${left}\n`)
-    if (interrupted !== undefined || result.status === "cancelled") return signalExitCode(interrupted ?? "SIGINT")
+    if (interruption.by() !== undefined || result.status === "cancelled") return signalExitCode(interruption.by() ?? "SIGINT")
     showOutputs(plan, result, output, reporterName(values.reporter, io) === "plain", io)
     return result.status === "succeeded" ? 0 : 1
   } finally {
-    for (const name of handled) signals?.off(name, onSignal)
+    stopListening()
     await closeCoordinator()
     // The run ended here, however it ended: a later --resume has nothing of it to await on the workers.
     if (coordinator !== undefined) rmSync(workersRunFile(weftDir, plan), { force: true })
@@ -165,11 +152,7 @@ const coordinate = async (url: string, plan: Plan.Plan, io: Io, run: { readonly 
   }
 }
 
-/** The signals that cancel a run: a second one forces the exit. */
-const handled: ReadonlyArray<NodeJS.Signals> = ["SIGINT", "SIGTERM", "SIGHUP"]
-
-/** The exit code of a run ended by `signal`: 128 + its number, as a shell reports it. */
-export const signalExitCode = (signal: NodeJS.Signals): number => signal === "SIGTERM" ? 143 : signal === "SIGHUP" ? 129 : 130
+export { signalExitCode } from "./interruption.ts"
 
 /**
  * After the run: `--output STEP`'s value on stdout; else, after the plain

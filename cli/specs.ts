@@ -5,7 +5,7 @@
  * `--help` and a bad flag are answered before the engine loads.
  */
 import { boolean, list, oneOf, string, wholeNumber, type CommandSpec } from "./flags.ts"
-import { inspectFlag, runFlags } from "./runFlags.ts"
+import { inspectFlag, reporters, runFlags } from "./runFlags.ts"
 import { parseSize } from "../runtime/cache/size.ts"
 import { UsageError } from "./common.ts"
 
@@ -65,6 +65,30 @@ export const graphSpec = {
   },
   notes: [loadedFiles],
   examples: ["weft graph build.ts --format mermaid", "weft graph --check build.ts"]
+} as const satisfies CommandSpec
+
+export const verifySpec = {
+  name: "verify",
+  usage: ["weft verify [file] [step...] [options]"],
+  summary: "find steps whose result depends on the schedule",
+  flags: {
+    runs: string("N", "how many schedules to try (default 50)", wholeNumber(1)),
+    seed: string("S", "the seed schedules are drawn from (default: random, shown at the end); a finding's seed replays it", wholeNumber(0, "a whole number, like --seed 42")),
+    concurrency: string("N", "the most steps at once; each schedule draws from 1 to this (default: the workflow's concurrency, else its number of steps)", wholeNumber(1)),
+    faults: boolean("also inject faults (a step throws, a command gets SIGTERM, a timeout, an interrupted run resumed) and check that the promises hold"),
+    "no-trace": boolean("do not trace the steps' file accesses (hazards and cache declarations); compare schedules only"),
+    reporter: string("R", "tui (default on a terminal, not in CI), plain (default otherwise) or json (one finding per line)", oneOf(reporters))
+  },
+  notes: [
+    "Each run is in a throwaway copy of the workflow's folder, with the cache and journal off: your files are not touched. Naming steps verifies them and what they depend on. " + loadedFiles,
+    "Progress goes to stderr with plain, is drawn live with tui, and is not shown with json (stdout then holds the findings alone).",
+    "Exit codes: 0 nothing found, 1 findings, 2 bad workflow or usage, 130 interrupted."
+  ],
+  examples: [
+    "weft verify build.ts                       # 50 schedules of every step",
+    "weft verify build.ts test --runs 200       # test and what it needs, 200 schedules",
+    "weft verify build.ts --seed 1234           # replay a finding's search"
+  ]
 } as const satisfies CommandSpec
 
 const runRefs = "A run is its id (20261125-225447-3f2a), a unique prefix of one, or -1 for the last run, -2 for the one before, and so on."

@@ -33,6 +33,16 @@ export interface VerifyOptions {
   readonly only?: ReadonlyArray<string> | undefined
   /** Called as the search goes: after each run, and when a finding is made. */
   readonly onProgress?: ((progress: VerifyProgress) => void) | undefined
+  /**
+   * Stops the search when aborted: the running run is cancelled (its
+   * processes torn down) and its result ignored, and `verify` resolves with
+   * the findings made so far.
+   */
+  readonly signal?: AbortSignal | undefined
+  /** Also inject faults and check weft's and the workflow's promises under them (default: false). */
+  readonly faults?: boolean | undefined
+  /** Trace the steps' file accesses to find hazards and cache declarations in one run (default: true). */
+  readonly trace?: boolean | undefined
 }
 
 /** How far `verify` has got. */
@@ -88,7 +98,8 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
     outputs: new Map(plan.steps.map((s) => [s.id, declaredOutputs(s.cache, wf.options.cache)])),
     only: options.only,
     rateLimiters: makeRateLimiters(wf.options.rateLimits),
-    ids: plan.ids
+    ids: plan.ids,
+    signal: options.signal
   }
   const observed = async (schedule: Schedule): Promise<Observation> => {
     const observation = await observe(wf, schedule, observeOptions)
@@ -103,6 +114,7 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
 
   const baselineSchedule = plainSchedule(steps, limit)
   const baseline = await observed(baselineSchedule)
+  const aborted = () => options.signal?.aborted === true
 
   // Order dependence: one search after another, each on what the earlier
   // ones left to compare, until the runs are spent. A step that changed is
@@ -111,18 +123,22 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
   const reported = new Set<string>()
   // Every run so far: what blame weighs a pair's flips against.
   const history: Array<Observation> = [baseline]
-  for (let round = 0; schedules < total && ignored.size < steps; round++) {
+  for (let round = 0; schedules < total && ignored.size < steps && !aborted(); round++) {
     let last: { readonly schedule: Schedule; readonly step: number; readonly pair?: readonly [number, number] | undefined; readonly seen: Observation } | undefined
     let tried = 0
     // The last failing call is the shrunk counterexample: fast-check only
     // moves on to a smaller schedule when that one fails too.
     const property = fc.asyncProperty(scheduleArbitrary(steps, limit), async (schedule) => {
+      // Once aborted, every call passes at once: fast-check's remaining draws
+      // cost nothing, and a run cut short is no evidence of a difference.
+      if (aborted()) return true
       const shrinking = last !== undefined
       if (!shrinking) {
         tried++
         schedules++
       }
       const seen = await observed(schedule)
+      if (aborted()) return true
       history.push(seen)
       let blamed = blame(plan, baseline, seen, ignored, history)
       // A pair already reported, seen again through another step: the same

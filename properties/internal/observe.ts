@@ -40,6 +40,8 @@ export interface ObserveOptions {
   readonly rateLimiters: ReadonlyMap<string, RateLimiter>
   /** The plan's step ids, in order: the schedule's priorities are by position. */
   readonly ids: ReadonlyArray<string>
+  /** Cancels the run when aborted. */
+  readonly signal?: AbortSignal | undefined
 }
 
 // A value canonicalHash refuses (a function, a class instance) is still
@@ -88,6 +90,7 @@ export const observe = async (wf: Workflow<any>, schedule: Schedule, options: Ob
       only: options.only,
       rateLimiters: options.rateLimiters,
       priority,
+      signal: options.signal,
       onEvent: (event) => void events.push(event)
     })
     const outcomes = new Map<string, string>()
