@@ -12,6 +12,7 @@ import * as Plan from "../runtime/Plan.ts"
 import { makeRateLimiters } from "../runtime/RateLimiter.ts"
 import type { Finding, OrderDependence } from "./Finding.ts"
 import { blame, descendantsOf } from "./internal/blame.ts"
+import { checkFaults } from "./internal/faults/checkFaults.ts"
 import { observe, type Observation, type ObserveOptions } from "./internal/observe.ts"
 import { memoCulprit, orderFix, orderMessage, staticView } from "./internal/orderReport.ts"
 import { plainSchedule, scheduleArbitrary, type Schedule } from "./internal/schedule.ts"
@@ -31,6 +32,15 @@ export interface VerifyOptions {
   readonly executor?: Executor | undefined
   /** Verify only these steps and what they depend on (default: all). */
   readonly only?: ReadonlyArray<string> | undefined
+  /**
+   * Also inject faults, each in a run of its own (default false): a step
+   * throws, a command gets SIGTERM, a step hangs until its timeout, the run
+   * is interrupted and resumed; and check that the promises hold under them
+   * (optional steps do not fail the run, retries run their attempts, nothing
+   * is cached from a failed or interrupted step, no process is left behind,
+   * finalizers run, a resumed run gives a clean run's results).
+   */
+  readonly faults?: boolean | undefined
   /** Called as the search goes: after each run, and when a finding is made. */
   readonly onProgress?: ((progress: VerifyProgress) => void) | undefined
   /**
@@ -159,6 +169,10 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
     if (last.pair !== undefined) reported.add(pairKey(last.pair))
     for (const i of descendantsOf(plan.dependents, last.step)) ignored.add(i)
     if (tried === 0) break
+  }
+  if (options.faults === true) {
+    const settings = { ...observeOptions, seed, custom: options.executor?.name, onRun: () => void (runs++, progress()) }
+    for (const finding of await checkFaults(wf, plan, baseline, settings)) found(finding)
   }
   return findings
 }

@@ -34,6 +34,9 @@ import { makeLineSplitter, maxLineBytes, type SafeCut } from "./internal/lineSpl
 import { newTreeId, processTable, ProcessTree, treeVariable } from "./internal/processTree.ts"
 import { guard, release } from "./internal/watchdog.ts"
 
+/** The process table and the tree variable, for tools that look for what a run left running (`verify`'s faults). */
+export { processTable, treeVariable, type Proc } from "./internal/processTree.ts"
+
 /** How `runCommand` spawns and reports. */
 export interface RunCommandOptions {
   /** Absolute directory; a relative `command.cwd` is resolved against it. */

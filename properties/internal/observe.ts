@@ -13,6 +13,7 @@ import type { Event } from "../../runtime/Event.ts"
 import type { Executor } from "../../runtime/Executor.ts"
 import type { RateLimiter } from "../../runtime/RateLimiter.ts"
 import { run } from "../../runtime/Run.ts"
+import type { RunResult } from "../../runtime/RunState.ts"
 import { makeDelayingExecutor, type Interval } from "./delayingExecutor.ts"
 import { keepsPlanPriority, type Schedule } from "./schedule.ts"
 import { makeThrowawayCopy } from "./throwawayCopy.ts"
@@ -64,6 +65,16 @@ const filesDigest = (dir: string, globs: ReadonlyArray<string>): string => {
   return hash.digest("hex")
 }
 
+/** By step id: its status, then a digest of its value and of its declared output files in `dir`. */
+export const outcomesOf = (result: RunResult, dir: string, outputs: ReadonlyMap<string, ReadonlyArray<string>>): Map<string, string> => {
+  const outcomes = new Map<string, string>()
+  for (const [id, summary] of Object.entries(result.steps)) {
+    const value = (result.outputs as Record<string, unknown>)[id]
+    outcomes.set(id, `${summary.status} ${valueDigest(value)} ${filesDigest(dir, outputs.get(id) ?? [])}`)
+  }
+  return outcomes
+}
+
 /**
  * The run's working folder is also the process's while it lasts: a function
  * step that writes `data.txt` means its workflow's folder, and only the
@@ -93,12 +104,7 @@ export const observe = async (wf: Workflow<any>, schedule: Schedule, options: Ob
       signal: options.signal,
       onEvent: (event) => void events.push(event)
     })
-    const outcomes = new Map<string, string>()
-    for (const [id, summary] of Object.entries(result.steps)) {
-      const value = (result.outputs as Record<string, unknown>)[id]
-      outcomes.set(id, `${summary.status} ${valueDigest(value)} ${filesDigest(copy.dir, options.outputs.get(id) ?? [])}`)
-    }
-    return { outcomes, intervals: delaying.intervals, events }
+    return { outcomes: outcomesOf(result, copy.dir, options.outputs), intervals: delaying.intervals, events }
   } finally {
     process.chdir(home)
     copy.remove()
