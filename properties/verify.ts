@@ -49,8 +49,6 @@ export interface VerifyOptions {
    * the findings made so far.
    */
   readonly signal?: AbortSignal | undefined
-  /** Also inject faults and check weft's and the workflow's promises under them (default: false). */
-  readonly faults?: boolean | undefined
   /** Trace the steps' file accesses to find hazards and cache declarations in one run (default: true). */
   readonly trace?: boolean | undefined
 }
@@ -170,7 +168,7 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
     for (const i of descendantsOf(plan.dependents, last.step)) ignored.add(i)
     if (tried === 0) break
   }
-  if (options.faults === true) {
+  if (options.faults === true && !aborted()) {
     const settings = { ...observeOptions, seed, custom: options.executor?.name, onRun: () => void (runs++, progress()) }
     for (const finding of await checkFaults(wf, plan, baseline, settings)) found(finding)
   }
