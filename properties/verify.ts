@@ -14,6 +14,7 @@ import { blame, descendantsOf } from "./internal/blame.ts"
 import { observe, type Observation, type ObserveOptions } from "./internal/observe.ts"
 import { orderFix, orderMessage, staticView } from "./internal/orderReport.ts"
 import { plainSchedule, scheduleArbitrary, type Schedule } from "./internal/schedule.ts"
+import { traceFindings } from "./internal/tracing/index.ts"
 
 export type { Schedule } from "./internal/schedule.ts"
 
@@ -30,6 +31,19 @@ export interface VerifyOptions {
   readonly executor?: Executor | undefined
   /** Verify only these steps and what they depend on (default: all). */
   readonly only?: ReadonlyArray<string> | undefined
+  /**
+   * Trace one plain run first (default true): which files each step read and
+   * wrote, commands under strace and function steps through `node:fs`, for
+   * hazards and cache declarations found in that one run, whatever the
+   * schedules show. Its findings come first.
+   */
+  readonly trace?: boolean | undefined
+  /**
+   * Told what verify could not check, and why (strace cannot run here, a
+   * step it cannot see into): the search goes on without it. Default: a
+   * process warning (`process.emitWarning`).
+   */
+  readonly onWarning?: ((text: string) => void) | undefined
   /** Called as the search goes: after each run, and when a finding is made. */
   readonly onProgress?: ((progress: VerifyProgress) => void) | undefined
 }
@@ -50,7 +64,8 @@ export interface VerifyProgress {
 }
 
 /**
- * Runs the workflow once plainly, then under `runs` schedules drawn by
+ * Traces one plain run for hazards and cache declarations (`trace`), runs
+ * the workflow once plainly, then under `runs` schedules drawn by
  * fast-check (a concurrency from 1 to the limit, priorities among ready
  * steps, and a few event-loop turns of delay around each body), each in a
  * throwaway copy of its folder with the cache and journal off, and compares
@@ -100,6 +115,13 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
   }
 
   const baselineSchedule = plainSchedule(steps, limit)
+  if (options.trace ?? true) {
+    const traced = await traceFindings(wf, plan, baselineSchedule, observeOptions)
+    runs++
+    progress()
+    for (const warning of traced.warnings) (options.onWarning ?? ((text) => process.emitWarning(text, "WeftVerifyWarning")))(warning)
+    for (const finding of traced.findings) found(finding)
+  }
   const baseline = await observed(baselineSchedule)
 
   // Order dependence: one search after another, each on what the earlier
