@@ -29,11 +29,14 @@ export const traceRun = async (wf: Workflow<any>, schedule: Schedule, options: O
   let roots: ReadonlyArray<string> = []
   const tracing = makeTracingExecutor(options.executor, { strace: problem === undefined ? program : undefined, logDir, record })
   // The copy is made inside `observe`: its folder is learned from the first
-  // step, with its real path (strace reports real paths).
+  // step, with its real path (strace reports real paths). The user's own
+  // folder counts as the workflow's too: a step that finds its files from
+  // `import.meta.url` reads the original, not the copy, and it is the same file.
+  const original = path.resolve(options.folder)
   const executor = {
     ...tracing.executor,
     run: (step: Parameters<typeof tracing.executor.run>[0]) => {
-      if (roots.length === 0) roots = [...new Set([step.cwd, fs.realpathSync(step.cwd)])]
+      if (roots.length === 0) roots = [...new Set([step.cwd, fs.realpathSync(step.cwd), original, fs.realpathSync(original)])]
       return tracing.executor.run(step)
     }
   }
