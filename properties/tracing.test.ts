@@ -7,6 +7,7 @@
 import * as fs from "node:fs"
 import { writeFileSync } from "node:fs"
 import * as path from "node:path"
+import * as Effect from "effect/Effect"
 import { describe, expect, it } from "vitest"
 import { sh } from "../dsl/Command.ts"
 import { workflow } from "../dsl/Workflow.ts"
@@ -170,6 +171,17 @@ describe("the traced run", () => {
       if (saved === undefined) delete process.env.WEFT_STRACE
       else process.env.WEFT_STRACE = saved
     }
+  })
+
+  it("names the steps it cannot see into, and claims nothing about them", async () => {
+    const wf = workflow("effects", { cache: true })
+      .step("sees", () => fs.readFileSync("a.txt", "utf8"))
+      .step("blind", () => Effect.sync(() => fs.readFileSync("a.txt", "utf8")))
+    const { findings, warnings } = await traceOnly(wf, { "a.txt": "" })
+    expect(findings).toMatchObject([{ kind: "undeclared-input", step: "sees" }])
+    expect(warnings).toEqual([
+      `not traced, so their hazards and cache declarations are left to the schedules: step "blind" (its function returns an Effect, whose file accesses cannot be attributed to it).`
+    ])
   })
 
   it("trace: false draws schedules only", async () => {

@@ -6,6 +6,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import type { Workflow } from "../../../dsl/Workflow.ts"
+import { locate } from "../../../runtime/permissions/programs.ts"
 import { observe, type ObserveOptions } from "../observe.ts"
 import type { Schedule } from "../schedule.ts"
 import { accessesWithin, type Accesses, type RawAccess } from "./Accesses.ts"
@@ -27,7 +28,9 @@ export const traceRun = async (wf: Workflow<any>, schedule: Schedule, options: O
   const raw: Array<RawAccess> = []
   const record = (step: string, access: RawAccess["access"], absolute: string) => void raw.push({ step, access, path: absolute })
   let roots: ReadonlyArray<string> = []
-  const tracing = makeTracingExecutor(options.executor, { strace: problem === undefined ? program : undefined, logDir, record })
+  // Found on weft's PATH once: a step's own PATH (its `env`) need not have it.
+  const strace = problem === undefined ? locate(program, process.cwd(), process.env.PATH) ?? program : undefined
+  const tracing = makeTracingExecutor(options.executor, { strace, logDir, record })
   // The copy is made inside `observe`: its folder is learned from the first
   // step, with its real path (strace reports real paths). The user's own
   // folder counts as the workflow's too: a step that finds its files from
