@@ -21,7 +21,8 @@ describe.concurrent("weft verify", () => {
   it("a workflow whose result does not depend on the schedule: exit 0, a summary with the seed", async ({ expect }) => {
     const r = await weft(["verify", appending, "--runs", "10"], { env: { WEFT_ORDERED: "1" } })
     expect(r.code, shown(r)).toBe(0)
-    expect(r.stdout).toMatch(/^✓ appending: 10 schedules \(11 runs\) · no findings · .* · seed \d+\n$/)
+    // 12 runs: the traced one, the plain one, and 10 schedules.
+    expect(r.stdout).toMatch(/^✓ appending: 10 schedules \(12 runs\) · no findings · .* · seed \d+\n$/)
   })
 
   it("finds nothing in examples/view-switch.ts", async ({ expect }) => {
@@ -30,8 +31,17 @@ describe.concurrent("weft verify", () => {
     expect(r.stdout).toBe("")
   })
 
-  it("the planted bug, plain: exit 1; the steps, the fix, both schedules, the replay command; progress on stderr", async ({ expect }) => {
+  it("the planted bug, traced: one run names the two appenders and the file; the schedules do not report the pair again", async ({ expect }) => {
     const r = await weft(["verify", appending, "--runs", "10", "--seed", "7"])
+    expect(r.code, shown(r)).toBe(1)
+    expect(r.stdout).toMatch(/^✗ hazard \(write\/write\): steps "a" and "b" both write log\.txt/m)
+    expect(r.stdout).not.toMatch(/order dependence/)
+    expect(r.stdout).toMatch(/^✗ appending: 10 schedules \(\d+ runs\) · 1 finding · .* · seed 7\n$/m)
+  })
+
+  // --no-trace from here: what the schedules find, and how it is shown.
+  it("the planted bug, plain: exit 1; the steps, the fix, both schedules, the replay command; progress on stderr", async ({ expect }) => {
+    const r = await weft(["verify", appending, "--runs", "10", "--seed", "7", "--no-trace"])
     expect(r.code, shown(r)).toBe(1)
     expect(r.stdout).toMatch(/^✗ order dependence: step "read" gave a different result when "a" and "b"/m)
     expect(r.stdout).toMatch(/^  steps: read, a, b$/m)
@@ -39,16 +49,16 @@ describe.concurrent("weft verify", () => {
     expect(r.stdout).toMatch(/^  declared: /m)
     expect(r.stdout).toMatch(/^    plain: +concurrency 3 · ready steps in plan order · no step held back$/m)
     expect(r.stdout).toMatch(/^    shrunk: concurrency 2 · /m)
-    expect(r.stdout).toContain(`  replay: weft verify ${appending} --seed 7 --runs 10\n`)
+    expect(r.stdout).toContain(`  replay: weft verify ${appending} --seed 7 --runs 10 --no-trace\n`)
     expect(r.stdout).toMatch(/^✗ appending: 10 schedules \(\d+ runs\) · 1 finding · .* · seed 7\n$/m)
     expect(r.stderr).toMatch(/^verify: \d+\/10 schedules · 1 finding.* · found: step "read"/m)
   })
 
   it("the planted bug, json: exit 1, one finding per line and nothing else, the same finding as plain, replayed by its seed", async ({ expect }) => {
     const [json, again, plain] = await Promise.all([
-      weft(["verify", appending, "--runs", "10", "--seed", "7", "--reporter", "json"]),
-      weft(["verify", appending, "--runs", "10", "--seed", "7", "--reporter", "json"]),
-      weft(["verify", appending, "--runs", "10", "--seed", "7", "--reporter", "plain"])
+      weft(["verify", appending, "--runs", "10", "--seed", "7", "--no-trace", "--reporter", "json"]),
+      weft(["verify", appending, "--runs", "10", "--seed", "7", "--no-trace", "--reporter", "json"]),
+      weft(["verify", appending, "--runs", "10", "--seed", "7", "--no-trace", "--reporter", "plain"])
     ])
     expect(json.code, shown(json)).toBe(1)
     const findings = findingsOf(json.stdout)

@@ -36,7 +36,7 @@ export const verifyCommand = async (args: ReadonlyArray<string>, io: Io): Promis
   const plan = Plan.make(loaded.workflow, { file: loaded.file, only })
   const seed = values.seed ?? Math.floor(Math.random() * 0x7fffffff)
   const total = values.runs ?? 50
-  const invocation: VerifyInvocation = { file, only, runs: values.runs, concurrency: values.concurrency }
+  const invocation: VerifyInvocation = { file, only, runs: values.runs, concurrency: values.concurrency, noTrace: values["no-trace"], faults: values.faults }
 
   const interruption = makeInterruption(io, "stopping the search")
   const progress = await progressView(reporter, io, loaded.workflow.name, total)

@@ -17,6 +17,10 @@ export interface VerifyInvocation {
   /** `--runs` and `--concurrency`, when given: a replay needs the same. */
   readonly runs?: number | undefined
   readonly concurrency?: number | undefined
+  /** `--no-trace`: a traced run reports hazards first, and the schedules then skip their pairs, so a replay needs the same. */
+  readonly noTrace?: boolean | undefined
+  /** `--faults`. */
+  readonly faults?: boolean | undefined
 }
 
 /** `weft verify <file> [steps] --seed S`, with the options that change the search. */
@@ -27,7 +31,9 @@ export const replayCommand = (invocation: VerifyInvocation, seed: number): strin
     ...invocation.only,
     `--seed ${seed}`,
     ...(invocation.runs === undefined ? [] : [`--runs ${invocation.runs}`]),
-    ...(invocation.concurrency === undefined ? [] : [`--concurrency ${invocation.concurrency}`])
+    ...(invocation.concurrency === undefined ? [] : [`--concurrency ${invocation.concurrency}`]),
+    ...(invocation.noTrace === true ? ["--no-trace"] : []),
+    ...(invocation.faults === true ? ["--faults"] : [])
   ].join(" ")
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`

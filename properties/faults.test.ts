@@ -44,8 +44,8 @@ describe("verify with faults", () => {
         Effect.acquireRelease(Effect.succeed("server"), () => Effect.sync(() => void 0)).pipe(Effect.scoped))
     const findings = await verify(wf, { ...withFaults(folder()), onProgress: (p) => void (runs = p.runs) })
     expect(findings).toEqual([])
-    // The plain run, one schedule, one without faults (what it leaves running), then 5 throws, 1 SIGTERM, 5 timeouts and 3 interrupts each resumed.
-    expect(runs).toBe(3 + 5 + 1 + 5 + 3 * 2)
+    // The traced run, the plain run, one schedule, one without faults (what it leaves running), then 5 throws, 1 SIGTERM, 5 timeouts and 3 interrupts each resumed.
+    expect(runs).toBe(4 + 5 + 1 + 5 + 3 * 2)
   })
 
   it("an optional step's dependent that cannot do without it", async () => {

@@ -16,6 +16,7 @@ import { checkFaults } from "./internal/faults/checkFaults.ts"
 import { observe, type Observation, type ObserveOptions } from "./internal/observe.ts"
 import { memoCulprit, orderFix, orderMessage, staticView } from "./internal/orderReport.ts"
 import { plainSchedule, scheduleArbitrary, type Schedule } from "./internal/schedule.ts"
+import { traceFindings } from "./internal/tracing/index.ts"
 
 export type { Schedule } from "./internal/schedule.ts"
 
@@ -41,6 +42,19 @@ export interface VerifyOptions {
    * finalizers run, a resumed run gives a clean run's results).
    */
   readonly faults?: boolean | undefined
+  /**
+   * Trace one plain run first (default true): which files each step read and
+   * wrote, commands under strace and function steps through `node:fs`, for
+   * hazards and cache declarations found in that one run, whatever the
+   * schedules show. Its findings come first.
+   */
+  readonly trace?: boolean | undefined
+  /**
+   * Told what verify could not check, and why (strace cannot run here, a
+   * step it cannot see into): the search goes on without it. Default: a
+   * process warning (`process.emitWarning`).
+   */
+  readonly onWarning?: ((text: string) => void) | undefined
   /** Called as the search goes: after each run, and when a finding is made. */
   readonly onProgress?: ((progress: VerifyProgress) => void) | undefined
   /**
@@ -49,8 +63,6 @@ export interface VerifyOptions {
    * the findings made so far.
    */
   readonly signal?: AbortSignal | undefined
-  /** Trace the steps' file accesses to find hazards and cache declarations in one run (default: true). */
-  readonly trace?: boolean | undefined
 }
 
 /** How far `verify` has got. */
@@ -69,7 +81,8 @@ export interface VerifyProgress {
 }
 
 /**
- * Runs the workflow once plainly, then under `runs` schedules drawn by
+ * Traces one plain run for hazards and cache declarations (`trace`), runs
+ * the workflow once plainly, then under `runs` schedules drawn by
  * fast-check (a concurrency from 1 to the limit, priorities among ready
  * steps, and a few event-loop turns of delay around each body), each in a
  * throwaway copy of its folder with the cache and journal off, and compares
@@ -121,6 +134,19 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
   }
 
   const baselineSchedule = plainSchedule(steps, limit)
+  // Pairs already reported: the schedules do not report them again.
+  const reported = new Set<string>()
+  if (options.trace ?? true) {
+    const traced = await traceFindings(wf, plan, baselineSchedule, observeOptions)
+    runs++
+    progress()
+    for (const warning of traced.warnings) (options.onWarning ?? ((text) => process.emitWarning(text, "WeftVerifyWarning")))(warning)
+    for (const finding of traced.findings) {
+      found(finding)
+      // A traced hazard is the order dependence the schedules would find, found for certain.
+      if (finding.kind === "hazard") reported.add(pairKey([plan.indexOf.get(finding.pair[0])!, plan.indexOf.get(finding.pair[1])!]))
+    }
+  }
   const baseline = await observed(baselineSchedule)
   const aborted = () => options.signal?.aborted === true
 
@@ -128,11 +154,10 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
   // ones left to compare, until the runs are spent. A step that changed is
   // set aside with everything after it: they would show the same cause again.
   const ignored = new Set<number>()
-  const reported = new Set<string>()
   // Every run so far: what blame weighs a pair's flips against.
   const history: Array<Observation> = [baseline]
   for (let round = 0; schedules < total && ignored.size < steps && !aborted(); round++) {
-    let last: { readonly schedule: Schedule; readonly step: number; readonly pair?: readonly [number, number] | undefined; readonly seen: Observation } | undefined
+    let last: { readonly schedule: Schedule; readonly seen: Observation } | undefined
     let tried = 0
     // The last failing call is the shrunk counterexample: fast-check only
     // moves on to a smaller schedule when that one fails too.
@@ -148,24 +173,24 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
       const seen = await observed(schedule)
       if (aborted()) return true
       history.push(seen)
-      let blamed = blame(plan, baseline, seen, ignored, history)
-      // A pair already reported, seen again through another step: the same
-      // cause, so that step is set aside instead of reported twice.
-      while (blamed !== undefined && blamed.pair !== undefined && reported.has(pairKey(blamed.pair))) {
-        for (const i of descendantsOf(plan.dependents, blamed.step)) ignored.add(i)
-        blamed = blame(plan, baseline, seen, ignored, history)
-      }
-      if (blamed !== undefined) last = { schedule, ...blamed, seen }
-      return blamed === undefined
+      const differs = blame(plan, baseline, seen, ignored, []) !== undefined
+      if (differs) last = { schedule, seen }
+      return !differs
     })
     const details = await fc.check(property, { numRuns: total - schedules, seed: seed + round })
     if (!details.failed || last === undefined) {
       if (details.errorInstance !== null && details.errorInstance !== undefined) throw details.errorInstance
       break
     }
-    found(orderFinding(plan, last, seed, [baselineSchedule, last.schedule], memoCulprit(plan.ids[last.step]!, baseline, last.seen)))
-    if (last.pair !== undefined) reported.add(pairKey(last.pair))
-    for (const i of descendantsOf(plan.dependents, last.step)) ignored.add(i)
+    // The pair is chosen once the search is over, weighed against every run
+    // it made (shrinking included), not against the few seen when it failed.
+    const blamed = blame(plan, baseline, last.seen, ignored, history)!
+    for (const i of descendantsOf(plan.dependents, blamed.step)) ignored.add(i)
+    // A pair already reported (by tracing, or an earlier round through
+    // another step) is the same cause: its step is set aside, not reported twice.
+    if (blamed.pair !== undefined && reported.has(pairKey(blamed.pair))) continue
+    found(orderFinding(plan, blamed, seed, [baselineSchedule, last.schedule], memoCulprit(plan.ids[blamed.step]!, baseline, last.seen)))
+    if (blamed.pair !== undefined) reported.add(pairKey(blamed.pair))
     if (tried === 0) break
   }
   if (options.faults === true && !aborted()) {

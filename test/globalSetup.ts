@@ -3,7 +3,8 @@
  * machine lacks something npm does not install: bubblewrap, without which
  * the sandbox tests check weft's refusal instead of the sandbox itself, and
  * Perl, without which the spawner's tests do not run; and redis-server,
- * without which the workers' tests fail (they start a real one).
+ * without which the workers' tests fail (they start a real one); and strace,
+ * without which verify's tracing tests check only the warning for command steps.
  *
  * `.ci/run` installs what is missing and sets `WEFT_REQUIRE_ALL=1`, which
  * turns a reduced test into a failed run: a test that silently proves less
@@ -12,6 +13,7 @@
 import { existsSync } from "node:fs"
 import { bwrapWorks } from "../runtime/permissions/sandbox.ts"
 import { hasRedisServer, redisServerPath } from "./fixtures/redis.ts"
+import { straceProblem } from "../properties/internal/tracing/index.ts"
 
 export default function setup(): void {
   const missing: Array<string> = []
@@ -31,6 +33,13 @@ export default function setup(): void {
     missing.push(
       `runtime/workers/workers.test.ts, faults.test.ts and lease.test.ts fail: weft's workers are tested against a real Redis, and ${redisServerPath} is missing.\n` +
         "    Install it (Debian/Ubuntu: apt-get install redis-server) and run npm test again."
+    )
+  }
+  const strace = process.platform === "linux" ? straceProblem() : undefined
+  if (strace !== undefined) {
+    missing.push(
+      `properties/tracing.test.ts checks only the warning, not the hazards and cache declarations it finds in command steps: ${strace}.\n` +
+        "    Install it (Debian/Ubuntu: apt-get install strace; in a container, allow ptrace) and run npm test again."
     )
   }
   if (missing.length === 0) return
