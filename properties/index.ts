@@ -3,3 +3,5 @@
  */
 export { verify, type Schedule, type VerifyOptions, type VerifyProgress } from "./verify.ts"
 export { stepsOf, type CacheDeclaration, type FaultFinding, type Finding, type Hazard, type InvariantFinding, type OrderDependence } from "./Finding.ts"
+export * as invariants from "./readyInvariants.ts"
+export type { Invariant, InvariantResult, RunView, StepRecord, StepOutcome, Steps } from "../dsl/Invariant.ts"

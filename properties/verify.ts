@@ -10,7 +10,9 @@ import type { Executor } from "../runtime/Executor.ts"
 import { localExecutor } from "../runtime/executors/local.ts"
 import * as Plan from "../runtime/Plan.ts"
 import type { Finding, OrderDependence } from "./Finding.ts"
-import { blame, descendantsOf } from "./internal/blame.ts"
+import type { Violation } from "../runtime/checkInvariants.ts"
+import { blame, descendantsOf, type Blame } from "./internal/blame.ts"
+import { invariantFinding, invariantNames, invariantsBroken } from "./internal/invariantReport.ts"
 import { observe, type Observation, type ObserveOptions } from "./internal/observe.ts"
 import { orderFix, orderMessage, staticView } from "./internal/orderReport.ts"
 import { plainSchedule, scheduleArbitrary, type Schedule } from "./internal/schedule.ts"
@@ -58,8 +60,10 @@ export interface VerifyProgress {
  * Resolves with the findings: empty when every schedule gave the same
  * results; else each difference found, shrunk to the smallest schedule that
  * still shows it, the steps it changed set aside so that the next one is a
- * different difference. Rejects with a `DefinitionError` when the workflow
- * cannot run.
+ * different difference. The workflow's `invariants` are checked on every
+ * run, the plain one included: each that breaks is reported once, under the
+ * smallest schedule that still breaks it. Rejects with a `DefinitionError`
+ * when the workflow cannot run (or an invariant names a step it lacks).
  *
  * Function steps' relative paths resolve in the copy: the process's working
  * folder is the copy's while each run lasts, so call it from one place at a time.
@@ -101,13 +105,34 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
 
   const baselineSchedule = plainSchedule(steps, limit)
   const baseline = await observed(baselineSchedule)
-
-  // Order dependence: one search after another, each on what the earlier
-  // ones left to compare, until the runs are spent. A step that changed is
-  // set aside with everything after it: they would show the same cause again.
+  // Invariants the plain run broke are reported as such, without a schedule.
+  const reported = new Set<string>()
+  for (const violation of await invariantsBroken(wf, baseline)) {
+    reported.add(violation.invariant)
+    found(invariantFinding(violation))
+  }
+  const unreported = () => invariantNames(wf).some((name) => !reported.has(name))
   const ignored = new Set<number>()
-  for (let round = 0; schedules < total && ignored.size < steps; round++) {
-    let last: { readonly schedule: Schedule; readonly step: number; readonly pair?: readonly [number, number] | undefined } | undefined
+
+  // A schedule fails for an order dependence (a changed result) or a broken
+  // invariant not yet reported. While shrinking, a smaller schedule counts
+  // only when it fails the same way: the same kind, the same invariant.
+  const failureOf = async (schedule: Schedule, observation: Observation, seeking: Failure | undefined): Promise<Failure | undefined> => {
+    if (seeking?.kind !== "invariant") {
+      const blamed = blame(plan, baseline, observation, ignored)
+      if (blamed !== undefined) return { kind: "order", schedule, ...blamed }
+      if (seeking !== undefined) return undefined
+    }
+    if (!unreported()) return undefined
+    const violation = (await invariantsBroken(wf, observation)).find((v) => (seeking === undefined ? !reported.has(v.invariant) : v.invariant === seeking.violation.invariant))
+    return violation === undefined ? undefined : { kind: "invariant", schedule, violation }
+  }
+
+  // One search after another, each on what the earlier ones left to find,
+  // until the runs are spent. A step that changed is set aside with
+  // everything after it: they would show the same cause again.
+  for (let round = 0; schedules < total && (ignored.size < steps || unreported()); round++) {
+    let last: Failure | undefined
     let tried = 0
     // The last failing call is the shrunk counterexample: fast-check only
     // moves on to a smaller schedule when that one fails too.
@@ -117,22 +142,32 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
         tried++
         schedules++
       }
-      const blamed = blame(plan, baseline, await observed(schedule), ignored)
-      if (blamed !== undefined) last = { schedule, ...blamed }
-      return blamed === undefined
+      const failure = await failureOf(schedule, await observed(schedule), last)
+      if (failure !== undefined) last = failure
+      return failure === undefined
     })
     const details = await fc.check(property, { numRuns: total - schedules, seed: seed + round })
     if (!details.failed || last === undefined) {
       if (details.errorInstance !== null && details.errorInstance !== undefined) throw details.errorInstance
       break
     }
-    const finding: OrderDependence = orderFinding(plan, last, seed, [baselineSchedule, last.schedule])
-    found(finding)
-    for (const i of descendantsOf(plan.dependents, last.step)) ignored.add(i)
+    if (last.kind === "invariant") {
+      reported.add(last.violation.invariant)
+      found(invariantFinding(last.violation, { seed, schedule: last.schedule }))
+    } else {
+      const finding: OrderDependence = orderFinding(plan, last, seed, [baselineSchedule, last.schedule])
+      found(finding)
+      for (const i of descendantsOf(plan.dependents, last.step)) ignored.add(i)
+    }
     if (tried === 0) break
   }
   return findings
 }
+
+/** Why a schedule failed: what `verify` reports, once shrunk. */
+type Failure =
+  | ({ readonly kind: "order"; readonly schedule: Schedule } & Blame)
+  | { readonly kind: "invariant"; readonly schedule: Schedule; readonly violation: Violation }
 
 const orderFinding = (
   plan: Plan.Plan,

@@ -22,6 +22,8 @@ export interface Observation {
   readonly intervals: ReadonlyMap<string, Interval>
   /** The run's events, in order: what invariants are checked against. */
   readonly events: ReadonlyArray<Event>
+  /** What each step returned, by id: the values invariants see. */
+  readonly outputs: Readonly<Record<string, unknown>>
 }
 
 export interface ObserveOptions {
@@ -86,7 +88,7 @@ export const observe = async (wf: Workflow<any>, schedule: Schedule, options: Ob
       const value = (result.outputs as Record<string, unknown>)[id]
       outcomes.set(id, `${summary.status} ${valueDigest(value)} ${filesDigest(copy.dir, options.outputs.get(id) ?? [])}`)
     }
-    return { outcomes, intervals: delaying.intervals, events }
+    return { outcomes, intervals: delaying.intervals, events, outputs: result.outputs as Record<string, unknown> }
   } finally {
     process.chdir(home)
     copy.remove()
