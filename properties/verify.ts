@@ -169,10 +169,11 @@ type Failure =
   | ({ readonly kind: "order"; readonly schedule: Schedule } & Blame)
   | { readonly kind: "invariant"; readonly schedule: Schedule; readonly violation: Violation }
 
-const orderFinding = (
+/** The finding for a result that changed under `schedules[1]`; `seed` replays the search that drew it, if one did. */
+export const orderFinding = (
   plan: Plan.Plan,
   last: { readonly step: number; readonly pair?: readonly [number, number] | undefined },
-  seed: number,
+  seed: number | undefined,
   schedules: readonly [Schedule, Schedule]
 ): OrderDependence => {
   const step = plan.ids[last.step]!
