@@ -61,13 +61,14 @@ const plainRuns = new WeakMap<Workflow<any>, Map<string, Promise<Observation>>>(
  * journal off) and resolves with what that run shows: each step whose
  * result differs from a plain run's (an order dependence, with the pair of
  * steps whose order flipped) and each of the workflow's invariants it broke,
- * or the plain run broke. Empty when the schedule changed nothing.
+ * or the plain run broke. Empty when the schedule changed nothing. A
+ * schedule for more or fewer steps, or a higher concurrency, is cut to fit.
  * Findings have no `seed`: the caller's fast-check seed replays them.
  *
  * @example
  * expect(await checkSchedule(wf, { concurrency: 1, priority: [0, 1], delays: [[0, 0], [0, 0]] })).toEqual([])
  */
-export const checkSchedule = async (wf: Workflow<any>, schedule: Schedule, options: CheckScheduleOptions = {}): Promise<Array<Finding>> => {
+export const checkSchedule = async (wf: Workflow<any>, drawn: Schedule, options: CheckScheduleOptions = {}): Promise<Array<Finding>> => {
   const plan = Plan.make(wf, { only: options.only })
   const folder = options.cwd ?? process.cwd()
   const observeOptions: ObserveOptions = {
@@ -77,7 +78,9 @@ export const checkSchedule = async (wf: Workflow<any>, schedule: Schedule, optio
     only: options.only,
     ids: plan.ids
   }
-  const plain = plainSchedule(plan.ids.length, limitOf(wf, plan, options))
+  const limit = limitOf(wf, plan, options)
+  const plain = plainSchedule(plan.ids.length, limit)
+  const schedule = fitted(drawn, plan.ids.length, limit)
   const runs = plainRuns.get(wf) ?? new Map<string, Promise<Observation>>()
   plainRuns.set(wf, runs)
   if (!runs.has(folder)) runs.set(folder, observe(wf, plain, observeOptions))
@@ -95,12 +98,19 @@ export const checkSchedule = async (wf: Workflow<any>, schedule: Schedule, optio
   return findings
 }
 
+/** Options of {@link verifyProperty}: those of `checkSchedule`, and how large a schedule to draw. */
+export interface VerifyPropertyOptions extends CheckScheduleOptions {
+  /** The most steps a drawn schedule orders and delays; later steps keep priority 0 and no delay (default 16). */
+  readonly maxSteps?: number | undefined
+}
+
 /**
  * The property `verify` checks, over workflows built from your own drawn
  * inputs: for every input and schedule, `checkSchedule(make(input), schedule)`
  * finds nothing. Hand it to `fc.assert`; a failure names the shrunk input and
- * schedule and says what was found. `make` is called more than once per
- * input, so it should only build the workflow.
+ * schedule and says what was found. Schedules are drawn apart from the input
+ * (for `maxSteps` steps, cut to each workflow's size), so that fast-check
+ * shrinks both: to the smallest input that still shows the bug.
  *
  * @example
  * it("every pipeline size keeps its promises", async () => {
@@ -110,12 +120,18 @@ export const checkSchedule = async (wf: Workflow<any>, schedule: Schedule, optio
 export const verifyProperty = <T>(
   inputs: fc.Arbitrary<T>,
   make: (input: T) => Workflow<any>,
-  options: CheckScheduleOptions = {}
-): fc.IAsyncPropertyWithHooks<[readonly [T, Schedule]]> =>
-  fc.asyncProperty(
-    inputs.chain((input) => schedules(make(input), options).map((schedule) => [input, schedule] as const)),
-    async ([input, schedule]) => {
-      const findings = await checkSchedule(make(input), schedule, options)
-      if (findings.length > 0) throw new Error(findings.map((f) => `${f.message}\n  fix: ${f.fix}`).join("\n"))
-    }
-  )
+  options: VerifyPropertyOptions = {}
+): fc.IAsyncPropertyWithHooks<[T, Schedule]> => {
+  const most = options.maxSteps ?? 16
+  return fc.asyncProperty(inputs, scheduleArbitrary(most, options.concurrency ?? most), async (input, schedule) => {
+    const findings = await checkSchedule(make(input), schedule, options)
+    if (findings.length > 0) throw new Error(findings.map((f) => `${f.message}\n  fix: ${f.fix}`).join("\n"))
+  })
+}
+
+/** A schedule drawn for any number of steps, made to fit `steps` steps and a limit of `limit`. */
+const fitted = (schedule: Schedule, steps: number, limit: number): Schedule => ({
+  concurrency: Math.max(1, Math.min(schedule.concurrency, limit)),
+  priority: schedule.priority.length === 0 ? [] : Array.from({ length: steps }, (_, i) => schedule.priority[i] ?? 0),
+  delays: Array.from({ length: steps }, (_, i) => schedule.delays[i] ?? ([0, 0] as const))
+})
