@@ -94,7 +94,7 @@ describe("verify checks the workflow's invariants", () => {
     const error = await verify(typo, { cwd: folder(), runs: 2 }).catch((e: unknown) => e)
     expect(isDefinitionError(error)).toBe(true)
     expect((error as Error).message).toContain(`invariant "typo" names step "deplyo", which is not a step of this workflow. Did you mean "deploy"?`)
-    // A ready-made one is caught before anything runs.
+    // A ready-made one too (Plan.make catches it before anything runs: dsl/invariantOptions.test.ts).
     const ready = workflow("r", { invariants: { "x": invariants.exclusive(["migrat", "seed"]) } }).step("migrate", () => 1).step("seed", () => 2)
     await expect(verify(ready, { cwd: folder() })).rejects.toThrow(`invariant "x" names step "migrat", which is not a step of this workflow. Did you mean "migrate"?`)
   })
