@@ -6,6 +6,7 @@
  */
 import type * as Duration from "effect/Duration"
 import type { Command } from "./Command.ts"
+import type { Invariant } from "./Invariant.ts"
 import type { Permissions } from "./Permissions.ts"
 import { makeStepDef, type CacheOptions, type OutputOf, type Runner, type StepDef, type StepFunction, type StepOptions } from "./Step.ts"
 
@@ -50,6 +51,16 @@ export interface WorkflowOptions {
    * workflow("nightly", { alerts: { stepOverrun: 3, memoHitRate: 0.5 } })
    */
   readonly alerts?: AlertOptions
+  /**
+   * Named promises every run must keep, checked by `verify` (`weft verify`)
+   * on every schedule it tries: each a function of the run that returns
+   * `true` (or nothing) when it held, `false` or why not when it did not.
+   * Ready-made ones are in `weft/properties` (`invariants.before`, …).
+   *
+   * @example
+   * workflow("ci", { invariants: { "deploy after tests": (run) => run.succeededBefore("test-*", "deploy") } })
+   */
+  readonly invariants?: Readonly<Record<string, Invariant>>
 }
 
 /** Alerts: each a factor or share, or `false` for never. */

@@ -9,6 +9,7 @@
 import { isCommand } from "./Command.ts"
 import type { Problem } from "./DefinitionError.ts"
 import { suggestion } from "./didYouMean.ts"
+import { invariantStepProblems } from "./invariantOptions.ts"
 import { stepOptionKeys, stepOptions, workflowOptionKeys, workflowOptions } from "./options.ts"
 import type { StepDef } from "./Step.ts"
 import { isWorkflow, type Workflow } from "./Workflow.ts"
@@ -131,5 +132,6 @@ export const checkWorkflow = (wf: Workflow<any>, options: CheckOptions = {}): Ch
       say(def, "its runner must be a function, a command (sh`...` or cmd([...])) or a workflow")
     }
   }
+  if (settings.invariants !== undefined) problems.push(...invariantStepProblems(settings.invariants, steps.map((s) => s.id)))
   return { problems, indexOf: firstOf, refs }
 }

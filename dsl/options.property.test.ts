@@ -37,7 +37,12 @@ const workflowValues: { readonly [K in keyof WorkflowOptions]-?: fc.Arbitrary<un
   rateLimits: values([{ api: { limit: 2, per: "1 second" } }], [{ api: { limit: 0, per: "1 second" } }, { api: { limit: 1, per: "soon" } }, [], 5]),
   resources: values([{ db: 1 }, { db: 2, gpu: 1 }], [{ db: 0 }, { slots: 2 }, { commands: 1 }, "db"]),
   permissions,
-  alerts: values([{ stepOverrun: 3 }, { memoHitRate: 0.5, runOverrun: false }], [{ stepOverrun: 1 }, { memoHitRate: 2 }, { nope: 1 }, 5])
+  alerts: values([{ stepOverrun: 3 }, { memoHitRate: 0.5, runOverrun: false }], [{ stepOverrun: 1 }, { memoHitRate: 2 }, { nope: 1 }, 5]),
+  // Names steps `s*` or `s0`: found or not, depending on the steps drawn.
+  invariants: values(
+    [{ fine: () => true }, { named: Object.assign(() => true, { steps: ["s*"] }) }],
+    [5, [], { x: 5 }, { typo: Object.assign(() => true, { steps: ["s0", "nope"] }) }, { shape: Object.assign(() => true, { steps: "s0" }) }]
+  )
 }
 
 /** A value (or nothing) for every step option but `needs` and `after`, which name other steps. */

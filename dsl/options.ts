@@ -14,6 +14,7 @@
 import { alertsProblems } from "./alertOptions.ts"
 import { cacheProblem } from "./cacheOptions.ts"
 import { toMillis } from "./duration.ts"
+import { invariantsProblems } from "./invariantOptions.ts"
 import { permissionsProblems } from "./permissionsOptions.ts"
 import { rateLimitsProblems, stepRateLimitProblem } from "./rateLimitOptions.ts"
 import { capacityProblems, demandProblems } from "./resourceOptions.ts"
@@ -102,7 +103,8 @@ export const workflowOptions: OptionTable<WorkflowOptions> = {
   rateLimits: { doc: "named rate limits steps share: { openai: { limit, per } }", check: rateLimitsProblems },
   resources: { doc: "capacities of named resources steps hold: { db: 1 }", check: capacityProblems },
   permissions: { doc: "what every step may see and touch, unless it says otherwise", check: permissionsProblems },
-  alerts: { doc: "when the run warns that something is slow or wasteful", check: alertsProblems }
+  alerts: { doc: "when the run warns that something is slow or wasteful", check: alertsProblems },
+  invariants: { doc: "named promises every run must keep, checked by verify: { \"deploy after tests\": (run) => … }", check: invariantsProblems }
 }
 
 /** The keys of `stepOptions`, for unknown-key reports. */

@@ -13,8 +13,8 @@ export interface OrderDependence {
   readonly step: string
   /** Two steps with no order between them whose relative order flipped between the two runs; absent when none did. */
   readonly pair?: readonly [string, string] | undefined
-  /** Replays the search: `weft verify --seed <seed>`, `verify(wf, { seed })`. */
-  readonly seed: number
+  /** Replays the search: `weft verify --seed <seed>`, `verify(wf, { seed })`; absent from `checkSchedule`, whose caller's fast-check seed replays it. */
+  readonly seed?: number | undefined
   /** The plain schedule and the smallest drawn one that gave a different result. */
   readonly schedules: readonly [Schedule, Schedule]
   /** What the static race check says of the pair from their declared paths, if anything (the static view beside the dynamic one). */

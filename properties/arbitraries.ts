@@ -44,7 +44,12 @@ export interface WorkflowModel {
 /** What `"unlimited"` becomes: weft needs a whole number. */
 export const UNLIMITED = Number.MAX_SAFE_INTEGER
 
-/** The id of step `i`. */
+/**
+ * The id of step `i`.
+ *
+ * @example
+ * arbitraries.idOf(3) // "s3"
+ */
 export const idOf = (i: number): string => `s${i}`
 
 /** The index of a step id made by `idOf`. */
@@ -53,19 +58,40 @@ export const indexOfId = (id: string): number => Number(id.slice(1))
 /** The slot limit the engine is given. */
 export const limitOf = (model: WorkflowModel): number => (model.concurrency === "unlimited" ? UNLIMITED : model.concurrency)
 
-/** Every dependency of step `i`, needs then after, without repeats. */
+/**
+ * Every dependency of a step, needs then after, without repeats (indices).
+ *
+ * @example
+ * arbitraries.depsOf(model.steps[2]!).map(arbitraries.idOf) // ["s0", "s1"]
+ */
 export const depsOf = (step: StepModel): Array<number> => [...new Set([...step.needs, ...step.after])]
 
-/** How many attempts a step makes: until it succeeds or runs out of retries. */
+/**
+ * How many attempts a step makes: until it succeeds or runs out of retries.
+ *
+ * @example
+ * expect(stepEnd.attempts).toBe(arbitraries.attemptsOf(model.steps[i]!))
+ */
 export const attemptsOf = (step: StepModel): number => Math.min(step.failures, step.retries) + 1
 
-/** Whether a step ends succeeded. */
+/**
+ * Whether a step ends succeeded: its planned failures fit in its retries.
+ *
+ * @example
+ * expect(stepEnd.status).toBe(arbitraries.succeeds(model.steps[i]!) ? "succeeded" : "failed")
+ */
 export const succeeds = (step: StepModel): boolean => step.failures <= step.retries
 
 /** The delay before retry number `retry` (1-based), as weft computes it for `{ times, delay }`. */
 export const retryDelayOf = (step: StepModel, retry: number): number => step.retryDelay * 2 ** (retry - 1)
 
-/** Virtual milliseconds from a step's start to its end when nothing interrupts it. */
+/**
+ * Milliseconds from a step's start to its end when nothing interrupts it:
+ * its attempts and the delays between them.
+ *
+ * @example
+ * arbitraries.totalTimeOf({ ...step, duration: 5, failures: 1, retries: 1, retryDelay: 2 }) // 12
+ */
 export const totalTimeOf = (step: StepModel): number => {
   let total = attemptsOf(step) * step.duration
   for (let retry = 1; retry < attemptsOf(step); retry++) total += retryDelayOf(step, retry)
@@ -126,14 +152,30 @@ const fromRaw = (i: number, raw: RawStep): StepModel => {
   return { needs, after, duration: raw.duration, optional: raw.optional, failures: raw.failures, retries: raw.retries, retryDelay: raw.retries > 0 ? raw.retryDelay : 0 }
 }
 
-/** Slot limits 1..4 or unlimited. */
+/**
+ * Slot limits 1..4 or unlimited: `workflowModel`'s default `concurrency`.
+ *
+ * @example
+ * arbitraries.workflowModel({ concurrency: fc.constant(2) }) // or arbitraries.concurrencyArb
+ */
 export const concurrencyArb: fc.Arbitrary<number | "unlimited"> = fc.oneof(fc.integer({ min: 1, max: 4 }), fc.constant("unlimited" as const))
 
 /** Mostly 0, sometimes 1..max: so most steps behave and a few do not. */
 const rarely = (max: number): fc.Arbitrary<number> =>
   fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max }) })
 
-/** Random workflows as data. */
+/**
+ * Random workflows as data: 1 to 12 steps (`minSteps`, `maxSteps`), each
+ * waiting for up to 3 earlier ones by `needs` or `after`, with durations,
+ * planned failures, retries, optional steps and, with `resources: true`,
+ * resources. Turn one into a workflow with {@link toWorkflow}; print it with
+ * {@link describeModel}.
+ *
+ * @example
+ * fc.assert(fc.property(arbitraries.workflowModel({ failures: false }), (model) => {
+ *   expect(() => Plan.make(arbitraries.toWorkflow(model))).not.toThrow()
+ * }))
+ */
 export const workflowModel = (options: ModelOptions = {}): fc.Arbitrary<WorkflowModel> => {
   const failures = options.failures ?? true
   const retries = options.retries ?? failures
@@ -184,7 +226,14 @@ export const plannedFailure = (id: string, attempt: number): Error => new Error(
 /** Makes the runner of model step `i`: what each attempt does (`ctx.attempt` is 1-based). */
 export type BodyOf = (i: number, step: StepModel) => (inputs: unknown, ctx: { readonly attempt: number }) => unknown
 
-/** Bodies on virtual time: each attempt sleeps `duration`, then fails when planned; the output is the id. */
+/**
+ * Bodies that sleep: each attempt sleeps `duration` milliseconds (virtual
+ * under `TestClock` with `runEffect`, real under `run`), then fails when
+ * planned; the output is the step's id. `toWorkflow`'s default.
+ *
+ * @example
+ * arbitraries.toWorkflow(model, arbitraries.sleepingBody)
+ */
 export const sleepingBody: BodyOf = (i, step) => (_inputs, ctx) =>
   ctx.attempt <= step.failures
     ? Effect.andThen(Effect.sleep(step.duration), Effect.fail(plannedFailure(idOf(i), ctx.attempt)))
@@ -192,7 +241,12 @@ export const sleepingBody: BodyOf = (i, step) => (_inputs, ctx) =>
 
 /**
  * The weft workflow of a model. Each step's `estimate` is its duration, so the
- * scheduler ranks by real (per-attempt) durations.
+ * scheduler ranks by real (per-attempt) durations. `body` makes what each
+ * step does (default: {@link sleepingBody}).
+ *
+ * @example
+ * const wf = arbitraries.toWorkflow(model, (i) => () => `step ${i} ran`)
+ * await run(wf)
  */
 export const toWorkflow = (model: WorkflowModel, body: BodyOf = sleepingBody, name = "generated"): Workflow<any> =>
   Workflow.make(
@@ -216,7 +270,13 @@ export const toWorkflow = (model: WorkflowModel, body: BodyOf = sleepingBody, na
     )
   )
 
-/** The model as a few readable lines: one per step, then the options. */
+/**
+ * The model as a few readable lines: the options, then one per step. For
+ * failure messages: a model prints as JSON otherwise.
+ *
+ * @example
+ * expect(result.status, arbitraries.describeModel(model)).toBe("succeeded")
+ */
 export const describeModel = (model: WorkflowModel): string => {
   const lines = [`workflow: concurrency ${model.concurrency}, failFast ${model.failFast}${model.resources === undefined ? "" : `, resources ${JSON.stringify(amounts(model.resources))}`}`]
   model.steps.forEach((step, i) => {

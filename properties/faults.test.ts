@@ -7,25 +7,16 @@
  */
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
-import * as os from "node:os"
-import * as path from "node:path"
 import * as Effect from "effect/Effect"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
+import { useFolders } from "../test/fixtures/folders.ts"
 import { cmd, isCommand } from "../dsl/Command.ts"
 import { workflow } from "../dsl/Workflow.ts"
 import type { Executor } from "../runtime/Executor.ts"
 import { localExecutor } from "../runtime/executors/local.ts"
 import { verify, type FaultFinding, type Finding } from "./index.ts"
 
-const folders: Array<string> = []
-const folder = (): string => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "weft-faults-test-"))
-  folders.push(dir)
-  return dir
-}
-afterEach(() => {
-  for (const dir of folders.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
-})
+const folder = useFolders("weft-faults-test-")
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const faultsOf = (findings: ReadonlyArray<Finding>) => findings.filter((f): f is FaultFinding => f.kind === "fault")

@@ -11,8 +11,10 @@ import { localExecutor } from "../runtime/executors/local.ts"
 import * as Plan from "../runtime/Plan.ts"
 import { makeRateLimiters } from "../runtime/RateLimiter.ts"
 import type { Finding, OrderDependence } from "./Finding.ts"
+import type { Violation } from "../runtime/checkInvariants.ts"
 import { blame, descendantsOf } from "./internal/blame.ts"
 import { checkFaults } from "./internal/faults/checkFaults.ts"
+import { invariantFinding, invariantNames, invariantsBroken } from "./internal/invariantReport.ts"
 import { observe, type Observation, type ObserveOptions } from "./internal/observe.ts"
 import { memoCulprit, orderFix, orderMessage, staticView } from "./internal/orderReport.ts"
 import { plainSchedule, scheduleArbitrary, type Schedule } from "./internal/schedule.ts"
@@ -90,8 +92,10 @@ export interface VerifyProgress {
  * Resolves with the findings: empty when every schedule gave the same
  * results; else each difference found, shrunk to the smallest schedule that
  * still shows it, the steps it changed set aside so that the next one is a
- * different difference. Rejects with a `DefinitionError` when the workflow
- * cannot run.
+ * different difference. The workflow's `invariants` are checked on every
+ * run, the plain one included: each that breaks is reported once, under the
+ * smallest schedule that still breaks it. Rejects with a `DefinitionError`
+ * when the workflow cannot run (or an invariant names a step it lacks).
  *
  * Function steps' relative paths resolve in the copy: the process's working
  * folder is the copy's while each run lasts, so call it from one place at a time.
@@ -150,14 +154,35 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
   const baseline = await observed(baselineSchedule)
   const aborted = () => options.signal?.aborted === true
 
-  // Order dependence: one search after another, each on what the earlier
-  // ones left to compare, until the runs are spent. A step that changed is
-  // set aside with everything after it: they would show the same cause again.
+  // Invariants the plain run broke are reported as such, without a schedule.
+  const brokenInvariants = new Set<string>()
+  for (const violation of await invariantsBroken(wf, baseline)) {
+    brokenInvariants.add(violation.invariant)
+    found(invariantFinding(violation))
+  }
+  const unreported = () => invariantNames(wf).some((name) => !brokenInvariants.has(name))
   const ignored = new Set<number>()
   // Every run so far: what blame weighs a pair's flips against.
   const history: Array<Observation> = [baseline]
-  for (let round = 0; schedules < total && ignored.size < steps && !aborted(); round++) {
-    let last: { readonly schedule: Schedule; readonly seen: Observation } | undefined
+
+  // A schedule fails for an order dependence (a changed result) or a broken
+  // invariant not yet reported. While shrinking, a smaller schedule counts
+  // only when it fails the same way: the same kind, the same invariant.
+  const failureOf = async (schedule: Schedule, seen: Observation, seeking: Failure | undefined): Promise<Failure | undefined> => {
+    if (seeking?.kind !== "invariant") {
+      if (blame(plan, baseline, seen, ignored, []) !== undefined) return { kind: "order", schedule, seen }
+      if (seeking !== undefined) return undefined
+    }
+    if (!unreported()) return undefined
+    const violation = (await invariantsBroken(wf, seen)).find((v) => (seeking === undefined ? !brokenInvariants.has(v.invariant) : v.invariant === seeking.violation.invariant))
+    return violation === undefined ? undefined : { kind: "invariant", schedule, violation }
+  }
+
+  // One search after another, each on what the earlier ones left to find,
+  // until the runs are spent. A step that changed is set aside with
+  // everything after it: they would show the same cause again.
+  for (let round = 0; schedules < total && (ignored.size < steps || unreported()) && !aborted(); round++) {
+    let last: Failure | undefined
     let tried = 0
     // The last failing call is the shrunk counterexample: fast-check only
     // moves on to a smaller schedule when that one fails too.
@@ -173,24 +198,30 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
       const seen = await observed(schedule)
       if (aborted()) return true
       history.push(seen)
-      const differs = blame(plan, baseline, seen, ignored, []) !== undefined
-      if (differs) last = { schedule, seen }
-      return !differs
+      const failure = await failureOf(schedule, seen, last)
+      if (failure !== undefined) last = failure
+      return failure === undefined
     })
     const details = await fc.check(property, { numRuns: total - schedules, seed: seed + round })
     if (!details.failed || last === undefined) {
       if (details.errorInstance !== null && details.errorInstance !== undefined) throw details.errorInstance
       break
     }
-    // The pair is chosen once the search is over, weighed against every run
-    // it made (shrinking included), not against the few seen when it failed.
-    const blamed = blame(plan, baseline, last.seen, ignored, history)!
-    for (const i of descendantsOf(plan.dependents, blamed.step)) ignored.add(i)
-    // A pair already reported (by tracing, or an earlier round through
-    // another step) is the same cause: its step is set aside, not reported twice.
-    if (blamed.pair !== undefined && reported.has(pairKey(blamed.pair))) continue
-    found(orderFinding(plan, blamed, seed, [baselineSchedule, last.schedule], memoCulprit(plan.ids[blamed.step]!, baseline, last.seen)))
-    if (blamed.pair !== undefined) reported.add(pairKey(blamed.pair))
+    if (last.kind === "invariant") {
+      brokenInvariants.add(last.violation.invariant)
+      found(invariantFinding(last.violation, { seed, schedule: last.schedule }))
+    } else {
+      // The pair is chosen once the search is over, weighed against every run
+      // it made (shrinking included), not against the few seen when it failed.
+      const blamed = blame(plan, baseline, last.seen, ignored, history)!
+      for (const i of descendantsOf(plan.dependents, blamed.step)) ignored.add(i)
+      // A pair already reported (by tracing, or an earlier round through
+      // another step) is the same cause: its step is set aside, not reported twice.
+      if (blamed.pair === undefined || !reported.has(pairKey(blamed.pair))) {
+        found(orderFinding(plan, blamed, seed, [baselineSchedule, last.schedule], memoCulprit(plan.ids[blamed.step]!, baseline, last.seen)))
+        if (blamed.pair !== undefined) reported.add(pairKey(blamed.pair))
+      }
+    }
     if (tried === 0) break
   }
   if (options.faults === true && !aborted()) {
@@ -202,12 +233,18 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
 
 const pairKey = (pair: readonly [number, number]): string => (pair[0] < pair[1] ? `${pair[0]} ${pair[1]}` : `${pair[1]} ${pair[0]}`)
 
-const orderFinding = (
+/** Why a schedule failed: what `verify` reports, once shrunk. */
+type Failure =
+  | { readonly kind: "order"; readonly schedule: Schedule; readonly seen: Observation }
+  | { readonly kind: "invariant"; readonly schedule: Schedule; readonly violation: Violation }
+
+/** The finding for a result that changed under `schedules[1]`; `seed` replays the search that drew it, if one did. */
+export const orderFinding = (
   plan: Plan.Plan,
   last: { readonly step: number; readonly pair?: readonly [number, number] | undefined },
-  seed: number,
+  seed: number | undefined,
   schedules: readonly [Schedule, Schedule],
-  memo: string | undefined
+  memo?: string | undefined
 ): OrderDependence => {
   const step = plan.ids[last.step]!
   const pair = last.pair === undefined ? undefined : ([plan.ids[last.pair[0]]!, plan.ids[last.pair[1]]!] as const)

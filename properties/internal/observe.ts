@@ -24,6 +24,8 @@ export interface Observation {
   readonly intervals: ReadonlyMap<string, Interval>
   /** The run's events, in order: what invariants are checked against. */
   readonly events: ReadonlyArray<Event>
+  /** What each step returned, by id: the values invariants see. */
+  readonly outputs: Readonly<Record<string, unknown>>
 }
 
 export interface ObserveOptions {
@@ -104,7 +106,7 @@ export const observe = async (wf: Workflow<any>, schedule: Schedule, options: Ob
       signal: options.signal,
       onEvent: (event) => void events.push(event)
     })
-    return { outcomes: outcomesOf(result, copy.dir, options.outputs), intervals: delaying.intervals, events }
+    return { outcomes: outcomesOf(result, copy.dir, options.outputs), intervals: delaying.intervals, events, outputs: result.outputs as Record<string, unknown> }
   } finally {
     process.chdir(home)
     copy.remove()
