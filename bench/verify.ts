@@ -7,6 +7,9 @@
  *   alike. Target: at most 1.5× when nothing is found.
  * - Time to find: for each planted bug of the test suite, how many drawn
  *   schedules it took to find it, over several seeds (median and worst).
+ * - The examples: each verified with the default 50 runs (5 for the two
+ *   whose steps wait seconds on purpose), and what was found (nothing, or the
+ *   bench fails).
  *
  *   node --conditions=weft-source bench/verify.ts [--repeats 3] [--seeds 9]
  */
@@ -14,6 +17,7 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { workflow, type Workflow } from "../dsl/Workflow.ts"
 import { memo } from "../runtime/memo.ts"
@@ -91,7 +95,7 @@ const folderWith = (files: Record<string, string> = {}): string => {
   return dir
 }
 
-export const main = async (options: { readonly repeats?: number; readonly seeds?: number } = {}): Promise<void> => {
+export const main = async (options: { readonly repeats?: number; readonly seeds?: number; readonly examples?: boolean } = {}): Promise<void> => {
   const repeats = options.repeats ?? 3
   const seeds = options.seeds ?? 9
   const dir = folderWith()
@@ -118,24 +122,50 @@ export const main = async (options: { readonly repeats?: number; readonly seeds?
     ["ratio (target ≤ 1.5×)", `${(verifyMs / plainMs).toFixed(2)}×`, ""]
   ]))
 
-  const rows: Array<Array<string>> = [["planted bug", "schedules to find (median)", "worst", `found in`]]
+  const rows: Array<Array<string>> = [["planted bug", "by tracing (one run)", "schedules to find, tracing off: median", "worst", "found in"]]
   for (const [name, bug] of Object.entries(planted)) {
+    const tracedDir = folderWith(bug.files)
+    const traced = await verify(bug.wf(), { cwd: tracedDir, runs: 0 })
+    fs.rmSync(tracedDir, { recursive: true, force: true })
     const needed: Array<number> = []
     for (let seed = 1; seed <= seeds; seed++) {
       const cwd = folderWith(bug.files)
       let at: number | undefined
-      const findings = await verify(bug.wf(), { cwd, seed, runs: 50, onProgress: (p) => void (p.finding !== undefined && at === undefined && (at = p.schedules)) })
+      const findings = await verify(bug.wf(), { cwd, seed, runs: 50, trace: false, onProgress: (p) => void (p.finding !== undefined && at === undefined && (at = p.schedules)) })
       fs.rmSync(cwd, { recursive: true, force: true })
       needed.push(findings.length === 0 || at === undefined ? Infinity : at)
     }
     const found = needed.filter(Number.isFinite).length
-    rows.push([name, String(median(needed)), String(Math.max(...needed)), `${found}/${seeds} seeds`])
+    rows.push([name, traced.length > 0 ? `found (${traced[0]!.kind})` : "not seen", String(median(needed)), String(Math.max(...needed)), `${found}/${seeds} seeds`])
   }
-  process.stdout.write(`\nverify: schedules drawn until each planted bug was found (default 50 runs), over ${seeds} seeds\n`)
+  process.stdout.write(`\nverify: how each planted bug is found: by tracing in one run, and by schedules alone (50 runs), over ${seeds} seeds\n`)
+  process.stdout.write(table(rows))
+  if (options.examples !== false) await verifyExamples()
+}
+
+/** 14 and 3 s a run: their steps wait seconds on purpose. */
+const slowExamples = new Set(["integration-tests.ts", "rate-limited.ts"])
+
+const verifyExamples = async (): Promise<void> => {
+  const dir = fileURLToPath(new URL("../examples/", import.meta.url))
+  const rows: Array<Array<string>> = [["example", "runs", "time", "findings"]]
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && f !== "sleep.ts").sort()) {
+    const wf = (await import(path.join(dir, file))).default
+    const runs = slowExamples.has(file) ? 5 : 50
+    const t = performance.now()
+    const findings = await verify(wf, { cwd: dir, runs, seed: 16 })
+    rows.push([file, String(runs), `${fmt((performance.now() - t) / 1000)} s`, String(findings.length)])
+    if (findings.length > 0) throw new Error(`verify found something in examples/${file}: ${JSON.stringify(findings, null, 2)}`)
+  }
+  process.stdout.write(`\nverify: the examples\n`)
   process.stdout.write(table(rows))
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { repeats: { type: "string" }, seeds: { type: "string" } } })
-  await main({ repeats: values.repeats === undefined ? undefined : Number(values.repeats), seeds: values.seeds === undefined ? undefined : Number(values.seeds) })
+  const { values } = parseArgs({ options: { repeats: { type: "string" }, seeds: { type: "string" }, "no-examples": { type: "boolean" } } })
+  await main({
+    repeats: values.repeats === undefined ? undefined : Number(values.repeats),
+    seeds: values.seeds === undefined ? undefined : Number(values.seeds),
+    examples: values["no-examples"] !== true
+  })
 }

@@ -275,7 +275,7 @@ const badCases: ReadonlyArray<BadCase> = [
   {
     name: "an unknown command",
     args: () => ["frobnicate", "examples/view-switch.ts"],
-    says: [/unknown command "frobnicate"/, /Commands: run, watch, graph/]
+    says: [/unknown command "frobnicate"/, /Commands: run, watch, verify, graph/]
   },
   {
     name: "a .json spec with a cycle",
