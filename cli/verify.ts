@@ -44,6 +44,8 @@ export const verifyCommand = async (args: ReadonlyArray<string>, io: Io): Promis
   const begun = performance.now()
   const stopListening = interruption.listen()
   let findings: Array<Finding>
+  // Said once the progress view is gone: what could not be checked, and why.
+  const warnings: Array<string> = []
   try {
     const { verify } = await import("../properties/index.ts")
     findings = await verify(loaded.workflow, {
@@ -55,6 +57,7 @@ export const verifyCommand = async (args: ReadonlyArray<string>, io: Io): Promis
       faults: values.faults,
       trace: !values["no-trace"],
       signal: interruption.signal,
+      onWarning: (text) => void warnings.push(text),
       onProgress: (p) => {
         last = p
         progress.onProgress(p)
@@ -63,6 +66,7 @@ export const verifyCommand = async (args: ReadonlyArray<string>, io: Io): Promis
   } finally {
     stopListening()
     await progress.finish(interruption.by() !== undefined)
+    for (const text of warnings) io.stderr(`weft verify: ${text}\n`)
   }
 
   if (reporter === "json") {

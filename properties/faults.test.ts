@@ -110,4 +110,11 @@ describe("verify with faults", () => {
     expect(findings[0]!.fix).toContain("trap 'exit 143' TERM")
     expect(findings[1]!.message).toContain("sleep 30")
   })
+
+  it("says so when a command ends too soon to be sent SIGTERM, rather than counting its promise as checked", async () => {
+    const warnings: Array<string> = []
+    const wf = workflow("quick").step("quick", cmd(["true"]))
+    expect(faultsOf(await verify(wf, { ...withFaults(folder()), onWarning: (text) => void warnings.push(text) }))).toEqual([])
+    expect(warnings).toEqual([expect.stringMatching(/^faults: step "quick" was not sent SIGTERM: its command ended before it could be signalled/)])
+  })
 })

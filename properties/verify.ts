@@ -137,6 +137,7 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
     progress(finding)
   }
 
+  const warn = options.onWarning ?? ((text: string) => process.emitWarning(text, "WeftVerifyWarning"))
   const baselineSchedule = plainSchedule(steps, limit)
   // Pairs already reported: the schedules do not report them again.
   const reported = new Set<string>()
@@ -144,7 +145,7 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
     const traced = await traceFindings(wf, plan, baselineSchedule, observeOptions)
     runs++
     progress()
-    for (const warning of traced.warnings) (options.onWarning ?? ((text) => process.emitWarning(text, "WeftVerifyWarning")))(warning)
+    for (const warning of traced.warnings) warn(warning)
     for (const finding of traced.findings) {
       found(finding)
       // A traced hazard is the order dependence the schedules would find, found for certain.
@@ -225,7 +226,7 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
     if (tried === 0) break
   }
   if (options.faults === true && !aborted()) {
-    const settings = { ...observeOptions, seed, custom: options.executor?.name, onRun: () => void (runs++, progress()) }
+    const settings = { ...observeOptions, seed, custom: options.executor?.name, onRun: () => void (runs++, progress()), onWarning: warn }
     for (const finding of await checkFaults(wf, plan, baseline, settings)) found(finding)
   }
   return findings

@@ -24,6 +24,8 @@ export interface FaultSettings extends FaultRunSettings {
   readonly seed: number
   /** Called after each run. */
   readonly onRun: () => void
+  /** Told of an injection that could not be made, so that its promise is not taken as checked. */
+  readonly onWarning: (text: string) => void
 }
 
 /** SIGTERM to SIGKILL (`Process.ts`), and room for a loaded machine. */
@@ -64,6 +66,9 @@ export const checkFaults = async (wf: Workflow<any>, plan: Plan, clean: Observat
       }, boundMs + attempts * attemptBoundMs)
     )
     settings.onRun()
+    if (fault === "sigterm" && faulting.record.injected === 0) {
+      settings.onWarning(`faults: step "${id}" was not sent SIGTERM: its command ended before it could be signalled (within about 100 ms), so what a terminated "${id}" does was not checked`)
+    }
     findings.push(...stepFaultFindings({ fault, step, plan, clean: clean.outcomes, seen, record: faulting.record, attemptBoundMs, keeper, deliberate }))
   }
   // The same promise broken the same way at several points is one finding.
