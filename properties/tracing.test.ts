@@ -8,6 +8,7 @@ import * as fs from "node:fs"
 import { writeFileSync } from "node:fs"
 import * as path from "node:path"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import { describe, expect, it } from "vitest"
 import { sh } from "../dsl/Command.ts"
 import { workflow } from "../dsl/Workflow.ts"
@@ -173,14 +174,34 @@ describe("the traced run", () => {
     }
   })
 
-  it("names the steps it cannot see into, and claims nothing about them", async () => {
+  it("traces a function that returns an Effect through its fibers, forked ones included, not through the async context a fiber's turn began in", async () => {
     const wf = workflow("effects", { cache: true })
+      .step("sees", async () => {
+        await new Promise((resolve) => setTimeout(resolve, 2))
+        return fs.readFileSync("a.txt", "utf8")
+      })
+      .step("effect", () =>
+        Effect.gen(function*() {
+          yield* Effect.sleep(5)
+          const child = yield* Effect.forkChild(Effect.sync(() => fs.readFileSync("b.txt", "utf8")))
+          return yield* Fiber.join(child)
+        }))
+    const { findings, warnings } = await traceOnly(wf, { "a.txt": "", "b.txt": "" })
+    expect(warnings).toEqual([])
+    expect(findings.map((f) => [f.kind, "step" in f ? f.step : undefined, "path" in f ? f.path : undefined]).sort()).toEqual([
+      ["undeclared-input", "effect", "b.txt"],
+      ["undeclared-input", "sees", "a.txt"]
+    ])
+  })
+
+  it("names the steps it cannot see into, and claims nothing about them", async () => {
+    const wf = workflow("nested", { cache: true })
       .step("sees", () => fs.readFileSync("a.txt", "utf8"))
-      .step("blind", () => Effect.sync(() => fs.readFileSync("a.txt", "utf8")))
+      .step("blind", workflow("inner").step("reads", () => fs.readFileSync("a.txt", "utf8")))
     const { findings, warnings } = await traceOnly(wf, { "a.txt": "" })
     expect(findings).toMatchObject([{ kind: "undeclared-input", step: "sees" }])
     expect(warnings).toEqual([
-      `not traced, so their hazards and cache declarations are left to the schedules: step "blind" (its function returns an Effect, whose file accesses cannot be attributed to it).`
+      `not traced, so their hazards and cache declarations are left to the schedules: step "blind" (it runs a sub-workflow, whose steps are not traced).`
     ])
   })
 

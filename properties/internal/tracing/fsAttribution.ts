@@ -14,6 +14,9 @@
  * A call made from code outside any step (weft's own) is not recorded.
  */
 import { AsyncLocalStorage } from "node:async_hooks"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import fs from "node:fs"
 import { syncBuiltinESMExports } from "node:module"
 import * as path from "node:path"
@@ -24,6 +27,21 @@ const currentStep = new AsyncLocalStorage<string>()
 
 /** Runs `f` as the code of step `id`: what it does to files is attributed to it. */
 export const asStep = <A>(id: string, f: () => A): A => currentStep.run(id, f)
+
+/**
+ * The step whose Effect a fiber runs. A function that returns an Effect has
+ * its code run later, in fibers, and a fiber runs in whatever async context
+ * the scheduler's turn began in (another step's, as often as not): there the
+ * fiber's own context says whose code it is. Forked fibers inherit it.
+ */
+const FiberStep = Context.Reference<string | undefined>("weft/verify/FiberStep", { defaultValue: () => undefined })
+
+/** Runs `effect` as the code of step `id`, in every fiber it runs in. */
+export const asStepEffect = <A, E, R>(id: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.provideService(effect, FiberStep, id)
+
+/** Whose code is running: the fiber's step when inside one that has it, else the async context's. */
+const stepNow = (): string | undefined => Fiber.getCurrent()?.getRef(FiberStep) ?? currentStep.getStore()
 
 export type Recorder = (step: string, access: Access, absolute: string) => void
 
@@ -68,7 +86,7 @@ const openAccess = (flags: unknown): Access =>
 
 const wrap = (original: (...args: Array<unknown>) => unknown, use: Use, record: Recorder) =>
   function(this: unknown, ...args: Array<unknown>): unknown {
-    const step = currentStep.getStore()
+    const step = stepNow()
     if (step !== undefined) {
       use.forEach((how, i) => {
         const file = pathOf(args[i])

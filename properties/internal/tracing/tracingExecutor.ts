@@ -7,9 +7,9 @@
  *
  * What cannot be seen is named, not guessed at: a sandboxed command (bwrap
  * would have to let strace in), an isolated function (it runs in its own
- * Node process), a sub-workflow (its steps run through their own executor),
- * and a function that returns an Effect (its code runs in a fiber after the
- * function returned, outside the step's attribution).
+ * Node process) and a sub-workflow (its steps run through their own
+ * executor). A function that returns an Effect is traced through its fibers
+ * (`asStepEffect`).
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -17,7 +17,7 @@ import * as Effect from "effect/Effect"
 import { isCommand, type Command } from "../../../dsl/Command.ts"
 import { isWorkflow } from "../../../dsl/Workflow.ts"
 import type { Executor, StepBody } from "../../../runtime/Executor.ts"
-import { asStep, type Recorder } from "./fsAttribution.ts"
+import { asStep, asStepEffect, type Recorder } from "./fsAttribution.ts"
 import { parseStraceLog } from "./straceLog.ts"
 import { traced } from "./strace.ts"
 
@@ -66,10 +66,7 @@ export const makeTracingExecutor = (inner: Executor, options: TracingOptions): T
       run = (inputs: unknown, ctx: unknown) => {
         const result = asStep(step.id, () => (runner as (inputs: unknown, ctx: unknown) => unknown)(inputs, ctx))
         const mapped = (value: unknown) => (isCommand(value) ? traceCommand(value) : value)
-        if (Effect.isEffect(result)) {
-          untraced.set(step.id, "its function returns an Effect, whose file accesses cannot be attributed to it")
-          return Effect.map(result as Effect.Effect<unknown, unknown>, mapped)
-        }
+        if (Effect.isEffect(result)) return Effect.map(asStepEffect(step.id, result as Effect.Effect<unknown, unknown>), mapped)
         return isPromiseLike(result) ? Promise.resolve(result).then(mapped) : mapped(result)
       }
     }
