@@ -35,6 +35,8 @@ describe.concurrent("weft verify", () => {
     const r = await weft(["verify", appending, "--runs", "10", "--seed", "7"])
     expect(r.code, shown(r)).toBe(1)
     expect(r.stdout).toMatch(/^✗ hazard \(write\/write\): steps "a" and "b" both write log\.txt/m)
+    // The static view beside the traced one.
+    expect(r.stdout).toMatch(/^  declared: the race check sees no conflict between their declared paths\n  traced: log\.txt$/m)
     expect(r.stdout).not.toMatch(/order dependence/)
     expect(r.stdout).toMatch(/^✗ appending: 10 schedules \(\d+ runs\) · 1 finding · .* · seed 7\n$/m)
   })

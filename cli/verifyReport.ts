@@ -92,7 +92,10 @@ const details = (finding: Finding, ids: ReadonlyArray<string>): Array<string> =>
       ]
     }
     case "hazard":
-      return [`path: ${finding.path}${finding.writer === undefined ? "" : ` (written by "${finding.writer}")`}`]
+      return [
+        `declared: ${finding.declared ?? "the race check sees no conflict between their declared paths"}`,
+        `traced: ${finding.path}${finding.writer === undefined ? "" : ` (written by "${finding.writer}")`}`
+      ]
     case "undeclared-input":
     case "undeclared-output":
     case "unused-input":

@@ -36,6 +36,8 @@ export interface Hazard {
   readonly writer?: string | undefined
   /** Relative to the workflow's folder. */
   readonly path: string
+  /** What the static race check says of the pair from their declared paths, if anything (the static view beside the traced one). */
+  readonly declared?: string | undefined
   readonly message: string
   readonly fix: string
 }

@@ -20,7 +20,7 @@ import prices from "../examples/prices.ts"
 import release from "../examples/release.ts"
 import research from "../examples/research.ts"
 import { straceProblem } from "./internal/tracing/index.ts"
-import { verify, type Finding } from "./index.ts"
+import { verify, type Finding, type Hazard } from "./index.ts"
 import { useFolders } from "../test/fixtures/folders.ts"
 
 const folder = useFolders("weft-tracing-test-")
@@ -172,6 +172,18 @@ describe("the traced run", () => {
       if (saved === undefined) delete process.env.WEFT_STRACE
       else process.env.WEFT_STRACE = saved
     }
+  })
+
+  it("shows the race check's static view beside a traced hazard", async () => {
+    const writes = (declared: boolean) =>
+      workflow("declared")
+        .step("a", { permissions: declared ? { write: ["out.txt"] } : undefined }, () => fs.appendFileSync("out.txt", "a"))
+        .step("b", { permissions: declared ? { write: ["out.txt"] } : undefined }, () => fs.appendFileSync("out.txt", "b"))
+    const [seen] = (await traceOnly(writes(true))).findings as Array<Hazard>
+    expect(seen).toMatchObject({ kind: "hazard", pair: ["a", "b"], path: "out.txt" })
+    expect(seen!.declared).toMatch(/"a".*"b".*out\.txt/)
+    const [unseen] = (await traceOnly(writes(false))).findings as Array<Hazard>
+    expect(unseen).toMatchObject({ kind: "hazard", pair: ["a", "b"], declared: undefined })
   })
 
   it("traces a function that returns an Effect through its fibers, forked ones included, not through the async context a fiber's turn began in", async () => {

@@ -147,9 +147,13 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
     progress()
     for (const warning of traced.warnings) warn(warning)
     for (const finding of traced.findings) {
-      found(finding)
+      if (finding.kind !== "hazard") {
+        found(finding)
+        continue
+      }
+      found({ ...finding, declared: staticView(plan, finding.pair) })
       // A traced hazard is the order dependence the schedules would find, found for certain.
-      if (finding.kind === "hazard") reported.add(pairKey([plan.indexOf.get(finding.pair[0])!, plan.indexOf.get(finding.pair[1])!]))
+      reported.add(pairKey([plan.indexOf.get(finding.pair[0])!, plan.indexOf.get(finding.pair[1])!]))
     }
   }
   const baseline = await observed(baselineSchedule)
