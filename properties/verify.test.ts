@@ -140,6 +140,15 @@ describe("a finding", () => {
     expect(touched.filter((id) => !involved.includes(id)), `the shrunk schedule touches ${touched.join(", ")}`).toEqual([])
   })
 
+  it("two calls at once each run in their own copies: their runs take turns with the process's working folder", async () => {
+    const [planted, fixed] = await Promise.all([
+      verify(readingUnordered(false), { trace: false, cwd: folder({ "data.txt": "old" }), runs: 20, seed: 5 }),
+      verify(readingUnordered(true), { trace: false, cwd: folder({ "data.txt": "old" }), runs: 20, seed: 5 })
+    ])
+    expect(planted).toMatchObject([{ step: "read", pair: ["read", "write"] }])
+    expect(fixed).toEqual([])
+  })
+
   it("leaves the user's folder and the process's working folder as they were", async () => {
     const dir = folder({ "log.txt": "" })
     const home = process.cwd()

@@ -98,7 +98,8 @@ export interface VerifyProgress {
  * when the workflow cannot run (or an invariant names a step it lacks).
  *
  * Function steps' relative paths resolve in the copy: the process's working
- * folder is the copy's while each run lasts, so call it from one place at a time.
+ * folder is the copy's while each run lasts. Calls made at once take turns,
+ * run by run.
  *
  * @example
  * expect(await verify(wf, { runs: 100 })).toEqual([])

@@ -16,6 +16,7 @@ import { run } from "../../runtime/Run.ts"
 import type { RunResult } from "../../runtime/RunState.ts"
 import { makeDelayingExecutor, type Interval } from "./delayingExecutor.ts"
 import { keepsPlanPriority, type Schedule } from "./schedule.ts"
+import { inFolder } from "./inFolder.ts"
 import { makeThrowawayCopy } from "./throwawayCopy.ts"
 
 export interface Observation {
@@ -77,21 +78,14 @@ export const outcomesOf = (result: RunResult, dir: string, outputs: ReadonlyMap<
   return outcomes
 }
 
-/**
- * The run's working folder is also the process's while it lasts: a function
- * step that writes `data.txt` means its workflow's folder, and only the
- * process's folder can point such relative paths at the copy. `verify`
- * runs one schedule at a time, so nothing else sees the change.
- */
+/** The run's working folder is also the process's while it lasts (`inFolder`). */
 export const observe = async (wf: Workflow<any>, schedule: Schedule, options: ObserveOptions): Promise<Observation> => {
   const copy = makeThrowawayCopy(options.folder)
   const delaying = makeDelayingExecutor(options.executor, schedule)
-  const home = process.cwd()
   const events: Array<Event> = []
   const priority = keepsPlanPriority(schedule) ? undefined : new Map(options.ids.map((id, i) => [id, schedule.priority[i] ?? 0]))
   try {
-    process.chdir(copy.dir)
-    const result = await run(wf, {
+    const result = await inFolder(copy.dir, () => run(wf, {
       cwd: copy.dir,
       weftDir: path.join(copy.dir, ".weft"),
       executor: delaying.executor,
@@ -105,10 +99,9 @@ export const observe = async (wf: Workflow<any>, schedule: Schedule, options: Ob
       priority,
       signal: options.signal,
       onEvent: (event) => void events.push(event)
-    })
+    }))
     return { outcomes: outcomesOf(result, copy.dir, options.outputs), intervals: delaying.intervals, events, outputs: result.outputs as Record<string, unknown> }
   } finally {
-    process.chdir(home)
     copy.remove()
   }
 }

@@ -12,6 +12,7 @@ import type { Executor } from "../../../runtime/Executor.ts"
 import type { Stage } from "../../../runtime/Pipeline.ts"
 import { run, type RunOptions } from "../../../runtime/Run.ts"
 import type { RunResult } from "../../../runtime/RunState.ts"
+import { inFolder } from "../inFolder.ts"
 import { makeThrowawayCopy } from "../throwawayCopy.ts"
 import { leftoversSince, processesNow, type Leftover } from "./processes.ts"
 
@@ -45,11 +46,9 @@ export interface Workspace {
  */
 export const inWorkspace = async <A>(settings: FaultRunSettings, use: (workspace: Workspace) => Promise<A>): Promise<A> => {
   const copy = makeThrowawayCopy(settings.folder)
-  const home = process.cwd()
   const weftDir = path.join(copy.dir, ".weft")
   try {
-    process.chdir(copy.dir)
-    return await use({
+    return await inFolder(copy.dir, () => use({
       dir: copy.dir,
       options: (executor, stages) => ({
         cwd: copy.dir,
@@ -61,9 +60,8 @@ export const inWorkspace = async <A>(settings: FaultRunSettings, use: (workspace
         failFast: false,
         only: settings.only
       })
-    })
+    }))
   } finally {
-    process.chdir(home)
     copy.remove()
   }
 }
