@@ -10,17 +10,21 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { verify } from "../properties/index.ts"
 
-/** Milliseconds one plain run takes here, measured once: what each example's runs are sized by. */
+/**
+ * Milliseconds a drawn schedule's run takes here, measured once: a copy of
+ * the folder, and a run at a concurrency drawn from 1 up (slower than a plain
+ * run when its steps wait). What each example's runs are sized by.
+ */
 const runMs: Readonly<Record<string, number>> = {
-  "ci-pipeline.ts": 250,
-  "data-flow.ts": 15,
-  "deploy.ts": 45,
-  "docs-site.ts": 15,
-  "prices.ts": 60,
-  "release.ts": 110,
-  "research.ts": 290,
+  "ci-pipeline.ts": 415,
+  "data-flow.ts": 80,
+  "deploy.ts": 150,
+  "docs-site.ts": 140,
+  "prices.ts": 355,
+  "release.ts": 240,
+  "research.ts": 330,
   "research-api.ts": 1100,
-  "view-switch.ts": 120
+  "view-switch.ts": 145
 }
 /**
  * Left to the bench: their steps wait seconds on purpose (rate limits, a
