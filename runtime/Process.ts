@@ -32,10 +32,20 @@ import { displayOf, type Command, type CommandOutput } from "../dsl/Command.ts"
 import { launch } from "./internal/launch.ts"
 import { makeLineSplitter, maxLineBytes, type SafeCut } from "./internal/lineSplitter.ts"
 import { newTreeId, processTable, ProcessTree, treeVariable } from "./internal/processTree.ts"
-import { guard, release } from "./internal/watchdog.ts"
+import { guard, release, watchdogPid } from "./internal/watchdog.ts"
+import { spawnerProcess } from "./internal/spawner.ts"
 
 /** The process table and the tree variable, for tools that look for what a run left running (`verify`'s faults). */
 export { processTable, treeVariable, type Proc } from "./internal/processTree.ts"
+
+/**
+ * weft's own helper processes, alive for the life of this process: the
+ * watchdog and the spawner (which starts the commands it is asked to, each
+ * carrying its tree id). Not a step's: a check for what steps left behind
+ * must pass them by.
+ */
+export const helperPids = (): ReadonlySet<number> =>
+  new Set([watchdogPid(), spawnerProcess()?.pid].filter((pid): pid is number => pid !== undefined))
 
 /** How `runCommand` spawns and reports. */
 export interface RunCommandOptions {

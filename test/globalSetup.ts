@@ -25,7 +25,7 @@ export default function setup(): void {
   }
   if (process.platform === "linux" && !existsSync("/usr/bin/perl")) {
     missing.push(
-      "runtime/internal/spawner.test.ts, spawnerFailure.test.ts and cli/spawner.test.ts are skipped, and the spawner half of runtime/Process.test.ts runs through Node's spawn: weft starts commands through a Perl helper (runtime/internal/spawner.ts), and /usr/bin/perl is missing, so commands start through Node's spawn here.\n" +
+      "runtime/internal/spawner.test.ts, spawnerFailure.test.ts, cli/spawner.test.ts and properties/faultsHelpers.test.ts are skipped, and the spawner half of runtime/Process.test.ts runs through Node's spawn: weft starts commands through a Perl helper (runtime/internal/spawner.ts), and /usr/bin/perl is missing, so commands start through Node's spawn here.\n" +
         "    Install it (Debian/Ubuntu: apt-get install perl-base) and run npm test again."
     )
   }

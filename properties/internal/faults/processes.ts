@@ -6,7 +6,7 @@
  * and the checks that need them find nothing to blame.
  */
 import { readFileSync } from "node:fs"
-import { processTable, treeVariable } from "../../../runtime/Process.ts"
+import { helperPids, processTable, treeVariable } from "../../../runtime/Process.ts"
 
 export interface WeftProcess {
   readonly pid: number
@@ -56,20 +56,31 @@ interface Descendant {
  * This process's descendants, by parent pid: what an executor that spawns
  * without weft's tree id started (while this process lives, they stay its
  * descendants, whatever their group), and where a new command appears.
+ * weft's own helpers (the spawner, the watchdog) and what they run for
+ * themselves are passed by: below a helper, only the commands it started for
+ * steps count, known by the tree id they carry. (A check that counted the
+ * spawner, started mid-run at a run's second command, killed it as a leftover.)
  */
 const descendants = (): Array<Descendant> => {
   const table = processTable()
+  const helpers = helperPids()
   const children = new Map<number, Array<number>>()
   for (const [pid, proc] of table) {
     if (!proc.zombie) children.set(proc.ppid, [...(children.get(proc.ppid) ?? []), pid])
   }
   const found: Array<Descendant> = []
-  const queue = [process.pid]
+  const queue: Array<{ readonly pid: number; readonly underHelper: boolean }> = [{ pid: process.pid, underHelper: false }]
   while (queue.length > 0) {
-    for (const child of children.get(queue.pop()!) ?? []) {
+    const parent = queue.pop()!
+    for (const child of children.get(parent.pid) ?? []) {
+      if (helpers.has(child)) {
+        queue.push({ pid: child, underHelper: true })
+        continue
+      }
+      if (parent.underHelper && treeOf(child) === undefined) continue
       const proc = table.get(child)!
       found.push({ pid: child, tag: `${child}:${proc.start}`, pgrp: proc.pgrp })
-      queue.push(child)
+      queue.push({ pid: child, underHelper: false })
     }
   }
   return found
