@@ -1,7 +1,7 @@
 /** `weft verify`'s plain text: schedules in words, the replay command, and progress lines at their pace. */
 import { describe, expect, it } from "vitest"
 import { plainProgress } from "./verifyProgress.ts"
-import { describeSchedule, replayCommand } from "./verifyReport.ts"
+import { describeSchedule, renderFinding, replayCommand } from "./verifyReport.ts"
 
 describe("a schedule in words", () => {
   it("says the concurrency, the steps put first and those held back", () => {
@@ -15,6 +15,15 @@ describe("a schedule in words", () => {
 it("the replay command keeps the steps and the options that change the search", () => {
   expect(replayCommand({ file: "ci.ts", only: ["test"], runs: 200 }, 42)).toBe("weft verify ci.ts test --seed 42 --runs 200")
   expect(replayCommand({ file: "ci.ts", only: [] }, 7)).toBe("weft verify ci.ts --seed 7")
+})
+
+it("shows the race check's view of a pair, and no such line for a step that changed on its own", () => {
+  const plain = { concurrency: 2, priority: [], delays: [[0, 0], [0, 0]] as const }
+  const base = { kind: "order-dependence" as const, seed: 1, schedules: [plain, plain] as const, message: "m", fix: "f" }
+  const invocation = { file: "ci.ts", only: [] }
+  expect(renderFinding({ ...base, step: "b", pair: ["b", "a"] }, ["a", "b"], invocation)).toContain("  declared: the race check sees no conflict")
+  expect(renderFinding({ ...base, step: "b", pair: ["b", "a"], declared: "both write out.txt" }, ["a", "b"], invocation)).toContain("  declared: both write out.txt\n")
+  expect(renderFinding({ ...base, step: "b" }, ["a", "b"], invocation)).not.toContain("declared:")
 })
 
 describe("plain progress", () => {

@@ -85,7 +85,8 @@ const details = (finding: Finding, ids: ReadonlyArray<string>): Array<string> =>
     case "order-dependence": {
       const [plain, shrunk] = finding.schedules
       return [
-        `declared: ${finding.declared ?? "the race check sees no conflict between their declared paths"}`,
+        // The static view is of a pair; a step that changed on its own has none.
+        ...(finding.pair === undefined ? [] : [`declared: ${finding.declared ?? "the race check sees no conflict between their declared paths"}`]),
         `observed: "${finding.step}" differed between these schedules:`,
         `  plain:  ${describeSchedule(plain, ids)}`,
         `  shrunk: ${describeSchedule(shrunk, ids)}`

@@ -140,6 +140,17 @@ describe("a finding", () => {
     expect(touched.filter((id) => !involved.includes(id)), `the shrunk schedule touches ${touched.join(", ")}`).toEqual([])
   })
 
+  it("says when the plain run failed, and which steps, rather than comparing failures in silence", async () => {
+    const warnings: Array<string> = []
+    const wf = workflow("failing")
+      .step("bad", (): number => {
+        throw new Error("boom\nat line 2")
+      })
+      .step("after", { needs: ["bad"] }, ({ bad }) => bad + 1)
+    expect(await verify(wf, { cwd: folder(), runs: 3, onWarning: (text) => void warnings.push(text) })).toEqual([])
+    expect(warnings).toEqual([expect.stringMatching(/^the plain run failed \(step "bad": boom\): .*steps after them did not run/)])
+  })
+
   it("two calls at once each run in their own copies: their runs take turns with the process's working folder", async () => {
     const [planted, fixed] = await Promise.all([
       verify(readingUnordered(false), { trace: false, cwd: folder({ "data.txt": "old" }), runs: 20, seed: 5 }),

@@ -159,6 +159,10 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
   }
   const baseline = await observed(baselineSchedule)
   const aborted = () => options.signal?.aborted === true
+  const failed = failedSteps(baseline)
+  if (failed.length > 0 && !aborted()) {
+    warn(`the plain run failed (${failed.join("; ")}): every schedule is compared with it, failures included, but steps after them did not run, so they were not checked`)
+  }
 
   // Invariants the plain run broke are reported as such, without a schedule.
   const brokenInvariants = new Set<string>()
@@ -236,6 +240,10 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
   }
   return findings
 }
+
+/** The steps that failed in a run, each with its error's first line. */
+const failedSteps = (observation: Observation): Array<string> =>
+  observation.events.flatMap((e) => (e.type === "step:end" && e.status === "failed" ? [`step "${e.step}": ${(e.error ?? "failed").split("\n")[0]}`] : []))
 
 const pairKey = (pair: readonly [number, number]): string => (pair[0] < pair[1] ? `${pair[0]} ${pair[1]}` : `${pair[1]} ${pair[0]}`)
 
