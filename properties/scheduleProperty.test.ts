@@ -3,6 +3,7 @@ import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { useFolders } from "../test/fixtures/folders.ts"
 import { workflow, type Workflow } from "../dsl/Workflow.ts"
+import { memo } from "../runtime/memo.ts"
 import { checkSchedule, invariants, schedules, verifyProperty } from "./index.ts"
 
 const folder = useFolders("weft-property-test-")
@@ -61,6 +62,14 @@ describe("schedules and checkSchedule", () => {
       message: `invariant "deploy after tests" broke: step "deploy" started before "test" started (under the schedule checked)`,
       fix: expect.stringContaining(`add after: ["test"] to step "deploy"`)
     }])
+  })
+
+  it("names a memoized call's key as the fix, as verify does, when the order flipped which call answered", async () => {
+    const price = memo("price", async (symbol: string, currency: string) => (currency === "usd" ? 1 : 0.9) * symbol.length, { key: (symbol) => symbol })
+    const wf = workflow("prices").step("usd", () => price("ACME", "usd")).step("eur", () => price("ACME", "eur"))
+    const [finding] = await checkSchedule(wf, { concurrency: 1, priority: [0, 1], delays: [[0, 0], [0, 0]] }, { cwd: folder() })
+    expect(finding).toMatchObject({ kind: "order-dependence", step: "usd", pair: ["usd", "eur"] })
+    expect(finding!.fix).toContain(`memo "price"`)
   })
 
   it("works as a plain fast-check property over one workflow's schedules", async () => {

@@ -9,18 +9,16 @@
  * await fc.assert(verifyProperty(fc.integer({ min: 1, max: 4 }), (shards) => pipeline(shards)), { numRuns: 30 })
  */
 import * as fc from "fast-check"
-import { declaredOutputs } from "../dsl/cacheOptions.ts"
 import type { Workflow } from "../dsl/Workflow.ts"
 import type { Executor } from "../runtime/Executor.ts"
-import { localExecutor } from "../runtime/executors/local.ts"
 import * as Plan from "../runtime/Plan.ts"
 import { makeRateLimiters, type RateLimiter } from "../runtime/RateLimiter.ts"
 import type { Finding } from "./Finding.ts"
 import { blame } from "./internal/blame.ts"
 import { invariantFinding, invariantsBroken } from "./internal/invariantReport.ts"
-import { observe, type Observation, type ObserveOptions } from "./internal/observe.ts"
-import { plainSchedule, scheduleArbitrary, type Schedule } from "./internal/schedule.ts"
-import { orderFinding } from "./verify.ts"
+import { observe, observeOptionsFor, type Observation } from "./internal/observe.ts"
+import { orderFinding } from "./internal/orderReport.ts"
+import { concurrencyLimit, plainSchedule, scheduleArbitrary, type Schedule } from "./internal/schedule.ts"
 
 export interface ScheduleOptions {
   /** The most steps that may run at once (default: the workflow's `concurrency`, else its number of steps). */
@@ -37,7 +35,7 @@ export interface CheckScheduleOptions extends ScheduleOptions {
 }
 
 const limitOf = (wf: Workflow<any>, plan: Plan.Plan, options: ScheduleOptions): number =>
-  options.concurrency ?? wf.options.concurrency ?? plan.ids.length
+  concurrencyLimit(plan.ids.length, wf.options.concurrency, options.concurrency)
 
 /**
  * Schedules for `wf`, as `verify` draws them: a concurrency from 1 to the
@@ -80,14 +78,7 @@ const limitersOf = (wf: Workflow<any>): ReadonlyMap<string, RateLimiter> => {
 export const checkSchedule = async (wf: Workflow<any>, drawn: Schedule, options: CheckScheduleOptions = {}): Promise<Array<Finding>> => {
   const plan = Plan.make(wf, { only: options.only })
   const folder = options.cwd ?? process.cwd()
-  const observeOptions: ObserveOptions = {
-    folder,
-    executor: options.executor ?? localExecutor,
-    outputs: new Map(plan.steps.map((s) => [s.id, declaredOutputs(s.cache, wf.options.cache)])),
-    only: options.only,
-    rateLimiters: limitersOf(wf),
-    ids: plan.ids
-  }
+  const observeOptions = observeOptionsFor(wf, plan, { ...options, cwd: folder }, limitersOf(wf))
   const limit = limitOf(wf, plan, options)
   const plain = plainSchedule(plan.ids.length, limit)
   const schedule = fitted(drawn, plan.ids.length, limit)
@@ -99,7 +90,7 @@ export const checkSchedule = async (wf: Workflow<any>, drawn: Schedule, options:
 
   const findings: Array<Finding> = []
   const blamed = blame(plan, baseline, observation)
-  if (blamed !== undefined) findings.push(orderFinding(plan, blamed, undefined, [plain, schedule]))
+  if (blamed !== undefined) findings.push(orderFinding(plan, blamed, undefined, [plain, schedule], [baseline, observation]))
   const plainBroken = await invariantsBroken(wf, baseline)
   for (const violation of plainBroken) findings.push(invariantFinding(violation))
   for (const violation of await invariantsBroken(wf, observation)) {

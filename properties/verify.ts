@@ -4,20 +4,19 @@
  * found by running it under schedules that fast-check draws and shrinks.
  */
 import * as fc from "fast-check"
-import { declaredOutputs } from "../dsl/cacheOptions.ts"
 import type { Workflow } from "../dsl/Workflow.ts"
 import type { Executor } from "../runtime/Executor.ts"
-import { localExecutor } from "../runtime/executors/local.ts"
 import * as Plan from "../runtime/Plan.ts"
 import { makeRateLimiters } from "../runtime/RateLimiter.ts"
-import type { Finding, OrderDependence } from "./Finding.ts"
+import type { Finding } from "./Finding.ts"
 import type { Violation } from "../runtime/checkInvariants.ts"
-import { blame, descendantsOf } from "./internal/blame.ts"
+import { withDownstream } from "../runtime/watch/affected.ts"
+import { blame } from "./internal/blame.ts"
 import { checkFaults } from "./internal/faults/checkFaults.ts"
 import { invariantFinding, invariantNames, invariantsBroken } from "./internal/invariantReport.ts"
-import { observe, type Observation, type ObserveOptions } from "./internal/observe.ts"
-import { memoCulprit, orderFix, orderMessage, staticView } from "./internal/orderReport.ts"
-import { plainSchedule, scheduleArbitrary, type Schedule } from "./internal/schedule.ts"
+import { observe, observeOptionsFor, type Observation } from "./internal/observe.ts"
+import { orderFinding, staticView } from "./internal/orderReport.ts"
+import { concurrencyLimit, plainSchedule, scheduleArbitrary, type Schedule } from "./internal/schedule.ts"
 import { traceFindings } from "./internal/tracing/index.ts"
 
 export type { Schedule } from "./internal/schedule.ts"
@@ -107,7 +106,7 @@ export interface VerifyProgress {
 export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Promise<Array<Finding>> => {
   const plan = Plan.make(wf, { only: options.only })
   const steps = plan.ids.length
-  const limit = options.concurrency ?? wf.options.concurrency ?? steps
+  const limit = concurrencyLimit(steps, wf.options.concurrency, options.concurrency)
   const seed = options.seed ?? Math.floor(Math.random() * 0x7fffffff)
   const total = options.runs ?? 50
   const findings: Array<Finding> = []
@@ -115,18 +114,11 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
   let runs = 0
   let schedules = 0
   const progress = (finding?: Finding) => {
-    const perSchedule = schedules === 0 ? 0 : (performance.now() - begun) / (runs === 0 ? 1 : runs)
-    options.onProgress?.({ runs, schedules, schedulesTotal: total, findings: findings.length, etaMs: Math.round(perSchedule * (total - schedules)), finding })
+    // Each schedule left costs a run at the pace so far; none is known before the first.
+    const perRun = schedules === 0 ? 0 : (performance.now() - begun) / runs
+    options.onProgress?.({ runs, schedules, schedulesTotal: total, findings: findings.length, etaMs: Math.round(perRun * (total - schedules)), finding })
   }
-  const observeOptions: ObserveOptions = {
-    folder: options.cwd ?? process.cwd(),
-    executor: options.executor ?? localExecutor,
-    outputs: new Map(plan.steps.map((s) => [s.id, declaredOutputs(s.cache, wf.options.cache)])),
-    only: options.only,
-    rateLimiters: makeRateLimiters(wf.options.rateLimits),
-    ids: plan.ids,
-    signal: options.signal
-  }
+  const observeOptions = observeOptionsFor(wf, plan, options, makeRateLimiters(wf.options.rateLimits))
   const observed = async (schedule: Schedule): Promise<Observation> => {
     const observation = await observe(wf, schedule, observeOptions)
     runs++
@@ -224,11 +216,11 @@ export const verify = async (wf: Workflow<any>, options: VerifyOptions = {}): Pr
       // The pair is chosen once the search is over, weighed against every run
       // it made (shrinking included), not against the few seen when it failed.
       const blamed = blame(plan, baseline, last.seen, ignored, history)!
-      for (const i of descendantsOf(plan.dependents, blamed.step)) ignored.add(i)
+      for (const id of withDownstream(plan, [plan.ids[blamed.step]!])) ignored.add(plan.indexOf.get(id)!)
       // A pair already reported (by tracing, or an earlier round through
       // another step) is the same cause: its step is set aside, not reported twice.
       if (blamed.pair === undefined || !reported.has(pairKey(blamed.pair))) {
-        found(orderFinding(plan, blamed, seed, [baselineSchedule, last.schedule], memoCulprit(plan.ids[blamed.step]!, baseline, last.seen)))
+        found(orderFinding(plan, blamed, seed, [baselineSchedule, last.schedule], [baseline, last.seen]))
         if (blamed.pair !== undefined) reported.add(pairKey(blamed.pair))
       }
     }
@@ -251,25 +243,3 @@ const pairKey = (pair: readonly [number, number]): string => (pair[0] < pair[1] 
 type Failure =
   | { readonly kind: "order"; readonly schedule: Schedule; readonly seen: Observation }
   | { readonly kind: "invariant"; readonly schedule: Schedule; readonly violation: Violation }
-
-/** The finding for a result that changed under `schedules[1]`; `seed` replays the search that drew it, if one did. */
-export const orderFinding = (
-  plan: Plan.Plan,
-  last: { readonly step: number; readonly pair?: readonly [number, number] | undefined },
-  seed: number | undefined,
-  schedules: readonly [Schedule, Schedule],
-  memo?: string | undefined
-): OrderDependence => {
-  const step = plan.ids[last.step]!
-  const pair = last.pair === undefined ? undefined : ([plan.ids[last.pair[0]]!, plan.ids[last.pair[1]]!] as const)
-  return {
-    kind: "order-dependence",
-    step,
-    pair,
-    seed,
-    schedules,
-    declared: pair === undefined ? undefined : staticView(plan, pair),
-    message: orderMessage(step, pair, memo),
-    fix: orderFix(step, pair, memo)
-  }
-}

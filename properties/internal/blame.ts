@@ -29,21 +29,6 @@ export const ancestorsOf = (deps: ReadonlyArray<ReadonlyArray<number>>): Array<S
   return ancestors
 }
 
-/** A step and everything that waits for it, directly or transitively. */
-export const descendantsOf = (dependents: ReadonlyArray<ReadonlyArray<number>>, step: number): Set<number> => {
-  const seen = new Set<number>([step])
-  const stack = [step]
-  while (stack.length > 0) {
-    for (const d of dependents[stack.pop()!] ?? []) {
-      if (!seen.has(d)) {
-        seen.add(d)
-        stack.push(d)
-      }
-    }
-  }
-  return seen
-}
-
 type Relation = "before" | "after" | "overlap"
 
 const relation = (x: Interval | undefined, y: Interval | undefined): Relation | undefined => {

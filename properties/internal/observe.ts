@@ -10,7 +10,10 @@ import { inspect } from "node:util"
 import type { Workflow } from "../../dsl/Workflow.ts"
 import { canonicalHash } from "../../runtime/cache/canonical.ts"
 import type { Event } from "../../runtime/Event.ts"
+import { declaredOutputs } from "../../dsl/cacheOptions.ts"
 import type { Executor } from "../../runtime/Executor.ts"
+import { localExecutor } from "../../runtime/executors/local.ts"
+import type { Plan } from "../../runtime/Plan.ts"
 import type { RateLimiter } from "../../runtime/RateLimiter.ts"
 import { run } from "../../runtime/Run.ts"
 import type { RunResult } from "../../runtime/RunState.ts"
@@ -77,6 +80,22 @@ export const outcomesOf = (result: RunResult, dir: string, outputs: ReadonlyMap<
   }
   return outcomes
 }
+
+/** What `observe` needs to run `wf`'s `plan`, from the options `verify` and `checkSchedule` take. */
+export const observeOptionsFor = (
+  wf: Workflow<any>,
+  plan: Plan,
+  given: { readonly cwd?: string | undefined; readonly executor?: Executor | undefined; readonly only?: ReadonlyArray<string> | undefined; readonly signal?: AbortSignal | undefined },
+  rateLimiters: ReadonlyMap<string, RateLimiter>
+): ObserveOptions => ({
+  folder: given.cwd ?? process.cwd(),
+  executor: given.executor ?? localExecutor,
+  outputs: new Map(plan.steps.map((s) => [s.id, declaredOutputs(s.cache, wf.options.cache)])),
+  only: given.only,
+  rateLimiters,
+  ids: plan.ids,
+  signal: given.signal
+})
 
 /** The run's working folder is also the process's while it lasts (`inFolder`). */
 export const observe = async (wf: Workflow<any>, schedule: Schedule, options: ObserveOptions): Promise<Observation> => {

@@ -5,6 +5,10 @@
  */
 import type { Event } from "../../runtime/Event.ts"
 import type { Plan } from "../../runtime/Plan.ts"
+import type { OrderDependence } from "../Finding.ts"
+import type { Blame } from "./blame.ts"
+import type { Observation } from "./observe.ts"
+import type { Schedule } from "./schedule.ts"
 import { raceCheck } from "../../runtime/raceCheck.ts"
 
 /**
@@ -56,4 +60,31 @@ export const orderFix = (step: string, pair: readonly [string, string] | undefin
 export const staticView = (plan: Plan, pair: readonly [string, string]): string | undefined => {
   const conflict = raceCheck(plan).conflicts.find((c) => (c.a === pair[0] && c.b === pair[1]) || (c.a === pair[1] && c.b === pair[0]))
   return conflict === undefined ? undefined : conflict.message
+}
+
+/**
+ * The finding for a step whose result changed between the plain run and a
+ * schedule's (`runs`, in that order); `seed` replays the search that drew
+ * it, if one did.
+ */
+export const orderFinding = (
+  plan: Plan,
+  blamed: Blame,
+  seed: number | undefined,
+  schedules: readonly [Schedule, Schedule],
+  runs: readonly [Observation, Observation]
+): OrderDependence => {
+  const step = plan.ids[blamed.step]!
+  const pair = blamed.pair === undefined ? undefined : ([plan.ids[blamed.pair[0]]!, plan.ids[blamed.pair[1]]!] as const)
+  const memo = memoCulprit(step, runs[0], runs[1])
+  return {
+    kind: "order-dependence",
+    step,
+    pair,
+    seed,
+    schedules,
+    declared: pair === undefined ? undefined : staticView(plan, pair),
+    message: orderMessage(step, pair, memo),
+    fix: orderFix(step, pair, memo)
+  }
 }

@@ -36,6 +36,9 @@ export const plainSchedule = (steps: number, concurrency: number): Schedule => (
 /** Whether a schedule keeps the plan's own priorities (the plain one does). */
 export const keepsPlanPriority = (schedule: Schedule): boolean => schedule.priority.length === 0
 
+/** The most steps a schedule may run at once: the caller's, else the workflow's `concurrency`, else all of them. */
+export const concurrencyLimit = (steps: number, workflow: number | undefined, given: number | undefined): number => given ?? workflow ?? steps
+
 /** Schedules for a workflow of `steps` steps, with concurrency from 1 to `limit`. */
 export const scheduleArbitrary = (steps: number, limit: number): fc.Arbitrary<Schedule> => {
   const delay = fc.integer({ min: 0, max: maxDelay })

@@ -3,22 +3,14 @@
  * side's own definition declares outputs: never outside the folder, never
  * through a symlink, never into .weft, never a path no glob matches.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync } from "node:fs"
 import * as path from "node:path"
-import { afterAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
+import { useFolders } from "../../test/fixtures/folders.ts"
 import { makeFileHasher } from "../cache/fileHashes.ts"
 import { collectFiles, writeFiles, type TravelFile } from "./travelFiles.ts"
 
-const dirs: Array<string> = []
-const folder = () => {
-  const dir = mkdtempSync(path.join(tmpdir(), "weft-travel-"))
-  dirs.push(dir)
-  return dir
-}
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-})
+const folder = useFolders("weft-travel-")
 const file = (p: string, text = "x", mode = 0o644): TravelFile => ({ path: p, mode, bytes: new TextEncoder().encode(text) })
 
 describe("files between machines", () => {

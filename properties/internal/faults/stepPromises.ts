@@ -5,7 +5,7 @@
  */
 import type { Plan } from "../../../runtime/Plan.ts"
 import type { FaultFinding } from "../../Finding.ts"
-import { descendantsOf } from "../blame.ts"
+import { withDownstream } from "../../../runtime/watch/affected.ts"
 import type { FaultRecord, StepFault } from "./faultingExecutor.ts"
 import type { RunSeen } from "./faultRun.ts"
 import { faultFinding, weftsFix, type Keeper } from "./report.ts"
@@ -72,7 +72,7 @@ export const stepFaultFindings = (c: StepFaultCase): Array<FaultFinding> => {
   }
   if (c.fault === "timeout") findings.push(...timeoutFindings(c, end?.error, end?.durationMs ?? 0, attempts))
 
-  const downstream = [...descendantsOf(plan.dependents, c.step)].filter((i) => i !== c.step).map((i) => plan.ids[i]!)
+  const downstream = withDownstream(plan, [id]).filter((d) => d !== id)
   if (!def.optional) {
     const ran = downstream.filter((d) => (starts.get(d) ?? 0) > 0)
     if (ran.length > 0) found("a failed step's dependents do not run", `${ran.map((d) => `"${d}"`).join(", ")} ran after "${id}" failed`, weftsFix(keeper))
